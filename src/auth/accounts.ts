@@ -1,0 +1,95 @@
+/**
+ * Account operations that combine passwords, throttling and sessions: checking credentials,
+ * changing a password and deleting an account, each with its writes ordered so that a failure
+ * half-way leaves nothing usable behind.
+ */
+import type { Bindings } from '../env'
+import { isoNow, nowSeconds } from '../clock'
+import { ApiError } from '../http/errors'
+import { type Lockout, clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
+import { deleteRefreshRecords } from '../store/refresh-tokens'
+import { liveRefreshHashes, revokeUserSessionsStatement } from '../store/sessions'
+import {
+  type UserRow,
+  deleteUserCascade,
+  findUserByEmail,
+  findUserById,
+  replacePasswordHash,
+  replacePasswordHashStatement,
+} from '../store/users'
+import { runBatch } from '../store/batch'
+import { burnPasswordCheck, hashPassword, verifyPassword } from './password'
+
+const throttled = (lockout: Lockout): ApiError =>
+  new ApiError('too_many_requests', {
+    message: 'Too many failed sign-ins for this account; try again later.',
+    headers: { 'Retry-After': String(lockout.retryAfter) },
+  })
+
+/**
+ * Checks an email and password. An unknown email does the same work (one derivation, one
+ * counter write) and gets the same answer as a wrong password.
+ */
+export const authenticate = async (env: Bindings, email: string, password: string): Promise<UserRow> => {
+  const now = nowSeconds()
+  const lockout = await findLockout(env.DB, email, now)
+  if (lockout) throw throttled(lockout)
+  const user = await findUserByEmail(env.DB, email)
+  let check = { valid: false, needsRehash: false }
+  if (user) check = await verifyPassword(password, user.password_hash)
+  else await burnPasswordCheck(password)
+  if (!user || !check.valid) {
+    const failure = await recordLoginFailure(env.DB, email, now)
+    if (failure.lockout) throw throttled(failure.lockout)
+    throw new ApiError('invalid_credentials')
+  }
+  await clearLoginFailures(env.DB, email)
+  if (check.needsRehash) {
+    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password), isoNow())
+  }
+  return user
+}
+
+/** A signed-in user re-proving their password: a wrong one is 403, as the token itself is fine. */
+const requirePassword = async (env: Bindings, userId: string, password: string): Promise<UserRow> => {
+  const user = await findUserById(env.DB, userId)
+  if (!user) throw new ApiError('token_revoked')
+  const check = await verifyPassword(password, user.password_hash)
+  if (!check.valid) {
+    throw new ApiError('invalid_credentials', { status: 403, message: 'The password is wrong.' })
+  }
+  return user
+}
+
+/** Tidies KV after D1 has committed; the records are already unusable, so a failure here is only logged. */
+export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]): Promise<void> => {
+  try {
+    await deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
+  } catch (error) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) }))
+  }
+}
+
+/** Sets a new password and, in the same transaction, ends every session but the current one. */
+export const changePassword = async (
+  env: Bindings,
+  subject: { userId: string; sessionId: string },
+  currentPassword: string,
+  newPassword: string
+): Promise<void> => {
+  const user = await requirePassword(env, subject.userId, currentPassword)
+  const newHash = await hashPassword(newPassword)
+  const [, revoked] = await runBatch<{ refresh_hash: string }>(env.DB, [
+    replacePasswordHashStatement(env.DB, user.id, user.password_hash, newHash, isoNow()),
+    revokeUserSessionsStatement(env.DB, user.id, { except: subject.sessionId }, nowSeconds()),
+  ])
+  await forgetRefreshTokens(env, revoked.map((row) => row.refresh_hash))
+}
+
+/** Removes the user with their notes and sessions, then the live refresh records in KV. */
+export const deleteAccount = async (env: Bindings, userId: string, password: string): Promise<void> => {
+  const user = await requirePassword(env, userId, password)
+  const tokenHashes = await liveRefreshHashes(env.DB, user.id)
+  await deleteUserCascade(env.DB, user.id)
+  await forgetRefreshTokens(env, tokenHashes)
+}

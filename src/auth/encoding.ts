@@ -1,0 +1,33 @@
+/** Byte helpers shared by the token and password modules. */
+
+export const utf8 = new TextEncoder()
+
+export const randomBytes = (length: number): Uint8Array => crypto.getRandomValues(new Uint8Array(length))
+
+export const toBase64Url = (bytes: Uint8Array): string => {
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** Returns null instead of throwing, so that a malformed stored value is a clean failure. */
+export const fromBase64Url = (text: string): Uint8Array | null => {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null
+  try {
+    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
+    return Uint8Array.from(binary, (char) => char.charCodeAt(0))
+  } catch {
+    return null
+  }
+}
+
+export const sha256Base64Url = async (text: string): Promise<string> =>
+  toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
+
+/** Compares secrets in time that depends only on their length. */
+export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i]
+  return difference === 0
+}

@@ -1,0 +1,160 @@
+/**
+ * Sessions: one per login, each the root of a chain of single-use refresh tokens. KV maps a
+ * token's hash to its session; the session row in D1 says which token of the chain is live, and
+ * is the only place a rotation or a revocation is decided (D1 is strongly consistent, KV is not).
+ */
+import type { AppConfig } from '../config'
+import type { Bindings } from '../env'
+import { nowSeconds } from '../clock'
+import { ApiError } from '../http/errors'
+import { getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
+import {
+  findSession,
+  insertSessionStatement,
+  isSessionLive,
+  revokeSession,
+  rotateSessionToken,
+} from '../store/sessions'
+import { runBatch } from '../store/batch'
+import { signAccessToken } from './access-token'
+import {
+  hashRefreshToken,
+  isWellFormedRefreshToken,
+  newRefreshToken,
+  openSuccessor,
+  sealSuccessor,
+} from './refresh-token'
+
+export interface IssuedTokens {
+  sessionId: string
+  userId: string
+  accessToken: string
+  expiresIn: number
+  refreshToken: string
+  refreshExpiresIn: number
+}
+
+const USER_AGENT_MAX_LENGTH = 256
+
+/** User agents are shown back in the session list; keep them short and printable. */
+export const sanitizeUserAgent = (userAgent: string | undefined): string | null => {
+  if (!userAgent) return null
+  const printable = userAgent.replace(/[^\x20-\x7e]/g, '').trim()
+  return printable ? printable.slice(0, USER_AGENT_MAX_LENGTH) : null
+}
+
+const issueTokens = async (
+  config: AppConfig,
+  secret: string,
+  chain: { sessionId: string; userId: string; refreshToken: string; refreshExpiresAt: number },
+  now: number
+): Promise<IssuedTokens> => {
+  const access = await signAccessToken(config, secret, chain)
+  return {
+    sessionId: chain.sessionId,
+    userId: chain.userId,
+    accessToken: access.token,
+    expiresIn: access.expiresIn,
+    refreshToken: chain.refreshToken,
+    refreshExpiresIn: chain.refreshExpiresAt - now,
+  }
+}
+
+/**
+ * Opens a session for a user. `alongside` runs in the same D1 transaction (the user's insert at
+ * registration), so that a user never exists without the session it was promised.
+ */
+export const startSession = async (
+  env: Bindings,
+  config: AppConfig,
+  secret: string,
+  owner: { userId: string; userAgent: string | null },
+  alongside: D1PreparedStatement[] = []
+): Promise<IssuedTokens> => {
+  const now = nowSeconds()
+  const sessionId = crypto.randomUUID()
+  const refreshToken = newRefreshToken()
+  const refreshHash = await hashRefreshToken(refreshToken)
+  const refreshExpiresAt = now + config.refreshTokenTtl
+  // KV first: should D1 then fail, the record names a session that never existed and is useless.
+  await putRefreshRecord(
+    env.REFRESH_TOKENS,
+    refreshHash,
+    { sid: sessionId, uid: owner.userId, exp: refreshExpiresAt },
+    now
+  )
+  await runBatch(env.DB, [
+    ...alongside,
+    insertSessionStatement(env.DB, {
+      id: sessionId,
+      user_id: owner.userId,
+      refresh_hash: refreshHash,
+      user_agent: owner.userAgent,
+      created_at: now,
+      expires_at: refreshExpiresAt,
+    }),
+  ])
+  return issueTokens(config, secret, { sessionId, userId: owner.userId, refreshToken, refreshExpiresAt }, now)
+}
+
+const invalidRefreshToken = (message?: string): ApiError => new ApiError('invalid_refresh_token', { message })
+
+/**
+ * Exchanges a refresh token for a new pair. The used token dies; replaying it inside the grace
+ * window returns the same successor (two tabs refreshing at once), and after it ends the session.
+ */
+export const refreshSession = async (
+  env: Bindings,
+  config: AppConfig,
+  secret: string,
+  refreshToken: string
+): Promise<IssuedTokens> => {
+  if (!isWellFormedRefreshToken(refreshToken)) throw invalidRefreshToken()
+  const now = nowSeconds()
+  const tokenHash = await hashRefreshToken(refreshToken)
+  const record = await getRefreshRecord(env.REFRESH_TOKENS, tokenHash)
+  if (!record || record.exp <= now) throw invalidRefreshToken()
+  let session = await findSession(env.DB, record.sid)
+  if (!isSessionLive(session, now) || session.user_id !== record.uid) throw invalidRefreshToken()
+
+  if (session.refresh_hash === tokenHash) {
+    const successor = newRefreshToken()
+    const successorHash = await hashRefreshToken(successor)
+    const refreshExpiresAt = now + config.refreshTokenTtl
+    const chain = { sessionId: session.id, userId: session.user_id }
+    await putRefreshRecord(env.REFRESH_TOKENS, successorHash, { sid: chain.sessionId, uid: chain.userId, exp: refreshExpiresAt }, now)
+    const won = await rotateSessionToken(env.DB, {
+      id: session.id,
+      expectedHash: tokenHash,
+      nextHash: successorHash,
+      successorBox: await sealSuccessor(refreshToken, successor),
+      now,
+      expiresAt: refreshExpiresAt,
+    })
+    if (won) return issueTokens(config, secret, { ...chain, refreshToken: successor, refreshExpiresAt }, now)
+    // A concurrent request rotated first; decide against the row as it is now.
+    session = await findSession(env.DB, record.sid)
+    if (!isSessionLive(session, now)) throw invalidRefreshToken()
+  }
+
+  const rotatedAt = session.rotated_at
+  const withinGrace = rotatedAt !== null && now - rotatedAt <= config.reuseGraceSeconds
+  if (session.previous_hash === tokenHash && withinGrace && session.successor_box) {
+    const successor = await openSuccessor(refreshToken, session.successor_box)
+    if (successor) {
+      const chain = { sessionId: session.id, userId: session.user_id }
+      return issueTokens(config, secret, { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at }, now)
+    }
+  }
+
+  // A token of this chain that was rotated away is being replayed: assume it was stolen.
+  await revokeSession(env.DB, session.id, now)
+  throw invalidRefreshToken('The refresh token was already used; its session has been ended.')
+}
+
+/** The session a refresh token belongs to, if it is still that session's token (or just was). */
+export const sessionOfRefreshToken = async (env: Bindings, refreshToken: string): Promise<string | null> => {
+  if (!isWellFormedRefreshToken(refreshToken)) return null
+  const record = await getRefreshRecord(env.REFRESH_TOKENS, await hashRefreshToken(refreshToken))
+  return record?.sid ?? null
+}

@@ -1,0 +1,80 @@
+/** Reads and validates configuration once per env object, with the contract's defaults. */
+import type { Bindings } from './env'
+import { ApiError } from './http/errors'
+
+export interface AppConfig {
+  issuer: string
+  accessTokenTtl: number
+  refreshTokenTtl: number
+  /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
+  reuseGraceSeconds: number
+  corsOrigins: string[]
+}
+
+/** KV refuses an expirationTtl below 60 s, so no refresh token may live shorter. */
+export const KV_MIN_TTL = 60
+export const MAX_REUSE_GRACE = 10
+const MIN_SECRET_BYTES = 32
+
+const DEFAULTS = {
+  ACCESS_TOKEN_TTL: 900,
+  REFRESH_TOKEN_TTL: 2_592_000,
+  REFRESH_REUSE_GRACE: 10,
+  JWT_ISSUER: 'edge-jwt-auth',
+}
+
+const misconfigured = (what: string): ApiError =>
+  new ApiError('server_misconfigured', { cause: new Error(what) })
+
+const readSeconds = (raw: unknown, fallback: number, name: string, min: number, max: number) => {
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw misconfigured(`${name} must be an integer between ${min} and ${max}`)
+  }
+  return value
+}
+
+const parseConfig = (env: Bindings): AppConfig => ({
+  issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
+  accessTokenTtl: readSeconds(env.ACCESS_TOKEN_TTL, DEFAULTS.ACCESS_TOKEN_TTL, 'ACCESS_TOKEN_TTL', 1, 86_400),
+  refreshTokenTtl: readSeconds(
+    env.REFRESH_TOKEN_TTL,
+    DEFAULTS.REFRESH_TOKEN_TTL,
+    'REFRESH_TOKEN_TTL',
+    KV_MIN_TTL,
+    31_536_000
+  ),
+  reuseGraceSeconds: readSeconds(
+    env.REFRESH_REUSE_GRACE,
+    DEFAULTS.REFRESH_REUSE_GRACE,
+    'REFRESH_REUSE_GRACE',
+    0,
+    MAX_REUSE_GRACE
+  ),
+  corsOrigins: (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean),
+})
+
+// The env object is stable for an isolate's life, so parsing it once per object is safe.
+const parsed = new WeakMap<object, AppConfig>()
+
+export const readConfig = (env: Bindings): AppConfig => {
+  let config = parsed.get(env)
+  if (!config) {
+    config = parseConfig(env)
+    parsed.set(env, config)
+  }
+  return config
+}
+
+/** The HMAC key; routes that sign or verify call this first, so a bad secret fails before any write. */
+export const requireSigningSecret = (env: Bindings): string => {
+  const secret = env.JWT_SECRET
+  if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
+    throw misconfigured(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`)
+  }
+  return secret
+}

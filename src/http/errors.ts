@@ -1,0 +1,72 @@
+/** The error vocabulary of the HTTP contract and its one JSON shape. */
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+const ERRORS = {
+  invalid_json: [400, 'The request body must be a JSON object.'],
+  validation_failed: [400, 'Some fields are missing or invalid.'],
+  missing_token: [401, 'This route needs an access token.'],
+  invalid_token: [401, 'The access token is not valid.'],
+  token_expired: [401, 'The access token has expired.'],
+  token_revoked: [401, 'The session of this access token has ended.'],
+  invalid_credentials: [401, 'The email or password is wrong.'],
+  invalid_refresh_token: [401, 'The refresh token is not valid.'],
+  forbidden: [403, 'This request is not allowed.'],
+  not_found: [404, 'Nothing is here.'],
+  method_not_allowed: [405, 'This method is not allowed on this path.'],
+  email_taken: [409, 'An account with this email already exists.'],
+  payload_too_large: [413, 'The request body is larger than 16 KiB.'],
+  unsupported_media_type: [415, 'The request body must be sent as application/json.'],
+  too_many_requests: [429, 'Too many attempts; try again later.'],
+  internal_error: [500, 'Something went wrong on our side.'],
+  server_misconfigured: [500, 'The server is not configured correctly.'],
+  service_unavailable: [503, 'A storage service is unavailable; try again shortly.'],
+} as const satisfies Record<string, readonly [ContentfulStatusCode, string]>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface ErrorBody {
+  error: ErrorCode
+  message: string
+  details?: Record<string, string>
+}
+
+interface ApiErrorOptions {
+  message?: string
+  /** Only where the contract gives one code two statuses (invalid_credentials: 401 or 403). */
+  status?: ContentfulStatusCode
+  details?: Record<string, string>
+  headers?: Record<string, string>
+  cause?: unknown
+}
+
+/** Every failure a client may see, thrown anywhere and rendered once by the app's onError. */
+export class ApiError extends Error {
+  readonly code: ErrorCode
+  readonly status: ContentfulStatusCode
+  readonly details?: Record<string, string>
+  readonly headers: Record<string, string>
+
+  constructor(code: ErrorCode, options: ApiErrorOptions = {}) {
+    const [status, defaultMessage] = ERRORS[code]
+    super(options.message ?? defaultMessage, { cause: options.cause })
+    this.name = 'ApiError'
+    this.code = code
+    this.status = options.status ?? status
+    this.details = options.details
+    this.headers = options.headers ?? {}
+  }
+
+  get body(): ErrorBody {
+    return {
+      error: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    }
+  }
+}
+
+export const renderApiError = (c: Context, error: ApiError): Response =>
+  c.json(error.body, error.status, error.headers)
+
+export const errorStatus = (code: ErrorCode): ContentfulStatusCode => ERRORS[code][0]

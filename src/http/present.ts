@@ -1,0 +1,39 @@
+/** Turns stored rows into the JSON shapes of the contract; nothing internal leaves through here. */
+import type { IssuedTokens } from '../auth/sessions'
+import type { NoteRow } from '../store/notes'
+import type { SessionRow } from '../store/sessions'
+import type { UserRow } from '../store/users'
+import { isoFromSeconds } from '../clock'
+
+export const presentUser = (user: UserRow) => ({
+  id: user.id,
+  email: user.email,
+  nickname: user.nickname,
+  created_at: user.created_at,
+})
+
+export const presentTokens = (user: UserRow, tokens: IssuedTokens) => ({
+  user: presentUser(user),
+  access_token: tokens.accessToken,
+  token_type: 'Bearer' as const,
+  expires_in: tokens.expiresIn,
+  refresh_token: tokens.refreshToken,
+  refresh_expires_in: tokens.refreshExpiresIn,
+})
+
+export const presentNote = (note: NoteRow) => ({
+  id: note.id,
+  title: note.title,
+  body: note.body,
+  created_at: note.created_at,
+  updated_at: note.updated_at,
+})
+
+export const presentSession = (session: SessionRow, currentSessionId: string) => ({
+  id: session.id,
+  created_at: isoFromSeconds(session.created_at),
+  last_used_at: isoFromSeconds(session.last_used_at),
+  expires_at: isoFromSeconds(session.expires_at),
+  user_agent: session.user_agent,
+  current: session.id === currentSessionId,
+})

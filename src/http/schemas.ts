@@ -1,0 +1,143 @@
+/**
+ * The request and response schemas. Validation and the OpenAPI document are both derived from
+ * these, so the two cannot drift apart.
+ */
+import * as v from 'valibot'
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+
+const codePoints = (text: string): number => [...text].length
+
+/** A string that is valid Unicode; NUL and other control characters are refused where noted. */
+const text = (field: string, options: { allowControl?: boolean } = {}) =>
+  v.pipe(
+    v.string(`${field} must be a string`),
+    v.check((value) => !LONE_SURROGATE.test(value), `${field} must be valid Unicode`),
+    v.check(
+      (value) => options.allowControl === true || !CONTROL_CHARACTER.test(value),
+      `${field} must not contain control characters`
+    )
+  )
+
+const boundedText = (field: string, min: number, max: number, options?: { allowControl?: boolean }) =>
+  v.pipe(
+    text(field, options),
+    v.check(
+      (value) => codePoints(value) >= min && codePoints(value) <= max,
+      min > 0 ? `${field} must be ${min} to ${max} characters` : `${field} must be at most ${max} characters`
+    ),
+    v.metadata({ minLength: min, maxLength: max })
+  )
+
+export const EmailSchema = v.pipe(
+  text('email'),
+  v.trim(),
+  v.toLowerCase(),
+  v.maxLength(254, 'email must be at most 254 characters'),
+  v.regex(/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/, 'email must look like name@example.com'),
+  v.description('Trimmed and compared case-insensitively; stored in lower case.')
+)
+
+export const PasswordSchema = v.pipe(
+  boundedText('password', 8, 256),
+  v.description('8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing.')
+)
+
+export const NicknameSchema = v.pipe(
+  text('nickname'),
+  v.trim(),
+  v.check((value) => codePoints(value) >= 1 && codePoints(value) <= 50, 'nickname must be 1 to 50 characters'),
+  v.description('1 to 50 characters after trimming.')
+)
+
+export const RegisterBody = v.object({
+  email: EmailSchema,
+  password: PasswordSchema,
+  nickname: v.optional(NicknameSchema),
+})
+
+export const LoginBody = v.object({
+  email: EmailSchema,
+  password: v.pipe(text('password'), v.maxLength(1024, 'password is too long')),
+})
+
+export const RefreshBody = v.object({
+  refresh_token: v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long')),
+})
+
+export const LogoutBody = v.object({
+  refresh_token: v.optional(v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long'))),
+})
+
+export const ChangePasswordBody = v.object({
+  current_password: v.pipe(text('current_password'), v.maxLength(1024, 'current_password is too long')),
+  new_password: boundedText('new_password', 8, 256),
+})
+
+export const UpdateMeBody = v.object({ nickname: NicknameSchema })
+
+export const DeleteMeBody = v.object({
+  password: v.pipe(text('password'), v.maxLength(1024, 'password is too long')),
+})
+
+const NoteTitle = v.pipe(text('title'), v.trim(), boundedText('title', 1, 200))
+const NoteBody = boundedText('body', 0, 10_000, { allowControl: true })
+
+export const CreateNoteBody = v.object({ title: NoteTitle, body: NoteBody })
+
+export const UpdateNoteBody = v.pipe(
+  v.object({ title: v.optional(NoteTitle), body: v.optional(NoteBody) }),
+  v.check((note) => note.title !== undefined || note.body !== undefined, 'send title, body or both')
+)
+
+// Response shapes, for the OpenAPI document.
+const Timestamp = v.pipe(v.string(), v.isoTimestamp())
+
+export const UserSchema = v.object({
+  id: v.string(),
+  email: v.string(),
+  nickname: v.nullable(v.string()),
+  created_at: Timestamp,
+})
+
+export const TokenResponse = v.object({
+  user: UserSchema,
+  access_token: v.string(),
+  token_type: v.literal('Bearer'),
+  expires_in: v.number(),
+  refresh_token: v.string(),
+  refresh_expires_in: v.number(),
+})
+
+export const UserResponse = v.object({ user: UserSchema })
+
+export const NoteSchema = v.object({
+  id: v.string(),
+  title: v.string(),
+  body: v.string(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+})
+
+export const NoteResponse = v.object({ note: NoteSchema })
+export const NoteListResponse = v.object({ notes: v.array(NoteSchema) })
+
+export const SessionSchema = v.object({
+  id: v.string(),
+  created_at: Timestamp,
+  last_used_at: Timestamp,
+  expires_at: Timestamp,
+  user_agent: v.nullable(v.string()),
+  current: v.boolean(),
+})
+
+export const SessionListResponse = v.object({ sessions: v.array(SessionSchema) })
+
+export const HealthResponse = v.object({ status: v.literal('ok') })
+
+export const ErrorResponse = v.object({
+  error: v.string(),
+  message: v.string(),
+  details: v.optional(v.record(v.string(), v.string())),
+})

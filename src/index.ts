@@ -1,0 +1,58 @@
+/** Builds the Worker: global middleware, the routers, and the one place errors are rendered. */
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { secureHeaders } from 'hono/secure-headers'
+import type { AppEnv } from './env'
+import { readConfig } from './config'
+import { ApiError, renderApiError } from './http/errors'
+import { handleError } from './http/handle-error'
+import { openApiDocument } from './http/openapi'
+import { requestLog } from './middleware/request-log'
+import { authRoutes } from './routes/auth'
+import { meRoutes } from './routes/me'
+import { noteRoutes } from './routes/notes'
+import { sessionRoutes } from './routes/sessions'
+
+export const MAX_BODY_BYTES = 16 * 1024
+
+const app = new Hono<AppEnv>()
+  .use(requestLog())
+  .use(secureHeaders({ crossOriginResourcePolicy: 'same-site', crossOriginOpenerPolicy: 'same-origin' }))
+  .use(async function defaultNoStore(c, next) {
+    await next()
+    // Responses carry personal data or tokens; only explicitly public ones may be cached.
+    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store')
+  })
+  .use(
+    cors({
+      origin: (origin, c) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
+      maxAge: 600,
+    })
+  )
+  .use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError('payload_too_large')
+      },
+    })
+  )
+  .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
+  .get('/openapi.json', (c) => {
+    c.header('Cache-Control', 'public, max-age=300')
+    return c.json(openApiDocument(), 200)
+  })
+  .route('/auth/sessions', sessionRoutes)
+  .route('/auth', authRoutes)
+  .route('/me', meRoutes)
+  .route('/notes', noteRoutes)
+  .notFound((c) => renderApiError(c, new ApiError('not_found')))
+  .onError(handleError)
+
+export type AppType = typeof app
+export { app }
+export default app

@@ -1,0 +1,51 @@
+/** Reads a JSON object body, validates it against a schema and hands the typed result on. */
+import type { MiddlewareHandler } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../env'
+import { ApiError } from '../http/errors'
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+const ROOT_FIELD = 'request'
+
+const readJsonObject = async (
+  contentType: string | undefined,
+  body: string,
+  optional: boolean
+): Promise<Record<string, unknown>> => {
+  if (optional && body.trim() === '') return {}
+  if (!JSON_MEDIA_TYPE.test(contentType ?? '')) throw new ApiError('unsupported_media_type')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    throw new ApiError('invalid_json', { message: 'The request body is not valid JSON.' })
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ApiError('invalid_json')
+  }
+  return parsed as Record<string, unknown>
+}
+
+/** One message per field, the first that applies; a missing field says so plainly. */
+export const fieldErrors = (issues: readonly v.BaseIssue<unknown>[]): Record<string, string> => {
+  const details: Record<string, string> = {}
+  for (const issue of issues) {
+    const field = issue.path?.map((item) => String(item.key)).join('.') || ROOT_FIELD
+    if (field in details) continue
+    const missing = issue.input === undefined && issue.path !== undefined
+    details[field] = missing ? `${field} is required` : issue.message
+  }
+  return details
+}
+
+export const jsonBody = <S extends v.GenericSchema>(
+  schema: S,
+  options: { optional?: boolean } = {}
+): MiddlewareHandler<AppEnv, string, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> =>
+  async function jsonBody(c, next) {
+    const body = await readJsonObject(c.req.header('Content-Type'), await c.req.text(), options.optional === true)
+    const result = v.safeParse(schema, body)
+    if (!result.success) throw new ApiError('validation_failed', { details: fieldErrors(result.issues) })
+    c.req.addValidatedData('json', result.output as object)
+    await next()
+  }

@@ -1,0 +1,100 @@
+/** /auth: registration, login, refresh, logout and password change. */
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import type { IssuedTokens } from '../auth/sessions'
+import type { UserRow } from '../store/users'
+import { changePassword, authenticate, forgetRefreshTokens } from '../auth/accounts'
+import { hashPassword } from '../auth/password'
+import { refreshSession, sanitizeUserAgent, sessionOfRefreshToken, startSession } from '../auth/sessions'
+import { isoNow, nowSeconds } from '../clock'
+import { readConfig, requireSigningSecret } from '../config'
+import { ApiError } from '../http/errors'
+import { presentTokens } from '../http/present'
+import { ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } from '../http/schemas'
+import { jsonBody } from '../middleware/json-body'
+import { requireAuth } from '../middleware/require-auth'
+import { UniqueViolation } from '../store/guard'
+import { revokeUserSessions } from '../store/sessions'
+import { emailIsTaken, findUserById, insertUserStatement } from '../store/users'
+
+const signingSetup = (c: Context<AppEnv>) => ({
+  config: readConfig(c.env),
+  secret: requireSigningSecret(c.env),
+})
+
+/** Token responses must never be cached (RFC 6749 §5.1). */
+const tokenResponse = <S extends 200 | 201>(c: Context<AppEnv>, status: S, user: UserRow, tokens: IssuedTokens) => {
+  c.header('Cache-Control', 'no-store')
+  c.header('Pragma', 'no-cache')
+  return c.json(presentTokens(user, tokens), status)
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .post('/register', jsonBody(RegisterBody), async (c) => {
+    const { email, password, nickname } = c.req.valid('json')
+    const { config, secret } = signingSetup(c)
+    if (await emailIsTaken(c.env.DB, email)) throw new ApiError('email_taken')
+    const now = isoNow()
+    const user: UserRow = {
+      id: crypto.randomUUID(),
+      email,
+      nickname: nickname ?? null,
+      password_hash: await hashPassword(password),
+      created_at: now,
+      updated_at: now,
+    }
+    try {
+      const tokens = await startSession(
+        c.env,
+        config,
+        secret,
+        { userId: user.id, userAgent: sanitizeUserAgent(c.req.header('User-Agent')) },
+        [insertUserStatement(c.env.DB, user)]
+      )
+      return tokenResponse(c, 201, user, tokens)
+    } catch (error) {
+      // Two registrations raced past the check above; the UNIQUE index decided.
+      if (error instanceof UniqueViolation) throw new ApiError('email_taken')
+      throw error
+    }
+  })
+  .post('/login', jsonBody(LoginBody), async (c) => {
+    const { email, password } = c.req.valid('json')
+    const { config, secret } = signingSetup(c)
+    const user = await authenticate(c.env, email, password)
+    const tokens = await startSession(c.env, config, secret, {
+      userId: user.id,
+      userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+    })
+    return tokenResponse(c, 200, user, tokens)
+  })
+  .post('/refresh', jsonBody(RefreshBody), async (c) => {
+    const { config, secret } = signingSetup(c)
+    const tokens = await refreshSession(c.env, config, secret, c.req.valid('json').refresh_token)
+    const user = await findUserById(c.env.DB, tokens.userId)
+    if (!user) throw new ApiError('invalid_refresh_token')
+    return tokenResponse(c, 200, user, tokens)
+  })
+  .post('/logout', requireAuth(), jsonBody(LogoutBody, { optional: true }), async (c) => {
+    const { userId, sessionId } = c.get('auth')
+    const { refresh_token: refreshToken } = c.req.valid('json')
+    if (refreshToken !== undefined && (await sessionOfRefreshToken(c.env, refreshToken)) !== sessionId) {
+      throw new ApiError('validation_failed', {
+        details: { refresh_token: 'refresh_token does not belong to the current session' },
+      })
+    }
+    const ended = await revokeUserSessions(c.env.DB, userId, { only: sessionId }, nowSeconds())
+    await forgetRefreshTokens(c.env, ended)
+    return c.body(null, 204)
+  })
+  .post('/logout-all', requireAuth(), async (c) => {
+    const ended = await revokeUserSessions(c.env.DB, c.get('auth').userId, 'all', nowSeconds())
+    await forgetRefreshTokens(c.env, ended)
+    return c.body(null, 204)
+  })
+  .post('/password', requireAuth(), jsonBody(ChangePasswordBody), async (c) => {
+    const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
+    await changePassword(c.env, c.get('auth'), currentPassword, newPassword)
+    return c.body(null, 204)
+  })

@@ -1,0 +1,30 @@
+/** /me: the signed-in user's profile, and deleting the account. */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { deleteAccount } from '../auth/accounts'
+import { isoNow } from '../clock'
+import { ApiError } from '../http/errors'
+import { presentUser } from '../http/present'
+import { DeleteMeBody, UpdateMeBody } from '../http/schemas'
+import { jsonBody } from '../middleware/json-body'
+import { requireAuth } from '../middleware/require-auth'
+import { findUserById, updateNickname } from '../store/users'
+
+const userGone = () => new ApiError('token_revoked')
+
+export const meRoutes = new Hono<AppEnv>()
+  .use(requireAuth())
+  .get('/', async (c) => {
+    const user = await findUserById(c.env.DB, c.get('auth').userId)
+    if (!user) throw userGone()
+    return c.json({ user: presentUser(user) }, 200)
+  })
+  .patch('/', jsonBody(UpdateMeBody), async (c) => {
+    const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
+    if (!user) throw userGone()
+    return c.json({ user: presentUser(user) }, 200)
+  })
+  .delete('/', jsonBody(DeleteMeBody), async (c) => {
+    await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
+    return c.body(null, 204)
+  })

@@ -1,0 +1,153 @@
+/** Every query on the sessions table: the authority on which refresh token of a chain is live. */
+import { guardD1 } from './guard'
+
+export interface SessionRow {
+  id: string
+  user_id: string
+  refresh_hash: string
+  previous_hash: string | null
+  rotated_at: number | null
+  successor_box: string | null
+  user_agent: string | null
+  created_at: number
+  last_used_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
+export type NewSession = Pick<
+  SessionRow,
+  'id' | 'user_id' | 'refresh_hash' | 'user_agent' | 'created_at' | 'expires_at'
+>
+
+export const isSessionLive = (session: SessionRow | null, now: number): session is SessionRow =>
+  session !== null && session.revoked_at === null && session.expires_at > now
+
+export const insertSessionStatement = (db: D1Database, session: NewSession): D1PreparedStatement =>
+  db
+    .prepare(
+      `INSERT INTO sessions (id, user_id, refresh_hash, user_agent, created_at, last_used_at, expires_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)`
+    )
+    .bind(
+      session.id,
+      session.user_id,
+      session.refresh_hash,
+      session.user_agent,
+      session.created_at,
+      session.expires_at
+    )
+
+export const findSession = (db: D1Database, id: string): Promise<SessionRow | null> =>
+  guardD1(() => db.prepare('SELECT * FROM sessions WHERE id = ?1').bind(id).first<SessionRow>())
+
+/** The hot-path check of every protected request: one indexed read. */
+export const findSessionState = (
+  db: D1Database,
+  id: string
+): Promise<Pick<SessionRow, 'user_id' | 'expires_at' | 'revoked_at'> | null> =>
+  guardD1(() =>
+    db
+      .prepare('SELECT user_id, expires_at, revoked_at FROM sessions WHERE id = ?1')
+      .bind(id)
+      .first<Pick<SessionRow, 'user_id' | 'expires_at' | 'revoked_at'>>()
+  )
+
+export interface Rotation {
+  id: string
+  expectedHash: string
+  nextHash: string
+  successorBox: string
+  now: number
+  expiresAt: number
+}
+
+/** Compare-and-swap on the chain's head: exactly one of two racing rotations can win. */
+export const rotateSessionToken = async (db: D1Database, rotation: Rotation): Promise<boolean> => {
+  const result = await guardD1(() =>
+    db
+      .prepare(
+        `UPDATE sessions
+            SET refresh_hash = ?3, previous_hash = ?2, rotated_at = ?5, successor_box = ?4,
+                last_used_at = ?5, expires_at = ?6
+          WHERE id = ?1 AND refresh_hash = ?2 AND revoked_at IS NULL`
+      )
+      .bind(
+        rotation.id,
+        rotation.expectedHash,
+        rotation.nextHash,
+        rotation.successorBox,
+        rotation.now,
+        rotation.expiresAt
+      )
+      .run()
+  )
+  return result.meta.changes === 1
+}
+
+export const revokeSession = async (db: D1Database, id: string, now: number): Promise<boolean> => {
+  const result = await guardD1(() =>
+    db
+      .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL')
+      .bind(id, now)
+      .run()
+  )
+  return result.meta.changes === 1
+}
+
+/** Which of a user's live sessions to end. */
+export type SessionScope = { only: string } | { except: string } | 'all'
+
+/** Ends some of a user's live sessions; RETURNING gives the heads of the ended chains. */
+export const revokeUserSessionsStatement = (
+  db: D1Database,
+  userId: string,
+  scope: SessionScope,
+  now: number
+): D1PreparedStatement => {
+  const only = typeof scope === 'object' && 'only' in scope ? scope.only : null
+  const except = typeof scope === 'object' && 'except' in scope ? scope.except : null
+  return db
+    .prepare(
+      `UPDATE sessions SET revoked_at = ?2
+        WHERE user_id = ?1 AND revoked_at IS NULL
+          AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR id != ?4)
+        RETURNING refresh_hash`
+    )
+    .bind(userId, now, only, except)
+}
+
+export const revokeUserSessions = async (
+  db: D1Database,
+  userId: string,
+  scope: SessionScope,
+  now: number
+): Promise<string[]> => {
+  const result = await guardD1(() =>
+    revokeUserSessionsStatement(db, userId, scope, now).all<{ refresh_hash: string }>()
+  )
+  return result.results.map((row) => row.refresh_hash)
+}
+
+export const listLiveSessions = async (db: D1Database, userId: string, now: number): Promise<SessionRow[]> => {
+  const result = await guardD1(() =>
+    db
+      .prepare(
+        `SELECT * FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
+          ORDER BY created_at DESC, id`
+      )
+      .bind(userId, now)
+      .all<SessionRow>()
+  )
+  return result.results
+}
+
+export const liveRefreshHashes = async (db: D1Database, userId: string): Promise<string[]> => {
+  const result = await guardD1(() =>
+    db
+      .prepare('SELECT refresh_hash FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL')
+      .bind(userId)
+      .all<{ refresh_hash: string }>()
+  )
+  return result.results.map((row) => row.refresh_hash)
+}

@@ -1,0 +1,23 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+// A fixed secret for the test pool only; real ones come from .dev.vars or `wrangler secret put`.
+const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-0123456789'
+
+export default defineConfig(async () => ({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          JWT_SECRET: TEST_JWT_SECRET,
+          TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['./test/apply-migrations.ts'],
+  },
+}))
