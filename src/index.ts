@@ -14,7 +14,8 @@ import { meRoutes } from './routes/me'
 import { noteRoutes } from './routes/notes'
 import { sessionRoutes } from './routes/sessions'
 
-export const MAX_BODY_BYTES = 16 * 1024
+// Workers treat every named export of the entry module as a handler, so constants stay private.
+const MAX_BODY_BYTES = 16 * 1024
 
 const app = new Hono<AppEnv>()
   .use(requestLog())
