@@ -19,5 +19,7 @@ export default defineConfig(async () => ({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['./test/apply-migrations.ts'],
+    // The worker logs a JSON line per request; show it only for failing tests.
+    silent: 'passed-only',
   },
 }))

@@ -8,6 +8,7 @@ import { readConfig } from './config'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
+import { rejectUnknownMethods } from './middleware/method-not-allowed'
 import { requestLog } from './middleware/request-log'
 import { authRoutes } from './routes/auth'
 import { meRoutes } from './routes/me'
@@ -16,6 +17,9 @@ import { sessionRoutes } from './routes/sessions'
 
 // Workers treat every named export of the entry module as a handler, so constants stay private.
 const MAX_BODY_BYTES = 16 * 1024
+
+// Filled in once the app below is built; the 405 check reads it on the first request.
+let registeredRoutes: Hono<AppEnv>['routes'] = []
 
 const app = new Hono<AppEnv>()
   .use(requestLog())
@@ -42,6 +46,7 @@ const app = new Hono<AppEnv>()
       },
     })
   )
+  .use(rejectUnknownMethods(() => registeredRoutes))
   .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
   .get('/openapi.json', (c) => {
     c.header('Cache-Control', 'public, max-age=300')
@@ -53,6 +58,8 @@ const app = new Hono<AppEnv>()
   .route('/notes', noteRoutes)
   .notFound((c) => renderApiError(c, new ApiError('not_found')))
   .onError(handleError)
+
+registeredRoutes = app.routes
 
 export type AppType = typeof app
 export { app }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { api, expectError, registerUser } from './helpers'
+
+describe('routing', () => {
+  it('answers 405 with Allow for a known path and a wrong method, before asking for a token', async () => {
+    const res = await api('/notes', { method: 'PUT' })
+    await expectError(res, 405, 'method_not_allowed')
+    expect(res.headers.get('Allow')).toBe('GET, HEAD, POST')
+  })
+
+  it('answers 405 for a parameterized path with a wrong method', async () => {
+    const res = await api('/notes/some-id', { method: 'POST' })
+    await expectError(res, 405, 'method_not_allowed')
+    expect(res.headers.get('Allow')).toBe('DELETE, GET, HEAD, PATCH')
+  })
+
+  it('answers 405 for GET on a POST-only auth route', async () => {
+    const res = await api('/auth/login')
+    await expectError(res, 405, 'method_not_allowed')
+    expect(res.headers.get('Allow')).toBe('POST')
+  })
+
+  it('answers 404 not_found as JSON for an unknown path', async () => {
+    await expectError(await api('/nothing/here'), 404, 'not_found')
+    await expectError(await api('/notes/a/b'), 404, 'not_found')
+  })
+
+  it('still serves the allowed methods of a known path', async () => {
+    const account = await registerUser()
+    const res = await api('/notes', { token: account.accessToken })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ notes: [] })
+  })
+})
