@@ -1,0 +1,135 @@
+/** Per-account login throttling: the limit, its window, its reset, and concurrent failures. */
+import { env } from 'cloudflare:test'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { api, expectError, registerUser } from './helpers'
+
+const LIMIT = 10
+const WINDOW_SECONDS = 15 * 60
+const START = new Date('2026-11-25T12:00:00Z')
+
+const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
+
+const failLogins = async (email: string, times: number) => {
+  for (let i = 0; i < times; i++) await expectError(await login(email, 'not the password'), 401, 'invalid_credentials')
+}
+
+const advanceSeconds = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000)
+
+const storedFailures = async (email: string): Promise<number | null> => {
+  const row = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
+    .bind(email)
+    .first<{ failures: number }>()
+  return row?.failures ?? null
+}
+
+describe('login throttling per account', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(START)
+  })
+  afterEach(() => {
+    vi.restoreAllMocks()
+    vi.useRealTimers()
+  })
+
+  it('POST /auth/login refuses the right password with 429 and Retry-After after 10 failures', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, LIMIT)
+    advanceSeconds(60)
+
+    const res = await login(account.email, account.password)
+
+    const body = await expectError(res, 429, 'too_many_requests')
+    expect(body).not.toHaveProperty('access_token')
+    expect(res.headers.get('Retry-After')).toBe(String(WINDOW_SECONDS - 60))
+  })
+
+  it('POST /auth/login counts emails case-insensitively, as it stores them', async () => {
+    const account = await registerUser()
+    await failLogins(account.email.toUpperCase(), LIMIT)
+
+    await expectError(await login(` ${account.email} `, account.password), 429, 'too_many_requests')
+  })
+
+  it('POST /auth/login accepts the right password again once the window has passed', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, LIMIT)
+    advanceSeconds(WINDOW_SECONDS - 1)
+    const stillLocked = await login(account.email, account.password)
+    await expectError(stillLocked, 429, 'too_many_requests')
+    expect(stillLocked.headers.get('Retry-After')).toBe('1')
+
+    advanceSeconds(1)
+
+    expect((await login(account.email, account.password)).status).toBe(200)
+  })
+
+  it('POST /auth/login opens a fresh window for failures after the old one has passed', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, LIMIT - 1)
+    advanceSeconds(WINDOW_SECONDS)
+    await failLogins(account.email, LIMIT - 1)
+
+    expect(await storedFailures(account.email)).toBe(LIMIT - 1)
+    expect((await login(account.email, account.password)).status).toBe(200)
+  })
+
+  it('POST /auth/login resets the count after a success below the limit', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, LIMIT - 1)
+    expect((await login(account.email, account.password)).status).toBe(200)
+    expect(await storedFailures(account.email)).toBeNull()
+
+    // Without the reset these would make 18 failures in one window.
+    await failLogins(account.email, LIMIT - 1)
+
+    expect((await login(account.email, account.password)).status).toBe(200)
+  })
+
+  it('POST /auth/login answers the attempt that exceeds the limit with 429, not 401', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, LIMIT)
+
+    await expectError(await login(account.email, 'not the password'), 429, 'too_many_requests')
+    // A locked account's attempts are refused before any work, so they do not extend the count.
+    expect(await storedFailures(account.email)).toBe(LIMIT)
+  })
+
+  it('POST /auth/login throttles one email without touching another', async () => {
+    const locked = await registerUser()
+    const other = await registerUser()
+    await failLogins(locked.email, LIMIT)
+
+    await expectError(await login(other.email, 'not the password'), 401, 'invalid_credentials')
+    expect((await login(other.email, other.password)).status).toBe(200)
+    await expectError(await login(locked.email, locked.password), 429, 'too_many_requests')
+  })
+
+  it('POST /auth/login throttles unknown emails like known ones', async () => {
+    const email = 'nobody-here@example.com'
+    for (let i = 0; i < LIMIT; i++) await expectError(await login(email, 'not the password'), 401, 'invalid_credentials')
+
+    const res = await login(email, 'not the password')
+
+    await expectError(res, 429, 'too_many_requests')
+    expect(Number(res.headers.get('Retry-After'))).toBe(WINDOW_SECONDS)
+  })
+
+  it('POST /auth/login trips the throttle at the limit under 20 concurrent failures', async () => {
+    const account = await registerUser()
+    const derivations = vi.spyOn(crypto.subtle, 'deriveBits')
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => login(account.email, 'not the password'))
+    )
+
+    const statuses = responses.map((res) => res.status).sort()
+    expect(statuses.filter((status) => status === 401)).toHaveLength(LIMIT)
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20 - LIMIT)
+    // Every attempt that checked a password was counted: none was lost to a race.
+    const checked = derivations.mock.calls.length
+    expect(checked).toBeGreaterThan(LIMIT)
+    expect(await storedFailures(account.email)).toBe(checked)
+    await expectError(await login(account.email, account.password), 429, 'too_many_requests')
+  })
+})
