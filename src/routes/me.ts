@@ -13,18 +13,17 @@ import { findUserById, updateNickname } from '../store/users'
 const userGone = () => new ApiError('token_revoked')
 
 export const meRoutes = new Hono<AppEnv>()
-  .use(requireAuth())
-  .get('/', async (c) => {
+  .get('/', requireAuth(), async (c) => {
     const user = await findUserById(c.env.DB, c.get('auth').userId)
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })
-  .patch('/', jsonBody(UpdateMeBody), async (c) => {
+  .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
     const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })
-  .delete('/', jsonBody(DeleteMeBody), async (c) => {
+  .delete('/', requireAuth(), jsonBody(DeleteMeBody), async (c) => {
     await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
     return c.body(null, 204)
   })
