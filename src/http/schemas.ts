@@ -31,8 +31,10 @@ const boundedText = (field: string, min: number, max: number, options?: { allowC
   )
 
 export const EmailSchema = v.pipe(
-  text('email'),
+  // Trimmed first: a tab or newline around the address is whitespace, not a control character.
+  v.string('email must be a string'),
   v.trim(),
+  text('email'),
   v.toLowerCase(),
   v.maxLength(254, 'email must be at most 254 characters'),
   v.regex(/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/, 'email must look like name@example.com'),
@@ -45,8 +47,9 @@ export const PasswordSchema = v.pipe(
 )
 
 export const NicknameSchema = v.pipe(
-  text('nickname'),
+  v.string('nickname must be a string'),
   v.trim(),
+  text('nickname'),
   v.check((value) => codePoints(value) >= 1 && codePoints(value) <= 50, 'nickname must be 1 to 50 characters'),
   v.description('1 to 50 characters after trimming.')
 )
