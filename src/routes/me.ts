@@ -13,17 +13,18 @@ import { findUserById, updateNickname } from '../store/users'
 const userGone = () => new ApiError('token_revoked')
 
 export const meRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth(), async (c) => {
+  .use(requireAuth())
+  .get('/', async (c) => {
     const user = await findUserById(c.env.DB, c.get('auth').userId)
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })
-  .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
+  .patch('/', jsonBody(UpdateMeBody), async (c) => {
     const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })
-  .delete('/', requireAuth(), jsonBody(DeleteMeBody), async (c) => {
+  .delete('/', jsonBody(DeleteMeBody), async (c) => {
     await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
     return c.body(null, 204)
   })

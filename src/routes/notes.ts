@@ -13,11 +13,12 @@ import { deleteNote, findNote, insertNote, listNotes, updateNote } from '../stor
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
 
 export const noteRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth(), async (c) => {
+  .use(requireAuth())
+  .get('/', async (c) => {
     const notes = await listNotes(c.env.DB, c.get('auth').userId)
     return c.json({ notes: notes.map(presentNote) }, 200)
   })
-  .post('/', requireAuth(), jsonBody(CreateNoteBody), async (c) => {
+  .post('/', jsonBody(CreateNoteBody), async (c) => {
     const { title, body } = c.req.valid('json')
     const note = await insertNote(c.env.DB, {
       id: crypto.randomUUID(),
@@ -29,17 +30,17 @@ export const noteRoutes = new Hono<AppEnv>()
     if (!note) throw new ApiError('service_unavailable')
     return c.json({ note: presentNote(note) }, 201)
   })
-  .get('/:id', requireAuth(), async (c) => {
+  .get('/:id', async (c) => {
     const note = await findNote(c.env.DB, c.get('auth').userId, c.req.param('id'))
     if (!note) throw noteNotFound()
     return c.json({ note: presentNote(note) }, 200)
   })
-  .patch('/:id', requireAuth(), jsonBody(UpdateNoteBody), async (c) => {
+  .patch('/:id', jsonBody(UpdateNoteBody), async (c) => {
     const note = await updateNote(c.env.DB, c.get('auth').userId, c.req.param('id'), c.req.valid('json'), isoNow())
     if (!note) throw noteNotFound()
     return c.json({ note: presentNote(note) }, 200)
   })
-  .delete('/:id', requireAuth(), async (c) => {
+  .delete('/:id', async (c) => {
     if (!(await deleteNote(c.env.DB, c.get('auth').userId, c.req.param('id')))) throw noteNotFound()
     return c.body(null, 204)
   })

@@ -9,12 +9,13 @@ import { requireAuth } from '../middleware/require-auth'
 import { listLiveSessions, revokeUserSessions } from '../store/sessions'
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth(), async (c) => {
+  .use(requireAuth())
+  .get('/', async (c) => {
     const { userId, sessionId } = c.get('auth')
     const sessions = await listLiveSessions(c.env.DB, userId, nowSeconds())
     return c.json({ sessions: sessions.map((session) => presentSession(session, sessionId)) }, 200)
   })
-  .delete('/:id', requireAuth(), async (c) => {
+  .delete('/:id', async (c) => {
     // Another user's session is as absent as one that never existed.
     const ended = await revokeUserSessions(c.env.DB, c.get('auth').userId, { only: c.req.param('id') }, nowSeconds())
     if (ended.length === 0) throw new ApiError('not_found', { message: 'No such session.' })
