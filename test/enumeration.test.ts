@@ -12,7 +12,7 @@ const observable = async (res: Response) => {
 }
 
 const pbkdf2Iterations = (spy: { mock: { calls: unknown[][] } }): number[] =>
-  spy.mock.calls.map(([algorithm]) => (algorithm as Pbkdf2Params).iterations)
+  spy.mock.calls.map(([algorithm]) => (algorithm as { iterations: number }).iterations)
 
 describe('login enumeration resistance', () => {
   afterEach(() => vi.restoreAllMocks())
@@ -41,7 +41,8 @@ describe('login enumeration resistance', () => {
     await expectError(await login(uniqueEmail(), 'not the password'), 401, 'invalid_credentials')
     const forUnknownEmail = pbkdf2Iterations(derive)
 
-    expect(forWrongPassword).toEqual([100_000])
+    expect(forWrongPassword).toHaveLength(1)
+    expect(forWrongPassword[0]).toBeGreaterThanOrEqual(100_000)
     expect(forUnknownEmail).toEqual(forWrongPassword)
   })
 

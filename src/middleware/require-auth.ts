@@ -12,8 +12,10 @@ import { findSessionState } from '../store/sessions'
 
 /** The token from `Authorization: Bearer …`, or null when none was sent in that scheme. */
 export const bearerToken = (authorization: string | undefined): string | null => {
-  const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(authorization ?? '')
-  return match ? match[1] : null
+  // Whatever follows the scheme is the token as sent: "Bearer a b" is a malformed token
+  // (invalid_token), not a missing one.
+  const match = /^Bearer(?:[ ]+(.*?))?[ ]*$/i.exec(authorization ?? '')
+  return match?.[1] ? match[1] : null
 }
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
