@@ -1,0 +1,295 @@
+/** Access tokens: what they carry, and every forged, stale or misplaced token a client might send. */
+import { env } from 'cloudflare:test'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  type Account,
+  accessClaims,
+  api,
+  base64UrlEncode,
+  decodeJwt,
+  expectError,
+  forgeToken,
+  registerUser,
+} from './helpers'
+
+const HS256 = { alg: 'HS256', typ: 'JWT' }
+
+/** A protected route that only reads: any 401 it gives comes from the token check. */
+const callMe = (token: string) => api('/me', { token })
+
+const challengeOf = (res: Response): string => {
+  const challenge = res.headers.get('WWW-Authenticate')
+  expect(challenge, 'a 401 must carry WWW-Authenticate').not.toBeNull()
+  return challenge as string
+}
+
+/** A rejected token: the code, and an RFC 6750 challenge naming invalid_token with a description. */
+const expectRejectedToken = async (res: Response, code = 'invalid_token') => {
+  await expectError(res, 401, code)
+  const challenge = challengeOf(res)
+  expect(challenge).toMatch(/^Bearer\b/)
+  expect(challenge).toContain('error="invalid_token"')
+  expect(challenge).toMatch(/error_description="[^"]+"/)
+}
+
+/** No token at all: missing_token, and a challenge without an error attribute. */
+const expectMissingToken = async (res: Response) => {
+  await expectError(res, 401, 'missing_token')
+  const challenge = challengeOf(res)
+  expect(challenge).toMatch(/^Bearer\b/)
+  expect(challenge).not.toMatch(/error=/)
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+/** Pins Date (here and in the worker, which shares this isolate) so that edge cases are exact. */
+const pinClock = (at = Date.now()): number => {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(at)
+  return Math.floor(at / 1000)
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+const withoutClaim = (account: Account, claim: string): Record<string, unknown> => {
+  const claims = accessClaims(account)
+  delete claims[claim]
+  return claims
+}
+
+describe('issued access tokens', () => {
+  it('are HS256 JWTs with iss, sub, sid, jti, iat, exp and token_use "access"', async () => {
+    const before = nowSeconds()
+    const account = await registerUser()
+    const { header, payload } = decodeJwt(account.accessToken)
+    expect(header.alg).toBe('HS256')
+    expect(payload.iss).toBe(env.JWT_ISSUER)
+    expect(payload.sub).toBe(account.userId)
+    expect(typeof payload.sid).toBe('string')
+    expect(typeof payload.jti).toBe('string')
+    expect(payload.token_use).toBe('access')
+    expect(payload.iat).toBeGreaterThanOrEqual(before)
+    expect(payload.iat).toBeLessThanOrEqual(nowSeconds())
+    expect(payload.exp).toBe((payload.iat as number) + account.tokens.expires_in)
+  })
+
+  it('carry a fresh jti each time and keep the sid across a refresh', async () => {
+    const account = await registerUser()
+    const res = await api('/auth/refresh', { json: { refresh_token: account.refreshToken } })
+    expect(res.status).toBe(200)
+    const refreshed = decodeJwt((await res.json<{ access_token: string }>()).access_token).payload
+    const original = decodeJwt(account.accessToken).payload
+    expect(refreshed.sid).toBe(original.sid)
+    expect(refreshed.sub).toBe(original.sub)
+    expect(refreshed.jti).not.toBe(original.jti)
+  })
+
+  it('are accepted when rebuilt here with the same claims and secret (the forging helper is sound)', async () => {
+    const account = await registerUser()
+    expect((await callMe(await forgeToken(HS256, accessClaims(account)))).status).toBe(200)
+  })
+})
+
+describe('forged and tampered access tokens are 401 invalid_token', () => {
+  it('alg "none" with an empty signature', async () => {
+    const account = await registerUser()
+    const token = await forgeToken({ alg: 'none', typ: 'JWT' }, accessClaims(account))
+    expect(token.endsWith('.')).toBe(true)
+    await expectRejectedToken(await callMe(token))
+  })
+
+  it('alg "none" with the original signature kept', async () => {
+    const account = await registerUser()
+    const [, payload, signature] = account.accessToken.split('.')
+    const header = base64UrlEncode(JSON.stringify({ alg: 'none', typ: 'JWT' }))
+    await expectRejectedToken(await callMe(`${header}.${payload}.${signature}`))
+  })
+
+  it('HS512 signed with the right secret', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account))))
+  })
+
+  it('a payload changed after signing (another sub, same signature)', async () => {
+    const victim = await registerUser()
+    const attacker = await registerUser()
+    const [header, , signature] = attacker.accessToken.split('.')
+    const payload = base64UrlEncode(JSON.stringify(accessClaims(attacker, { sub: victim.userId })))
+    await expectRejectedToken(await callMe(`${header}.${payload}.${signature}`))
+  })
+
+  it('a signature stripped off', async () => {
+    const account = await registerUser()
+    const [header, payload] = account.accessToken.split('.')
+    await expectRejectedToken(await callMe(`${header}.${payload}.`))
+    await expectRejectedToken(await callMe(`${header}.${payload}`))
+  })
+
+  it('a signature made with another secret', async () => {
+    const account = await registerUser()
+    const token = await forgeToken(HS256, accessClaims(account), 'another-secret-of-sufficient-length-000000')
+    await expectRejectedToken(await callMe(token))
+  })
+
+  it('a signature with one character changed', async () => {
+    const account = await registerUser()
+    const token = account.accessToken
+    const last = token.at(-2) === 'A' ? 'B' : 'A'
+    await expectRejectedToken(await callMe(`${token.slice(0, -2)}${last}${token.at(-1)}`))
+  })
+
+  it.each([
+    ['three dots', 'a.b.c.d'],
+    ['random text', 'not-a-jwt'],
+    ['base64 that is not JSON', `${base64UrlEncode('nope')}.${base64UrlEncode('nope')}.sig`],
+    ['a JSON payload that is not an object', `${base64UrlEncode(JSON.stringify(HS256))}.${base64UrlEncode('null')}.sig`],
+  ])('%s', async (_, token) => {
+    await expectRejectedToken(await callMe(token))
+  })
+})
+
+describe('time claims', () => {
+  it('an expired token with a valid signature is 401 token_expired', async () => {
+    const account = await registerUser()
+    const now = nowSeconds()
+    const token = await forgeToken(HS256, accessClaims(account, { iat: now - 1000, exp: now - 10 }))
+    await expectRejectedToken(await callMe(token), 'token_expired')
+  })
+
+  it('an expired token with a tampered signature is invalid_token, not token_expired', async () => {
+    const account = await registerUser()
+    const now = nowSeconds()
+    const token = await forgeToken(
+      HS256,
+      accessClaims(account, { iat: now - 1000, exp: now - 10 }),
+      'another-secret-of-sufficient-length-000000'
+    )
+    await expectRejectedToken(await callMe(token), 'invalid_token')
+  })
+
+  it('the worker\'s own token is token_expired once its exp has passed', async () => {
+    const start = Date.now()
+    pinClock(start)
+    const account = await registerUser()
+    vi.setSystemTime(start + (account.tokens.expires_in - 1) * 1000)
+    expect((await callMe(account.accessToken)).status).toBe(200)
+    vi.setSystemTime(start + (account.tokens.expires_in + 1) * 1000)
+    await expectRejectedToken(await callMe(account.accessToken), 'token_expired')
+  })
+
+  it('a token without exp is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken(HS256, withoutClaim(account, 'exp'))))
+  })
+
+  it('a token without iat is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken(HS256, withoutClaim(account, 'iat'))))
+  })
+
+  it('a token whose exp is not a number is invalid_token', async () => {
+    const account = await registerUser()
+    const token = await forgeToken(HS256, accessClaims(account, { exp: '9999999999' }))
+    await expectRejectedToken(await callMe(token))
+  })
+
+  it('iat more than 30 s in the future is invalid_token; 30 s is tolerated as clock skew', async () => {
+    const account = await registerUser()
+    const now = pinClock()
+    const beyond = await forgeToken(HS256, accessClaims(account, { iat: now + 31, exp: now + 900 }))
+    await expectRejectedToken(await callMe(beyond))
+    const within = await forgeToken(HS256, accessClaims(account, { iat: now + 30, exp: now + 900 }))
+    expect((await callMe(within)).status).toBe(200)
+  })
+
+  it('nbf more than 30 s in the future is invalid_token; 30 s is tolerated as clock skew', async () => {
+    const account = await registerUser()
+    const now = pinClock()
+    const beyond = await forgeToken(HS256, accessClaims(account, { nbf: now + 31 }))
+    await expectRejectedToken(await callMe(beyond))
+    const within = await forgeToken(HS256, accessClaims(account, { nbf: now + 30 }))
+    expect((await callMe(within)).status).toBe(200)
+  })
+})
+
+describe('claims that make a token something other than this issuer\'s access token', () => {
+  it('a wrong iss is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken(HS256, accessClaims(account, { iss: 'someone-else' }))))
+  })
+
+  it('a missing iss is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken(HS256, withoutClaim(account, 'iss'))))
+  })
+
+  it('a missing token_use is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(await forgeToken(HS256, withoutClaim(account, 'token_use'))))
+  })
+
+  it('token_use "refresh" is invalid_token', async () => {
+    const account = await registerUser()
+    const token = await forgeToken(HS256, accessClaims(account, { token_use: 'refresh' }))
+    await expectRejectedToken(await callMe(token))
+  })
+
+  it('a refresh token sent as the bearer token is invalid_token', async () => {
+    const account = await registerUser()
+    await expectRejectedToken(await callMe(account.refreshToken))
+  })
+})
+
+describe('tokens whose session or user is gone are 401 token_revoked', () => {
+  it('the token of a deleted user', async () => {
+    const account = await registerUser()
+    const deleted = await api('/me', {
+      method: 'DELETE',
+      token: account.accessToken,
+      json: { password: account.password },
+    })
+    expect(deleted.status).toBe(204)
+    await expectRejectedToken(await callMe(account.accessToken), 'token_revoked')
+  })
+
+  it('a validly signed token naming a session that never existed', async () => {
+    const account = await registerUser()
+    const token = await forgeToken(HS256, accessClaims(account, { sid: crypto.randomUUID() }))
+    await expectRejectedToken(await callMe(token), 'token_revoked')
+  })
+
+  it('a validly signed token naming a real session but another user', async () => {
+    const owner = await registerUser()
+    const other = await registerUser()
+    const token = await forgeToken(HS256, accessClaims(owner, { sub: other.userId }))
+    await expectRejectedToken(await callMe(token), 'token_revoked')
+  })
+})
+
+describe('the Authorization header', () => {
+  it('absent: 401 missing_token with a challenge that has no error attribute', async () => {
+    await expectMissingToken(await api('/me'))
+    await expectMissingToken(await api('/notes'))
+  })
+
+  it('"Bearer" with nothing after it: 401 missing_token, no error attribute', async () => {
+    await expectMissingToken(await api('/me', { headers: { Authorization: 'Bearer' } }))
+    await expectMissingToken(await api('/me', { headers: { Authorization: 'Bearer ' } }))
+  })
+
+  it('another scheme ("Basic x"): 401 missing_token, no error attribute', async () => {
+    await expectMissingToken(await api('/me', { headers: { Authorization: 'Basic x' } }))
+  })
+
+  it('"Bearer a b" (a token that is not one token68 value): 401 invalid_token', async () => {
+    await expectRejectedToken(await api('/me', { headers: { Authorization: 'Bearer a b' } }))
+  })
+
+  it('the scheme name is case-insensitive (RFC 7235)', async () => {
+    const account = await registerUser()
+    const res = await api('/me', { headers: { Authorization: `bearer ${account.accessToken}` } })
+    expect(res.status).toBe(200)
+  })
+})
