@@ -138,7 +138,9 @@ export const refreshSession = async (
   }
 
   const rotatedAt = session.rotated_at
-  const withinGrace = rotatedAt !== null && now - rotatedAt <= config.reuseGraceSeconds
+  // Strictly less, on whole seconds: the window never exceeds the configured length (the contract
+  // says at most 10 s), and a grace of 0 switches it off instead of meaning "the same second".
+  const withinGrace = rotatedAt !== null && now - rotatedAt < config.reuseGraceSeconds
   if (session.previous_hash === tokenHash && withinGrace && session.successor_box) {
     const successor = await openSuccessor(refreshToken, session.successor_box)
     if (successor) {

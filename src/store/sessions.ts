@@ -98,7 +98,10 @@ export const revokeSession = async (db: D1Database, id: string, now: number): Pr
 /** Which of a user's live sessions to end. */
 export type SessionScope = { only: string } | { except: string } | 'all'
 
-/** Ends some of a user's live sessions; RETURNING gives the heads of the ended chains. */
+/**
+ * Ends some of a user's live sessions; RETURNING gives the heads of the ended chains. An expired
+ * session counts as ended already, so that ending it is as much a 404 as it is absent from the list.
+ */
 export const revokeUserSessionsStatement = (
   db: D1Database,
   userId: string,
@@ -110,7 +113,7 @@ export const revokeUserSessionsStatement = (
   return db
     .prepare(
       `UPDATE sessions SET revoked_at = ?2
-        WHERE user_id = ?1 AND revoked_at IS NULL
+        WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
           AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR id != ?4)
         RETURNING refresh_hash`
     )
