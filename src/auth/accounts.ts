@@ -27,6 +27,19 @@ const throttled = (lockout: Lockout): ApiError =>
   })
 
 /**
+ * Re-hashes a correct password made under an older policy. The write only lands if the row still
+ * holds the hash just checked (a concurrent password change wins), and a failure is logged, not
+ * thrown: the old hash still works, so the upgrade simply waits for the next login.
+ */
+const upgradePasswordHash = async (env: Bindings, user: UserRow, password: string): Promise<void> => {
+  try {
+    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password), isoNow())
+  } catch (error) {
+    console.warn(JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) }))
+  }
+}
+
+/**
  * Checks an email and password. An unknown email does the same work (one derivation, one
  * counter write) and gets the same answer as a wrong password.
  */
@@ -44,9 +57,7 @@ export const authenticate = async (env: Bindings, email: string, password: strin
     throw new ApiError('invalid_credentials')
   }
   await clearLoginFailures(env.DB, email)
-  if (check.needsRehash) {
-    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password), isoNow())
-  }
+  if (check.needsRehash) await upgradePasswordHash(env, user, password)
   return user
 }
 

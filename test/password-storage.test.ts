@@ -1,0 +1,137 @@
+/** Password storage seen from a client and from the users table: login, upgrades, crafted rows. */
+import { env } from 'cloudflare:test'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { PBKDF2_POLICY, PASSWORD_POLICY, hashPasswordWith, pbkdf2Sha256, scryptHasher } from '../src/auth/password'
+import { api, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
+
+const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
+
+const storedHash = async (email: string): Promise<string> => {
+  const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?1').bind(email).first<{
+    password_hash: string
+  }>()
+  if (!row) throw new Error(`no user ${email}`)
+  return row.password_hash
+}
+
+/** A user written straight into D1, as a row from before the current policy would be. */
+const insertUser = async (email: string, passwordHash: string): Promise<void> => {
+  const now = new Date().toISOString()
+  await env.DB.prepare(
+    'INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at) VALUES (?1, ?2, NULL, ?3, ?4, ?4)'
+  )
+    .bind(crypto.randomUUID(), email, passwordHash, now)
+    .run()
+}
+
+const CURRENT_PREFIX = `$scrypt$ln=${PASSWORD_POLICY.logN},r=${PASSWORD_POLICY.r},p=${PASSWORD_POLICY.p}$`
+
+describe('password storage', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('POST /auth/register stores a self-describing scrypt hash, never the password', async () => {
+    const account = await registerUser({ password: 'a long and unusual passphrase' })
+    const stored = await storedHash(account.email)
+    expect(stored.startsWith(CURRENT_PREFIX)).toBe(true)
+    expect(stored).not.toContain('passphrase')
+    await loginUser(account.email, account.password)
+  })
+
+  it('POST /auth/login accepts the password typed in another Unicode form', async () => {
+    const account = await registerUser({ password: 'cafe\u0301 ｓｅｃｒｅｔ ﬁle' })
+    await loginUser(account.email, 'caf\u00e9 secret file')
+  })
+
+  it('POST /auth/login refuses a wrong password with 401 and leaves the hash alone', async () => {
+    const account = await registerUser()
+    const before = await storedHash(account.email)
+    await expectError(await login(account.email, 'not the password at all'), 401, 'invalid_credentials')
+    expect(await storedHash(account.email)).toBe(before)
+  })
+
+  it('POST /auth/login upgrades a PBKDF2 hash to the current policy, and the password keeps working', async () => {
+    const email = uniqueEmail()
+    const password = 'an old account from the PBKDF2 days'
+    const old = await hashPasswordWith(PBKDF2_POLICY, password)
+    expect(old.startsWith('$pbkdf2-sha256$i=100000$')).toBe(true)
+    await insertUser(email, old)
+
+    await loginUser(email, password)
+    const upgraded = await storedHash(email)
+    expect(upgraded.startsWith(CURRENT_PREFIX)).toBe(true)
+
+    await loginUser(email, password)
+    expect(await storedHash(email)).toBe(upgraded)
+    await expectError(await login(email, 'not the password at all'), 401, 'invalid_credentials')
+  })
+
+  it('POST /auth/login upgrades a scrypt hash made with other accepted parameters', async () => {
+    const email = uniqueEmail()
+    const password = 'weaker parameters, same algorithm'
+    await insertUser(email, await hashPasswordWith({ hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } }, password))
+
+    await loginUser(email, password)
+    expect((await storedHash(email)).startsWith(CURRENT_PREFIX)).toBe(true)
+  })
+
+  it('POST /auth/login does not upgrade a PBKDF2 hash when the password is wrong', async () => {
+    const email = uniqueEmail()
+    const old = await hashPasswordWith(PBKDF2_POLICY, 'the real password')
+    await insertUser(email, old)
+
+    await expectError(await login(email, 'a guessed password'), 401, 'invalid_credentials')
+    expect(await storedHash(email)).toBe(old)
+  })
+
+  it('POST /auth/login runs the current policy\'s derivation for an unknown email, as for a wrong password', async () => {
+    const account = await registerUser()
+    const derive = vi.spyOn(scryptHasher, 'derive')
+    const pbkdf2 = vi.spyOn(pbkdf2Sha256, 'derive')
+
+    await expectError(await login(account.email, 'not the password at all'), 401, 'invalid_credentials')
+    const forWrongPassword = derive.mock.calls.map(([, salt, params]) => ({ saltBytes: salt.length, params }))
+    derive.mockClear()
+    await expectError(await login(uniqueEmail(), 'not the password at all'), 401, 'invalid_credentials')
+    const forUnknownEmail = derive.mock.calls.map(([, salt, params]) => ({ saltBytes: salt.length, params }))
+
+    expect(forWrongPassword).toEqual([{ saltBytes: 16, params: { logN: PASSWORD_POLICY.logN, r: PASSWORD_POLICY.r, p: PASSWORD_POLICY.p } }])
+    expect(forUnknownEmail).toEqual(forWrongPassword)
+    expect(pbkdf2).not.toHaveBeenCalled()
+  })
+
+  it('POST /auth/login answers tampered stored hashes with a clean 401, before any derivation', async () => {
+    const account = await registerUser()
+    const good = await storedHash(account.email)
+    const password = account.password
+    const [, , , salt, hash] = good.split('$')
+    const tampered = {
+      'bad base64 in the hash': `${CURRENT_PREFIX}${salt}$${hash.slice(0, -3)}+/=`,
+      'bad base64 in the salt': `${CURRENT_PREFIX}${salt.slice(0, -2)}.*$${hash}`,
+      'absurd PBKDF2 iterations': `$pbkdf2-sha256$i=999999999$${salt}$${hash}`,
+      'PBKDF2 above the Workers cap': `$pbkdf2-sha256$i=100001$${salt}$${hash}`,
+      'scrypt N=2^30': `$scrypt$ln=30,r=8,p=1$${salt}$${hash}`,
+      'scrypt over the memory budget': `$scrypt$ln=15,r=32,p=1$${salt}$${hash}`,
+      'scrypt over the work budget': `$scrypt$ln=15,r=8,p=16$${salt}$${hash}`,
+      'unknown algorithm': `$argon2id$v=19$m=1048576,t=100,p=8$${salt}$${hash}`,
+      'truncated string': good.slice(0, 30),
+      'plain text': password,
+      'empty': '',
+    }
+    // The worker shares this module instance, so the spies see every derivation a login runs.
+    const derivations = [vi.spyOn(scryptHasher, 'derive'), vi.spyOn(pbkdf2Sha256, 'derive')]
+    await loginUser(account.email, password)
+    expect(derivations[0]).toHaveBeenCalledTimes(1)
+    derivations[0].mockClear()
+
+    for (const [what, row] of Object.entries(tampered)) {
+      // A fresh account per row, so the per-account throttle never answers instead.
+      const email = uniqueEmail()
+      await insertUser(email, row)
+      const res = await login(email, password)
+      expect(res.status, what).toBe(401)
+      expect(await res.json(), what).toEqual({ error: 'invalid_credentials', message: expect.any(String) })
+      expect(await storedHash(email), what).toBe(row)
+    }
+    for (const derive of derivations) expect(derive).not.toHaveBeenCalled()
+  })
+})
