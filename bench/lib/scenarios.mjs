@@ -1,0 +1,153 @@
+// The benchmark's users and its load scenarios, each a bounded autocannon run against loopback.
+import autocannon from 'autocannon'
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+const PASSWORD = 'bench password, long enough to pass'
+/** Notes every notes-mix user starts with, so that the list has a realistic, fixed size. */
+export const SEEDED_NOTES = 20
+
+const call = async (baseUrl, path, { method = 'GET', token, json } = {}) => {
+  const headers = { ...(json === undefined ? {} : JSON_HEADERS) }
+  if (token) headers.authorization = `Bearer ${token}`
+  const response = await fetch(baseUrl + path, {
+    method,
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`)
+  return text ? JSON.parse(text) : null
+}
+
+/** Registers `count` users; each keeps its own access token and refresh-token chain. */
+export const registerUsers = async (baseUrl, count, label) => {
+  const run = Date.now().toString(36)
+  const users = []
+  for (let i = 0; i < count; i++) {
+    const email = `bench-${label}-${run}-${i}@example.com`
+    const tokens = await call(baseUrl, '/auth/register', {
+      method: 'POST',
+      json: { email, password: PASSWORD, nickname: `bench ${i}` },
+    })
+    users.push({ email, accessToken: tokens.access_token, refreshToken: tokens.refresh_token })
+  }
+  return users
+}
+
+export const seedNotes = async (baseUrl, users) => {
+  for (const user of users) {
+    for (let i = 0; i < SEEDED_NOTES; i++) {
+      await call(baseUrl, '/notes', {
+        method: 'POST',
+        token: user.accessToken,
+        json: { title: `seeded note ${i}`, body: 'A short note body, about as long as a typical one.' },
+      })
+    }
+  }
+}
+
+/** Gives each autocannon connection its own user: the n-th connection gets users[n]. */
+const perConnection = (users, requestsFor) => {
+  let next = 0
+  return (client) => {
+    const user = users[next++ % users.length]
+    client.setRequests(requestsFor(user))
+  }
+}
+
+const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
+
+/**
+ * The scenarios, in the order they run. `connections` is bounded so that the load generator and
+ * the worker share the two cores without starving each other completely.
+ */
+export const scenarios = ({ users, loginUser, noteUsers, connections }) => [
+  {
+    name: 'health',
+    title: 'GET /health',
+    connections,
+    options: { requests: [{ method: 'GET', path: '/health' }] },
+  },
+  {
+    name: 'me',
+    title: 'GET /me',
+    connections,
+    options: {
+      setupClient: perConnection(users, (user) => [{ method: 'GET', path: '/me', headers: bearer(user) }]),
+    },
+  },
+  {
+    name: 'refresh',
+    title: 'POST /auth/refresh',
+    connections,
+    options: {
+      // Refresh tokens are single-use: each connection walks its own chain, sending the token
+      // that the previous response handed out. The state lives on the user, so it survives from
+      // the warm-up into the measured run.
+      setupClient: perConnection(users, (user) => [
+        {
+          method: 'POST',
+          path: '/auth/refresh',
+          headers: JSON_HEADERS,
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: user.refreshToken }) }),
+          onResponse: (status, body) => {
+            if (status === 200) user.refreshToken = JSON.parse(body).refresh_token
+          },
+        },
+      ]),
+    },
+  },
+  {
+    name: 'login',
+    title: 'POST /auth/login',
+    connections: 1,
+    options: {
+      requests: [
+        {
+          method: 'POST',
+          path: '/auth/login',
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ email: loginUser.email, password: PASSWORD }),
+        },
+      ],
+    },
+  },
+  {
+    name: 'notes',
+    title: 'notes: create, list, delete',
+    connections,
+    options: {
+      // Create, list, then delete the new note, so that the list stays SEEDED_NOTES long and the
+      // figure does not depend on how long the run was.
+      setupClient: perConnection(noteUsers, (user) => [
+        {
+          method: 'POST',
+          path: '/notes',
+          headers: { ...JSON_HEADERS, ...bearer(user) },
+          body: JSON.stringify({ title: 'bench note', body: 'A short note body, about as long as a typical one.' }),
+          onResponse: (status, body, context) => {
+            if (status === 201) context.noteId = JSON.parse(body).note.id
+          },
+        },
+        { method: 'GET', path: '/notes', headers: bearer(user) },
+        {
+          method: 'DELETE',
+          path: '/notes',
+          headers: bearer(user),
+          setupRequest: (request, context) =>
+            context.noteId ? { ...request, path: `/notes/${context.noteId}` } : null,
+        },
+      ]),
+    },
+  },
+]
+
+/** One bounded run; resolves with autocannon's result. */
+export const load = (baseUrl, scenario, durationSeconds) =>
+  autocannon({
+    url: baseUrl,
+    connections: scenario.connections,
+    duration: durationSeconds,
+    timeout: 10,
+    ...scenario.options,
+  })
