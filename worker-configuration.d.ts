@@ -13,6 +13,7 @@ declare namespace Cloudflare {
 		REFRESH_REUSE_GRACE: string;
 		JWT_ISSUER: string;
 		CORS_ORIGINS: string;
+		ACCESS_REFRESH_MARGIN: string;
 		JWT_SECRET: string;
 	}
 }

@@ -9,6 +9,8 @@ export interface AppConfig {
   /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
   reuseGraceSeconds: number
   corsOrigins: string[]
+  /** Cookie mode: an access cookie this close to its expiry (seconds) is renewed in passing. */
+  accessRefreshMargin: number
 }
 
 /** KV refuses an expirationTtl below 60 s, so no refresh token may live shorter. */
@@ -20,6 +22,7 @@ const DEFAULTS = {
   ACCESS_TOKEN_TTL: 900,
   REFRESH_TOKEN_TTL: 2_592_000,
   REFRESH_REUSE_GRACE: 10,
+  ACCESS_REFRESH_MARGIN: 60,
   JWT_ISSUER: 'edge-jwt-auth',
 }
 
@@ -51,6 +54,13 @@ const parseConfig = (env: Bindings): AppConfig => ({
     'REFRESH_REUSE_GRACE',
     0,
     MAX_REUSE_GRACE
+  ),
+  accessRefreshMargin: readSeconds(
+    env.ACCESS_REFRESH_MARGIN,
+    DEFAULTS.ACCESS_REFRESH_MARGIN,
+    'ACCESS_REFRESH_MARGIN',
+    0,
+    3600
   ),
   corsOrigins: (env.CORS_ORIGINS ?? '')
     .split(',')

@@ -8,6 +8,7 @@ import { readConfig } from './config'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
+import { cookieCsrf } from './middleware/csrf'
 import { rejectUnknownMethods } from './middleware/method-not-allowed'
 import { requestLog } from './middleware/request-log'
 import { authRoutes } from './routes/auth'
@@ -33,7 +34,9 @@ const app = new Hono<AppEnv>()
     cors({
       origin: (origin, c) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowHeaders: ['Authorization', 'Content-Type'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode'],
+      // Cookie mode from an origin in CORS_ORIGINS (a same-site front end) needs credentialed CORS.
+      credentials: true,
       exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
       maxAge: 600,
     })
@@ -47,6 +50,7 @@ const app = new Hono<AppEnv>()
     })
   )
   .use(rejectUnknownMethods(() => registeredRoutes))
+  .use(cookieCsrf())
   .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
   .get('/openapi.json', (c) => {
     c.header('Cache-Control', 'public, max-age=300')

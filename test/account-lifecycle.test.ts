@@ -1,9 +1,11 @@
 /** Password change and account deletion: which sessions they end, and what they leave behind. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { hashPassword } from '../src/auth/password'
 import { api, expectError, loginUser, refresh, registerUser } from './helpers'
 import {
   type SessionTokens,
+  apiWithEnv,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
@@ -13,6 +15,9 @@ import {
   rotate,
   sessionIdOf,
 } from './session-helpers'
+
+// Every session here starts with a password derivation, and the machine running CI may be busy.
+vi.setConfig({ testTimeout: 30_000 })
 
 afterEach(() => {
   vi.useRealTimers()
@@ -111,6 +116,76 @@ describe('POST /auth/password', () => {
     expect((await api('/auth/logout', { method: 'POST', token: laptop.accessToken })).status).toBe(204)
     await expectError(await changePassword(laptop.accessToken, body), 401, 'token_revoked')
     expect((await login(owner.email, owner.password)).status).toBe(200)
+  })
+})
+
+/**
+ * Wraps the real D1 binding so that right after the first read of a user row, `meanwhile` runs:
+ * another request's write landing between the password check and the swap.
+ */
+const dbWithWriteAfterUserRead = (db: D1Database, meanwhile: () => Promise<unknown>): D1Database => {
+  let fired = false
+  const passThrough = <T extends object>(target: T, prop: string | symbol) => {
+    const value = Reflect.get(target, prop, target)
+    return typeof value === 'function' ? value.bind(target) : value
+  }
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop) {
+        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
+        if (prop === 'first' && sql.startsWith('SELECT * FROM users WHERE id') && !fired) {
+          return async () => {
+            const row = await target.first()
+            fired = true
+            await meanwhile()
+            return row
+          }
+        }
+        return passThrough(target, prop)
+      },
+    })
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql)
+      return passThrough(target, prop)
+    },
+  })
+}
+
+const setStoredHash = async (userId: string, password: string) => {
+  const hash = await hashPassword(password)
+  await env.DB.prepare('UPDATE users SET password_hash = ?2 WHERE id = ?1').bind(userId, hash).run()
+}
+
+describe('POST /auth/password racing another write of the hash', () => {
+  it('still changes the password when a rehash of the same password lands in between', async () => {
+    const { owner, laptop, phone } = await twoUsers()
+    const db = dbWithWriteAfterUserRead(env.DB, () => setStoredHash(owner.userId, owner.password))
+    const res = await apiWithEnv({ DB: db }, '/auth/password', {
+      token: laptop.accessToken,
+      json: { current_password: owner.password, new_password: NEW_PASSWORD },
+    })
+    expect(res.status, await res.text()).toBe(204)
+    expect((await login(owner.email, NEW_PASSWORD)).status).toBe(200)
+    await expectSessionEnded(phone)
+    await expectSessionAlive(laptop)
+  })
+
+  it('answers 403 and ends nothing when a change to another password lands in between', async () => {
+    const { owner, laptop, phone } = await twoUsers()
+    const db = dbWithWriteAfterUserRead(env.DB, () => setStoredHash(owner.userId, 'changed elsewhere meanwhile'))
+    await expectError(
+      await apiWithEnv({ DB: db }, '/auth/password', {
+        token: laptop.accessToken,
+        json: { current_password: owner.password, new_password: NEW_PASSWORD },
+      }),
+      403,
+      'invalid_credentials'
+    )
+    expect((await login(owner.email, 'changed elsewhere meanwhile')).status).toBe(200)
+    await expectError(await login(owner.email, NEW_PASSWORD), 401, 'invalid_credentials')
+    await expectSessionAlive(phone)
+    await expectSessionAlive(laptop)
   })
 })
 

@@ -15,6 +15,9 @@ import {
   tokensOf,
 } from './session-helpers'
 
+// Every session here starts with a password derivation, and the machine running CI may be busy.
+vi.setConfig({ testTimeout: 30_000 })
+
 afterEach(() => {
   vi.useRealTimers()
 })

@@ -12,6 +12,9 @@ import {
   sessionIdOf,
 } from './session-helpers'
 
+// Every session here starts with a password derivation, and the machine running CI may be busy.
+vi.setConfig({ testTimeout: 30_000 })
+
 afterEach(() => {
   vi.useRealTimers()
 })

@@ -8,12 +8,13 @@ import { isoNow, nowSeconds } from '../clock'
 import { ApiError } from '../http/errors'
 import { type Lockout, clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
 import { deleteRefreshRecords } from '../store/refresh-tokens'
-import { liveRefreshHashes, revokeUserSessionsStatement } from '../store/sessions'
+import { liveRefreshHashes, revokeOtherSessionsIfPasswordStatement } from '../store/sessions'
 import {
   type UserRow,
   deleteUserCascade,
   findUserByEmail,
   findUserById,
+  passwordHashIsStatement,
   replacePasswordHash,
   replacePasswordHashStatement,
 } from '../store/users'
@@ -81,20 +82,36 @@ export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]):
   }
 }
 
-/** Sets a new password and, in the same transaction, ends every session but the current one. */
+/** A rehash at login can swap the stored hash under a change; one retry re-checks against it. */
+const PASSWORD_CHANGE_ATTEMPTS = 2
+
+/**
+ * Sets a new password and, in the same transaction, ends every session but the current one. The
+ * swap only lands on the hash the current password was checked against; if another write got
+ * there first, the check runs again on the new hash: a rehash of the same password passes, a
+ * concurrent change to another password makes `current_password` wrong (403).
+ */
 export const changePassword = async (
   env: Bindings,
   subject: { userId: string; sessionId: string },
   currentPassword: string,
   newPassword: string
 ): Promise<void> => {
-  const user = await requirePassword(env, subject.userId, currentPassword)
+  let user = await requirePassword(env, subject.userId, currentPassword)
   const newHash = await hashPassword(newPassword)
-  const [, revoked] = await runBatch<{ refresh_hash: string }>(env.DB, [
-    replacePasswordHashStatement(env.DB, user.id, user.password_hash, newHash, isoNow()),
-    revokeUserSessionsStatement(env.DB, user.id, { except: subject.sessionId }, nowSeconds()),
-  ])
-  await forgetRefreshTokens(env, revoked.map((row) => row.refresh_hash))
+  for (let attempt = 1; attempt <= PASSWORD_CHANGE_ATTEMPTS; attempt++) {
+    if (attempt > 1) user = await requirePassword(env, subject.userId, currentPassword)
+    const [, revoked, landed] = await runBatch<{ refresh_hash: string }>(env.DB, [
+      replacePasswordHashStatement(env.DB, user.id, user.password_hash, newHash, isoNow()),
+      revokeOtherSessionsIfPasswordStatement(env.DB, subject, newHash, nowSeconds()),
+      passwordHashIsStatement(env.DB, user.id, newHash),
+    ])
+    if (landed.length === 1) {
+      await forgetRefreshTokens(env, revoked.map((row) => row.refresh_hash))
+      return
+    }
+  }
+  throw new ApiError('service_unavailable', { message: 'The account changed meanwhile; try again.' })
 }
 
 /** Removes the user with their notes and sessions, then the live refresh records in KV. */

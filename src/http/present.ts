@@ -21,6 +21,15 @@ export const presentTokens = (user: UserRow, tokens: IssuedTokens) => ({
   refresh_expires_in: tokens.refreshExpiresIn,
 })
 
+/** Cookie mode: the same response without the raw tokens, which travel only in HttpOnly cookies. */
+export const presentCookieTokens = (user: UserRow, tokens: IssuedTokens) => ({
+  user: presentUser(user),
+  token_type: 'Bearer' as const,
+  expires_in: tokens.expiresIn,
+  refresh_expires_in: tokens.refreshExpiresIn,
+  auth_mode: 'cookie' as const,
+})
+
 export const presentNote = (note: NoteRow) => ({
   id: note.id,
   title: note.title,

@@ -6,9 +6,11 @@ import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
 import { bearerChallenge, verifyAccessToken } from '../auth/access-token'
 import { nowSeconds } from '../clock'
+import { clearTokenCookies } from '../auth/cookies'
 import { readConfig, requireSigningSecret } from '../config'
 import { ApiError } from '../http/errors'
 import { findSessionState } from '../store/sessions'
+import { authenticateWithCookies } from './cookie-auth'
 
 /** The token from `Authorization: Bearer …`, or null when none was sent in that scheme. */
 export const bearerToken = (authorization: string | undefined): string | null => {
@@ -20,11 +22,17 @@ export const bearerToken = (authorization: string | undefined): string | null =>
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
   async function requireAuth(c, next) {
-    const token = bearerToken(c.req.header('Authorization'))
-    if (!token) throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
-    const claims = await verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), token)
+    const verify = (jwt: string) => verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), jwt)
+    // No Authorization header at all: a browser in cookie mode (README, "Browser apps").
+    const viaCookie = c.req.header('Authorization') === undefined
+    const token = viaCookie ? null : bearerToken(c.req.header('Authorization'))
+    if (!viaCookie && !token) {
+      throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
+    }
+    const claims = token ? await verify(token) : await authenticateWithCookies(c, verify)
     const session = await findSessionState(c.env.DB, claims.sid)
     if (!session || session.user_id !== claims.sub || session.revoked_at !== null || session.expires_at <= nowSeconds()) {
+      if (viaCookie) clearTokenCookies(c)
       throw new ApiError('token_revoked', {
         headers: { 'WWW-Authenticate': bearerChallenge('The session has ended') },
       })

@@ -5,14 +5,16 @@ import type { AppEnv } from '../env'
 import type { IssuedTokens } from '../auth/sessions'
 import type { UserRow } from '../store/users'
 import { changePassword, authenticate, forgetRefreshTokens } from '../auth/accounts'
+import { clearTokenCookies, setTokenCookies, usesCookies, wantsCookieMode } from '../auth/cookies'
 import { hashPassword } from '../auth/password'
 import { refreshSession, sanitizeUserAgent, sessionOfRefreshToken, startSession } from '../auth/sessions'
 import { isoNow, nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
 import { ApiError } from '../http/errors'
-import { presentTokens } from '../http/present'
-import { ChangePasswordBody, LoginBody, LogoutBody, RefreshBody, RegisterBody } from '../http/schemas'
+import { presentCookieTokens, presentTokens } from '../http/present'
+import { ChangePasswordBody, LoginBody, LogoutBody, RegisterBody } from '../http/schemas'
 import { jsonBody } from '../middleware/json-body'
+import { refreshTokenBody } from '../middleware/refresh-body'
 import { requireAuth } from '../middleware/require-auth'
 import { UniqueViolation } from '../store/guard'
 import { revokeUserSessions } from '../store/sessions'
@@ -27,6 +29,10 @@ const signingSetup = (c: Context<AppEnv>) => ({
 const tokenResponse = <S extends 200 | 201>(c: Context<AppEnv>, status: S, user: UserRow, tokens: IssuedTokens) => {
   c.header('Cache-Control', 'no-store')
   c.header('Pragma', 'no-cache')
+  if (wantsCookieMode(c)) {
+    setTokenCookies(c, tokens)
+    return c.json(presentCookieTokens(user, tokens), status)
+  }
   return c.json(presentTokens(user, tokens), status)
 }
 
@@ -69,7 +75,7 @@ export const authRoutes = new Hono<AppEnv>()
     })
     return tokenResponse(c, 200, user, tokens)
   })
-  .post('/refresh', jsonBody(RefreshBody), async (c) => {
+  .post('/refresh', refreshTokenBody(), async (c) => {
     const { config, secret } = signingSetup(c)
     const tokens = await refreshSession(c.env, config, secret, c.req.valid('json').refresh_token)
     const user = await findUserById(c.env.DB, tokens.userId)
@@ -86,11 +92,13 @@ export const authRoutes = new Hono<AppEnv>()
     }
     const ended = await revokeUserSessions(c.env.DB, userId, { only: sessionId }, nowSeconds())
     await forgetRefreshTokens(c.env, ended)
+    if (usesCookies(c)) clearTokenCookies(c)
     return c.body(null, 204)
   })
   .post('/logout-all', requireAuth(), async (c) => {
     const ended = await revokeUserSessions(c.env.DB, c.get('auth').userId, 'all', nowSeconds())
     await forgetRefreshTokens(c.env, ended)
+    if (usesCookies(c)) clearTokenCookies(c)
     return c.body(null, 204)
   })
   .post('/password', requireAuth(), jsonBody(ChangePasswordBody), async (c) => {

@@ -120,6 +120,26 @@ export const revokeUserSessionsStatement = (
     .bind(userId, now, only, except)
 }
 
+/**
+ * The session half of a password change, for the same transaction right after the hash update:
+ * ends every live session but the current one only if the user's row now holds `passwordHash`, so
+ * that an update that lost a race with another change of the hash ends nothing either.
+ */
+export const revokeOtherSessionsIfPasswordStatement = (
+  db: D1Database,
+  subject: { userId: string; sessionId: string },
+  passwordHash: string,
+  now: number
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `UPDATE sessions SET revoked_at = ?3
+        WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL AND expires_at > ?3
+          AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?4)
+        RETURNING refresh_hash`
+    )
+    .bind(subject.userId, subject.sessionId, now, passwordHash)
+
 export const revokeUserSessions = async (
   db: D1Database,
   userId: string,

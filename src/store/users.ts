@@ -53,6 +53,10 @@ export const replacePasswordHashStatement = (
     .prepare('UPDATE users SET password_hash = ?3, updated_at = ?4 WHERE id = ?1 AND password_hash = ?2')
     .bind(id, previousHash, passwordHash, updatedAt)
 
+/** One row when the user's hash is `passwordHash`: tells, inside a batch, whether a swap landed. */
+export const passwordHashIsStatement = (db: D1Database, id: string, passwordHash: string): D1PreparedStatement =>
+  db.prepare('SELECT 1 AS present FROM users WHERE id = ?1 AND password_hash = ?2').bind(id, passwordHash)
+
 export const replacePasswordHash = async (
   db: D1Database,
   id: string,

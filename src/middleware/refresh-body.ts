@@ -1,0 +1,34 @@
+/**
+ * The body of POST /auth/refresh. Bearer clients must send `{refresh_token}`; in cookie mode the
+ * body may be empty and the refresh cookie stands in for the missing field.
+ */
+import type { MiddlewareHandler } from 'hono'
+import * as v from 'valibot'
+import type { AppEnv } from '../env'
+import { readRefreshCookie, wantsCookieMode } from '../auth/cookies'
+import { ApiError } from '../http/errors'
+import { RefreshBody } from '../http/schemas'
+import { jsonBody } from './json-body'
+
+type RefreshInput = { in: { json: v.InferInput<typeof RefreshBody> }; out: { json: v.InferOutput<typeof RefreshBody> } }
+
+const CookieRefreshBody = v.partial(RefreshBody)
+
+export const refreshTokenBody = (): MiddlewareHandler<AppEnv, string, RefreshInput> => {
+  const bearerBody = jsonBody(RefreshBody)
+  const cookieBody = jsonBody(CookieRefreshBody, { optional: true })
+  return async function refreshTokenBody(c, next) {
+    if (!wantsCookieMode(c)) return bearerBody(c, next)
+    return cookieBody(c, async () => {
+      const sent = c.req.valid('json').refresh_token
+      const refreshToken = sent ?? readRefreshCookie(c)
+      if (refreshToken === undefined) {
+        throw new ApiError('invalid_refresh_token', {
+          message: 'No refresh token was sent, in the body or in the refresh cookie.',
+        })
+      }
+      c.req.addValidatedData('json', { refresh_token: refreshToken })
+      await next()
+    })
+  }
+}
