@@ -1,6 +1,13 @@
 /** Reads and validates configuration once per env object, with the contract's defaults. */
 import type { Bindings } from './env'
 import { ApiError } from './http/errors'
+import {
+  type SigningAlgorithm,
+  KeySetError,
+  SIGNING_ALGORITHMS,
+  isAsymmetricAlgorithm,
+  readKeySet,
+} from './auth/signing-keys'
 
 export interface AppConfig {
   issuer: string
@@ -9,6 +16,10 @@ export interface AppConfig {
   /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
   reuseGraceSeconds: number
   corsOrigins: string[]
+  /** JWT_ALGORITHM: HS256 (JWT_SECRET) by default, or EdDSA / ES256 (JWT_PRIVATE_KEYS). */
+  signingAlgorithm: SigningAlgorithm
+  /** JWT_ACTIVE_KID: the key that signs; empty means the first key of JWT_PRIVATE_KEYS. */
+  activeKid?: string
   /** Cookie mode: an access cookie this close to its expiry (seconds) is renewed in passing. */
   accessRefreshMargin: number
 }
@@ -24,6 +35,7 @@ const DEFAULTS = {
   REFRESH_REUSE_GRACE: 10,
   ACCESS_REFRESH_MARGIN: 60,
   JWT_ISSUER: 'edge-jwt-auth',
+  JWT_ALGORITHM: 'HS256' as SigningAlgorithm,
 }
 
 const misconfigured = (what: string): ApiError =>
@@ -38,7 +50,16 @@ const readSeconds = (raw: unknown, fallback: number, name: string, min: number, 
   return value
 }
 
+const readAlgorithm = (raw: unknown): SigningAlgorithm => {
+  if (raw === undefined || raw === '') return DEFAULTS.JWT_ALGORITHM
+  const algorithm = SIGNING_ALGORITHMS.find((name) => name === raw)
+  if (!algorithm) throw misconfigured(`JWT_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  return algorithm
+}
+
 const parseConfig = (env: Bindings): AppConfig => ({
+  signingAlgorithm: readAlgorithm(env.JWT_ALGORITHM),
+  activeKid: env.JWT_ACTIVE_KID || undefined,
   issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
   accessTokenTtl: readSeconds(env.ACCESS_TOKEN_TTL, DEFAULTS.ACCESS_TOKEN_TTL, 'ACCESS_TOKEN_TTL', 1, 86_400),
   refreshTokenTtl: readSeconds(
@@ -80,8 +101,22 @@ export const readConfig = (env: Bindings): AppConfig => {
   return config
 }
 
-/** The HMAC key; routes that sign or verify call this first, so a bad secret fails before any write. */
+/**
+ * The secret signing material of the configured algorithm: the HMAC key (JWT_SECRET) for HS256,
+ * the private JWK set (JWT_PRIVATE_KEYS) for EdDSA and ES256. Routes that sign or verify call
+ * this first, so that a bad secret fails before any write.
+ */
 export const requireSigningSecret = (env: Bindings): string => {
+  const { signingAlgorithm, activeKid } = readConfig(env)
+  if (isAsymmetricAlgorithm(signingAlgorithm)) {
+    try {
+      readKeySet(env.JWT_PRIVATE_KEYS, activeKid, signingAlgorithm)
+    } catch (error) {
+      if (error instanceof KeySetError) throw misconfigured(`JWT_PRIVATE_KEYS: ${error.message}`)
+      throw error
+    }
+    return env.JWT_PRIVATE_KEYS as string
+  }
   const secret = env.JWT_SECRET
   if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
     throw misconfigured(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`)

@@ -5,6 +5,8 @@ import type { AppConfig } from './config'
 /** `Env` comes from worker-configuration.d.ts; the secret is optional because a deployment may lack it. */
 export type Bindings = Omit<Env, 'JWT_SECRET'> & {
   JWT_SECRET?: string
+  /** The private JWK set for EdDSA / ES256 (a secret, like JWT_SECRET); unused with HS256. */
+  JWT_PRIVATE_KEYS?: string
 }
 
 export interface Variables {

@@ -14,7 +14,9 @@ import { requestLog } from './middleware/request-log'
 import { authRoutes } from './routes/auth'
 import { meRoutes } from './routes/me'
 import { noteRoutes } from './routes/notes'
+import { oauthRoutes } from './routes/oauth'
 import { sessionRoutes } from './routes/sessions'
+import { wellKnownRoutes } from './routes/well-known'
 
 // Workers treat every named export of the entry module as a handler, so constants stay private.
 const MAX_BODY_BYTES = 16 * 1024
@@ -60,6 +62,8 @@ const app = new Hono<AppEnv>()
   .route('/auth', authRoutes)
   .route('/me', meRoutes)
   .route('/notes', noteRoutes)
+  .route('/.well-known', wellKnownRoutes)
+  .route('/oauth', oauthRoutes)
   .notFound((c) => renderApiError(c, new ApiError('not_found')))
   .onError(handleError)
 

@@ -5,6 +5,8 @@
 import type { GenericSchema } from 'valibot'
 import { toJsonSchema } from '@valibot/to-json-schema'
 import { type ErrorCode, errorStatus } from './errors'
+import { type OAuthErrorCode, oauthErrorStatus } from './oauth-errors'
+import * as oauthSchemas from './oauth-schemas'
 import * as schemas from './schemas'
 
 interface Operation {
@@ -13,6 +15,10 @@ interface Operation {
   summary: string
   auth: boolean
   body?: GenericSchema
+  /** An application/x-www-form-urlencoded body (the OAuth routes). */
+  form?: GenericSchema
+  /** OAuth routes answer RFC 6749 `{error, error_description}` errors with these statuses. */
+  oauthErrors?: OAuthErrorCode[]
   success: { status: 200 | 201 | 204; schema?: GenericSchema }
   errors: ErrorCode[]
 }
@@ -39,6 +45,10 @@ const OPERATIONS: Operation[] = [
   { method: 'patch', path: '/notes/{id}', summary: 'Change a note', auth: true, body: schemas.UpdateNoteBody, success: { status: 200, schema: schemas.NoteResponse }, errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'not_found'] },
   { method: 'delete', path: '/notes/{id}', summary: 'Delete a note', auth: true, success: { status: 204 }, errors: [...AUTH_ERRORS, 'not_found'] },
   { method: 'get', path: '/openapi.json', summary: 'This document', auth: false, success: { status: 200 }, errors: [] },
+  { method: 'get', path: '/.well-known/jwks.json', summary: 'Public keys that verify access tokens (empty for HS256)', auth: false, success: { status: 200, schema: oauthSchemas.JwksResponse }, errors: ['server_misconfigured'] },
+  { method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', auth: false, success: { status: 200, schema: oauthSchemas.AuthorizationServerMetadata }, errors: [] },
+  { method: 'post', path: '/oauth/token', summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh', auth: false, form: oauthSchemas.TokenGrantForm, success: { status: 200, schema: oauthSchemas.OAuthTokenResponse }, oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'], errors: ['payload_too_large'] },
+  { method: 'post', path: '/oauth/revoke', summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token', auth: false, form: oauthSchemas.RevokeForm, success: { status: 200 }, oauthErrors: ['invalid_request', 'invalid_client'], errors: ['payload_too_large'] },
 ]
 
 const jsonSchema = (schema: GenericSchema) =>
@@ -63,6 +73,20 @@ const errorResponses = (codes: ErrorCode[]) => {
   )
 }
 
+const oauthErrorResponses = (codes: OAuthErrorCode[]) => {
+  const byStatus = new Map<number, OAuthErrorCode[]>()
+  for (const code of codes) byStatus.set(oauthErrorStatus(code), [...(byStatus.get(oauthErrorStatus(code)) ?? []), code])
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusCodes]) => [
+      String(status),
+      {
+        description: `OAuth error: ${statusCodes.join(', ')}`,
+        content: jsonContent(jsonSchema(oauthSchemas.OAuthErrorResponse)),
+      },
+    ])
+  )
+}
+
 const describe = (operation: Operation) => {
   const parameters = [...operation.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
     name,
@@ -79,11 +103,20 @@ const describe = (operation: Operation) => {
     ...(operation.body
       ? { requestBody: { required: true, content: jsonContent(jsonSchema(operation.body)) } }
       : {}),
+    ...(operation.form
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/x-www-form-urlencoded': { schema: jsonSchema(operation.form) } },
+          },
+        }
+      : {}),
     responses: {
       [String(status)]: schema
         ? { description: 'Success', content: jsonContent(jsonSchema(schema)) }
         : { description: 'Success' },
       ...errorResponses(operation.errors),
+      ...oauthErrorResponses(operation.oauthErrors ?? []),
     },
   }
 }

@@ -9,18 +9,27 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
 
 const codePoints = (text: string): number => [...text].length
 
-/** A string that is valid Unicode; NUL and other control characters are refused where noted. */
-const text = (field: string, options: { allowControl?: boolean } = {}) =>
-  v.pipe(
-    v.string(`${field} must be a string`),
-    v.check((value) => !LONE_SURROGATE.test(value), `${field} must be valid Unicode`),
-    v.check(
-      (value) => options.allowControl === true || !CONTROL_CHARACTER.test(value),
-      `${field} must not contain control characters`
-    )
-  )
+interface TextOptions {
+  allowControl?: boolean
+  /** Trim before the checks: a tab or newline around a value is whitespace, not a control character. */
+  trim?: boolean
+}
 
-const boundedText = (field: string, min: number, max: number, options?: { allowControl?: boolean }) =>
+/**
+ * A string that is valid Unicode; NUL and other control characters are refused where noted.
+ * One flat pipe with a single schema, so that the OpenAPI conversion keeps every constraint.
+ */
+const text = (field: string, options: TextOptions = {}) => {
+  const validUnicode = v.check((value: string) => !LONE_SURROGATE.test(value), `${field} must be valid Unicode`)
+  const noControl = v.check(
+    (value: string) => options.allowControl === true || !CONTROL_CHARACTER.test(value),
+    `${field} must not contain control characters`
+  )
+  const string = v.string(`${field} must be a string`)
+  return options.trim ? v.pipe(string, v.trim(), validUnicode, noControl) : v.pipe(string, validUnicode, noControl)
+}
+
+const boundedText = (field: string, min: number, max: number, options?: TextOptions) =>
   v.pipe(
     text(field, options),
     v.check(
@@ -31,10 +40,7 @@ const boundedText = (field: string, min: number, max: number, options?: { allowC
   )
 
 export const EmailSchema = v.pipe(
-  // Trimmed first: a tab or newline around the address is whitespace, not a control character.
-  v.string('email must be a string'),
-  v.trim(),
-  text('email'),
+  text('email', { trim: true }),
   v.toLowerCase(),
   v.maxLength(254, 'email must be at most 254 characters'),
   v.regex(/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/, 'email must look like name@example.com'),
@@ -47,10 +53,7 @@ export const PasswordSchema = v.pipe(
 )
 
 export const NicknameSchema = v.pipe(
-  v.string('nickname must be a string'),
-  v.trim(),
-  text('nickname'),
-  v.check((value) => codePoints(value) >= 1 && codePoints(value) <= 50, 'nickname must be 1 to 50 characters'),
+  boundedText('nickname', 1, 50, { trim: true }),
   v.description('1 to 50 characters after trimming.')
 )
 
@@ -84,7 +87,7 @@ export const DeleteMeBody = v.object({
   password: v.pipe(text('password'), v.maxLength(1024, 'password is too long')),
 })
 
-const NoteTitle = v.pipe(text('title'), v.trim(), boundedText('title', 1, 200))
+const NoteTitle = boundedText('title', 1, 200, { trim: true })
 const NoteBody = boundedText('body', 0, 10_000, { allowControl: true })
 
 export const CreateNoteBody = v.object({ title: NoteTitle, body: NoteBody })
