@@ -1,13 +1,24 @@
 /**
- * Access tokens: HS256 JWTs signed and verified by hono/jwt with Web Crypto. The algorithm is
- * pinned, and the time claims are checked here after the signature, so that a forged token is
+ * Access tokens: JWTs signed with Web Crypto, HS256 by default (JWT_SECRET) or EdDSA / ES256 with
+ * a `kid` from a private JWK set. The algorithm is pinned by configuration (and by the kid's key),
+ * and the time claims are checked here after the signature, so that a forged token is
  * `invalid_token` and only a genuine one can be `token_expired`.
  */
 import { sign, verify } from 'hono/jwt'
 import type { AppConfig } from '../config'
 import { nowSeconds } from '../clock'
 import { ApiError } from '../http/errors'
-import { utf8 } from './encoding'
+import { fromBase64Url, toBase64Url, utf8 } from './encoding'
+import {
+  type KeySet,
+  type PublicJwk,
+  type SigningAlgorithm,
+  isAsymmetricAlgorithm,
+  privateKeyOf,
+  publicKeyOf,
+  readKeySet,
+  signParamsOf,
+} from './signing-keys'
 
 const ALGORITHM = 'HS256'
 /** Marks the token's kind, so that no other token signed with the same key passes for it. */
@@ -46,6 +57,38 @@ const signingKey = (secret: string): Promise<CryptoKey> => {
   return key
 }
 
+const encodePart = (part: object): string => toBase64Url(utf8.encode(JSON.stringify(part)))
+
+/** A well-formed JWK that Web Crypto still refuses (a point off its curve) is a deployment error. */
+const usable = (key: Promise<CryptoKey>): Promise<CryptoKey> =>
+  key.catch((cause: unknown) => {
+    throw new ApiError('server_misconfigured', { cause })
+  })
+
+/** The configured key set; requireSigningSecret has already checked it, so this is a cache hit. */
+const keySetOf = (config: AppConfig, secret: string): KeySet | null =>
+  isAsymmetricAlgorithm(config.signingAlgorithm)
+    ? readKeySet(secret, config.activeKid, config.signingAlgorithm)
+    : null
+
+/** Signs with the active key and names it in the header, so that verifiers can pick its public half. */
+const signWithKeySet = async (keySet: KeySet, claims: AccessClaims): Promise<string> => {
+  const { active } = keySet
+  const signingInput = `${encodePart({ alg: active.alg, typ: 'JWT', kid: active.kid })}.${encodePart(claims)}`
+  const signature = await crypto.subtle.sign(
+    signParamsOf(active.alg),
+    await usable(privateKeyOf(active)),
+    utf8.encode(signingInput)
+  )
+  return `${signingInput}.${toBase64Url(new Uint8Array(signature))}`
+}
+
+/** The public keys to publish at /.well-known/jwks.json; none for HS256, whose key is secret. */
+export const publicSigningKeys = (config: AppConfig, secret: string | null): PublicJwk[] => {
+  if (secret === null) return []
+  return keySetOf(config, secret)?.keys.map((key) => key.publicJwk) ?? []
+}
+
 export const signAccessToken = async (
   config: AppConfig,
   secret: string,
@@ -61,7 +104,10 @@ export const signAccessToken = async (
     exp: issuedAt + config.accessTokenTtl,
     token_use: ACCESS_TOKEN_USE,
   }
-  const token = await sign({ ...claims }, await signingKey(secret), ALGORITHM)
+  const keySet = keySetOf(config, secret)
+  const token = keySet
+    ? await signWithKeySet(keySet, claims)
+    : await sign({ ...claims }, await signingKey(secret), ALGORITHM)
   return { token, expiresIn: config.accessTokenTtl }
 }
 
@@ -77,22 +123,59 @@ const rejected = (code: 'invalid_token' | 'token_expired', description: string):
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
+const MALFORMED = 'The access token is malformed or its signature is invalid'
+
+/** Header members that would let a token bring or point at its own key: never trusted here. */
+const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c']
+
+const readHeader = (token: string): Record<string, unknown> | null => {
+  const bytes = fromBase64Url(token.slice(0, Math.max(0, token.indexOf('.'))))
+  if (!bytes) return null
+  try {
+    const header: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return typeof header === 'object' && header !== null && !Array.isArray(header)
+      ? (header as Record<string, unknown>)
+      : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * The key and algorithm a token must verify with. With a key set, the header's kid picks the key
+ * and the key alone decides the algorithm, so an HS256 token "signed" with a public key, or any
+ * alg that differs from its key's, never reaches a signature check.
+ */
+const verificationKey = async (
+  config: AppConfig,
+  secret: string,
+  header: Record<string, unknown>
+): Promise<{ key: CryptoKey; alg: SigningAlgorithm }> => {
+  const keySet = keySetOf(config, secret)
+  if (!keySet) return { key: await signingKey(secret), alg: ALGORITHM }
+  const key = keySet.keys.find((candidate) => candidate.kid === header.kid)
+  if (!key) throw rejected('invalid_token', 'The token names no known signing key')
+  if (header.alg !== key.alg) throw rejected('invalid_token', "The token's algorithm does not match its key")
+  return { key: await usable(publicKeyOf(key)), alg: key.alg }
+}
+
 /** Verifies signature, kind and claims; throws the contract's 401 for anything wrong. */
 export const verifyAccessToken = async (
   config: AppConfig,
   secret: string,
   token: string
 ): Promise<AccessClaims> => {
+  const header = readHeader(token)
+  if (!header) throw rejected('invalid_token', MALFORMED)
+  if (KEY_BEARING_HEADERS.some((name) => name in header)) {
+    throw rejected('invalid_token', 'The token carries its own key or key location')
+  }
+  const { key, alg } = await verificationKey(config, secret, header)
   let payload: Record<string, unknown>
   try {
-    payload = await verify(token, await signingKey(secret), {
-      alg: ALGORITHM,
-      exp: false,
-      nbf: false,
-      iat: false,
-    })
+    payload = await verify(token, key, { alg, exp: false, nbf: false, iat: false })
   } catch {
-    throw rejected('invalid_token', 'The access token is malformed or its signature is invalid')
+    throw rejected('invalid_token', MALFORMED)
   }
   const now = nowSeconds()
   const { iss, sub, sid, jti, iat, exp, nbf, token_use: use } = payload

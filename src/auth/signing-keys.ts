@@ -1,0 +1,181 @@
+/**
+ * Asymmetric signing keys (EdDSA, ES256): the private JWK set from the `JWT_PRIVATE_KEYS` secret,
+ * checked once, imported once per isolate, and published without its private parts.
+ */
+import { fromBase64Url } from './encoding'
+
+export const SIGNING_ALGORITHMS = ['HS256', 'EdDSA', 'ES256'] as const
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
+export type AsymmetricAlgorithm = Exclude<SigningAlgorithm, 'HS256'>
+
+interface KeyFamily {
+  kty: string
+  crv: string
+  coordinates: readonly ('x' | 'y')[]
+  importParams: SubtleCryptoImportKeyAlgorithm
+  signParams: SubtleCryptoSignAlgorithm
+}
+
+// Both curves use 32-byte coordinates and 32-byte private scalars.
+const KEY_BYTES = 32
+
+const FAMILIES: Record<AsymmetricAlgorithm, KeyFamily> = {
+  EdDSA: {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    coordinates: ['x'],
+    importParams: { name: 'Ed25519' },
+    signParams: { name: 'Ed25519' },
+  },
+  ES256: {
+    kty: 'EC',
+    crv: 'P-256',
+    coordinates: ['x', 'y'],
+    importParams: { name: 'ECDSA', namedCurve: 'P-256' },
+    signParams: { name: 'ECDSA', hash: 'SHA-256' },
+  },
+}
+
+/** What /.well-known/jwks.json shows of a key: never `d`. */
+export interface PublicJwk {
+  kty: string
+  crv: string
+  x: string
+  y?: string
+  kid: string
+  alg: AsymmetricAlgorithm
+  use: 'sig'
+}
+
+export interface SigningKey {
+  kid: string
+  alg: AsymmetricAlgorithm
+  publicJwk: PublicJwk
+  /** Only the members Web Crypto needs, so that stray members (key_ops, ext) cannot upset import. */
+  privateJwk: JsonWebKey
+}
+
+export interface KeySet {
+  active: SigningKey
+  keys: SigningKey[]
+}
+
+/** A key set that cannot be used; the message names the problem, never key material. */
+export class KeySetError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'KeySetError'
+  }
+}
+
+const MAX_KEYS = 16
+const KID_PATTERN = /^[\x21-\x7e]{1,128}$/
+
+export const isAsymmetricAlgorithm = (alg: unknown): alg is AsymmetricAlgorithm => alg === 'EdDSA' || alg === 'ES256'
+
+const familyOf = (kty: unknown, crv: unknown): AsymmetricAlgorithm | undefined =>
+  (Object.keys(FAMILIES) as AsymmetricAlgorithm[]).find(
+    (alg) => FAMILIES[alg].kty === kty && FAMILIES[alg].crv === crv
+  )
+
+const requireKeyBytes = (value: unknown, what: string): string => {
+  const bytes = typeof value === 'string' ? fromBase64Url(value) : null
+  if (!bytes || bytes.length !== KEY_BYTES) throw new KeySetError(`${what} is not ${KEY_BYTES} base64url bytes`)
+  return value as string
+}
+
+/** The members that make up the key itself, without its labels. */
+const keyMembers = ({ kty, crv, x, y }: PublicJwk): JsonWebKey => (y === undefined ? { kty, crv, x } : { kty, crv, x, y })
+
+const readKey = (raw: unknown, index: number): SigningKey => {
+  const where = `key ${index}`
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new KeySetError(`${where} is not an object`)
+  const jwk = raw as Record<string, unknown>
+  if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid)) {
+    throw new KeySetError(`${where} needs a kid of printable characters`)
+  }
+  const alg = familyOf(jwk.kty, jwk.crv)
+  if (!alg) throw new KeySetError(`${where} is neither an OKP Ed25519 nor an EC P-256 key`)
+  if (jwk.alg !== undefined && jwk.alg !== alg) throw new KeySetError(`${where} declares alg other than ${alg}`)
+  if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeySetError(`${where} is not a signing key`)
+  const family = FAMILIES[alg]
+  const publicJwk: PublicJwk = { kty: family.kty, crv: family.crv, x: '', kid: jwk.kid, alg, use: 'sig' }
+  for (const coordinate of family.coordinates) {
+    publicJwk[coordinate] = requireKeyBytes(jwk[coordinate], `${where} ${coordinate}`)
+  }
+  const d = requireKeyBytes(jwk.d, `${where} private part d`)
+  return { kid: jwk.kid, alg, publicJwk, privateJwk: { ...keyMembers(publicJwk), d } }
+}
+
+const parseKeySet = (text: string | undefined, activeKid: string | undefined): KeySet => {
+  if (!text) throw new KeySetError('JWT_PRIVATE_KEYS is not set')
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch {
+    throw new KeySetError('JWT_PRIVATE_KEYS is not JSON')
+  }
+  const list = (document as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_KEYS) {
+    throw new KeySetError(`JWT_PRIVATE_KEYS must be {"keys":[...]} with 1 to ${MAX_KEYS} keys`)
+  }
+  const keys = list.map(readKey)
+  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new KeySetError('two keys share a kid')
+  const active = activeKid ? keys.find((key) => key.kid === activeKid) : keys[0]
+  if (!active) throw new KeySetError('JWT_ACTIVE_KID names no key of JWT_PRIVATE_KEYS')
+  return { active, keys }
+}
+
+// Parsing is cheap but happens on every signing or verifying request; the secret rarely changes.
+const parsedSets = new Map<string, KeySet>()
+const MAX_CACHED_SETS = 8
+
+/**
+ * The key set for an asymmetric algorithm, checked: every key well formed, kids unique, and the
+ * active key (JWT_ACTIVE_KID, else the first) of the configured algorithm. Throws KeySetError.
+ */
+export const readKeySet = (
+  text: string | undefined,
+  activeKid: string | undefined,
+  algorithm: AsymmetricAlgorithm
+): KeySet => {
+  const cacheKey = `${algorithm}\n${activeKid ?? ''}\n${text ?? ''}`
+  let keySet = parsedSets.get(cacheKey)
+  if (!keySet) {
+    keySet = parseKeySet(text, activeKid)
+    if (keySet.active.alg !== algorithm) {
+      throw new KeySetError(`the active key ${keySet.active.kid} is not a JWT_ALGORITHM (${algorithm}) key`)
+    }
+    if (parsedSets.size >= MAX_CACHED_SETS) parsedSets.clear()
+    parsedSets.set(cacheKey, keySet)
+  }
+  return keySet
+}
+
+// One import per key and usage for the isolate's life; the WeakMap dies with the parsed set.
+const imported = new WeakMap<SigningKey, { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }>()
+
+const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey> => {
+  let entry = imported.get(key)
+  if (!entry) {
+    entry = {}
+    imported.set(key, entry)
+  }
+  let promise = entry[usage]
+  if (!promise) {
+    const jwk = usage === 'sign' ? key.privateJwk : keyMembers(key.publicJwk)
+    promise = crypto.subtle.importKey('jwk', jwk, FAMILIES[key.alg].importParams, false, [usage])
+    // A failed import must not stick: the next request retries (and fails the same clean way).
+    promise.catch(() => {
+      if (entry[usage] === promise) delete entry[usage]
+    })
+    entry[usage] = promise
+  }
+  return promise
+}
+
+export const privateKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'sign')
+
+export const publicKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'verify')
+
+export const signParamsOf = (alg: AsymmetricAlgorithm): SubtleCryptoSignAlgorithm => FAMILIES[alg].signParams

@@ -1,0 +1,97 @@
+/**
+ * /oauth: the OAuth 2.0 token endpoint (refresh_token grant, RFC 6749 §6) and the revocation
+ * endpoint (RFC 7009), for public clients. Both reuse the session logic of /auth; only the wire
+ * format differs: form-encoded requests and `{error, error_description}` errors.
+ */
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { revokeToken } from '../auth/revocation'
+import { refreshSession } from '../auth/sessions'
+import { readConfig, requireSigningSecret } from '../config'
+import { ApiError } from '../http/errors'
+import { handleError } from '../http/handle-error'
+import { OAuthError, renderOAuthError } from '../http/oauth-errors'
+import { findUserById } from '../store/users'
+
+const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
+const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
+
+/** The parameters of a form body; RFC 6749 §3.2 forbids repeating one, §3.1 makes empty ones absent. */
+const readForm = async (c: Context<AppEnv>): Promise<Map<string, string>> => {
+  if (!FORM_MEDIA_TYPE.test(c.req.header('Content-Type') ?? '')) {
+    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded')
+  }
+  const form = new Map<string, string>()
+  // Read as bytes: workerd warns when text() meets a form media type, and the form is UTF-8 anyway.
+  const body = new TextDecoder().decode(await c.req.arrayBuffer())
+  for (const [name, value] of new URLSearchParams(body)) {
+    if (value === '') continue
+    if (form.has(name)) throw new OAuthError('invalid_request', `The parameter ${name} is repeated`)
+    form.set(name, value)
+  }
+  return form
+}
+
+/** Every client here is public (auth method "none"); one that tries to authenticate is misconfigured. */
+const refuseClientCredentials = (c: Context<AppEnv>, form: Map<string, string>) => {
+  const authorization = c.req.header('Authorization')
+  if (authorization !== undefined) {
+    const scheme = AUTH_SCHEME.exec(authorization)?.[1] ?? 'Basic'
+    throw new OAuthError('invalid_client', 'Clients of this server do not authenticate', {
+      'WWW-Authenticate': `${scheme} realm="edge-jwt-auth"`,
+    })
+  }
+  if (form.has('client_secret') || form.has('client_assertion')) {
+    throw new OAuthError('invalid_client', 'Clients of this server do not authenticate')
+  }
+}
+
+const requireParameter = (form: Map<string, string>, name: string): string => {
+  const value = form.get(name)
+  if (value === undefined) throw new OAuthError('invalid_request', `The parameter ${name} is required`)
+  return value
+}
+
+export const oauthRoutes = new Hono<AppEnv>()
+  .post('/token', async (c) => {
+    const form = await readForm(c)
+    refuseClientCredentials(c, form)
+    const grantType = requireParameter(form, 'grant_type')
+    if (grantType !== 'refresh_token') {
+      throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
+    }
+    const refreshToken = requireParameter(form, 'refresh_token')
+    const config = readConfig(c.env)
+    const secret = requireSigningSecret(c.env)
+    try {
+      const tokens = await refreshSession(c.env, config, secret, refreshToken)
+      if (!(await findUserById(c.env.DB, tokens.userId))) throw new ApiError('invalid_refresh_token')
+      c.header('Cache-Control', 'no-store')
+      c.header('Pragma', 'no-cache')
+      return c.json(
+        {
+          access_token: tokens.accessToken,
+          token_type: 'Bearer' as const,
+          expires_in: tokens.expiresIn,
+          refresh_token: tokens.refreshToken,
+        },
+        200
+      )
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'invalid_refresh_token') {
+        throw new OAuthError('invalid_grant', error.message)
+      }
+      throw error
+    }
+  })
+  .post('/revoke', async (c) => {
+    const form = await readForm(c)
+    refuseClientCredentials(c, form)
+    // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
+    await revokeToken(c.env, requireParameter(form, 'token'))
+    return c.body(null, 200)
+  })
+  .onError((error, c) =>
+    error instanceof OAuthError ? renderOAuthError(c, error) : handleError(error, c)
+  )

@@ -1,0 +1,41 @@
+/** /.well-known: the public signing keys (JWKS) and the OAuth 2.0 authorization server metadata. */
+import { Hono } from 'hono'
+import type { AppEnv } from '../env'
+import { publicSigningKeys } from '../auth/access-token'
+import { isAsymmetricAlgorithm } from '../auth/signing-keys'
+import { readConfig, requireSigningSecret } from '../config'
+
+/**
+ * Verifiers may cache keys this long, so a new key must be published this long before a verifier
+ * that caches strictly sees a token it signed (README, "Signing keys and OAuth").
+ */
+export const PUBLIC_MAX_AGE = 300
+
+/**
+ * RFC 8414 metadata. The issuer is the origin the client asked, which is what the RFC and OAuth
+ * libraries require it to be; JWT_ISSUER (the tokens' `iss`) should be set to the same URL.
+ */
+export const authorizationServerMetadata = (issuer: string) => ({
+  issuer,
+  token_endpoint: `${issuer}/oauth/token`,
+  revocation_endpoint: `${issuer}/oauth/revoke`,
+  jwks_uri: `${issuer}/.well-known/jwks.json`,
+  // No authorization endpoint: sessions begin with /auth/login, OAuth only refreshes and revokes.
+  response_types_supported: [] as string[],
+  grant_types_supported: ['refresh_token'],
+  token_endpoint_auth_methods_supported: ['none'],
+  revocation_endpoint_auth_methods_supported: ['none'],
+})
+
+export const wellKnownRoutes = new Hono<AppEnv>()
+  .get('/jwks.json', (c) => {
+    const config = readConfig(c.env)
+    // HS256 has no public half; its empty set tells verifiers that they cannot verify alone.
+    const secret = isAsymmetricAlgorithm(config.signingAlgorithm) ? requireSigningSecret(c.env) : null
+    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+    return c.json({ keys: publicSigningKeys(config, secret) }, 200)
+  })
+  .get('/oauth-authorization-server', (c) => {
+    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+    return c.json(authorizationServerMetadata(new URL(c.req.url).origin), 200)
+  })

@@ -1,0 +1,50 @@
+/** The typed client: hc<AppType> compiles against the app's routes and drives the worker. */
+import { SELF } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { createClient } from '../src/client'
+import { BASE_URL, uniqueEmail } from './helpers'
+
+const client = createClient(BASE_URL, { fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init) })
+
+describe('typed client', () => {
+  it('registers, reads /me and creates a note with typed requests and responses', async () => {
+    const email = uniqueEmail()
+    const registered = await client.auth.register.$post({
+      json: { email, password: 'correct horse battery staple', nickname: 'Typed' },
+    })
+    expect(registered.status).toBe(201)
+    if (registered.status !== 201) return
+    const tokens = await registered.json()
+    // The response type is known: these compile only because the fields exist.
+    expect(tokens.user.email).toBe(email)
+    expect(tokens.token_type).toBe('Bearer')
+    // Bearer mode (no cookie mode asked for): the body is the one that carries the tokens.
+    if (!('access_token' in tokens)) throw new Error('expected a bearer token response')
+
+    const headers = { Authorization: `Bearer ${tokens.access_token}` }
+    const me = await client.me.$get({}, { headers })
+    expect(me.status).toBe(200)
+    if (me.status === 200) expect((await me.json()).user.nickname).toBe('Typed')
+
+    const created = await client.notes.$post({ json: { title: 'from hc', body: 'typed' } }, { headers })
+    expect(created.status).toBe(201)
+    if (created.status === 201) {
+      const { note } = await created.json()
+      const fetched = await client.notes[':id'].$get({ param: { id: note.id } }, { headers })
+      expect(fetched.status).toBe(200)
+    }
+  })
+
+  it('refuses wrong calls at compile time', () => {
+    // Each line below is a type error; the test fails to typecheck if one of them compiles.
+    const wrongCalls = [
+      // @ts-expect-error the password is missing
+      () => client.auth.login.$post({ json: { email: 'a@example.com' } }),
+      // @ts-expect-error no such route
+      () => client.auth.nothing.$post(),
+      // @ts-expect-error notes are not deleted by POST
+      () => client.notes[':id'].$post({ param: { id: 'x' } }),
+    ]
+    expect(wrongCalls).toHaveLength(3)
+  })
+})

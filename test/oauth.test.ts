@@ -1,0 +1,218 @@
+/** The OAuth 2.0 surface: metadata, the refresh_token grant and revocation, driven by oauth4webapi and by hand. */
+import { SELF } from 'cloudflare:test'
+import * as oauth from 'oauth4webapi'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { BASE_URL, api, decodeJwt, expectError, refresh, registerUser } from './helpers'
+
+const client: oauth.Client = { client_id: 'notes-app' }
+const clientAuth = oauth.None()
+const viaWorker = { [oauth.customFetch]: (url: string, init: RequestInit) => SELF.fetch(url, init) }
+
+const discover = async (): Promise<oauth.AuthorizationServer> => {
+  const issuer = new URL(BASE_URL)
+  const res = await oauth.discoveryRequest(issuer, { ...viaWorker, algorithm: 'oauth2' })
+  return oauth.processDiscoveryResponse(issuer, res)
+}
+
+const postForm = (path: string, params: Record<string, string> | string, headers: Record<string, string> = {}) =>
+  api(path, {
+    method: 'POST',
+    body: typeof params === 'string' ? params : new URLSearchParams(params).toString(),
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+  })
+
+/** RFC 6749 §5.2: `{error, error_description}` and nothing of the JSON API's shape. */
+const expectOAuthError = async (res: Response, status: number, error: string) => {
+  const text = await res.text()
+  expect(res.status, text).toBe(status)
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+  expect(res.headers.get('Cache-Control')).toBe('no-store')
+  const body = JSON.parse(text)
+  expect(Object.keys(body).sort()).toEqual(['error', 'error_description'])
+  expect(body.error).toBe(error)
+  expect(body.error_description.length).toBeGreaterThan(0)
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('with oauth4webapi', () => {
+  it('discovers the server from its metadata', async () => {
+    const as = await discover()
+    expect(as).toMatchObject({
+      issuer: BASE_URL,
+      token_endpoint: `${BASE_URL}/oauth/token`,
+      revocation_endpoint: `${BASE_URL}/oauth/revoke`,
+      jwks_uri: `${BASE_URL}/.well-known/jwks.json`,
+      grant_types_supported: ['refresh_token'],
+      token_endpoint_auth_methods_supported: ['none'],
+    })
+  })
+
+  it('performs a refresh_token grant whose tokens work, and which kills the used refresh token', async () => {
+    const account = await registerUser()
+    const as = await discover()
+    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    const result = await oauth.processRefreshTokenResponse(as, client, res)
+    expect(result.token_type).toBe('bearer')
+    expect(result.expires_in).toBe(900)
+    expect(result.refresh_token).not.toBe(account.refreshToken)
+    expect(decodeJwt(result.access_token).payload.sid).toBe(decodeJwt(account.accessToken).payload.sid)
+    expect((await api('/me', { token: result.access_token })).status).toBe(200)
+    // Its successor is an ordinary refresh token for the JSON API too.
+    expect((await refresh(result.refresh_token as string)).status).toBe(200)
+  })
+
+  it('revokes a refresh token, which ends its session', async () => {
+    const account = await registerUser()
+    const as = await discover()
+    const res = await oauth.revocationRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    await oauth.processRevocationResponse(res)
+    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+    await expectError(await api('/me', { token: account.accessToken }), 401, 'token_revoked')
+  })
+
+  it('reports invalid_grant for a refresh token that was revoked', async () => {
+    const account = await registerUser()
+    const as = await discover()
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    )
+    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    await expect(oauth.processRefreshTokenResponse(as, client, res)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    })
+  })
+})
+
+describe('GET /.well-known/oauth-authorization-server', () => {
+  it('names the request origin as issuer and may be cached', async () => {
+    const res = await SELF.fetch('https://login.example.org/.well-known/oauth-authorization-server')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=300')
+    const body = (await res.json()) as Record<string, unknown>
+    expect(body.issuer).toBe('https://login.example.org')
+    expect(body.token_endpoint).toBe('https://login.example.org/oauth/token')
+  })
+})
+
+describe('POST /oauth/token', () => {
+  it('answers RFC 6749 §5.1: the four members, no-store and no-cache', async () => {
+    const account = await registerUser()
+    const res = await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: account.refreshToken, client_id: 'x' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Cache-Control')).toBe('no-store')
+    expect(res.headers.get('Pragma')).toBe('no-cache')
+    const body = (await res.json()) as Record<string, unknown>
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type'])
+    expect(body.token_type).toBe('Bearer')
+  })
+
+  it('answers invalid_request without grant_type, or without refresh_token', async () => {
+    await expectOAuthError(await postForm('/oauth/token', {}), 400, 'invalid_request')
+    await expectOAuthError(await postForm('/oauth/token', { grant_type: 'refresh_token' }), 400, 'invalid_request')
+    // An empty value counts as absent (RFC 6749 §3.1).
+    await expectOAuthError(
+      await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: '' }),
+      400,
+      'invalid_request'
+    )
+  })
+
+  it('answers unsupported_grant_type for any grant but refresh_token', async () => {
+    for (const grantType of ['password', 'authorization_code', 'client_credentials']) {
+      await expectOAuthError(
+        await postForm('/oauth/token', { grant_type: grantType, username: 'a', password: 'b' }),
+        400,
+        'unsupported_grant_type'
+      )
+    }
+  })
+
+  it('answers invalid_grant for an unknown or malformed refresh token', async () => {
+    for (const token of ['A'.repeat(43), 'not-a-token', 'x'.repeat(5000)]) {
+      await expectOAuthError(
+        await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: token }),
+        400,
+        'invalid_grant'
+      )
+    }
+  })
+
+  it('answers invalid_request for a repeated parameter', async () => {
+    const account = await registerUser()
+    const body = `grant_type=refresh_token&refresh_token=${account.refreshToken}&refresh_token=${account.refreshToken}`
+    await expectOAuthError(await postForm('/oauth/token', body), 400, 'invalid_request')
+    // Nothing was used up.
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
+  it('answers invalid_request for a JSON body', async () => {
+    const account = await registerUser()
+    const res = await api('/oauth/token', { json: { grant_type: 'refresh_token', refresh_token: account.refreshToken } })
+    await expectOAuthError(res, 400, 'invalid_request')
+  })
+
+  it('answers 401 invalid_client with a matching challenge when the client tries to authenticate', async () => {
+    const account = await registerUser()
+    const form = { grant_type: 'refresh_token', refresh_token: account.refreshToken }
+    const basic = await postForm('/oauth/token', form, { Authorization: `Basic ${btoa('app:secret')}` })
+    expect(basic.headers.get('WWW-Authenticate')).toBe('Basic realm="edge-jwt-auth"')
+    await expectOAuthError(basic, 401, 'invalid_client')
+    await expectOAuthError(await postForm('/oauth/token', { ...form, client_secret: 's' }), 401, 'invalid_client')
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
+  it('answers 413 payload_too_large for a body over 16 KiB', async () => {
+    const res = await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'a'.repeat(17 * 1024) })
+    await expectError(res, 413, 'payload_too_large')
+  })
+
+  it('follows the reuse rules of /auth/refresh: same successor within grace, session ended after it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Math.floor(Date.now() / 1000) * 1000
+    vi.setSystemTime(start)
+    const account = await registerUser()
+    const grant = { grant_type: 'refresh_token', refresh_token: account.refreshToken }
+    const first = (await (await postForm('/oauth/token', grant)).json()) as Record<string, string>
+
+    vi.setSystemTime(start + 5_000)
+    const racing = (await (await postForm('/oauth/token', grant)).json()) as Record<string, string>
+    expect(racing.refresh_token).toBe(first.refresh_token)
+
+    vi.setSystemTime(start + 11_000)
+    await expectOAuthError(await postForm('/oauth/token', grant), 400, 'invalid_grant')
+    await expectError(await api('/me', { token: first.access_token }), 401, 'token_revoked')
+    await expectError(await refresh(first.refresh_token), 401, 'invalid_refresh_token')
+  })
+})
+
+describe('POST /oauth/revoke', () => {
+  it('answers 200 for unknown, malformed and already revoked tokens', async () => {
+    for (const token of ['A'.repeat(43), 'garbage', 'a.b.c']) {
+      const res = await postForm('/oauth/revoke', { token })
+      expect(res.status, await res.text()).toBe(200)
+    }
+  })
+
+  it('answers invalid_request without a token', async () => {
+    await expectOAuthError(await postForm('/oauth/revoke', { token_type_hint: 'refresh_token' }), 400, 'invalid_request')
+  })
+
+  it('ends the session of an access token, whatever the hint says', async () => {
+    const account = await registerUser()
+    const res = await postForm('/oauth/revoke', { token: account.accessToken, token_type_hint: 'refresh_token' })
+    expect(res.status).toBe(200)
+    await expectError(await api('/me', { token: account.accessToken }), 401, 'token_revoked')
+    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+  })
+
+  it('leaves other sessions of the user alone', async () => {
+    const account = await registerUser()
+    const other = await api('/auth/login', { json: { email: account.email, password: account.password } })
+    const otherTokens = (await other.json()) as { access_token: string }
+    expect((await postForm('/oauth/revoke', { token: account.refreshToken })).status).toBe(200)
+    expect((await api('/me', { token: otherTokens.access_token })).status).toBe(200)
+  })
+})
