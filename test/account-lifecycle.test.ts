@@ -34,8 +34,10 @@ const twoUsers = async () => {
   return { owner, laptop, phone, stranger }
 }
 
-const changePassword = (token: string, body: unknown) => api('/auth/password', { token, json: body })
-const deleteMe = (token: string, body: unknown) => api('/me', { method: 'DELETE', token, json: body })
+const changePassword = (token: string, body: unknown) =>
+  api('/auth/password', { token, json: body })
+const deleteMe = (token: string, body: unknown) =>
+  api('/me', { method: 'DELETE', token, json: body })
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 const addNote = async (token: string, title: string) => {
@@ -89,7 +91,10 @@ describe('POST /auth/password', () => {
   it('answers a wrong current password with 403 invalid_credentials and changes nothing', async () => {
     const { owner, laptop } = await twoUsers()
     await expectError(
-      await changePassword(laptop.accessToken, { current_password: 'not the password', new_password: NEW_PASSWORD }),
+      await changePassword(laptop.accessToken, {
+        current_password: 'not the password',
+        new_password: NEW_PASSWORD,
+      }),
       403,
       'invalid_credentials'
     )
@@ -101,7 +106,10 @@ describe('POST /auth/password', () => {
   it('answers a too short new password with 400 validation_failed and ends nothing', async () => {
     const { owner, laptop } = await twoUsers()
     const error = await expectError(
-      await changePassword(laptop.accessToken, { current_password: owner.password, new_password: 'short' }),
+      await changePassword(laptop.accessToken, {
+        current_password: owner.password,
+        new_password: 'short',
+      }),
       400,
       'validation_failed'
     )
@@ -113,7 +121,9 @@ describe('POST /auth/password', () => {
     const { owner, laptop } = await twoUsers()
     const body = { current_password: owner.password, new_password: NEW_PASSWORD }
     await expectError(await api('/auth/password', { json: body }), 401, 'missing_token')
-    expect((await api('/auth/logout', { method: 'POST', token: laptop.accessToken })).status).toBe(204)
+    expect((await api('/auth/logout', { method: 'POST', token: laptop.accessToken })).status).toBe(
+      204
+    )
     await expectError(await changePassword(laptop.accessToken, body), 401, 'token_revoked')
     expect((await login(owner.email, owner.password)).status).toBe(200)
   })
@@ -123,7 +133,10 @@ describe('POST /auth/password', () => {
  * Wraps the real D1 binding so that right after the first read of a user row, `meanwhile` runs:
  * another request's write landing between the password check and the swap.
  */
-const dbWithWriteAfterUserRead = (db: D1Database, meanwhile: () => Promise<unknown>): D1Database => {
+const dbWithWriteAfterUserRead = (
+  db: D1Database,
+  meanwhile: () => Promise<unknown>
+): D1Database => {
   let fired = false
   const passThrough = <T extends object>(target: T, prop: string | symbol) => {
     const value = Reflect.get(target, prop, target)
@@ -173,7 +186,9 @@ describe('POST /auth/password racing another write of the hash', () => {
 
   it('answers 403 and ends nothing when a change to another password lands in between', async () => {
     const { owner, laptop, phone } = await twoUsers()
-    const db = dbWithWriteAfterUserRead(env.DB, () => setStoredHash(owner.userId, 'changed elsewhere meanwhile'))
+    const db = dbWithWriteAfterUserRead(env.DB, () =>
+      setStoredHash(owner.userId, 'changed elsewhere meanwhile')
+    )
     await expectError(
       await apiWithEnv({ DB: db }, '/auth/password', {
         token: laptop.accessToken,
@@ -201,7 +216,8 @@ describe('DELETE /me', () => {
     expect(await res.text()).toBe('')
 
     expect(await rowsOf(owner.userId)).toEqual({ users: 0, sessions: 0, notes: 0 })
-    for (const tokens of [owner, laptop, rotated] satisfies SessionTokens[]) await expectSessionEnded(tokens)
+    for (const tokens of [owner, laptop, rotated] satisfies SessionTokens[])
+      await expectSessionEnded(tokens)
     await expectError(await api('/me', { token: phone.accessToken }), 401, 'token_revoked')
     await expectError(await login(owner.email, owner.password), 401, 'invalid_credentials')
 
@@ -217,7 +233,10 @@ describe('DELETE /me', () => {
     expect((await deleteMe(owner.accessToken, { password: owner.password })).status).toBe(204)
 
     const leftovers = [...(await refreshRecords())]
-      .map(([key, value]) => ({ key, record: JSON.parse(value) as { sid: string; uid: string; exp: number } }))
+      .map(([key, value]) => ({
+        key,
+        record: JSON.parse(value) as { sid: string; uid: string; exp: number },
+      }))
       .filter(({ record }) => record.uid === owner.userId)
     const heads = [owner.refreshToken, laptop.refreshToken, rotated.refreshToken]
     const headKeys = await Promise.all(heads.map(refreshKeyOf))
@@ -225,7 +244,9 @@ describe('DELETE /me', () => {
     // What is left waits for its TTL and names a session that no longer exists.
     expect(leftovers.map(({ key }) => key)).toEqual([await refreshKeyOf(phone.refreshToken)])
     for (const { record } of leftovers) {
-      const session = await env.DB.prepare('SELECT id FROM sessions WHERE id = ?1').bind(record.sid).first()
+      const session = await env.DB.prepare('SELECT id FROM sessions WHERE id = ?1')
+        .bind(record.sid)
+        .first()
       expect(session).toBeNull()
     }
     await expectError(await refresh(phone.refreshToken), 401, 'invalid_refresh_token')
@@ -243,7 +264,11 @@ describe('DELETE /me', () => {
   it('answers a wrong password with 403 invalid_credentials and keeps everything', async () => {
     const { owner, laptop } = await twoUsers()
     await addNote(owner.accessToken, 'kept')
-    await expectError(await deleteMe(laptop.accessToken, { password: 'not the password' }), 403, 'invalid_credentials')
+    await expectError(
+      await deleteMe(laptop.accessToken, { password: 'not the password' }),
+      403,
+      'invalid_credentials'
+    )
     expect(await rowsOf(owner.userId)).toEqual({ users: 1, sessions: 3, notes: 1 })
     await expectSessionAlive(owner)
     await expectSessionAlive(laptop)
@@ -251,16 +276,30 @@ describe('DELETE /me', () => {
 
   it('answers a missing password with 400 validation_failed and keeps everything', async () => {
     const account = await registerUser()
-    const error = await expectError(await deleteMe(account.accessToken, {}), 400, 'validation_failed')
+    const error = await expectError(
+      await deleteMe(account.accessToken, {}),
+      400,
+      'validation_failed'
+    )
     expect(Object.keys(error.details ?? {})).toEqual(['password'])
     expect(await rowsOf(account.userId)).toEqual({ users: 1, sessions: 1, notes: 0 })
   })
 
   it('answers 401 missing_token without a token and token_revoked from an ended session', async () => {
     const { owner, laptop } = await twoUsers()
-    await expectError(await api('/me', { method: 'DELETE', json: { password: owner.password } }), 401, 'missing_token')
-    expect((await api('/auth/logout', { method: 'POST', token: laptop.accessToken })).status).toBe(204)
-    await expectError(await deleteMe(laptop.accessToken, { password: owner.password }), 401, 'token_revoked')
+    await expectError(
+      await api('/me', { method: 'DELETE', json: { password: owner.password } }),
+      401,
+      'missing_token'
+    )
+    expect((await api('/auth/logout', { method: 'POST', token: laptop.accessToken })).status).toBe(
+      204
+    )
+    await expectError(
+      await deleteMe(laptop.accessToken, { password: owner.password }),
+      401,
+      'token_revoked'
+    )
     expect(await rowsOf(owner.userId)).toMatchObject({ users: 1, sessions: 3 })
   })
 })

@@ -1,7 +1,14 @@
 /** Refresh-token rotation under replay and races: the grace window, reuse detection, KV writes. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type TokenResponseBody, api, expectError, loginUser, refresh, registerUser } from './helpers'
+import {
+  type TokenResponseBody,
+  api,
+  expectError,
+  loginUser,
+  refresh,
+  registerUser,
+} from './helpers'
 import {
   apiWithEnv,
   expectSessionAlive,
@@ -25,7 +32,9 @@ afterEach(() => {
 const GRACE_MS = Number(env.REFRESH_REUSE_GRACE) * 1000
 
 const sessionRow = (id: string) =>
-  env.DB.prepare('SELECT revoked_at FROM sessions WHERE id = ?1').bind(id).first<{ revoked_at: number | null }>()
+  env.DB.prepare('SELECT revoked_at FROM sessions WHERE id = ?1')
+    .bind(id)
+    .first<{ revoked_at: number | null }>()
 
 describe('POST /auth/refresh: reuse after the grace window', () => {
   it('ends the whole session: the newest refresh token and every access token of it stop working', async () => {
@@ -38,14 +47,20 @@ describe('POST /auth/refresh: reuse after the grace window', () => {
     vi.setSystemTime(start + 60_000 + GRACE_MS)
 
     // The first token, two generations back, is replayed: taken as theft.
-    const replay = await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+    const replay = await expectError(
+      await refresh(account.refreshToken),
+      401,
+      'invalid_refresh_token'
+    )
     expect(replay.message).toMatch(/ended/)
 
     await expectSessionEnded(third)
     for (const accessToken of [account.accessToken, second.accessToken]) {
       await expectError(await api('/me', { token: accessToken }), 401, 'token_revoked')
     }
-    expect((await sessionRow(sessionIdOf(third.accessToken)))?.revoked_at).toBe(Math.floor(Date.now() / 1000))
+    expect((await sessionRow(sessionIdOf(third.accessToken)))?.revoked_at).toBe(
+      Math.floor(Date.now() / 1000)
+    )
     // Only that session: another login of the same user is untouched.
     const survivor = await expectSessionAlive(other)
     expect((await listSessions(survivor.accessToken)).map((session) => session.id)).toEqual([
@@ -106,7 +121,9 @@ describe('POST /auth/refresh: inside the grace window', () => {
 
 describe('POST /auth/refresh: REFRESH_REUSE_GRACE', () => {
   const refreshWith = (grace: string, refreshToken: string) =>
-    apiWithEnv({ REFRESH_REUSE_GRACE: grace }, '/auth/refresh', { json: { refresh_token: refreshToken } })
+    apiWithEnv({ REFRESH_REUSE_GRACE: grace }, '/auth/refresh', {
+      json: { refresh_token: refreshToken },
+    })
 
   it('with 0 there is no window: an immediate replay ends the session', async () => {
     pinClock()
@@ -143,14 +160,20 @@ describe('POST /auth/refresh: REFRESH_REUSE_GRACE', () => {
 const raceRefreshes = async (count: number, send: (refreshToken: string) => Promise<Response>) => {
   const start = pinClock()
   const account = await registerUser()
-  const responses = await Promise.all(Array.from({ length: count }, () => send(account.refreshToken)))
-  const bodies = await Promise.all(responses.map(async (res) => ({ status: res.status, body: await res.json() })))
+  const responses = await Promise.all(
+    Array.from({ length: count }, () => send(account.refreshToken))
+  )
+  const bodies = await Promise.all(
+    responses.map(async (res) => ({ status: res.status, body: await res.json() }))
+  )
 
   for (const { status, body } of bodies) {
     expect(status, JSON.stringify(body)).toBeLessThan(500)
     if (status !== 200) expect(body).toMatchObject({ error: 'invalid_refresh_token' })
   }
-  const won = bodies.filter(({ status }) => status === 200).map(({ body }) => body as TokenResponseBody)
+  const won = bodies
+    .filter(({ status }) => status === 200)
+    .map(({ body }) => body as TokenResponseBody)
   expect(won.length).toBeGreaterThanOrEqual(1)
   // Every winner holds the same chain: one successor, handed to all of them.
   const successors = new Set(won.map((body) => body.refresh_token))
@@ -159,7 +182,8 @@ const raceRefreshes = async (count: number, send: (refreshToken: string) => Prom
   // After the window, at most one of the returned tokens still refreshes.
   vi.setSystemTime(start + GRACE_MS + 1000)
   const alive = []
-  for (const successor of successors) if ((await refresh(successor)).status === 200) alive.push(successor)
+  for (const successor of successors)
+    if ((await refresh(successor)).status === 200) alive.push(successor)
   expect(alive).toHaveLength(1)
   return { account, won }
 }
@@ -247,7 +271,8 @@ describe('KV write discipline', () => {
     })
     // Only hashes are stored: no raw token appears in a key or a value.
     const everything = [...after].join('\n')
-    for (const token of [account.refreshToken, next.refreshToken]) expect(everything).not.toContain(token)
+    for (const token of [account.refreshToken, next.refreshToken])
+      expect(everything).not.toContain(token)
   })
 
   it('a replay inside the window and a protected request write nothing to KV', async () => {

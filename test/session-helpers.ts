@@ -2,7 +2,15 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
 import { app } from '../src/index'
-import { BASE_URL, type RequestOptions, type TokenResponseBody, api, decodeJwt, expectError, refresh } from './helpers'
+import {
+  BASE_URL,
+  type RequestOptions,
+  type TokenResponseBody,
+  api,
+  decodeJwt,
+  expectError,
+  refresh,
+} from './helpers'
 
 /** The two tokens a client holds for one session. */
 export interface SessionTokens {
@@ -17,7 +25,8 @@ export const pinClock = (at = Math.floor(Date.now() / 1000) * 1000): number => {
   return at
 }
 
-export const sessionIdOf = (accessToken: string): string => String(decodeJwt(accessToken).payload.sid)
+export const sessionIdOf = (accessToken: string): string =>
+  String(decodeJwt(accessToken).payload.sid)
 
 export const tokensOf = (body: TokenResponseBody): SessionTokens => ({
   accessToken: body.access_token,
@@ -72,7 +81,8 @@ export const refreshRecords = async (): Promise<Map<string, string>> => {
   let cursor: string | undefined
   do {
     const page = await env.REFRESH_TOKENS.list({ prefix: REFRESH_KEY_PREFIX, cursor })
-    for (const key of page.keys) records.set(key.name, (await env.REFRESH_TOKENS.get(key.name)) ?? '')
+    for (const key of page.keys)
+      records.set(key.name, (await env.REFRESH_TOKENS.get(key.name)) ?? '')
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
   return records
@@ -80,7 +90,9 @@ export const refreshRecords = async (): Promise<Map<string, string>> => {
 
 /** The KV key of a raw refresh token: its SHA-256, base64url, behind the versioned prefix. */
 export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken)))
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken))
+  )
   const base64 = btoa(String.fromCharCode(...digest))
   return REFRESH_KEY_PREFIX + base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
@@ -100,7 +112,11 @@ export const apiWithEnv = async (
   }
   const method = options.method ?? (body === undefined ? 'GET' : 'POST')
   const ctx = createExecutionContext()
-  const res = await app.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body }), { ...env, ...overrides }, ctx)
+  const res = await app.fetch(
+    new Request(`${BASE_URL}${path}`, { method, headers, body }),
+    { ...env, ...overrides },
+    ctx
+  )
   await waitOnExecutionContext(ctx)
   return res
 }

@@ -53,9 +53,9 @@ describe('GET /auth/sessions', () => {
     expect(current).toHaveLength(1)
     expect(current[0].id).toBe(sessionIdOf(laptop.accessToken))
     expect(current[0].user_agent).toBe('laptop/1.0')
-    expect(sessions.find((session) => session.id === sessionIdOf(phone.accessToken))?.user_agent).toBe(
-      'phone/2.0'
-    )
+    expect(
+      sessions.find((session) => session.id === sessionIdOf(phone.accessToken))?.user_agent
+    ).toBe('phone/2.0')
     // The same list seen from another session marks that one instead.
     const fromPhone = await listSessions(phone.accessToken)
     expect(fromPhone.filter((session) => session.current).map((session) => session.id)).toEqual([
@@ -71,7 +71,9 @@ describe('GET /auth/sessions', () => {
     const [session] = await listSessions(rotated.accessToken)
     expect(session.created_at).toBe(new Date(start).toISOString())
     expect(session.last_used_at).toBe(new Date(start + 120_000).toISOString())
-    expect(Date.parse(session.expires_at)).toBe(start + 120_000 + Number(env.REFRESH_TOKEN_TTL) * 1000)
+    expect(Date.parse(session.expires_at)).toBe(
+      start + 120_000 + Number(env.REFRESH_TOKEN_TTL) * 1000
+    )
   })
 
   it('stores the user agent printable and truncated to 256 characters', async () => {
@@ -79,7 +81,9 @@ describe('GET /auth/sessions', () => {
     const long = `Mozilla/5.0 ${'x'.repeat(1000)}`
     const verbose = await loginUser(owner.email, owner.password, { 'User-Agent': long })
     // A tab and a Latin-1 letter: both allowed in a header, neither printable ASCII.
-    const odd = await loginUser(owner.email, owner.password, { 'User-Agent': '\tcaf\u00e9\tclient/1 ' })
+    const odd = await loginUser(owner.email, owner.password, {
+      'User-Agent': '\tcaf\u00e9\tclient/1 ',
+    })
 
     const sessions = await listSessions(owner.accessToken)
     const agentOf = (account: Account) =>
@@ -95,10 +99,16 @@ describe('GET /auth/sessions', () => {
 
   it('leaves out sessions that have ended', async () => {
     const { owner, laptop, phone } = await twoUsers()
-    expect((await api('/auth/logout', { method: 'POST', token: phone.accessToken })).status).toBe(204)
+    expect((await api('/auth/logout', { method: 'POST', token: phone.accessToken })).status).toBe(
+      204
+    )
     expect(
-      (await api(`/auth/sessions/${sessionIdOf(laptop.accessToken)}`, { method: 'DELETE', token: owner.accessToken }))
-        .status
+      (
+        await api(`/auth/sessions/${sessionIdOf(laptop.accessToken)}`, {
+          method: 'DELETE',
+          token: owner.accessToken,
+        })
+      ).status
     ).toBe(204)
     const sessions = await listSessions(owner.accessToken)
     expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(owner.accessToken)])
@@ -114,8 +124,14 @@ describe('GET /auth/sessions', () => {
 
   it('answers 401 token_revoked for the access token of an ended session', async () => {
     const account = await registerUser()
-    expect((await api('/auth/logout', { method: 'POST', token: account.accessToken })).status).toBe(204)
-    await expectError(await api('/auth/sessions', { token: account.accessToken }), 401, 'token_revoked')
+    expect((await api('/auth/logout', { method: 'POST', token: account.accessToken })).status).toBe(
+      204
+    )
+    await expectError(
+      await api('/auth/sessions', { token: account.accessToken }),
+      401,
+      'token_revoked'
+    )
   })
 })
 
@@ -149,7 +165,10 @@ describe('DELETE /auth/sessions/:id', () => {
   it('answers 404 not_found for another user\u2019s session and leaves that session alive', async () => {
     const { owner, stranger } = await twoUsers()
     await expectError(
-      await api(`/auth/sessions/${sessionIdOf(stranger.accessToken)}`, { method: 'DELETE', token: owner.accessToken }),
+      await api(`/auth/sessions/${sessionIdOf(stranger.accessToken)}`, {
+        method: 'DELETE',
+        token: owner.accessToken,
+      }),
       404,
       'not_found'
     )
@@ -161,13 +180,24 @@ describe('DELETE /auth/sessions/:id', () => {
     const { owner, phone } = await twoUsers()
     const path = `/auth/sessions/${sessionIdOf(phone.accessToken)}`
     await expectError(
-      await api(`/auth/sessions/${crypto.randomUUID()}`, { method: 'DELETE', token: owner.accessToken }),
+      await api(`/auth/sessions/${crypto.randomUUID()}`, {
+        method: 'DELETE',
+        token: owner.accessToken,
+      }),
       404,
       'not_found'
     )
-    await expectError(await api('/auth/sessions/%27%20OR%201=1--', { method: 'DELETE', token: owner.accessToken }), 404, 'not_found')
+    await expectError(
+      await api('/auth/sessions/%27%20OR%201=1--', { method: 'DELETE', token: owner.accessToken }),
+      404,
+      'not_found'
+    )
     expect((await api(path, { method: 'DELETE', token: owner.accessToken })).status).toBe(204)
-    await expectError(await api(path, { method: 'DELETE', token: owner.accessToken }), 404, 'not_found')
+    await expectError(
+      await api(path, { method: 'DELETE', token: owner.accessToken }),
+      404,
+      'not_found'
+    )
     await expectSessionAlive(owner)
   })
 
@@ -180,7 +210,10 @@ describe('DELETE /auth/sessions/:id', () => {
     const fresh = await rotate(owner.refreshToken)
     vi.setSystemTime(start + (Number(env.REFRESH_TOKEN_TTL) + 1) * 1000)
     await expectError(
-      await api(`/auth/sessions/${sessionIdOf(old.accessToken)}`, { method: 'DELETE', token: fresh.accessToken }),
+      await api(`/auth/sessions/${sessionIdOf(old.accessToken)}`, {
+        method: 'DELETE',
+        token: fresh.accessToken,
+      }),
       404,
       'not_found'
     )
@@ -190,8 +223,14 @@ describe('DELETE /auth/sessions/:id', () => {
     const { owner, phone } = await twoUsers()
     const path = `/auth/sessions/${sessionIdOf(phone.accessToken)}`
     await expectError(await api(path, { method: 'DELETE' }), 401, 'missing_token')
-    expect((await api('/auth/logout', { method: 'POST', token: owner.accessToken })).status).toBe(204)
-    await expectError(await api(path, { method: 'DELETE', token: owner.accessToken }), 401, 'token_revoked')
+    expect((await api('/auth/logout', { method: 'POST', token: owner.accessToken })).status).toBe(
+      204
+    )
+    await expectError(
+      await api(path, { method: 'DELETE', token: owner.accessToken }),
+      401,
+      'token_revoked'
+    )
     await expectSessionAlive(phone)
   })
 })
@@ -199,7 +238,10 @@ describe('DELETE /auth/sessions/:id', () => {
 describe('POST /auth/logout', () => {
   it('ends only the current session, checked through both tokens of every session', async () => {
     const { owner, laptop, phone, stranger } = await twoUsers()
-    const res = await api('/auth/logout', { token: laptop.accessToken, json: { refresh_token: laptop.refreshToken } })
+    const res = await api('/auth/logout', {
+      token: laptop.accessToken,
+      json: { refresh_token: laptop.refreshToken },
+    })
     expect(res.status).toBe(204)
     await expectSessionEnded(laptop)
     await expectSessionAlive(owner)
@@ -225,15 +267,24 @@ describe('POST /auth/logout', () => {
   it('accepts the current session\u2019s refresh token after it has been rotated', async () => {
     const account = await registerUser()
     const rotated = await rotate(account.refreshToken)
-    const res = await api('/auth/logout', { token: rotated.accessToken, json: { refresh_token: rotated.refreshToken } })
+    const res = await api('/auth/logout', {
+      token: rotated.accessToken,
+      json: { refresh_token: rotated.refreshToken },
+    })
     expect(res.status).toBe(204)
     await expectSessionEnded(rotated)
   })
 
   it('answers 401 token_revoked when the session has already ended', async () => {
     const account = await registerUser()
-    expect((await api('/auth/logout', { method: 'POST', token: account.accessToken })).status).toBe(204)
-    await expectError(await api('/auth/logout', { method: 'POST', token: account.accessToken }), 401, 'token_revoked')
+    expect((await api('/auth/logout', { method: 'POST', token: account.accessToken })).status).toBe(
+      204
+    )
+    await expectError(
+      await api('/auth/logout', { method: 'POST', token: account.accessToken }),
+      401,
+      'token_revoked'
+    )
   })
 })
 
@@ -243,14 +294,17 @@ describe('POST /auth/logout-all', () => {
     const res = await api('/auth/logout-all', { method: 'POST', token: phone.accessToken })
     expect(res.status).toBe(204)
     expect(await res.text()).toBe('')
-    for (const tokens of [owner, laptop, phone] satisfies SessionTokens[]) await expectSessionEnded(tokens)
+    for (const tokens of [owner, laptop, phone] satisfies SessionTokens[])
+      await expectSessionEnded(tokens)
     await expectSessionAlive(stranger)
   })
 
   it('also ends sessions whose refresh token was rotated, in every generation', async () => {
     const { owner, laptop } = await twoUsers()
     const rotated = await rotate(laptop.refreshToken)
-    expect((await api('/auth/logout-all', { method: 'POST', token: owner.accessToken })).status).toBe(204)
+    expect(
+      (await api('/auth/logout-all', { method: 'POST', token: owner.accessToken })).status
+    ).toBe(204)
     await expectSessionEnded(rotated)
     await expectError(await api('/me', { token: laptop.accessToken }), 401, 'token_revoked')
   })
@@ -258,7 +312,13 @@ describe('POST /auth/logout-all', () => {
   it('answers 401 missing_token without a token and token_revoked once it has run', async () => {
     const account = await registerUser()
     await expectError(await api('/auth/logout-all', { method: 'POST' }), 401, 'missing_token')
-    expect((await api('/auth/logout-all', { method: 'POST', token: account.accessToken })).status).toBe(204)
-    await expectError(await api('/auth/logout-all', { method: 'POST', token: account.accessToken }), 401, 'token_revoked')
+    expect(
+      (await api('/auth/logout-all', { method: 'POST', token: account.accessToken })).status
+    ).toBe(204)
+    await expectError(
+      await api('/auth/logout-all', { method: 'POST', token: account.accessToken }),
+      401,
+      'token_revoked'
+    )
   })
 })

@@ -94,10 +94,16 @@ export const startSession = async (
       expires_at: refreshExpiresAt,
     }),
   ])
-  return issueTokens(config, secret, { sessionId, userId: owner.userId, refreshToken, refreshExpiresAt }, now)
+  return issueTokens(
+    config,
+    secret,
+    { sessionId, userId: owner.userId, refreshToken, refreshExpiresAt },
+    now
+  )
 }
 
-const invalidRefreshToken = (message?: string): ApiError => new ApiError('invalid_refresh_token', { message })
+const invalidRefreshToken = (message?: string): ApiError =>
+  new ApiError('invalid_refresh_token', { message })
 
 /**
  * Exchanges a refresh token for a new pair. The used token dies; replaying it inside the grace
@@ -122,7 +128,12 @@ export const refreshSession = async (
     const successorHash = await hashRefreshToken(successor)
     const refreshExpiresAt = now + config.refreshTokenTtl
     const chain = { sessionId: session.id, userId: session.user_id }
-    await putRefreshRecord(env.REFRESH_TOKENS, successorHash, { sid: chain.sessionId, uid: chain.userId, exp: refreshExpiresAt }, now)
+    await putRefreshRecord(
+      env.REFRESH_TOKENS,
+      successorHash,
+      { sid: chain.sessionId, uid: chain.userId, exp: refreshExpiresAt },
+      now
+    )
     const won = await rotateSessionToken(env.DB, {
       id: session.id,
       expectedHash: tokenHash,
@@ -131,7 +142,8 @@ export const refreshSession = async (
       now,
       expiresAt: refreshExpiresAt,
     })
-    if (won) return issueTokens(config, secret, { ...chain, refreshToken: successor, refreshExpiresAt }, now)
+    const issued = { ...chain, refreshToken: successor, refreshExpiresAt }
+    if (won) return issueTokens(config, secret, issued, now)
     // A concurrent request rotated first; decide against the row as it is now.
     session = await findSession(env.DB, record.sid)
     if (!isSessionLive(session, now)) throw invalidRefreshToken()
@@ -145,7 +157,12 @@ export const refreshSession = async (
     const successor = await openSuccessor(refreshToken, session.successor_box)
     if (successor) {
       const chain = { sessionId: session.id, userId: session.user_id }
-      return issueTokens(config, secret, { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at }, now)
+      return issueTokens(
+        config,
+        secret,
+        { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at },
+        now
+      )
     }
   }
 
@@ -154,8 +171,14 @@ export const refreshSession = async (
   throw invalidRefreshToken('The refresh token was already used; its session has been ended.')
 }
 
-/** The session a refresh token belongs to, if it is still that session's token (or just was). */
-export const sessionOfRefreshToken = async (env: Bindings, refreshToken: string): Promise<string | null> => {
+/**
+ * The session a refresh token was issued for, rotated-away tokens of the chain included: enough to
+ * tell whether a token sent to logout belongs to the caller's session, which is all it is used for.
+ */
+export const sessionOfRefreshToken = async (
+  env: Bindings,
+  refreshToken: string
+): Promise<string | null> => {
   if (!isWellFormedRefreshToken(refreshToken)) return null
   const record = await getRefreshRecord(env.REFRESH_TOKENS, await hashRefreshToken(refreshToken))
   return record?.sid ?? null

@@ -17,7 +17,12 @@ export const sessionRoutes = new Hono<AppEnv>()
   })
   .delete('/:id', async (c) => {
     // Another user's session is as absent as one that never existed.
-    const ended = await revokeUserSessions(c.env.DB, c.get('auth').userId, { only: c.req.param('id') }, nowSeconds())
+    const ended = await revokeUserSessions(
+      c.env.DB,
+      c.get('auth').userId,
+      { only: c.req.param('id') },
+      nowSeconds()
+    )
     if (ended.length === 0) throw new ApiError('not_found', { message: 'No such session.' })
     await forgetRefreshTokens(c.env, ended)
     return c.body(null, 204)
