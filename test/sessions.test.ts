@@ -57,6 +57,10 @@ describe('GET /auth/sessions', () => {
       sessions.find((session) => session.id === sessionIdOf(phone.accessToken))?.user_agent
     ).toBe('phone/2.0')
     // The same list seen from another session marks that one instead.
+    // Registered without a User-Agent header: listed as null, not as an empty string.
+    expect(
+      sessions.find((session) => session.id === sessionIdOf(owner.accessToken))?.user_agent
+    ).toBeNull()
     const fromPhone = await listSessions(phone.accessToken)
     expect(fromPhone.filter((session) => session.current).map((session) => session.id)).toEqual([
       sessionIdOf(phone.accessToken),
