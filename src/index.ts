@@ -1,13 +1,12 @@
 /** Builds the Worker: global middleware, the routers, and the one place errors are rendered. */
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
 import { secureHeaders } from 'hono/secure-headers'
 import type { AppEnv } from './env'
-import { readConfig } from './config'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
+import { corsForListedOrigins } from './middleware/cors-allowlist'
 import { cookieCsrf } from './middleware/csrf'
 import { rejectUnknownMethods } from './middleware/method-not-allowed'
 import { requestLog } from './middleware/request-log'
@@ -33,8 +32,7 @@ const app = new Hono<AppEnv>()
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store')
   })
   .use(
-    cors({
-      origin: (origin, c) => (readConfig(c.env).corsOrigins.includes(origin) ? origin : null),
+    corsForListedOrigins({
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode'],
       // Cookie mode from an origin in CORS_ORIGINS (a same-site front end) needs credentialed CORS.
