@@ -1,0 +1,5 @@
+// Vite's ?raw imports, used to check the README against the code it describes.
+declare module '*?raw' {
+  const text: string
+  export default text
+}
