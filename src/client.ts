@@ -7,6 +7,7 @@ import { hc } from 'hono/client'
 import type { ClientRequestOptions } from 'hono/client'
 import type { AppType } from './index'
 
-export const createClient = (baseUrl: string, options?: ClientRequestOptions) => hc<AppType>(baseUrl, options)
+export const createClient = (baseUrl: string, options?: ClientRequestOptions) =>
+  hc<AppType>(baseUrl, options)
 
 export type ApiClient = ReturnType<typeof createClient>

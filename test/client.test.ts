@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { createClient } from '../src/client'
 import { BASE_URL, uniqueEmail } from './helpers'
 
-const client = createClient(BASE_URL, { fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init) })
+const client = createClient(BASE_URL, {
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init),
+})
 
 describe('typed client', () => {
   it('registers, reads /me and creates a note with typed requests and responses', async () => {
@@ -26,7 +28,10 @@ describe('typed client', () => {
     expect(me.status).toBe(200)
     if (me.status === 200) expect((await me.json()).user.nickname).toBe('Typed')
 
-    const created = await client.notes.$post({ json: { title: 'from hc', body: 'typed' } }, { headers })
+    const created = await client.notes.$post(
+      { json: { title: 'from hc', body: 'typed' } },
+      { headers }
+    )
     expect(created.status).toBe(201)
     if (created.status === 201) {
       const { note } = await created.json()

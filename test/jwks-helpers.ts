@@ -2,7 +2,13 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { expect } from 'vitest'
 import { app } from '../src/index'
-import { BASE_URL, type RequestOptions, type TokenResponseBody, base64UrlEncode, uniqueEmail } from './helpers'
+import {
+  BASE_URL,
+  type RequestOptions,
+  type TokenResponseBody,
+  base64UrlEncode,
+  uniqueEmail,
+} from './helpers'
 
 export type Asymmetric = 'EdDSA' | 'ES256'
 
@@ -19,12 +25,21 @@ export interface PrivateJwk {
 
 const PARAMS = {
   EdDSA: { generate: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
-  ES256: { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  ES256: {
+    generate: { name: 'ECDSA', namedCurve: 'P-256' },
+    sign: { name: 'ECDSA', hash: 'SHA-256' },
+  },
 } as const
 
 export const generateKey = async (alg: Asymmetric, kid: string): Promise<PrivateJwk> => {
-  const pair = (await crypto.subtle.generateKey(PARAMS[alg].generate, true, ['sign', 'verify'])) as CryptoKeyPair
-  const { kty, crv, x, y, d } = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey
+  const pair = (await crypto.subtle.generateKey(PARAMS[alg].generate, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair
+  const { kty, crv, x, y, d } = (await crypto.subtle.exportKey(
+    'jwk',
+    pair.privateKey
+  )) as JsonWebKey
   return { kty: kty!, crv: crv!, x: x!, ...(y ? { y } : {}), d: d!, kid, alg, use: 'sig' }
 }
 
@@ -35,7 +50,12 @@ export const envWithKeys = (
   alg: Asymmetric,
   keys: PrivateJwk[],
   extra: Record<string, string> = {}
-): AppEnvironment => ({ ...env, JWT_ALGORITHM: alg, JWT_PRIVATE_KEYS: JSON.stringify({ keys }), ...extra })
+): AppEnvironment => ({
+  ...env,
+  JWT_ALGORITHM: alg,
+  JWT_PRIVATE_KEYS: JSON.stringify({ keys }),
+  ...extra,
+})
 
 /** Like `api` from helpers, but through app.fetch with a chosen env instead of SELF. */
 export const callApp = async (
@@ -52,7 +72,11 @@ export const callApp = async (
   }
   const method = options.method ?? (body === undefined ? 'GET' : 'POST')
   const ctx = createExecutionContext()
-  const res = await app.fetch(new Request(`${BASE_URL}${path}`, { method, headers, body }), appEnv, ctx)
+  const res = await app.fetch(
+    new Request(`${BASE_URL}${path}`, { method, headers, body }),
+    appEnv,
+    ctx
+  )
   await waitOnExecutionContext(ctx)
   return res
 }
@@ -86,6 +110,10 @@ export const signWith = async (
     ['sign']
   )
   const signingInput = `${base64UrlEncode(JSON.stringify(header))}.${base64UrlEncode(JSON.stringify(payload))}`
-  const signature = await crypto.subtle.sign(PARAMS[key.alg].sign, privateKey, new TextEncoder().encode(signingInput))
+  const signature = await crypto.subtle.sign(
+    PARAMS[key.alg].sign,
+    privateKey,
+    new TextEncoder().encode(signingInput)
+  )
   return `${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`
 }

@@ -18,7 +18,11 @@ const ALGORITHMS: Asymmetric[] = ['EdDSA', 'ES256']
 
 const publicPart = ({ d: _d, ...rest }: PrivateJwk) => rest
 
-const verifyWithJose = async (token: string, jwks: { keys: Record<string, unknown>[] }, alg: Asymmetric) =>
+const verifyWithJose = async (
+  token: string,
+  jwks: { keys: Record<string, unknown>[] },
+  alg: Asymmetric
+) =>
   jwtVerify(token, createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]), {
     issuer: 'edge-jwt-auth',
     algorithms: [alg],
@@ -31,7 +35,10 @@ const expectInvalidToken = async (res: Response) => {
 
 describe.each(ALGORITHMS)('%s signing', (alg) => {
   it('GET /.well-known/jwks.json publishes every public key with kid, alg and use, and no private part', async () => {
-    const [first, second] = [await generateKey(alg, 'key-2026-02'), await generateKey(alg, 'key-2026-01')]
+    const [first, second] = [
+      await generateKey(alg, 'key-2026-02'),
+      await generateKey(alg, 'key-2026-01'),
+    ]
     const res = await callApp(envWithKeys(alg, [first, second]), '/.well-known/jwks.json')
     expect(res.status).toBe(200)
     expect(res.headers.get('Cache-Control')).toBe('public, max-age=300')
@@ -50,9 +57,17 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
   it('issues tokens that jose verifies against the fetched JWKS, and that the worker accepts', async () => {
     const appEnv = envWithKeys(alg, [await generateKey(alg, 'k1')])
     const tokens = await registerWith(appEnv)
-    const { payload, protectedHeader } = await verifyWithJose(tokens.access_token, await fetchJwks(appEnv), alg)
+    const { payload, protectedHeader } = await verifyWithJose(
+      tokens.access_token,
+      await fetchJwks(appEnv),
+      alg
+    )
     expect(protectedHeader.kid).toBe('k1')
-    expect(payload).toMatchObject({ sub: tokens.user.id, iss: 'edge-jwt-auth', token_use: 'access' })
+    expect(payload).toMatchObject({
+      sub: tokens.user.id,
+      iss: 'edge-jwt-auth',
+      token_use: 'access',
+    })
     expect((await callApp(appEnv, '/me', { token: tokens.access_token })).status).toBe(200)
   })
 
@@ -65,7 +80,9 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
 
     // The new key is added in front: it signs at once, and the old key still verifies.
     expect((await callApp(overlap, '/me', { token: oldTokens.access_token })).status).toBe(200)
-    const refreshed = await callApp(overlap, '/auth/refresh', { json: { refresh_token: oldTokens.refresh_token } })
+    const refreshed = await callApp(overlap, '/auth/refresh', {
+      json: { refresh_token: oldTokens.refresh_token },
+    })
     expect(refreshed.status).toBe(200)
     const newToken = ((await refreshed.json()) as { access_token: string }).access_token
     expect(decodeJwt(newToken).header.kid).toBe('new')
@@ -131,10 +148,14 @@ describe('algorithm confusion and key selection', () => {
     const { appEnv, payload } = await setUp()
     const stranger = await generateKey('EdDSA', 'stranger')
     await expectInvalidToken(
-      await callApp(appEnv, '/me', { token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT', kid: 'stranger' }, payload) })
+      await callApp(appEnv, '/me', {
+        token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT', kid: 'stranger' }, payload),
+      })
     )
     await expectInvalidToken(
-      await callApp(appEnv, '/me', { token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT' }, payload) })
+      await callApp(appEnv, '/me', {
+        token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT' }, payload),
+      })
     )
   })
 
@@ -163,9 +184,15 @@ describe('algorithm confusion and key selection', () => {
     const { edKey, appEnv, header, payload } = await setUp()
     const now = Math.floor(Date.now() / 1000)
     const stale = { ...payload, iat: now - 100, exp: now - 10 }
-    await expectError(await callApp(appEnv, '/me', { token: await signWith(edKey, header, stale) }), 401, 'token_expired')
+    await expectError(
+      await callApp(appEnv, '/me', { token: await signWith(edKey, header, stale) }),
+      401,
+      'token_expired'
+    )
     const stranger = await generateKey('EdDSA', 'ed')
-    await expectInvalidToken(await callApp(appEnv, '/me', { token: await signWith(stranger, header, stale) }))
+    await expectInvalidToken(
+      await callApp(appEnv, '/me', { token: await signWith(stranger, header, stale) })
+    )
   })
 })
 
@@ -195,34 +222,61 @@ describe('HS256, the default', () => {
 describe('misconfiguration', () => {
   const cases: Array<[string, () => Promise<object>]> = [
     ['JWT_PRIVATE_KEYS is missing', async () => ({ ...env, JWT_ALGORITHM: 'EdDSA' })],
-    ['JWT_PRIVATE_KEYS is not JSON', async () => ({ ...env, JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEYS: '{keys' })],
-    ['the key set is empty', async () => ({ ...env, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEYS: '{"keys":[]}' })],
+    [
+      'JWT_PRIVATE_KEYS is not JSON',
+      async () => ({ ...env, JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEYS: '{keys' }),
+    ],
+    [
+      'the key set is empty',
+      async () => ({ ...env, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEYS: '{"keys":[]}' }),
+    ],
     [
       'a key lacks its private part',
       async () => {
         const { d: _d, ...publicOnly } = await generateKey('EdDSA', 'k')
-        return { ...env, JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEYS: JSON.stringify({ keys: [publicOnly] }) }
+        return {
+          ...env,
+          JWT_ALGORITHM: 'EdDSA',
+          JWT_PRIVATE_KEYS: JSON.stringify({ keys: [publicOnly] }),
+        }
       },
     ],
-    ['a key lacks its kid', async () => {
-      const { kid: _kid, ...anonymous } = await generateKey('ES256', 'k')
-      return { ...env, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEYS: JSON.stringify({ keys: [anonymous] }) }
-    }],
-    ['the active key is of another algorithm', async () => envWithKeys('ES256', [await generateKey('EdDSA', 'k')])],
-    ['JWT_ACTIVE_KID names no key', async () => envWithKeys('EdDSA', [await generateKey('EdDSA', 'k')], { JWT_ACTIVE_KID: 'gone' })],
+    [
+      'a key lacks its kid',
+      async () => {
+        const { kid: _kid, ...anonymous } = await generateKey('ES256', 'k')
+        return {
+          ...env,
+          JWT_ALGORITHM: 'ES256',
+          JWT_PRIVATE_KEYS: JSON.stringify({ keys: [anonymous] }),
+        }
+      },
+    ],
+    [
+      'the active key is of another algorithm',
+      async () => envWithKeys('ES256', [await generateKey('EdDSA', 'k')]),
+    ],
+    [
+      'JWT_ACTIVE_KID names no key',
+      async () =>
+        envWithKeys('EdDSA', [await generateKey('EdDSA', 'k')], { JWT_ACTIVE_KID: 'gone' }),
+    ],
     ['JWT_ALGORITHM is unknown', async () => ({ ...env, JWT_ALGORITHM: 'RS256' })],
   ]
 
-  it.each(cases)('answers 500 server_misconfigured when %s, before writing anything', async (_name, build) => {
-    const appEnv = await build()
-    const email = uniqueEmail()
-    const credentials = { email, password: 'correct horse battery staple' }
-    const res = await callApp(appEnv, '/auth/register', { json: credentials })
-    const body = await expectError(res, 500, 'server_misconfigured')
-    expect(JSON.stringify(body)).not.toMatch(/"d"|PRIVATE|kid/)
-    // Nothing was written: the same email registers cleanly once the configuration is right.
-    expect((await callApp(env, '/auth/register', { json: credentials })).status).toBe(201)
-  })
+  it.each(cases)(
+    'answers 500 server_misconfigured when %s, before writing anything',
+    async (_name, build) => {
+      const appEnv = await build()
+      const email = uniqueEmail()
+      const credentials = { email, password: 'correct horse battery staple' }
+      const res = await callApp(appEnv, '/auth/register', { json: credentials })
+      const body = await expectError(res, 500, 'server_misconfigured')
+      expect(JSON.stringify(body)).not.toMatch(/"d"|PRIVATE|kid/)
+      // Nothing was written: the same email registers cleanly once the configuration is right.
+      expect((await callApp(env, '/auth/register', { json: credentials })).status).toBe(201)
+    }
+  )
 
   it('answers 500 server_misconfigured on the JWKS route when the key set is broken', async () => {
     await expectError(

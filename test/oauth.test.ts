@@ -14,7 +14,11 @@ const discover = async (): Promise<oauth.AuthorizationServer> => {
   return oauth.processDiscoveryResponse(issuer, res)
 }
 
-const postForm = (path: string, params: Record<string, string> | string, headers: Record<string, string> = {}) =>
+const postForm = (
+  path: string,
+  params: Record<string, string> | string,
+  headers: Record<string, string> = {}
+) =>
   api(path, {
     method: 'POST',
     body: typeof params === 'string' ? params : new URLSearchParams(params).toString(),
@@ -53,12 +57,20 @@ describe('with oauth4webapi', () => {
   it('performs a refresh_token grant whose tokens work, and which kills the used refresh token', async () => {
     const account = await registerUser()
     const as = await discover()
-    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    const res = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      clientAuth,
+      account.refreshToken,
+      viaWorker
+    )
     const result = await oauth.processRefreshTokenResponse(as, client, res)
     expect(result.token_type).toBe('bearer')
     expect(result.expires_in).toBe(900)
     expect(result.refresh_token).not.toBe(account.refreshToken)
-    expect(decodeJwt(result.access_token).payload.sid).toBe(decodeJwt(account.accessToken).payload.sid)
+    expect(decodeJwt(result.access_token).payload.sid).toBe(
+      decodeJwt(account.accessToken).payload.sid
+    )
     expect((await api('/me', { token: result.access_token })).status).toBe(200)
     // Its successor is an ordinary refresh token for the JSON API too.
     expect((await refresh(result.refresh_token as string)).status).toBe(200)
@@ -67,7 +79,13 @@ describe('with oauth4webapi', () => {
   it('revokes a refresh token, which ends its session', async () => {
     const account = await registerUser()
     const as = await discover()
-    const res = await oauth.revocationRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    const res = await oauth.revocationRequest(
+      as,
+      client,
+      clientAuth,
+      account.refreshToken,
+      viaWorker
+    )
     await oauth.processRevocationResponse(res)
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
     await expectError(await api('/me', { token: account.accessToken }), 401, 'token_revoked')
@@ -79,7 +97,13 @@ describe('with oauth4webapi', () => {
     await oauth.processRevocationResponse(
       await oauth.revocationRequest(as, client, clientAuth, account.refreshToken, viaWorker)
     )
-    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth, account.refreshToken, viaWorker)
+    const res = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      clientAuth,
+      account.refreshToken,
+      viaWorker
+    )
     await expect(oauth.processRefreshTokenResponse(as, client, res)).rejects.toMatchObject({
       error: 'invalid_grant',
     })
@@ -100,18 +124,31 @@ describe('GET /.well-known/oauth-authorization-server', () => {
 describe('POST /oauth/token', () => {
   it('answers RFC 6749 §5.1: the four members, no-store and no-cache', async () => {
     const account = await registerUser()
-    const res = await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: account.refreshToken, client_id: 'x' })
+    const res = await postForm('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: account.refreshToken,
+      client_id: 'x',
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     expect(res.headers.get('Pragma')).toBe('no-cache')
     const body = (await res.json()) as Record<string, unknown>
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type'])
+    expect(Object.keys(body).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'refresh_token',
+      'token_type',
+    ])
     expect(body.token_type).toBe('Bearer')
   })
 
   it('answers invalid_request without grant_type, or without refresh_token', async () => {
     await expectOAuthError(await postForm('/oauth/token', {}), 400, 'invalid_request')
-    await expectOAuthError(await postForm('/oauth/token', { grant_type: 'refresh_token' }), 400, 'invalid_request')
+    await expectOAuthError(
+      await postForm('/oauth/token', { grant_type: 'refresh_token' }),
+      400,
+      'invalid_request'
+    )
     // An empty value counts as absent (RFC 6749 §3.1).
     await expectOAuthError(
       await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: '' }),
@@ -150,22 +187,33 @@ describe('POST /oauth/token', () => {
 
   it('answers invalid_request for a JSON body', async () => {
     const account = await registerUser()
-    const res = await api('/oauth/token', { json: { grant_type: 'refresh_token', refresh_token: account.refreshToken } })
+    const res = await api('/oauth/token', {
+      json: { grant_type: 'refresh_token', refresh_token: account.refreshToken },
+    })
     await expectOAuthError(res, 400, 'invalid_request')
   })
 
   it('answers 401 invalid_client with a matching challenge when the client tries to authenticate', async () => {
     const account = await registerUser()
     const form = { grant_type: 'refresh_token', refresh_token: account.refreshToken }
-    const basic = await postForm('/oauth/token', form, { Authorization: `Basic ${btoa('app:secret')}` })
+    const basic = await postForm('/oauth/token', form, {
+      Authorization: `Basic ${btoa('app:secret')}`,
+    })
     expect(basic.headers.get('WWW-Authenticate')).toBe('Basic realm="edge-jwt-auth"')
     await expectOAuthError(basic, 401, 'invalid_client')
-    await expectOAuthError(await postForm('/oauth/token', { ...form, client_secret: 's' }), 401, 'invalid_client')
+    await expectOAuthError(
+      await postForm('/oauth/token', { ...form, client_secret: 's' }),
+      401,
+      'invalid_client'
+    )
     expect((await refresh(account.refreshToken)).status).toBe(200)
   })
 
   it('answers 413 payload_too_large for a body over 16 KiB', async () => {
-    const res = await postForm('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'a'.repeat(17 * 1024) })
+    const res = await postForm('/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: 'a'.repeat(17 * 1024),
+    })
     await expectError(res, 413, 'payload_too_large')
   })
 
@@ -197,12 +245,19 @@ describe('POST /oauth/revoke', () => {
   })
 
   it('answers invalid_request without a token', async () => {
-    await expectOAuthError(await postForm('/oauth/revoke', { token_type_hint: 'refresh_token' }), 400, 'invalid_request')
+    await expectOAuthError(
+      await postForm('/oauth/revoke', { token_type_hint: 'refresh_token' }),
+      400,
+      'invalid_request'
+    )
   })
 
   it('ends the session of an access token, whatever the hint says', async () => {
     const account = await registerUser()
-    const res = await postForm('/oauth/revoke', { token: account.accessToken, token_type_hint: 'refresh_token' })
+    const res = await postForm('/oauth/revoke', {
+      token: account.accessToken,
+      token_type_hint: 'refresh_token',
+    })
     expect(res.status).toBe(200)
     await expectError(await api('/me', { token: account.accessToken }), 401, 'token_revoked')
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
@@ -210,7 +265,9 @@ describe('POST /oauth/revoke', () => {
 
   it('leaves other sessions of the user alone', async () => {
     const account = await registerUser()
-    const other = await api('/auth/login', { json: { email: account.email, password: account.password } })
+    const other = await api('/auth/login', {
+      json: { email: account.email, password: account.password },
+    })
     const otherTokens = (await other.json()) as { access_token: string }
     expect((await postForm('/oauth/revoke', { token: account.refreshToken })).status).toBe(200)
     expect((await api('/me', { token: otherTokens.access_token })).status).toBe(200)

@@ -48,10 +48,13 @@ const keys = new Map<string, Promise<CryptoKey>>()
 const signingKey = (secret: string): Promise<CryptoKey> => {
   let key = keys.get(secret)
   if (!key) {
-    key = crypto.subtle.importKey('raw', utf8.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ])
+    key = crypto.subtle.importKey(
+      'raw',
+      utf8.encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify']
+    )
     keys.set(secret, key)
   }
   return key
@@ -120,7 +123,8 @@ export const bearerChallenge = (description?: string): string =>
 const rejected = (code: 'invalid_token' | 'token_expired', description: string): ApiError =>
   new ApiError(code, { headers: { 'WWW-Authenticate': bearerChallenge(description) } })
 
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
+const isNumber = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value)
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
 const MALFORMED = 'The access token is malformed or its signature is invalid'
@@ -155,7 +159,8 @@ const verificationKey = async (
   if (!keySet) return { key: await signingKey(secret), alg: ALGORITHM }
   const key = keySet.keys.find((candidate) => candidate.kid === header.kid)
   if (!key) throw rejected('invalid_token', 'The token names no known signing key')
-  if (header.alg !== key.alg) throw rejected('invalid_token', "The token's algorithm does not match its key")
+  if (header.alg !== key.alg)
+    throw rejected('invalid_token', "The token's algorithm does not match its key")
   return { key: await usable(publicKeyOf(key)), alg: key.alg }
 }
 
@@ -183,8 +188,10 @@ export const verifyAccessToken = async (
     throw rejected('invalid_token', 'The token is not an access token')
   }
   if (iss !== config.issuer) throw rejected('invalid_token', 'The token has the wrong issuer')
-  if (!isNumber(iat) || !isNumber(exp)) throw rejected('invalid_token', 'The token lacks iat or exp')
-  if (iat > now + CLOCK_LEEWAY_SECONDS) throw rejected('invalid_token', 'The token was issued in the future')
+  if (!isNumber(iat) || !isNumber(exp))
+    throw rejected('invalid_token', 'The token lacks iat or exp')
+  if (iat > now + CLOCK_LEEWAY_SECONDS)
+    throw rejected('invalid_token', 'The token was issued in the future')
   if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
     throw rejected('invalid_token', 'The token is not valid yet')
   }

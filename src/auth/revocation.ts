@@ -18,7 +18,11 @@ interface SessionRef {
 }
 
 /** Any token of a chain names its session, rotated ones too: /auth/refresh would end it for them. */
-const sessionOfRefreshToken = async (env: Bindings, token: string, now: number): Promise<SessionRef | null> => {
+const sessionOfRefreshToken = async (
+  env: Bindings,
+  token: string,
+  now: number
+): Promise<SessionRef | null> => {
   const record = await getRefreshRecord(env.REFRESH_TOKENS, await hashRefreshToken(token))
   return record && record.exp > now ? { userId: record.uid, sessionId: record.sid } : null
 }

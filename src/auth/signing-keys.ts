@@ -71,7 +71,8 @@ export class KeySetError extends Error {
 const MAX_KEYS = 16
 const KID_PATTERN = /^[\x21-\x7e]{1,128}$/
 
-export const isAsymmetricAlgorithm = (alg: unknown): alg is AsymmetricAlgorithm => alg === 'EdDSA' || alg === 'ES256'
+export const isAsymmetricAlgorithm = (alg: unknown): alg is AsymmetricAlgorithm =>
+  alg === 'EdDSA' || alg === 'ES256'
 
 const familyOf = (kty: unknown, crv: unknown): AsymmetricAlgorithm | undefined =>
   (Object.keys(FAMILIES) as AsymmetricAlgorithm[]).find(
@@ -80,26 +81,38 @@ const familyOf = (kty: unknown, crv: unknown): AsymmetricAlgorithm | undefined =
 
 const requireKeyBytes = (value: unknown, what: string): string => {
   const bytes = typeof value === 'string' ? fromBase64Url(value) : null
-  if (!bytes || bytes.length !== KEY_BYTES) throw new KeySetError(`${what} is not ${KEY_BYTES} base64url bytes`)
+  if (!bytes || bytes.length !== KEY_BYTES)
+    throw new KeySetError(`${what} is not ${KEY_BYTES} base64url bytes`)
   return value as string
 }
 
 /** The members that make up the key itself, without its labels. */
-const keyMembers = ({ kty, crv, x, y }: PublicJwk): JsonWebKey => (y === undefined ? { kty, crv, x } : { kty, crv, x, y })
+const keyMembers = ({ kty, crv, x, y }: PublicJwk): JsonWebKey =>
+  y === undefined ? { kty, crv, x } : { kty, crv, x, y }
 
 const readKey = (raw: unknown, index: number): SigningKey => {
   const where = `key ${index}`
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new KeySetError(`${where} is not an object`)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new KeySetError(`${where} is not an object`)
   const jwk = raw as Record<string, unknown>
   if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid)) {
     throw new KeySetError(`${where} needs a kid of printable characters`)
   }
   const alg = familyOf(jwk.kty, jwk.crv)
   if (!alg) throw new KeySetError(`${where} is neither an OKP Ed25519 nor an EC P-256 key`)
-  if (jwk.alg !== undefined && jwk.alg !== alg) throw new KeySetError(`${where} declares alg other than ${alg}`)
-  if (jwk.use !== undefined && jwk.use !== 'sig') throw new KeySetError(`${where} is not a signing key`)
+  if (jwk.alg !== undefined && jwk.alg !== alg)
+    throw new KeySetError(`${where} declares alg other than ${alg}`)
+  if (jwk.use !== undefined && jwk.use !== 'sig')
+    throw new KeySetError(`${where} is not a signing key`)
   const family = FAMILIES[alg]
-  const publicJwk: PublicJwk = { kty: family.kty, crv: family.crv, x: '', kid: jwk.kid, alg, use: 'sig' }
+  const publicJwk: PublicJwk = {
+    kty: family.kty,
+    crv: family.crv,
+    x: '',
+    kid: jwk.kid,
+    alg,
+    use: 'sig',
+  }
   for (const coordinate of family.coordinates) {
     publicJwk[coordinate] = requireKeyBytes(jwk[coordinate], `${where} ${coordinate}`)
   }
@@ -120,7 +133,8 @@ const parseKeySet = (text: string | undefined, activeKid: string | undefined): K
     throw new KeySetError(`JWT_PRIVATE_KEYS must be {"keys":[...]} with 1 to ${MAX_KEYS} keys`)
   }
   const keys = list.map(readKey)
-  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new KeySetError('two keys share a kid')
+  if (new Set(keys.map((key) => key.kid)).size !== keys.length)
+    throw new KeySetError('two keys share a kid')
   const active = activeKid ? keys.find((key) => key.kid === activeKid) : keys[0]
   if (!active) throw new KeySetError('JWT_ACTIVE_KID names no key of JWT_PRIVATE_KEYS')
   return { active, keys }
@@ -144,7 +158,9 @@ export const readKeySet = (
   if (!keySet) {
     keySet = parseKeySet(text, activeKid)
     if (keySet.active.alg !== algorithm) {
-      throw new KeySetError(`the active key ${keySet.active.kid} is not a JWT_ALGORITHM (${algorithm}) key`)
+      throw new KeySetError(
+        `the active key ${keySet.active.kid} is not a JWT_ALGORITHM (${algorithm}) key`
+      )
     }
     if (parsedSets.size >= MAX_CACHED_SETS) parsedSets.clear()
     parsedSets.set(cacheKey, keySet)
@@ -153,7 +169,10 @@ export const readKeySet = (
 }
 
 // One import per key and usage for the isolate's life; the WeakMap dies with the parsed set.
-const imported = new WeakMap<SigningKey, { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }>()
+const imported = new WeakMap<
+  SigningKey,
+  { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }
+>()
 
 const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey> => {
   let entry = imported.get(key)
@@ -178,4 +197,5 @@ export const privateKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(k
 
 export const publicKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'verify')
 
-export const signParamsOf = (alg: AsymmetricAlgorithm): SubtleCryptoSignAlgorithm => FAMILIES[alg].signParams
+export const signParamsOf = (alg: AsymmetricAlgorithm): SubtleCryptoSignAlgorithm =>
+  FAMILIES[alg].signParams

@@ -29,5 +29,9 @@ export class OAuthError extends Error {
 
 export const renderOAuthError = (c: Context, error: OAuthError): Response => {
   c.header('Cache-Control', 'no-store')
-  return c.json({ error: error.code, error_description: error.message }, STATUSES[error.code], error.headers)
+  return c.json(
+    { error: error.code, error_description: error.message },
+    STATUSES[error.code],
+    error.headers
+  )
 }

@@ -8,11 +8,16 @@ export const TokenGrantForm = v.object({
   grant_type: v.literal('refresh_token'),
   refresh_token: v.string(),
   client_id: v.optional(v.string()),
-  scope: v.optional(v.pipe(v.string(), v.description('Accepted and ignored: tokens carry no scopes.'))),
+  scope: v.optional(
+    v.pipe(v.string(), v.description('Accepted and ignored: tokens carry no scopes.'))
+  ),
 })
 
 export const RevokeForm = v.object({
-  token: v.pipe(v.string(), v.description('A refresh token or an access token; either ends its session.')),
+  token: v.pipe(
+    v.string(),
+    v.description('A refresh token or an access token; either ends its session.')
+  ),
   token_type_hint: v.optional(v.picklist(['refresh_token', 'access_token'])),
   client_id: v.optional(v.string()),
 })
@@ -25,7 +30,12 @@ export const OAuthTokenResponse = v.object({
 })
 
 export const OAuthErrorResponse = v.object({
-  error: v.picklist(['invalid_request', 'invalid_client', 'invalid_grant', 'unsupported_grant_type']),
+  error: v.picklist([
+    'invalid_request',
+    'invalid_client',
+    'invalid_grant',
+    'unsupported_grant_type',
+  ]),
   error_description: v.string(),
 })
 

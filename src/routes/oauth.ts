@@ -20,7 +20,10 @@ const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
 /** The parameters of a form body; RFC 6749 §3.2 forbids repeating one, §3.1 makes empty ones absent. */
 const readForm = async (c: Context<AppEnv>): Promise<Map<string, string>> => {
   if (!FORM_MEDIA_TYPE.test(c.req.header('Content-Type') ?? '')) {
-    throw new OAuthError('invalid_request', 'The request body must be application/x-www-form-urlencoded')
+    throw new OAuthError(
+      'invalid_request',
+      'The request body must be application/x-www-form-urlencoded'
+    )
   }
   const form = new Map<string, string>()
   // Read as bytes: workerd warns when text() meets a form media type, and the form is UTF-8 anyway.
@@ -49,7 +52,8 @@ const refuseClientCredentials = (c: Context<AppEnv>, form: Map<string, string>) 
 
 const requireParameter = (form: Map<string, string>, name: string): string => {
   const value = form.get(name)
-  if (value === undefined) throw new OAuthError('invalid_request', `The parameter ${name} is required`)
+  if (value === undefined)
+    throw new OAuthError('invalid_request', `The parameter ${name} is required`)
   return value
 }
 
@@ -66,7 +70,8 @@ export const oauthRoutes = new Hono<AppEnv>()
     const secret = requireSigningSecret(c.env)
     try {
       const tokens = await refreshSession(c.env, config, secret, refreshToken)
-      if (!(await findUserById(c.env.DB, tokens.userId))) throw new ApiError('invalid_refresh_token')
+      if (!(await findUserById(c.env.DB, tokens.userId)))
+        throw new ApiError('invalid_refresh_token')
       c.header('Cache-Control', 'no-store')
       c.header('Pragma', 'no-cache')
       return c.json(

@@ -31,7 +31,9 @@ export const wellKnownRoutes = new Hono<AppEnv>()
   .get('/jwks.json', (c) => {
     const config = readConfig(c.env)
     // HS256 has no public half; its empty set tells verifiers that they cannot verify alone.
-    const secret = isAsymmetricAlgorithm(config.signingAlgorithm) ? requireSigningSecret(c.env) : null
+    const secret = isAsymmetricAlgorithm(config.signingAlgorithm)
+      ? requireSigningSecret(c.env)
+      : null
     c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
     return c.json({ keys: publicSigningKeys(config, secret) }, 200)
   })
