@@ -3,6 +3,7 @@
  * the headers, the body or a token.
  */
 import type { MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
 import type { AppEnv } from '../env'
 import { nowMs } from '../clock'
 
@@ -22,7 +23,8 @@ export const requestLog = (): MiddlewareHandler<AppEnv> =>
         msg: 'request',
         request_id: requestId,
         method: c.req.method,
-        route: c.req.routePath,
+        // The endpoint's pattern, even when a middleware before it answered (say, a 401).
+        route: routePath(c, -1),
         status: c.res.status,
         duration_ms: nowMs() - started,
         ...(c.error ? { error: c.error.name } : {}),

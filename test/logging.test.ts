@@ -1,0 +1,127 @@
+/** Logs: one structured line per request, and never a password, a token or the signing secret. */
+import { env } from 'cloudflare:test'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { FaultyStorage } from './faults'
+import { type TokenResponseBody, api, uniqueEmail } from './helpers'
+
+const PASSWORD = 'a password that must never be logged'
+const WRONG_PASSWORD = 'a wrong password, not to be logged either'
+
+interface RequestLine {
+  msg: string
+  request_id: string
+  method: string
+  route: string
+  status: number
+  duration_ms: number
+}
+
+let logged: string[] = []
+
+/** Everything written to the console, each call's arguments joined into one string. */
+const captureConsole = () => {
+  logged = []
+  const capture = (...args: unknown[]) => {
+    logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg) ?? String(arg))).join(' '))
+  }
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation(capture)
+  }
+}
+
+const requestLines = (): RequestLine[] =>
+  logged.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line)
+      return parsed?.msg === 'request' ? [parsed as RequestLine] : []
+    } catch {
+      return []
+    }
+  })
+
+const requestIdOf = (res: Response) => res.headers.get('X-Request-Id') as string
+
+describe('request logging', () => {
+  beforeEach(captureConsole)
+  afterEach(() => vi.restoreAllMocks())
+
+  it('logs register, login, refresh, a failed login and a 503 once each, with no secret in any line', async () => {
+    const email = uniqueEmail()
+    const responses: Response[] = []
+    const send = async (res: Promise<Response>) => {
+      const awaited = await res
+      responses.push(awaited)
+      return awaited
+    }
+
+    const registered = await send(api('/auth/register', { json: { email, password: PASSWORD } }))
+    const first = await registered.clone().json<TokenResponseBody>()
+    const loggedIn = await send(api('/auth/login', { json: { email, password: PASSWORD } }))
+    const second = await loggedIn.clone().json<TokenResponseBody>()
+    const refreshed = await send(api('/auth/refresh', { json: { refresh_token: second.refresh_token } }))
+    const third = await refreshed.clone().json<TokenResponseBody>()
+    const failed = await send(api('/auth/login', { json: { email, password: WRONG_PASSWORD } }))
+    const me = await send(api('/me', { token: third.access_token }))
+    const outage = await send(
+      new FaultyStorage({ failAt: 1 }).fetch('/auth/refresh', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: third.refresh_token }),
+      })
+    )
+    const logout = await send(api('/auth/logout', { method: 'POST', token: third.access_token }))
+
+    expect(responses.map((res) => res.status)).toEqual([201, 200, 200, 401, 200, 503, 204])
+    expect([registered, loggedIn, refreshed, failed, me, outage, logout].map(requestIdOf)).toEqual(
+      responses.map(requestIdOf)
+    )
+    const lines = requestLines()
+    expect(lines.map((line) => line.request_id)).toEqual(responses.map(requestIdOf))
+    expect(lines.map((line) => [line.method, line.route, line.status])).toEqual([
+      ['POST', '/auth/register', 201],
+      ['POST', '/auth/login', 200],
+      ['POST', '/auth/refresh', 200],
+      ['POST', '/auth/login', 401],
+      ['GET', '/me', 200],
+      ['POST', '/auth/refresh', 503],
+      ['POST', '/auth/logout', 204],
+    ])
+    for (const line of lines) expect(line.duration_ms).toBeGreaterThanOrEqual(0)
+
+    const secrets = [PASSWORD, WRONG_PASSWORD, env.JWT_SECRET as string]
+    for (const tokens of [first, second, third]) {
+      secrets.push(tokens.refresh_token, tokens.access_token, tokens.access_token.split('.')[2])
+    }
+    const everything = logged.join('\n')
+    expect(logged.length).toBeGreaterThanOrEqual(lines.length)
+    for (const secret of secrets) expect(everything).not.toContain(secret)
+  })
+
+  it('logs a 503 with its cause but without the request body', async () => {
+    const res = await new FaultyStorage({ failAt: 1 }).fetch('/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
+    })
+
+    expect(res.status).toBe(503)
+    expect(requestLines()).toHaveLength(1)
+    const everything = logged.join('\n')
+    expect(everything).toContain('DependencyUnavailable')
+    expect(everything).not.toContain(PASSWORD)
+  })
+
+  it('logs the route pattern, not a path that could forge a line, and ignores a malformed offered id', async () => {
+    const forged = '/notes/%0A%7B%22msg%22%3A%22request%22%7D'
+
+    const res = await api(forged, { headers: { 'CF-Ray': '"},"msg":"x' } })
+
+    expect(res.status).toBe(401)
+    const lines = requestLines()
+    expect(lines).toHaveLength(1)
+    expect(lines[0].route).toBe('/notes/:id')
+    expect(lines[0].request_id).toBe(requestIdOf(res))
+    expect(lines[0].request_id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(logged.join('\n')).not.toContain('%7B')
+  })
+})
