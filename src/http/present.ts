@@ -2,10 +2,10 @@
 import type { IssuedTokens } from '../auth/sessions'
 import type { NoteRow } from '../store/notes'
 import type { SessionRow } from '../store/sessions'
-import type { UserRow } from '../store/users'
+import type { PublicUser, UserRow } from '../store/users'
 import { isoFromSeconds } from '../clock'
 
-export const presentUser = (user: UserRow) => ({
+export const presentUser = (user: PublicUser) => ({
   id: user.id,
   email: user.email,
   nickname: user.nickname,

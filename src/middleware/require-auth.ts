@@ -38,5 +38,11 @@ export const requireAuth = (): MiddlewareHandler<AppEnv> =>
       })
     }
     c.set('auth', { userId: claims.sub, sessionId: claims.sid, claims })
+    c.set('user', {
+      id: session.user_id,
+      email: session.email,
+      nickname: session.nickname,
+      created_at: session.user_created_at,
+    })
     await next()
   }

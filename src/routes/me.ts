@@ -8,17 +8,14 @@ import { presentUser } from '../http/present'
 import { DeleteMeBody, UpdateMeBody } from '../http/schemas'
 import { jsonBody } from '../middleware/json-body'
 import { requireAuth } from '../middleware/require-auth'
-import { findUserById, updateNickname } from '../store/users'
+import { updateNickname } from '../store/users'
 
 const userGone = () => new ApiError('token_revoked')
 
 export const meRoutes = new Hono<AppEnv>()
   .use(requireAuth())
-  .get('/', async (c) => {
-    const user = await findUserById(c.env.DB, c.get('auth').userId)
-    if (!user) throw userGone()
-    return c.json({ user: presentUser(user) }, 200)
-  })
+  // requireAuth has read the profile along with the session: no second query on this hot path.
+  .get('/', (c) => c.json({ user: presentUser(c.get('user')) }, 200))
   .patch('/', jsonBody(UpdateMeBody), async (c) => {
     const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
     if (!user) throw userGone()

@@ -12,6 +12,9 @@ export interface UserRow {
 
 export type NewUser = Omit<UserRow, 'updated_at'>
 
+/** What a client may see of a user. */
+export type PublicUser = Pick<UserRow, 'id' | 'email' | 'nickname' | 'created_at'>
+
 export const insertUserStatement = (db: D1Database, user: NewUser): D1PreparedStatement =>
   db
     .prepare(
