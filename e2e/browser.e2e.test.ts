@@ -37,10 +37,11 @@ const pageFetch = (path: string, init: { method?: string; json?: unknown } = {})
       })
       return { status: res.status, body: res.status === 204 ? null : await res.json() }
     },
-    { path, init }
+    { path, init },
   )
 
-const waitPastAccessLifetime = () => new Promise((done) => setTimeout(done, (accessTokenTtl + 1.5) * 1000))
+const waitPastAccessLifetime = () =>
+  new Promise((done) => setTimeout(done, (accessTokenTtl + 1.5) * 1000))
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
@@ -128,7 +129,11 @@ describe('the demo page in Chromium', () => {
     await waitPastAccessLifetime()
     // Several requests at once with the same expired cookie: one rotation, no reuse alarm.
     const parallel = await page.evaluate(() =>
-      Promise.all(['/notes', '/me', '/auth/sessions', '/notes'].map((path) => fetch(path).then((res) => res.status)))
+      Promise.all(
+        ['/notes', '/me', '/auth/sessions', '/notes'].map((path) =>
+          fetch(path).then((res) => res.status),
+        ),
+      ),
     )
     expect(parallel).toEqual([200, 200, 200, 200])
     const rotated = await cookieNamed(REFRESH_COOKIE)
@@ -164,9 +169,13 @@ describe('the demo page in Chromium', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true })
 
     await page.getByRole('button', { name: 'Sign out other devices' }).click()
-    await expect.poll(() => page.locator('#message').textContent()).toBe('Signed out 1 other device.')
+    await expect
+      .poll(() => page.locator('#message').textContent())
+      .toBe('Signed out 1 other device.')
     await expect.poll(() => page.locator('#sessions li').count()).toBe(1)
-    const phone = await fetch(`${baseUrl}/me`, { headers: { Authorization: `Bearer ${phoneToken}` } })
+    const phone = await fetch(`${baseUrl}/me`, {
+      headers: { Authorization: `Bearer ${phoneToken}` },
+    })
     expect(phone.status).toBe(401)
     expect(await phone.json()).toMatchObject({ error: 'token_revoked' })
   })
@@ -180,8 +189,13 @@ describe('the demo page in Chromium', () => {
       .poll(() => page.locator('#notes .title').allTextContents())
       .toEqual(['Call the bank', 'Buy oat milk'])
 
-    await page.locator('#notes li', { hasText: 'Call the bank' }).getByRole('button', { name: 'Delete' }).click()
-    await expect.poll(() => page.locator('#notes .title').allTextContents()).toEqual(['Buy oat milk'])
+    await page
+      .locator('#notes li', { hasText: 'Call the bank' })
+      .getByRole('button', { name: 'Delete' })
+      .click()
+    await expect
+      .poll(() => page.locator('#notes .title').allTextContents())
+      .toEqual(['Buy oat milk'])
   })
 
   it('signs out: both cookies are gone and protected calls are refused, even with the old cookies', async () => {
@@ -206,7 +220,9 @@ describe('the demo page in Chromium', () => {
     await signIn.getByLabel('Email').fill(email)
     await signIn.getByLabel('Password').fill('not the password')
     await signIn.getByRole('button', { name: 'Sign in' }).click()
-    await expect.poll(() => page.locator('#message').textContent()).toBe('The email or password is wrong.')
+    await expect
+      .poll(() => page.locator('#message').textContent())
+      .toBe('The email or password is wrong.')
     expect(await cookieNamed(ACCESS_COOKIE)).toBeUndefined()
   })
 })

@@ -27,17 +27,31 @@ const freePort = (): Promise<number> =>
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      )
     })
   })
 
 // No metrics prompt or upload, no update check: CI has no network but npm and Debian.
-const quietEnv = { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_LOG: 'warn', NO_COLOR: '1' }
+const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_LOG: 'warn',
+  NO_COLOR: '1',
+}
 
-const waitForHealth = async (url: string, child: ChildProcess, output: () => string): Promise<void> => {
+const waitForHealth = async (
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> => {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`)
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`)
     try {
       const res = await fetch(`${url}/health`)
       if (res.ok) return
@@ -56,27 +70,44 @@ export default async function startWranglerDev(project: TestProject) {
   writeFileSync(envFile, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 })
 
   // Standard input stays closed so that wrangler never waits for an answer.
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: quietEnv,
-    encoding: 'utf8',
-  })
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
+  const migrate = spawnSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: quietEnv,
+      encoding: 'utf8',
+    },
+  )
+  if (migrate.status !== 0)
+    throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const args = [
-    'wrangler', 'dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--inspector-port', String(inspectorPort),
-    '--persist-to', persistTo,
-    '--env-file', envFile,
-    '--var', `ACCESS_TOKEN_TTL:${ACCESS_TOKEN_TTL}`,
-    '--var', 'ACCESS_REFRESH_MARGIN:0',
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    persistTo,
+    '--env-file',
+    envFile,
+    '--var',
+    `ACCESS_TOKEN_TTL:${ACCESS_TOKEN_TTL}`,
+    '--var',
+    'ACCESS_REFRESH_MARGIN:0',
     '--show-interactive-dev-session=false',
   ]
   let log = ''
-  const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'pipe'], env: quietEnv, detached: true })
+  const child = spawn('npx', args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: quietEnv,
+    detached: true,
+  })
   child.stdout?.on('data', (chunk) => (log += chunk))
   child.stderr?.on('data', (chunk) => (log += chunk))
 

@@ -28,10 +28,12 @@ export const parseSetCookie = (header: string): SetCookie => {
 }
 
 export const setCookies = (res: Response): Map<string, SetCookie> =>
-  new Map(res.headers.getSetCookie().map((header) => {
-    const cookie = parseSetCookie(header)
-    return [cookie.name, cookie] as const
-  }))
+  new Map(
+    res.headers.getSetCookie().map((header) => {
+      const cookie = parseSetCookie(header)
+      return [cookie.name, cookie] as const
+    }),
+  )
 
 /** Holds cookies between requests the way a browser would: Max-Age=0 removes one. */
 export class CookieJar {
@@ -65,7 +67,11 @@ export class CookieJar {
 }
 
 /** A request as the demo page sends it: cookies, same Origin, no Authorization header. */
-export const browserApi = (jar: CookieJar, path: string, options: RequestOptions = {}): Promise<Response> => {
+export const browserApi = (
+  jar: CookieJar,
+  path: string,
+  options: RequestOptions = {},
+): Promise<Response> => {
   const headers: Record<string, string> = { Origin: SAME_ORIGIN, ...options.headers }
   if (jar.cookies.size > 0) headers.Cookie = jar.header
   return api(path, { ...options, headers })
@@ -74,10 +80,17 @@ export const browserApi = (jar: CookieJar, path: string, options: RequestOptions
 export const COOKIE_MODE = { 'X-Auth-Mode': 'cookie' }
 
 /** Registers in cookie mode and returns the jar the response filled. */
-export const registerInCookieMode = async (): Promise<{ jar: CookieJar; email: string; body: Record<string, unknown> }> => {
+export const registerInCookieMode = async (): Promise<{
+  jar: CookieJar
+  email: string
+  body: Record<string, unknown>
+}> => {
   const email = uniqueEmail()
   const jar = new CookieJar()
-  const res = await browserApi(jar, '/auth/register', { json: { email, password: PASSWORD }, headers: COOKIE_MODE })
+  const res = await browserApi(jar, '/auth/register', {
+    json: { email, password: PASSWORD },
+    headers: COOKIE_MODE,
+  })
   expect(res.status, await res.clone().text()).toBe(201)
   jar.absorb(res)
   return { jar, email, body: await res.json() }

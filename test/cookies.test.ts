@@ -42,12 +42,22 @@ describe('cookie mode on register, login and refresh', () => {
 
     const access = cookies.get(ACCESS_COOKIE)!
     expect(decodeJwt(access.value).payload.token_use).toBe('access')
-    expect(access.attributes).toMatchObject({ path: '/', httponly: '', secure: '', samesite: 'Lax' })
+    expect(access.attributes).toMatchObject({
+      path: '/',
+      httponly: '',
+      secure: '',
+      samesite: 'Lax',
+    })
     expect(access.attributes).not.toHaveProperty('domain')
 
     const refresh = cookies.get(REFRESH_COOKIE)!
     expect(refresh.value.length).toBeGreaterThanOrEqual(43)
-    expect(refresh.attributes).toMatchObject({ path: '/', httponly: '', secure: '', samesite: 'Strict' })
+    expect(refresh.attributes).toMatchObject({
+      path: '/',
+      httponly: '',
+      secure: '',
+      samesite: 'Strict',
+    })
     expect(refresh.attributes).not.toHaveProperty('domain')
     expect(Number(refresh.attributes['max-age'])).toBe(Number(env.REFRESH_TOKEN_TTL))
   })
@@ -77,7 +87,10 @@ describe('cookie mode on register, login and refresh', () => {
   it('POST /auth/login in cookie mode sets both cookies and returns no tokens', async () => {
     const { email } = await registerInCookieMode()
     const jar = new CookieJar()
-    const res = await browserApi(jar, '/auth/login', { json: { email, password: PASSWORD }, headers: COOKIE_MODE })
+    const res = await browserApi(jar, '/auth/login', {
+      json: { email, password: PASSWORD },
+      headers: COOKIE_MODE,
+    })
     expect(res.status).toBe(200)
     jar.absorb(res)
     expect(jar.access).toBeDefined()
@@ -90,7 +103,9 @@ describe('cookie mode on register, login and refresh', () => {
 
   it('POST /auth/login without X-Auth-Mode answers bearer clients as before, with no cookie', async () => {
     const account = await registerUser()
-    const res = await api('/auth/login', { json: { email: account.email, password: account.password } })
+    const res = await api('/auth/login', {
+      json: { email: account.email, password: account.password },
+    })
     expect(res.status).toBe(200)
     expect(res.headers.getSetCookie()).toEqual([])
     const body = await res.json<Record<string, unknown>>()
@@ -125,7 +140,10 @@ describe('cookie mode on register, login and refresh', () => {
   })
 
   it('POST /auth/refresh in cookie mode without any refresh token is 401 invalid_refresh_token', async () => {
-    const res = await browserApi(new CookieJar(), '/auth/refresh', { method: 'POST', headers: COOKIE_MODE })
+    const res = await browserApi(new CookieJar(), '/auth/refresh', {
+      method: 'POST',
+      headers: COOKIE_MODE,
+    })
     await expectError(res, 401, 'invalid_refresh_token')
   })
 
@@ -177,8 +195,16 @@ describe('implicit refresh', () => {
     const res = await browserApi(jar, '/notes')
     expect(res.status, await res.clone().text()).toBe(200)
     const cookies = setCookies(res)
-    expect(cookies.get(ACCESS_COOKIE)?.attributes).toMatchObject({ httponly: '', secure: '', samesite: 'Lax' })
-    expect(cookies.get(REFRESH_COOKIE)?.attributes).toMatchObject({ httponly: '', secure: '', samesite: 'Strict' })
+    expect(cookies.get(ACCESS_COOKIE)?.attributes).toMatchObject({
+      httponly: '',
+      secure: '',
+      samesite: 'Lax',
+    })
+    expect(cookies.get(REFRESH_COOKIE)?.attributes).toMatchObject({
+      httponly: '',
+      secure: '',
+      samesite: 'Strict',
+    })
     jar.absorb(res)
     expect(jar.refresh).not.toBe(before.refresh)
     expect(decodeJwt(jar.access!).payload.exp).toBe(Math.floor(Date.now() / 1000) + ACCESS_TTL)
@@ -224,7 +250,9 @@ describe('implicit refresh', () => {
     const { jar } = await registerInCookieMode()
     vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
 
-    const responses = await Promise.all(Array.from({ length: 6 }, () => browserApi(jar.clone(), '/notes')))
+    const responses = await Promise.all(
+      Array.from({ length: 6 }, () => browserApi(jar.clone(), '/notes')),
+    )
     for (const res of responses) expect(res.status, await res.clone().text()).toBe(200)
     const successors = new Set(responses.map((res) => setCookies(res).get(REFRESH_COOKIE)?.value))
     expect(successors.size).toBe(1)
@@ -277,7 +305,10 @@ describe('logout in cookie mode', () => {
 
     // A copy of the old cookies is refused: the session is over, not merely forgotten.
     await expectError(await browserApi(before, '/me'), 401, 'token_revoked')
-    const replay = await browserApi(before.clone(), '/auth/refresh', { method: 'POST', headers: COOKIE_MODE })
+    const replay = await browserApi(before.clone(), '/auth/refresh', {
+      method: 'POST',
+      headers: COOKIE_MODE,
+    })
     await expectError(replay, 401, 'invalid_refresh_token')
   })
 

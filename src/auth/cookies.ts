@@ -20,9 +20,11 @@ type AnyContext = Context<AppEnv, string, object>
 export const wantsCookieMode = (c: AnyContext): boolean =>
   c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE
 
-export const readAccessCookie = (c: AnyContext): string | undefined => getCookie(c, ACCESS_COOKIE) || undefined
+export const readAccessCookie = (c: AnyContext): string | undefined =>
+  getCookie(c, ACCESS_COOKIE) || undefined
 
-export const readRefreshCookie = (c: AnyContext): string | undefined => getCookie(c, REFRESH_COOKIE) || undefined
+export const readRefreshCookie = (c: AnyContext): string | undefined =>
+  getCookie(c, REFRESH_COOKIE) || undefined
 
 /** Whether the request carries any of our cookies: such a request must pass the origin check. */
 export const carriesAuthCookie = (c: AnyContext): boolean =>
@@ -61,4 +63,5 @@ export const isCookieAuthenticated = (c: AnyContext): boolean =>
   c.req.header('Authorization') === undefined && readAccessCookie(c) !== undefined
 
 /** Whether a response to this request should manage the cookies (set them, or clear them at logout). */
-export const usesCookies = (c: AnyContext): boolean => wantsCookieMode(c) || isCookieAuthenticated(c)
+export const usesCookies = (c: AnyContext): boolean =>
+  wantsCookieMode(c) || isCookieAuthenticated(c)

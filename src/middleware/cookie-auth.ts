@@ -6,7 +6,12 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import type { AccessClaims } from '../auth/access-token'
 import { bearerChallenge } from '../auth/access-token'
-import { clearTokenCookies, readAccessCookie, readRefreshCookie, setTokenCookies } from '../auth/cookies'
+import {
+  clearTokenCookies,
+  readAccessCookie,
+  readRefreshCookie,
+  setTokenCookies,
+} from '../auth/cookies'
 import { refreshSession } from '../auth/sessions'
 import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
@@ -21,7 +26,7 @@ const isCode = (error: unknown, code: string): error is ApiError =>
 const verifyOrRenew = async (
   c: Context<AppEnv>,
   verify: VerifyAccess,
-  accessToken: string
+  accessToken: string,
 ): Promise<AccessClaims> => {
   const refreshToken = readRefreshCookie(c)
   let claims: AccessClaims | null = null
@@ -53,9 +58,13 @@ const verifyOrRenew = async (
 }
 
 /** The claims of the access cookie, renewed when due; throws the contract's 401s otherwise. */
-export const authenticateWithCookies = async (c: Context<AppEnv>, verify: VerifyAccess): Promise<AccessClaims> => {
+export const authenticateWithCookies = async (
+  c: Context<AppEnv>,
+  verify: VerifyAccess,
+): Promise<AccessClaims> => {
   const accessToken = readAccessCookie(c)
-  if (!accessToken) throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
+  if (!accessToken)
+    throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
   try {
     return await verifyOrRenew(c, verify, accessToken)
   } catch (error) {

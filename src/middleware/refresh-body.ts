@@ -10,7 +10,10 @@ import { ApiError } from '../http/errors'
 import { RefreshBody } from '../http/schemas'
 import { jsonBody } from './json-body'
 
-type RefreshInput = { in: { json: v.InferInput<typeof RefreshBody> }; out: { json: v.InferOutput<typeof RefreshBody> } }
+type RefreshInput = {
+  in: { json: v.InferInput<typeof RefreshBody> }
+  out: { json: v.InferOutput<typeof RefreshBody> }
+}
 
 const CookieRefreshBody = v.partial(RefreshBody)
 
