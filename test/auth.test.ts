@@ -16,7 +16,10 @@ const register = (body: Record<string, unknown>) => api('/auth/register', { json
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 /** The contract's token response, field by field, with the headers every token response needs. */
-const expectTokenResponse = async (res: Response, status: 200 | 201): Promise<TokenResponseBody> => {
+const expectTokenResponse = async (
+  res: Response,
+  status: 200 | 201,
+): Promise<TokenResponseBody> => {
   const text = await res.text()
   expect(res.status, text).toBe(status)
   expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
@@ -24,7 +27,14 @@ const expectTokenResponse = async (res: Response, status: 200 | 201): Promise<To
   expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
   const body = JSON.parse(text) as TokenResponseBody
   expect(Object.keys(body).sort()).toEqual(
-    ['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type', 'user'].sort()
+    [
+      'access_token',
+      'expires_in',
+      'refresh_expires_in',
+      'refresh_token',
+      'token_type',
+      'user',
+    ].sort(),
   )
   expect(Object.keys(body.user).sort()).toEqual(['created_at', 'email', 'id', 'nickname'])
   expect(body.user.id).toMatch(/\S/)
@@ -33,7 +43,9 @@ const expectTokenResponse = async (res: Response, status: 200 | 201): Promise<To
   expect(body.token_type).toBe('Bearer')
   expect(body.expires_in).toBe(900)
   expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/)
-  expect(body.refresh_expires_in).toBe(2_592_000)
+  // A successor handed out again within the grace window reports its remaining lifetime.
+  expect(body.refresh_expires_in).toBeLessThanOrEqual(2_592_000)
+  expect(body.refresh_expires_in).toBeGreaterThan(2_592_000 - 30)
   return body
 }
 
@@ -51,18 +63,28 @@ afterEach(() => {
 describe('POST /auth/register', () => {
   it('returns 201 with a token response and the no-store and nosniff headers', async () => {
     const email = uniqueEmail()
-    const body = await expectTokenResponse(await register({ email, password: PASSWORD, nickname: 'Ada' }), 201)
+    const body = await expectTokenResponse(
+      await register({ email, password: PASSWORD, nickname: 'Ada' }),
+      201,
+    )
+    expect(body.refresh_expires_in).toBe(2_592_000)
     expect(body.user.email).toBe(email)
     expect(body.user.nickname).toBe('Ada')
   })
 
   it('returns a null nickname when none is given', async () => {
-    const body = await expectTokenResponse(await register({ email: uniqueEmail(), password: PASSWORD }), 201)
+    const body = await expectTokenResponse(
+      await register({ email: uniqueEmail(), password: PASSWORD }),
+      201,
+    )
     expect(body.user.nickname).toBeNull()
   })
 
   it('issues tokens that work at once', async () => {
-    const body = await expectTokenResponse(await register({ email: uniqueEmail(), password: PASSWORD }), 201)
+    const body = await expectTokenResponse(
+      await register({ email: uniqueEmail(), password: PASSWORD }),
+      201,
+    )
     const me = await api('/me', { token: body.access_token })
     expect(me.status).toBe(200)
     expect((await me.json<{ user: unknown }>()).user).toEqual(body.user)
@@ -72,7 +94,7 @@ describe('POST /auth/register', () => {
     const email = uniqueEmail()
     const body = await expectTokenResponse(
       await register({ email: `  ${email.toUpperCase()}\t`, password: PASSWORD }),
-      201
+      201,
     )
     expect(body.user.email).toBe(email)
     const me = await api('/me', { token: body.access_token })
@@ -86,19 +108,34 @@ describe('POST /auth/register', () => {
 
   it('rejects the same email in another case or with spaces around it with 409 email_taken', async () => {
     const { email } = await registerUser()
-    await expectError(await register({ email: email.toUpperCase(), password: PASSWORD }), 409, 'email_taken')
-    await expectError(await register({ email: ` ${email} `, password: PASSWORD }), 409, 'email_taken')
+    await expectError(
+      await register({ email: email.toUpperCase(), password: PASSWORD }),
+      409,
+      'email_taken',
+    )
+    await expectError(
+      await register({ email: ` ${email} `, password: PASSWORD }),
+      409,
+      'email_taken',
+    )
   })
 
   it('accepts an email of exactly 254 characters and rejects one of 255', async () => {
     const domain = `@${uniqueEmail().split('@')[0]}.example.com`
     const at254 = 'a'.repeat(254 - domain.length) + domain
     expect(at254).toHaveLength(254)
-    const body = await expectTokenResponse(await register({ email: at254, password: PASSWORD }), 201)
+    const body = await expectTokenResponse(
+      await register({ email: at254, password: PASSWORD }),
+      201,
+    )
     expect(body.user.email).toBe(at254)
 
     const at255 = `b${at254}`
-    const error = await expectError(await register({ email: at255, password: PASSWORD }), 400, 'validation_failed')
+    const error = await expectError(
+      await register({ email: at255, password: PASSWORD }),
+      400,
+      'validation_failed',
+    )
     expect(error.details).toHaveProperty('email')
   })
 
@@ -112,7 +149,11 @@ describe('POST /auth/register', () => {
     ['an empty string', ''],
     ['only spaces', '   '],
   ])('rejects an email with %s with 400 validation_failed', async (_, email) => {
-    const error = await expectError(await register({ email, password: PASSWORD }), 400, 'validation_failed')
+    const error = await expectError(
+      await register({ email, password: PASSWORD }),
+      400,
+      'validation_failed',
+    )
     expect(Object.keys(error.details ?? {})).toEqual(['email'])
   })
 
@@ -124,13 +165,13 @@ describe('POST /auth/register', () => {
   it('trims the nickname and accepts 1 and 50 characters after trimming', async () => {
     const one = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD, nickname: '  A  ' }),
-      201
+      201,
     )
     expect(one.user.nickname).toBe('A')
     const fifty = 'n'.repeat(50)
     const full = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD, nickname: ` ${fifty} ` }),
-      201
+      201,
     )
     expect(full.user.nickname).toBe(fifty)
   })
@@ -143,7 +184,11 @@ describe('POST /auth/register', () => {
     ['null', null],
   ])('rejects a nickname that is %s with 400 validation_failed', async (_, nickname) => {
     const email = uniqueEmail()
-    const error = await expectError(await register({ email, password: PASSWORD, nickname }), 400, 'validation_failed')
+    const error = await expectError(
+      await register({ email, password: PASSWORD, nickname }),
+      400,
+      'validation_failed',
+    )
     expect(Object.keys(error.details ?? {})).toEqual(['nickname'])
     // Nothing was created: the same email can still register.
     await expectTokenResponse(await register({ email, password: PASSWORD }), 201)
@@ -156,7 +201,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email: uniqueEmail(), password: seven }),
       400,
-      'validation_failed'
+      'validation_failed',
     )
     expect(Object.keys(error.details ?? {})).toEqual(['password'])
 
@@ -173,16 +218,30 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email: uniqueEmail(), password: '😀'.repeat(257) }),
       400,
-      'validation_failed'
+      'validation_failed',
     )
     expect(Object.keys(error.details ?? {})).toEqual(['password'])
   })
 
   it('accepts passwords of exactly 8 and 256 plain characters and refuses 7 and 257', async () => {
-    await expectTokenResponse(await register({ email: uniqueEmail(), password: 'p'.repeat(8) }), 201)
-    await expectTokenResponse(await register({ email: uniqueEmail(), password: 'p'.repeat(256) }), 201)
-    await expectError(await register({ email: uniqueEmail(), password: 'p'.repeat(7) }), 400, 'validation_failed')
-    await expectError(await register({ email: uniqueEmail(), password: 'p'.repeat(257) }), 400, 'validation_failed')
+    await expectTokenResponse(
+      await register({ email: uniqueEmail(), password: 'p'.repeat(8) }),
+      201,
+    )
+    await expectTokenResponse(
+      await register({ email: uniqueEmail(), password: 'p'.repeat(256) }),
+      201,
+    )
+    await expectError(
+      await register({ email: uniqueEmail(), password: 'p'.repeat(7) }),
+      400,
+      'validation_failed',
+    )
+    await expectError(
+      await register({ email: uniqueEmail(), password: 'p'.repeat(257) }),
+      400,
+      'validation_failed',
+    )
   })
 })
 
@@ -196,7 +255,10 @@ describe('POST /auth/login', () => {
 
   it('finds the account whatever the case and surrounding spaces of the email', async () => {
     const account = await registerUser()
-    const body = await expectTokenResponse(await login(`  ${account.email.toUpperCase()} `, account.password), 200)
+    const body = await expectTokenResponse(
+      await login(`  ${account.email.toUpperCase()} `, account.password),
+      200,
+    )
     expect(body.user.id).toBe(account.userId)
   })
 
@@ -207,7 +269,9 @@ describe('POST /auth/login', () => {
     const first = await expectError(wrongPassword, 401, 'invalid_credentials')
     const second = await expectError(unknownEmail, 401, 'invalid_credentials')
     expect(second).toEqual(first)
-    expect(wrongPassword.headers.get('WWW-Authenticate')).toBe(unknownEmail.headers.get('WWW-Authenticate'))
+    expect(wrongPassword.headers.get('WWW-Authenticate')).toBe(
+      unknownEmail.headers.get('WWW-Authenticate'),
+    )
   })
 
   it('matches a password typed in another Unicode form (NFKC): ligature at register, letters at login', async () => {
@@ -223,7 +287,11 @@ describe('POST /auth/login', () => {
 
   it('still tells different passwords apart after normalization', async () => {
     const account = await registerUser({ password: 'ﬁsh and chips on friday' })
-    await expectError(await login(account.email, 'flsh and chips on friday'), 401, 'invalid_credentials')
+    await expectError(
+      await login(account.email, 'flsh and chips on friday'),
+      401,
+      'invalid_credentials',
+    )
   })
 })
 
@@ -231,6 +299,8 @@ describe('POST /auth/refresh', () => {
   it('returns a new token pair for the same user and session', async () => {
     const account = await registerUser()
     const body = await expectTokenResponse(await refresh(account.refreshToken), 200)
+    // Each rotation starts a full new lifetime.
+    expect(body.refresh_expires_in).toBe(2_592_000)
     expect(body.user).toEqual(account.tokens.user)
     expect(body.refresh_token).not.toBe(account.refreshToken)
     expect(body.access_token).not.toBe(account.accessToken)
@@ -249,7 +319,12 @@ describe('POST /auth/refresh', () => {
   it('rejects a rotated token after the grace window with 401 invalid_refresh_token', async () => {
     const start = pinClock()
     const account = await registerUser()
-    await expectTokenResponse(await refresh(account.refreshToken), 200)
+    const successor = await expectTokenResponse(await refresh(account.refreshToken), 200)
+    // Late in the window the old token still yields the same successor...
+    vi.setSystemTime(start + 9_000)
+    const late = await expectTokenResponse(await refresh(account.refreshToken), 200)
+    expect(late.refresh_token).toBe(successor.refresh_token)
+    // ...and one second later it is dead.
     vi.setSystemTime(start + 11_000)
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
   })
@@ -268,7 +343,7 @@ describe('POST /auth/refresh', () => {
     const error = await expectError(
       await api('/auth/refresh', { json: { refresh_token: 12345 } }),
       400,
-      'validation_failed'
+      'validation_failed',
     )
     expect(Object.keys(error.details ?? {})).toEqual(['refresh_token'])
   })
@@ -305,7 +380,9 @@ describe('POST /auth/logout', () => {
   it('ends only the current session: another login of the same user keeps working', async () => {
     const first = await registerUser()
     const second = await loginUser(first.email, first.password)
-    expect((await api('/auth/logout', { method: 'POST', token: first.accessToken })).status).toBe(204)
+    expect((await api('/auth/logout', { method: 'POST', token: first.accessToken })).status).toBe(
+      204,
+    )
     expect((await api('/me', { token: second.accessToken })).status).toBe(200)
     await expectTokenResponse(await refresh(second.refreshToken), 200)
   })
@@ -344,7 +421,11 @@ describe('the rest of the surface', () => {
 
   it('a wrong method on a protected path is a 404 or 405 with a valid token too', async () => {
     const account = await registerUser()
-    for (const [method, path] of [['PUT', '/notes'], ['POST', '/me'], ['PUT', '/notes/some-id']]) {
+    for (const [method, path] of [
+      ['PUT', '/notes'],
+      ['POST', '/me'],
+      ['PUT', '/notes/some-id'],
+    ]) {
       const res = await api(path, { method, token: account.accessToken })
       expect([404, 405], `${method} ${path}`).toContain(res.status)
       await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')

@@ -77,7 +77,10 @@ const ROUTES: JsonRoute[] = [
 const setUp = async (route: JsonRoute) => {
   if (!route.auth) return { path: route.path(''), headers: {} as Record<string, string> }
   const account = await registerUser()
-  const created = await api('/notes', { token: account.accessToken, json: { title: 'mine', body: '' } })
+  const created = await api('/notes', {
+    token: account.accessToken,
+    json: { title: 'mine', body: '' },
+  })
   const { note } = await created.json<{ note: { id: string } }>()
   return { path: route.path(note.id), headers: { Authorization: `Bearer ${account.accessToken}` } }
 }
@@ -94,7 +97,11 @@ const expectErrorBody = async (res: Response, status: number, code: string) => {
 }
 
 const send = (route: JsonRoute, path: string, headers: Record<string, string>, init: RequestInit) =>
-  SELF.fetch(`${BASE_URL}${path}`, { method: route.method, ...init, headers: { ...headers, ...init.headers } })
+  SELF.fetch(`${BASE_URL}${path}`, {
+    method: route.method,
+    ...init,
+    headers: { ...headers, ...init.headers },
+  })
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' }
 
@@ -116,12 +123,19 @@ describe.each(ROUTES)('$name', (route) => {
     ['true', 'true'],
   ])('answers JSON that is %s with 400 invalid_json', async (_, text) => {
     const { path, headers } = await setUp(route)
-    await expectErrorBody(await send(route, path, headers, { body: text, headers: JSON_HEADERS }), 400, 'invalid_json')
+    await expectErrorBody(
+      await send(route, path, headers, { body: text, headers: JSON_HEADERS }),
+      400,
+      'invalid_json',
+    )
   })
 
   it('answers a field of the wrong type with 400 validation_failed naming that field', async () => {
     const { path, headers } = await setUp(route)
-    const res = await send(route, path, headers, { body: JSON.stringify(route.mistyped), headers: JSON_HEADERS })
+    const res = await send(route, path, headers, {
+      body: JSON.stringify(route.mistyped),
+      headers: JSON_HEADERS,
+    })
     const body = await expectErrorBody(res, 400, 'validation_failed')
     expect(Object.keys(body.details ?? {})).toContain(route.field)
     expect(body.details?.[route.field]).toMatch(/\S/)
@@ -148,7 +162,9 @@ describe.each(ROUTES)('$name', (route) => {
   it('answers a body without Content-Type with 415', async () => {
     const { path, headers } = await setUp(route)
     // Bytes, not a string: fetch would label a string text/plain on its own.
-    const res = await send(route, path, headers, { body: new TextEncoder().encode(JSON.stringify(route.mistyped)) })
+    const res = await send(route, path, headers, {
+      body: new TextEncoder().encode(JSON.stringify(route.mistyped)),
+    })
     await expectErrorBody(res, 415, 'unsupported_media_type')
   })
 
@@ -194,12 +210,20 @@ describe.each(ROUTES)('$name', (route) => {
 describe('the same faults without a token', () => {
   it('a protected route refuses a 17 KiB body with 413 before asking for a token', async () => {
     const body = JSON.stringify({ title: 'x'.repeat(17 * 1024), body: '' })
-    const res = await SELF.fetch(`${BASE_URL}/notes`, { method: 'POST', body, headers: JSON_HEADERS })
+    const res = await SELF.fetch(`${BASE_URL}/notes`, {
+      method: 'POST',
+      body,
+      headers: JSON_HEADERS,
+    })
     await expectErrorBody(res, 413, 'payload_too_large')
   })
 
   it('a protected route asks for the token before reading a malformed body', async () => {
-    const res = await SELF.fetch(`${BASE_URL}/notes`, { method: 'POST', body: '{"a":', headers: JSON_HEADERS })
+    const res = await SELF.fetch(`${BASE_URL}/notes`, {
+      method: 'POST',
+      body: '{"a":',
+      headers: JSON_HEADERS,
+    })
     await expectErrorBody(res, 401, 'missing_token')
   })
 })

@@ -26,7 +26,12 @@ describe('GET /me', () => {
   it('never shows another field of the stored row (no password hash)', async () => {
     const account = await registerUser()
     const text = await (await api('/me', { token: account.accessToken })).text()
-    expect(Object.keys(JSON.parse(text).user).sort()).toEqual(['created_at', 'email', 'id', 'nickname'])
+    expect(Object.keys(JSON.parse(text).user).sort()).toEqual([
+      'created_at',
+      'email',
+      'id',
+      'nickname',
+    ])
     expect(text).not.toMatch(/pbkdf2|password|hash/i)
   })
 
@@ -71,23 +76,37 @@ describe('PATCH /me', () => {
     ['an object', { first: 'Ada' }],
     ['an array', ['Ada']],
     ['a boolean', true],
-  ])('rejects a nickname that is %s with 400 validation_failed and keeps the old one', async (_, nickname) => {
-    const account = await registerUser({ nickname: 'Before' })
-    const error = await expectError(await patchMe(account.accessToken, { nickname }), 400, 'validation_failed')
-    expect(Object.keys(error.details ?? {})).toEqual(['nickname'])
-    const me = await (await api('/me', { token: account.accessToken })).json<{ user: User }>()
-    expect(me.user.nickname).toBe('Before')
-  })
+  ])(
+    'rejects a nickname that is %s with 400 validation_failed and keeps the old one',
+    async (_, nickname) => {
+      const account = await registerUser({ nickname: 'Before' })
+      const error = await expectError(
+        await patchMe(account.accessToken, { nickname }),
+        400,
+        'validation_failed',
+      )
+      expect(Object.keys(error.details ?? {})).toEqual(['nickname'])
+      const me = await (await api('/me', { token: account.accessToken })).json<{ user: User }>()
+      expect(me.user.nickname).toBe('Before')
+    },
+  )
 
   it('rejects a body without nickname with 400 validation_failed naming it', async () => {
     const account = await registerUser()
-    const error = await expectError(await patchMe(account.accessToken, {}), 400, 'validation_failed')
+    const error = await expectError(
+      await patchMe(account.accessToken, {}),
+      400,
+      'validation_failed',
+    )
     expect(error.details).toEqual({ nickname: expect.any(String) })
   })
 
   it('does not let the email be changed through it', async () => {
     const account = await registerUser()
-    const res = await patchMe(account.accessToken, { nickname: 'Ok', email: 'someone@else.example' })
+    const res = await patchMe(account.accessToken, {
+      nickname: 'Ok',
+      email: 'someone@else.example',
+    })
     if (res.status === 200) {
       expect((await res.json<{ user: User }>()).user.email).toBe(account.email)
     } else {
@@ -98,6 +117,10 @@ describe('PATCH /me', () => {
   })
 
   it('is 401 missing_token without a token', async () => {
-    await expectError(await api('/me', { method: 'PATCH', json: { nickname: 'x' } }), 401, 'missing_token')
+    await expectError(
+      await api('/me', { method: 'PATCH', json: { nickname: 'x' } }),
+      401,
+      'missing_token',
+    )
   })
 })

@@ -10,13 +10,17 @@ interface Note {
   updated_at: string
 }
 
-const createNote = async (account: Account, note: { title: string; body: string }): Promise<Note> => {
+const createNote = async (
+  account: Account,
+  note: { title: string; body: string },
+): Promise<Note> => {
   const res = await api('/notes', { token: account.accessToken, json: note })
   expect(res.status, await res.clone().text()).toBe(201)
   return (await res.json<{ note: Note }>()).note
 }
 
-const getNote = (account: Account, id: string) => api(`/notes/${id}`, { token: account.accessToken })
+const getNote = (account: Account, id: string) =>
+  api(`/notes/${id}`, { token: account.accessToken })
 
 const patchNote = (account: Account, id: string, json: unknown) =>
   api(`/notes/${id}`, { method: 'PATCH', token: account.accessToken, json })
@@ -40,7 +44,10 @@ afterEach(() => {
 describe('notes CRUD', () => {
   it('POST /notes creates a note: 201 with id, title, body and equal timestamps', async () => {
     const account = await registerUser()
-    const res = await api('/notes', { token: account.accessToken, json: { title: 'Groceries', body: 'milk' } })
+    const res = await api('/notes', {
+      token: account.accessToken,
+      json: { title: 'Groceries', body: 'milk' },
+    })
     expect(res.status).toBe(201)
     const { note } = await res.json<{ note: Note }>()
     expect(Object.keys(note).sort()).toEqual(['body', 'created_at', 'id', 'title', 'updated_at'])
@@ -58,7 +65,7 @@ describe('notes CRUD', () => {
     expect((await res.json<{ note: Note }>()).note).toEqual(created)
   })
 
-  it('GET /notes lists only the caller\'s notes, newest first', async () => {
+  it("GET /notes lists only the caller's notes, newest first", async () => {
     const start = Date.now()
     pinClock(start)
     const account = await registerUser()
@@ -69,14 +76,19 @@ describe('notes CRUD', () => {
     vi.setSystemTime(start + 2000)
     const third = await createNote(account, { title: 'third', body: '' })
     await createNote(other, { title: 'not yours', body: '' })
-    expect((await listNotes(account)).map((note) => note.id)).toEqual([third.id, second.id, first.id])
+    expect((await listNotes(account)).map((note) => note.id)).toEqual([
+      third.id,
+      second.id,
+      first.id,
+    ])
   })
 
   it('GET /notes keeps creation order for notes made in the same millisecond', async () => {
     pinClock(Date.now())
     const account = await registerUser()
     const ids: string[] = []
-    for (const title of ['a', 'b', 'c']) ids.push((await createNote(account, { title, body: '' })).id)
+    for (const title of ['a', 'b', 'c'])
+      ids.push((await createNote(account, { title, body: '' })).id)
     expect((await listNotes(account)).map((note) => note.id)).toEqual(ids.reverse())
   })
 
@@ -94,17 +106,28 @@ describe('notes CRUD', () => {
     const titleOnly = await patchNote(account, created.id, { title: 'New title' })
     expect(titleOnly.status).toBe(200)
     const afterTitle = (await titleOnly.json<{ note: Note }>()).note
-    expect(afterTitle).toMatchObject({ id: created.id, title: 'New title', body: 'Body', created_at: created.created_at })
+    expect(afterTitle).toMatchObject({
+      id: created.id,
+      title: 'New title',
+      body: 'Body',
+      created_at: created.created_at,
+    })
     expect(afterTitle.updated_at).toBe(new Date(start + 5000).toISOString())
 
     vi.setSystemTime(start + 9000)
     const bodyOnly = await patchNote(account, created.id, { body: '' })
     expect(bodyOnly.status).toBe(200)
     const afterBody = (await bodyOnly.json<{ note: Note }>()).note
-    expect(afterBody).toMatchObject({ title: 'New title', body: '', created_at: created.created_at })
+    expect(afterBody).toMatchObject({
+      title: 'New title',
+      body: '',
+      created_at: created.created_at,
+    })
     expect(afterBody.updated_at).toBe(new Date(start + 9000).toISOString())
 
-    expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(afterBody)
+    expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
+      afterBody,
+    )
   })
 
   it('PATCH /notes/:id can change both fields at once', async () => {
@@ -126,7 +149,7 @@ describe('notes CRUD', () => {
     await expectError(
       await api(`/notes/${doomed.id}`, { method: 'DELETE', token: account.accessToken }),
       404,
-      'not_found'
+      'not_found',
     )
     expect((await listNotes(account)).map((note) => note.id)).toEqual([kept.id])
   })
@@ -136,7 +159,11 @@ describe('notes CRUD', () => {
     const id = crypto.randomUUID()
     await expectError(await getNote(account, id), 404, 'not_found')
     await expectError(await patchNote(account, id, { title: 'x' }), 404, 'not_found')
-    await expectError(await api(`/notes/${id}`, { method: 'DELETE', token: account.accessToken }), 404, 'not_found')
+    await expectError(
+      await api(`/notes/${id}`, { method: 'DELETE', token: account.accessToken }),
+      404,
+      'not_found',
+    )
   })
 })
 
@@ -163,20 +190,33 @@ describe('notes validation', () => {
     ['a missing body', { title: 't' }, 'body'],
     ['a title that is a number', { title: 5, body: '' }, 'title'],
     ['a body that is null', { title: 't', body: null }, 'body'],
-  ])('POST /notes rejects %s with 400 validation_failed naming the field', async (_, json, field) => {
-    const account = await registerUser()
-    const error = await expectError(await api('/notes', { token: account.accessToken, json }), 400, 'validation_failed')
-    expect(Object.keys(error.details ?? {})).toEqual([field])
-    expect(await listNotes(account)).toEqual([])
-  })
+  ])(
+    'POST /notes rejects %s with 400 validation_failed naming the field',
+    async (_, json, field) => {
+      const account = await registerUser()
+      const error = await expectError(
+        await api('/notes', { token: account.accessToken, json }),
+        400,
+        'validation_failed',
+      )
+      expect(Object.keys(error.details ?? {})).toEqual([field])
+      expect(await listNotes(account)).toEqual([])
+    },
+  )
 
   it('PATCH /notes/:id with an empty object is 400 validation_failed with details', async () => {
     const account = await registerUser()
     const created = await createNote(account, { title: 'Title', body: 'Body' })
-    const error = await expectError(await patchNote(account, created.id, {}), 400, 'validation_failed')
+    const error = await expectError(
+      await patchNote(account, created.id, {}),
+      400,
+      'validation_failed',
+    )
     expect(error.details).toBeTypeOf('object')
     expect(Object.keys(error.details ?? {}).length).toBeGreaterThan(0)
-    expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(created)
+    expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
+      created,
+    )
   })
 
   it.each([
@@ -184,27 +224,40 @@ describe('notes validation', () => {
     ['a title of 201 characters', { title: 't'.repeat(201) }, 'title'],
     ['a body of 10001 characters', { body: 'b'.repeat(10_001) }, 'body'],
     ['a title that is null', { title: null }, 'title'],
-  ])('PATCH /notes/:id rejects %s with 400 validation_failed and leaves the note', async (_, json, field) => {
-    const account = await registerUser()
-    const created = await createNote(account, { title: 'Title', body: 'Body' })
-    const error = await expectError(await patchNote(account, created.id, json), 400, 'validation_failed')
-    expect(Object.keys(error.details ?? {})).toEqual([field])
-    expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(created)
-  })
+  ])(
+    'PATCH /notes/:id rejects %s with 400 validation_failed and leaves the note',
+    async (_, json, field) => {
+      const account = await registerUser()
+      const created = await createNote(account, { title: 'Title', body: 'Body' })
+      const error = await expectError(
+        await patchNote(account, created.id, json),
+        400,
+        'validation_failed',
+      )
+      expect(Object.keys(error.details ?? {})).toEqual([field])
+      expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
+        created,
+      )
+    },
+  )
 })
 
-describe('another user\'s note', () => {
+describe("another user's note", () => {
   it('is 404 not_found for GET, PATCH and DELETE, and is unchanged afterwards', async () => {
     const owner = await registerUser()
     const intruder = await registerUser()
     const note = await createNote(owner, { title: 'private', body: 'secret' })
 
     const read = await expectError(await getNote(intruder, note.id), 404, 'not_found')
-    const changed = await expectError(await patchNote(intruder, note.id, { title: 'pwned' }), 404, 'not_found')
+    const changed = await expectError(
+      await patchNote(intruder, note.id, { title: 'pwned' }),
+      404,
+      'not_found',
+    )
     const removed = await expectError(
       await api(`/notes/${note.id}`, { method: 'DELETE', token: intruder.accessToken }),
       404,
-      'not_found'
+      'not_found',
     )
     // The same answer as for a note that does not exist, so nothing is disclosed.
     const absent = await expectError(await getNote(intruder, crypto.randomUUID()), 404, 'not_found')

@@ -49,7 +49,7 @@ const documentedRoutes = (document: OpenApiDocument): string[] =>
     .flatMap(([path, item]) =>
       Object.keys(item)
         .filter((method) => HTTP_METHODS.has(method))
-        .map((method) => `${method.toUpperCase()} ${path}`)
+        .map((method) => `${method.toUpperCase()} ${path}`),
     )
     .sort()
 
@@ -70,7 +70,9 @@ describe('GET /openapi.json', () => {
   it('lists exactly the routes the app serves, no more and no fewer', async () => {
     const served = servedRoutes()
     // Guard against a vacuous comparison: the contract's routes are all there.
-    expect(served).toEqual(expect.arrayContaining(['POST /auth/register', 'GET /notes/{id}', 'GET /openapi.json']))
+    expect(served).toEqual(
+      expect.arrayContaining(['POST /auth/register', 'GET /notes/{id}', 'GET /openapi.json']),
+    )
     expect(documentedRoutes(await fetchDocument())).toEqual(served)
   })
 
@@ -80,7 +82,10 @@ describe('GET /openapi.json', () => {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name)
       for (const [method, operation] of Object.entries(item)) {
         const declared = (operation.parameters ?? []).filter((p) => p.in === 'path' && p.required)
-        expect(declared.map((p) => p.name), `${method} ${path}`).toEqual(names)
+        expect(
+          declared.map((p) => p.name),
+          `${method} ${path}`,
+        ).toEqual(names)
       }
     }
   })
@@ -88,7 +93,8 @@ describe('GET /openapi.json', () => {
   it('marks the protected routes with the bearer scheme and leaves the public ones open', async () => {
     const document = await fetchDocument()
     expect(document.components.securitySchemes).toHaveProperty('bearerAuth')
-    const isProtected = (method: string, path: string) => (document.paths[path][method].security ?? []).length > 0
+    const isProtected = (method: string, path: string) =>
+      (document.paths[path][method].security ?? []).length > 0
     expect(isProtected('get', '/me')).toBe(true)
     expect(isProtected('delete', '/notes/{id}')).toBe(true)
     expect(isProtected('post', '/auth/logout')).toBe(true)
@@ -103,24 +109,42 @@ describe('GET /openapi.json', () => {
     expect(error.required?.sort()).toEqual(['error', 'message'])
     expect(Object.keys(error.properties ?? {}).sort()).toEqual(['details', 'error', 'message'])
     const register = document.paths['/auth/register'].post.responses
-    expect(register['409'].content?.['application/json'].schema.$ref).toBe('#/components/schemas/Error')
-    expect(Object.keys(document.paths['/notes/{id}'].get.responses)).toEqual(expect.arrayContaining(['200', '401', '404']))
+    expect(register['409'].content?.['application/json'].schema.$ref).toBe(
+      '#/components/schemas/Error',
+    )
+    expect(Object.keys(document.paths['/notes/{id}'].get.responses)).toEqual(
+      expect.arrayContaining(['200', '401', '404']),
+    )
   })
 
-  it('gives register\'s body the contract\'s field constraints', async () => {
+  it("gives register's body the contract's field constraints", async () => {
     const schema = bodySchema(await fetchDocument(), 'post', '/auth/register')
     expect(schema.required?.sort()).toEqual(['email', 'password'])
     expect(schema.properties?.email).toMatchObject({ type: 'string', maxLength: 254 })
     expect(schema.properties?.email.pattern).toBeDefined()
-    expect(schema.properties?.password).toMatchObject({ type: 'string', minLength: 8, maxLength: 256 })
-    expect(schema.properties?.nickname).toMatchObject({ type: 'string', minLength: 1, maxLength: 50 })
+    expect(schema.properties?.password).toMatchObject({
+      type: 'string',
+      minLength: 8,
+      maxLength: 256,
+    })
+    expect(schema.properties?.nickname).toMatchObject({
+      type: 'string',
+      minLength: 1,
+      maxLength: 50,
+    })
   })
 
   it('gives the other bodies their constraints too', async () => {
     const document = await fetchDocument()
-    expect(bodySchema(document, 'post', '/auth/login').required?.sort()).toEqual(['email', 'password'])
+    expect(bodySchema(document, 'post', '/auth/login').required?.sort()).toEqual([
+      'email',
+      'password',
+    ])
     expect(bodySchema(document, 'post', '/auth/refresh').required).toEqual(['refresh_token'])
-    expect(bodySchema(document, 'patch', '/me').properties?.nickname).toMatchObject({ minLength: 1, maxLength: 50 })
+    expect(bodySchema(document, 'patch', '/me').properties?.nickname).toMatchObject({
+      minLength: 1,
+      maxLength: 50,
+    })
 
     const note = bodySchema(document, 'post', '/notes')
     expect(note.required?.sort()).toEqual(['body', 'title'])

@@ -1,12 +1,21 @@
 /** What refresh tokens leave behind in KV and D1: hashes with expirations, never the tokens. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { type TokenResponseBody, api, base64UrlEncode, decodeJwt, refresh, registerUser } from './helpers'
+import {
+  type TokenResponseBody,
+  api,
+  base64UrlEncode,
+  decodeJwt,
+  refresh,
+  registerUser,
+} from './helpers'
 
 const KEY_PATTERN = /^v1:refresh:[A-Za-z0-9_-]{43}$/
 
 const sha256Base64Url = async (text: string): Promise<string> =>
-  base64UrlEncode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))))
+  base64UrlEncode(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))),
+  )
 
 const keyFor = async (token: string) => `v1:refresh:${await sha256Base64Url(token)}`
 
@@ -17,7 +26,11 @@ const dumpNamespace = async () => {
   do {
     const page: KVNamespaceListResult<unknown> = await env.REFRESH_TOKENS.list({ cursor })
     for (const key of page.keys) {
-      entries.push({ name: key.name, expiration: key.expiration, value: await env.REFRESH_TOKENS.get(key.name) })
+      entries.push({
+        name: key.name,
+        expiration: key.expiration,
+        value: await env.REFRESH_TOKENS.get(key.name),
+      })
     }
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
@@ -67,20 +80,25 @@ describe('refresh tokens in Workers KV', () => {
     const issued = (await dumpNamespace()).find((candidate) => candidate.name === key)
     expect(issued?.expiration).toBeTypeOf('number')
     // KV keeps whole seconds; a few seconds of slack for the requests in between.
-    expect(issued?.expiration).toBeGreaterThanOrEqual(Math.floor(now) + rotated.refresh_expires_in - 5)
+    expect(issued?.expiration).toBeGreaterThanOrEqual(
+      Math.floor(now) + rotated.refresh_expires_in - 5,
+    )
     expect(issued?.expiration).toBeLessThanOrEqual(Math.ceil(now) + rotated.refresh_expires_in + 1)
   })
 
   it('give every key an expiration', async () => {
     await registerAndRefresh()
-    for (const entry of await dumpNamespace()) expect(entry.expiration, entry.name).toBeTypeOf('number')
+    for (const entry of await dumpNamespace())
+      expect(entry.expiration, entry.name).toBeTypeOf('number')
   })
 
   it('are removed from KV when their session is logged out', async () => {
     const { rotated } = await registerAndRefresh()
     const key = await keyFor(rotated.refresh_token)
     expect(await env.REFRESH_TOKENS.get(key)).not.toBeNull()
-    expect((await api('/auth/logout', { method: 'POST', token: rotated.access_token })).status).toBe(204)
+    expect(
+      (await api('/auth/logout', { method: 'POST', token: rotated.access_token })).status,
+    ).toBe(204)
     expect(await env.REFRESH_TOKENS.get(key)).toBeNull()
   })
 })
@@ -104,11 +122,13 @@ describe('refresh tokens in D1', () => {
   it('never appear raw anywhere in the database', async () => {
     const { tokens } = await registerAndRefresh()
     const tables = await env.DB.prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'"
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
     ).all<{ name: string }>()
     expect(tables.results.map((table) => table.name)).toContain('sessions')
     for (const { name } of tables.results) {
-      const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all<Record<string, unknown>>()
+      const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all<
+        Record<string, unknown>
+      >()
       const dump = JSON.stringify(results)
       for (const token of tokens) expect(dump, name).not.toContain(token)
     }

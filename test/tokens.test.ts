@@ -109,7 +109,9 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
 
   it('HS512 signed with the right secret', async () => {
     const account = await registerUser()
-    await expectRejectedToken(await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account))))
+    await expectRejectedToken(
+      await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account))),
+    )
   })
 
   it('a payload changed after signing (another sub, same signature)', async () => {
@@ -129,7 +131,11 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
 
   it('a signature made with another secret', async () => {
     const account = await registerUser()
-    const token = await forgeToken(HS256, accessClaims(account), 'another-secret-of-sufficient-length-000000')
+    const token = await forgeToken(
+      HS256,
+      accessClaims(account),
+      'another-secret-of-sufficient-length-000000',
+    )
     await expectRejectedToken(await callMe(token))
   })
 
@@ -144,7 +150,10 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
     ['three dots', 'a.b.c.d'],
     ['random text', 'not-a-jwt'],
     ['base64 that is not JSON', `${base64UrlEncode('nope')}.${base64UrlEncode('nope')}.sig`],
-    ['a JSON payload that is not an object', `${base64UrlEncode(JSON.stringify(HS256))}.${base64UrlEncode('null')}.sig`],
+    [
+      'a JSON payload that is not an object',
+      `${base64UrlEncode(JSON.stringify(HS256))}.${base64UrlEncode('null')}.sig`,
+    ],
   ])('%s', async (_, token) => {
     await expectRejectedToken(await callMe(token))
   })
@@ -164,12 +173,12 @@ describe('time claims', () => {
     const token = await forgeToken(
       HS256,
       accessClaims(account, { iat: now - 1000, exp: now - 10 }),
-      'another-secret-of-sufficient-length-000000'
+      'another-secret-of-sufficient-length-000000',
     )
     await expectRejectedToken(await callMe(token), 'invalid_token')
   })
 
-  it('the worker\'s own token is token_expired once its exp has passed', async () => {
+  it("the worker's own token is token_expired once its exp has passed", async () => {
     const start = Date.now()
     pinClock(start)
     const account = await registerUser()
@@ -214,10 +223,12 @@ describe('time claims', () => {
   })
 })
 
-describe('claims that make a token something other than this issuer\'s access token', () => {
+describe("claims that make a token something other than this issuer's access token", () => {
   it('a wrong iss is invalid_token', async () => {
     const account = await registerUser()
-    await expectRejectedToken(await callMe(await forgeToken(HS256, accessClaims(account, { iss: 'someone-else' }))))
+    await expectRejectedToken(
+      await callMe(await forgeToken(HS256, accessClaims(account, { iss: 'someone-else' }))),
+    )
   })
 
   it('a missing iss is invalid_token', async () => {
@@ -227,7 +238,9 @@ describe('claims that make a token something other than this issuer\'s access to
 
   it('a missing token_use is invalid_token', async () => {
     const account = await registerUser()
-    await expectRejectedToken(await callMe(await forgeToken(HS256, withoutClaim(account, 'token_use'))))
+    await expectRejectedToken(
+      await callMe(await forgeToken(HS256, withoutClaim(account, 'token_use'))),
+    )
   })
 
   it('token_use "refresh" is invalid_token', async () => {
