@@ -21,5 +21,8 @@ export default defineConfig(async () => ({
     setupFiles: ['./test/apply-migrations.ts'],
     // The worker logs a JSON line per request; show it only for failing tests.
     silent: 'passed-only',
+    // Every register and login runs the production scrypt policy (~150 ms of CPU, README
+    // "Password storage"); tests that log in a dozen times need more than vitest's 5 s default.
+    testTimeout: 30_000,
   },
 }))
