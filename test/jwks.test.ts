@@ -278,6 +278,18 @@ describe('misconfiguration', () => {
     }
   )
 
+  it('answers 500 server_misconfigured when a private key does not match its published half', async () => {
+    const [key, other] = [await generateKey('EdDSA', 'k'), await generateKey('EdDSA', 'other')]
+    const appEnv = envWithKeys('EdDSA', [{ ...key, x: other.x }])
+    await expectError(
+      await callApp(appEnv, '/auth/register', {
+        json: { email: uniqueEmail(), password: 'correct horse battery staple' },
+      }),
+      500,
+      'server_misconfigured'
+    )
+  })
+
   it('answers 500 server_misconfigured on the JWKS route when the key set is broken', async () => {
     await expectError(
       await callApp({ ...env, JWT_ALGORITHM: 'EdDSA' }, '/.well-known/jwks.json'),

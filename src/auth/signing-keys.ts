@@ -2,7 +2,7 @@
  * Asymmetric signing keys (EdDSA, ES256): the private JWK set from the `JWT_PRIVATE_KEYS` secret,
  * checked once, imported once per isolate, and published without its private parts.
  */
-import { fromBase64Url } from './encoding'
+import { fromBase64Url, utf8 } from './encoding'
 
 export const SIGNING_ALGORITHMS = ['HS256', 'EdDSA', 'ES256'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
@@ -81,8 +81,9 @@ const familyOf = (kty: unknown, crv: unknown): AsymmetricAlgorithm | undefined =
 
 const requireKeyBytes = (value: unknown, what: string): string => {
   const bytes = typeof value === 'string' ? fromBase64Url(value) : null
-  if (!bytes || bytes.length !== KEY_BYTES)
+  if (!bytes || bytes.length !== KEY_BYTES) {
     throw new KeySetError(`${what} is not ${KEY_BYTES} base64url bytes`)
+  }
   return value as string
 }
 
@@ -92,18 +93,21 @@ const keyMembers = ({ kty, crv, x, y }: PublicJwk): JsonWebKey =>
 
 const readKey = (raw: unknown, index: number): SigningKey => {
   const where = `key ${index}`
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new KeySetError(`${where} is not an object`)
+  }
   const jwk = raw as Record<string, unknown>
   if (typeof jwk.kid !== 'string' || !KID_PATTERN.test(jwk.kid)) {
     throw new KeySetError(`${where} needs a kid of printable characters`)
   }
   const alg = familyOf(jwk.kty, jwk.crv)
   if (!alg) throw new KeySetError(`${where} is neither an OKP Ed25519 nor an EC P-256 key`)
-  if (jwk.alg !== undefined && jwk.alg !== alg)
+  if (jwk.alg !== undefined && jwk.alg !== alg) {
     throw new KeySetError(`${where} declares alg other than ${alg}`)
-  if (jwk.use !== undefined && jwk.use !== 'sig')
+  }
+  if (jwk.use !== undefined && jwk.use !== 'sig') {
     throw new KeySetError(`${where} is not a signing key`)
+  }
   const family = FAMILIES[alg]
   const publicJwk: PublicJwk = {
     kty: family.kty,
@@ -133,8 +137,9 @@ const parseKeySet = (text: string | undefined, activeKid: string | undefined): K
     throw new KeySetError(`JWT_PRIVATE_KEYS must be {"keys":[...]} with 1 to ${MAX_KEYS} keys`)
   }
   const keys = list.map(readKey)
-  if (new Set(keys.map((key) => key.kid)).size !== keys.length)
+  if (new Set(keys.map((key) => key.kid)).size !== keys.length) {
     throw new KeySetError('two keys share a kid')
+  }
   const active = activeKid ? keys.find((key) => key.kid === activeKid) : keys[0]
   if (!active) throw new KeySetError('JWT_ACTIVE_KID names no key of JWT_PRIVATE_KEYS')
   return { active, keys }
@@ -174,6 +179,23 @@ const imported = new WeakMap<
   { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }
 >()
 
+/**
+ * A private key whose published half is not its own would sign tokens that nobody can verify, so
+ * the pair is tried once, at import, with a throwaway message.
+ */
+const importCheckedPrivateKey = async (key: SigningKey): Promise<CryptoKey> => {
+  const { importParams, signParams } = FAMILIES[key.alg]
+  const privateKey = await crypto.subtle.importKey('jwk', key.privateJwk, importParams, false, [
+    'sign',
+  ])
+  const probe = utf8.encode(`key-pair-check:${key.kid}`)
+  const signature = await crypto.subtle.sign(signParams, privateKey, probe)
+  if (!(await crypto.subtle.verify(signParams, await publicKeyOf(key), signature, probe))) {
+    throw new KeySetError(`key ${key.kid}: its public part does not match its private part d`)
+  }
+  return privateKey
+}
+
 const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey> => {
   let entry = imported.get(key)
   if (!entry) {
@@ -182,8 +204,16 @@ const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey
   }
   let promise = entry[usage]
   if (!promise) {
-    const jwk = usage === 'sign' ? key.privateJwk : keyMembers(key.publicJwk)
-    promise = crypto.subtle.importKey('jwk', jwk, FAMILIES[key.alg].importParams, false, [usage])
+    promise =
+      usage === 'sign'
+        ? importCheckedPrivateKey(key)
+        : crypto.subtle.importKey(
+            'jwk',
+            keyMembers(key.publicJwk),
+            FAMILIES[key.alg].importParams,
+            false,
+            ['verify']
+          )
     // A failed import must not stick: the next request retries (and fails the same clean way).
     promise.catch(() => {
       if (entry[usage] === promise) delete entry[usage]
