@@ -22,15 +22,28 @@ const MiB = 1024 * 1024
 // `policy: true` marks what the worker uses; `deployable: false` what deployed Workers cannot run.
 const CASES = [
   { alg: 'pbkdf2-sha256', i: 100_000, note: 'Workers cap; former default' },
-  { alg: 'pbkdf2-sha256', i: 600_000, note: 'OWASP minimum; refused by deployed Workers', deployable: false },
+  {
+    alg: 'pbkdf2-sha256',
+    i: 600_000,
+    note: 'OWASP minimum; refused by deployed Workers',
+    deployable: false,
+  },
   { alg: 'scrypt', ln: 14, r: 8, p: 1, note: 'common on Workers; below OWASP' },
   { alg: 'scrypt', ln: 13, r: 8, p: 10, note: 'OWASP option' },
   { alg: 'scrypt', ln: 14, r: 8, p: 5, note: 'OWASP option; **default**', policy: true },
   { alg: 'scrypt', ln: 15, r: 8, p: 3, note: 'OWASP option' },
-  { alg: 'scrypt', ln: 16, r: 8, p: 2, note: 'OWASP option; over the 33 MiB budget', deployable: false },
+  {
+    alg: 'scrypt',
+    ln: 16,
+    r: 8,
+    p: 2,
+    note: 'OWASP option; over the 33 MiB budget',
+    deployable: false,
+  },
 ]
 
-const label = (c) => (c.alg === 'scrypt' ? `scrypt N=2^${c.ln}, r=${c.r}, p=${c.p}` : `PBKDF2-SHA256 i=${c.i}`)
+const label = (c) =>
+  c.alg === 'scrypt' ? `scrypt N=2^${c.ln}, r=${c.r}, p=${c.p}` : `PBKDF2-SHA256 i=${c.i}`
 const memoryBytes = (c) => (c.alg === 'scrypt' ? 128 * c.r * (2 ** c.ln + c.p + 2) : 0)
 const query = (c) =>
   c.alg === 'scrypt' ? `alg=scrypt&ln=${c.ln}&r=${c.r}&p=${c.p}` : `alg=pbkdf2-sha256&i=${c.i}`
@@ -41,7 +54,12 @@ const log = (message) => console.error(`bench:passwords: ${message}`)
 const nodeHash = (c) => {
   const salt = Buffer.alloc(16, 7)
   if (c.alg === 'scrypt') {
-    scryptSync('correct horse battery staple', salt, 32, { N: 2 ** c.ln, r: c.r, p: c.p, maxmem: memoryBytes(c) })
+    scryptSync('correct horse battery staple', salt, 32, {
+      N: 2 ** c.ln,
+      r: c.r,
+      p: c.p,
+      maxmem: memoryBytes(c),
+    })
   } else pbkdf2Sync('correct horse battery staple', salt, c.i, 32, 'sha256')
 }
 
@@ -70,13 +88,17 @@ const workerdCpuSeconds = () => {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const close = stat.lastIndexOf(')')
       const fields = stat.slice(close + 2).split(' ')
-      table.set(Number(entry), { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) })
+      table.set(Number(entry), {
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        ppid: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+      })
     } catch {
       // The process ended between readdir and read.
     }
   }
   const ours = new Set([process.pid])
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false
     for (const [pid, info] of table) {
       if (!ours.has(pid) && ours.has(info.ppid)) {
@@ -129,10 +151,13 @@ const startWorkerd = async () => {
   })
 }
 
-const fmt = (ms) => (ms === null || ms === undefined ? 'n/a' : ms < 10 ? ms.toFixed(1) : ms.toFixed(0))
+const fmt = (ms) =>
+  ms === null || ms === undefined ? 'n/a' : ms < 10 ? ms.toFixed(1) : ms.toFixed(0)
 
 const main = async () => {
-  log(`${ROUNDS} rounds per case, median reported; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0].toFixed(2)}`)
+  log(
+    `${ROUNDS} rounds per case, median reported; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0].toFixed(2)}`
+  )
   const rows = []
   let worker = null
   if (!args['no-workerd']) {
@@ -160,8 +185,12 @@ const main = async () => {
   })
   console.log([...header, ...lines].join('\n'))
   if (!args.markdown) {
-    console.log(`\nMedian of ${ROUNDS} per hash; "n/a" in workerd: not run there (deployed Workers refuse it or it is over budget).`)
-    console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0].toFixed(2)}.`)
+    console.log(
+      `\nMedian of ${ROUNDS} per hash; "n/a" in workerd: not run there (deployed Workers refuse it or it is over budget).`
+    )
+    console.log(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0].toFixed(2)}.`
+    )
   }
 }
 

@@ -24,7 +24,9 @@ describe('password hashers', () => {
     it(`${id} hashes to a PHC string that names the algorithm and its parameters`, async () => {
       const stored = await hashPasswordWith(policy, PASSWORD)
       const params = policy.hasher.formatParams(policy.params)
-      expect(stored).toMatch(new RegExp(`^\\$${id}\\$${params}\\$[A-Za-z0-9_-]{22}\\$[A-Za-z0-9_-]{43}$`))
+      expect(stored).toMatch(
+        new RegExp(`^\\$${id}\\$${params}\\$[A-Za-z0-9_-]{22}\\$[A-Za-z0-9_-]{43}$`)
+      )
     })
 
     it(`${id} accepts the same password and refuses another`, async () => {
@@ -35,7 +37,10 @@ describe('password hashers', () => {
     })
 
     it(`${id} salts each hash, so the same password never hashes alike twice`, async () => {
-      const [first, second] = [await hashPasswordWith(policy, PASSWORD), await hashPasswordWith(policy, PASSWORD)]
+      const [first, second] = [
+        await hashPasswordWith(policy, PASSWORD),
+        await hashPasswordWith(policy, PASSWORD),
+      ]
       expect(first).not.toBe(second)
     })
   }
@@ -55,9 +60,15 @@ describe('password hashers', () => {
 
     const old = await hashPasswordWith(PBKDF2_POLICY, PASSWORD)
     expect(await verifyPassword(PASSWORD, old)).toEqual({ valid: true, needsRehash: true })
-    expect(await verifyPassword('not the password', old)).toEqual({ valid: false, needsRehash: false })
+    expect(await verifyPassword('not the password', old)).toEqual({
+      valid: false,
+      needsRehash: false,
+    })
 
-    const otherScrypt = await hashPasswordWith({ hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } }, PASSWORD)
+    const otherScrypt = await hashPasswordWith(
+      { hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } },
+      PASSWORD
+    )
     expect(await verifyPassword(PASSWORD, otherScrypt)).toEqual({ valid: true, needsRehash: true })
   })
 
@@ -95,7 +106,10 @@ describe('password hashers', () => {
     const pbkdf2Derive = vi.spyOn(pbkdf2Sha256, 'derive')
     for (const stored of crafted) {
       expect(parsePasswordHash(stored), stored).toBeNull()
-      expect(await verifyPassword(PASSWORD, stored), stored).toEqual({ valid: false, needsRehash: false })
+      expect(await verifyPassword(PASSWORD, stored), stored).toEqual({
+        valid: false,
+        needsRehash: false,
+      })
     }
     expect(scryptDerive).not.toHaveBeenCalled()
     expect(pbkdf2Derive).not.toHaveBeenCalled()

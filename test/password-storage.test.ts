@@ -1,15 +1,23 @@
 /** Password storage seen from a client and from the users table: login, upgrades, crafted rows. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { PBKDF2_POLICY, PASSWORD_POLICY, hashPasswordWith, pbkdf2Sha256, scryptHasher } from '../src/auth/password'
+import {
+  PBKDF2_POLICY,
+  PASSWORD_POLICY,
+  hashPasswordWith,
+  pbkdf2Sha256,
+  scryptHasher,
+} from '../src/auth/password'
 import { api, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
 
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 const storedHash = async (email: string): Promise<string> => {
-  const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?1').bind(email).first<{
-    password_hash: string
-  }>()
+  const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?1')
+    .bind(email)
+    .first<{
+      password_hash: string
+    }>()
   if (!row) throw new Error(`no user ${email}`)
   return row.password_hash
 }
@@ -45,7 +53,11 @@ describe('password storage', () => {
   it('POST /auth/login refuses a wrong password with 401 and leaves the hash alone', async () => {
     const account = await registerUser()
     const before = await storedHash(account.email)
-    await expectError(await login(account.email, 'not the password at all'), 401, 'invalid_credentials')
+    await expectError(
+      await login(account.email, 'not the password at all'),
+      401,
+      'invalid_credentials'
+    )
     expect(await storedHash(account.email)).toBe(before)
   })
 
@@ -68,7 +80,10 @@ describe('password storage', () => {
   it('POST /auth/login upgrades a scrypt hash made with other accepted parameters', async () => {
     const email = uniqueEmail()
     const password = 'weaker parameters, same algorithm'
-    await insertUser(email, await hashPasswordWith({ hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } }, password))
+    await insertUser(
+      email,
+      await hashPasswordWith({ hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } }, password)
+    )
 
     await loginUser(email, password)
     expect((await storedHash(email)).startsWith(CURRENT_PREFIX)).toBe(true)
@@ -83,18 +98,37 @@ describe('password storage', () => {
     expect(await storedHash(email)).toBe(old)
   })
 
-  it('POST /auth/login runs the current policy\'s derivation for an unknown email, as for a wrong password', async () => {
+  it("POST /auth/login runs the current policy's derivation for an unknown email, as for a wrong password", async () => {
     const account = await registerUser()
     const derive = vi.spyOn(scryptHasher, 'derive')
     const pbkdf2 = vi.spyOn(pbkdf2Sha256, 'derive')
 
-    await expectError(await login(account.email, 'not the password at all'), 401, 'invalid_credentials')
-    const forWrongPassword = derive.mock.calls.map(([, salt, params]) => ({ saltBytes: salt.length, params }))
+    await expectError(
+      await login(account.email, 'not the password at all'),
+      401,
+      'invalid_credentials'
+    )
+    const forWrongPassword = derive.mock.calls.map(([, salt, params]) => ({
+      saltBytes: salt.length,
+      params,
+    }))
     derive.mockClear()
-    await expectError(await login(uniqueEmail(), 'not the password at all'), 401, 'invalid_credentials')
-    const forUnknownEmail = derive.mock.calls.map(([, salt, params]) => ({ saltBytes: salt.length, params }))
+    await expectError(
+      await login(uniqueEmail(), 'not the password at all'),
+      401,
+      'invalid_credentials'
+    )
+    const forUnknownEmail = derive.mock.calls.map(([, salt, params]) => ({
+      saltBytes: salt.length,
+      params,
+    }))
 
-    expect(forWrongPassword).toEqual([{ saltBytes: 16, params: { logN: PASSWORD_POLICY.logN, r: PASSWORD_POLICY.r, p: PASSWORD_POLICY.p } }])
+    expect(forWrongPassword).toEqual([
+      {
+        saltBytes: 16,
+        params: { logN: PASSWORD_POLICY.logN, r: PASSWORD_POLICY.r, p: PASSWORD_POLICY.p },
+      },
+    ])
     expect(forUnknownEmail).toEqual(forWrongPassword)
     expect(pbkdf2).not.toHaveBeenCalled()
   })
@@ -115,7 +149,7 @@ describe('password storage', () => {
       'unknown algorithm': `$argon2id$v=19$m=1048576,t=100,p=8$${salt}$${hash}`,
       'truncated string': good.slice(0, 30),
       'plain text': password,
-      'empty': '',
+      empty: '',
     }
     // The worker shares this module instance, so the spies see every derivation a login runs.
     const derivations = [vi.spyOn(scryptHasher, 'derive'), vi.spyOn(pbkdf2Sha256, 'derive')]
@@ -129,7 +163,10 @@ describe('password storage', () => {
       await insertUser(email, row)
       const res = await login(email, password)
       expect(res.status, what).toBe(401)
-      expect(await res.json(), what).toEqual({ error: 'invalid_credentials', message: expect.any(String) })
+      expect(await res.json(), what).toEqual({
+        error: 'invalid_credentials',
+        message: expect.any(String),
+      })
       expect(await storedHash(email), what).toBe(row)
     }
     for (const derive of derivations) expect(derive).not.toHaveBeenCalled()

@@ -42,7 +42,9 @@ describe('platform limits', () => {
   })
 
   it('never accepts a stored PBKDF2 count above the cap, so no row can fail only in production', () => {
-    expect(pbkdf2Sha256.parseParams(`i=${WORKERS_PBKDF2_CAP}`)).toEqual({ iterations: WORKERS_PBKDF2_CAP })
+    expect(pbkdf2Sha256.parseParams(`i=${WORKERS_PBKDF2_CAP}`)).toEqual({
+      iterations: WORKERS_PBKDF2_CAP,
+    })
     expect(pbkdf2Sha256.parseParams(`i=${WORKERS_PBKDF2_CAP + 1}`)).toBeNull()
     expect(pbkdf2Sha256.parseParams(`i=${PBKDF2_MIN_ITERATIONS - 1}`)).toBeNull()
     expect(pbkdf2Sha256.parseParams('i=99999999')).toBeNull()
@@ -55,7 +57,9 @@ describe('platform limits', () => {
         for (let p = SCRYPT_MIN.p; p <= SCRYPT_MAX.p + 1; p++) {
           const params = { logN, r, p }
           if (!scryptParamsAccepted(params)) continue
-          expect(scryptMemoryBytes(params), JSON.stringify(params)).toBeLessThanOrEqual(SCRYPT_MAX_MEMORY_BYTES)
+          expect(scryptMemoryBytes(params), JSON.stringify(params)).toBeLessThanOrEqual(
+            SCRYPT_MAX_MEMORY_BYTES
+          )
           expect(2 ** logN * r * p, JSON.stringify(params)).toBeLessThanOrEqual(SCRYPT_MAX_WORK)
         }
       }
@@ -76,7 +80,9 @@ describe('platform limits', () => {
     const section = readme.slice(readme.indexOf('## Password storage'))
     const { logN, r, p } = PASSWORD_POLICY
     expect(section).toContain(`Default: scrypt N=2^${logN}, r=${r}, p=${p}`)
-    expect(section).toContain(`PBKDF2-SHA256: ${PBKDF2_MIN_ITERATIONS} to ${PBKDF2_MAX_ITERATIONS} iterations`)
+    expect(section).toContain(
+      `PBKDF2-SHA256: ${PBKDF2_MIN_ITERATIONS} to ${PBKDF2_MAX_ITERATIONS} iterations`
+    )
     expect(section).toContain(`scrypt: N=2^${SCRYPT_MIN.logN} to 2^${SCRYPT_MAX.logN}`)
     expect(section).toContain(`${SCRYPT_MAX_MEMORY_BYTES / MiB} MiB`)
   })

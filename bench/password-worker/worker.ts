@@ -1,9 +1,15 @@
 /** The benchmark's worker: runs the app's own hashers in workerd, a given number of times per request. */
-import { type PasswordPolicy, hashPasswordWith, pbkdf2Sha256, scryptHasher } from '../../src/auth/password'
+import {
+  type PasswordPolicy,
+  hashPasswordWith,
+  pbkdf2Sha256,
+  scryptHasher,
+} from '../../src/auth/password'
 
 const policyFrom = (query: URLSearchParams): PasswordPolicy<unknown> | null => {
   const number = (name: string) => Number(query.get(name))
-  if (query.get('alg') === 'pbkdf2-sha256') return { hasher: pbkdf2Sha256, params: { iterations: number('i') } }
+  if (query.get('alg') === 'pbkdf2-sha256')
+    return { hasher: pbkdf2Sha256, params: { iterations: number('i') } }
   if (query.get('alg') === 'scrypt') {
     return { hasher: scryptHasher, params: { logN: number('ln'), r: number('r'), p: number('p') } }
   }

@@ -23,7 +23,10 @@ export interface PasswordPolicy<Params> {
 }
 
 /** Parses `key=value,key=value` with only digits as values; null on any surprise. */
-export const parseNumericParams = (text: string, keys: readonly string[]): Record<string, number> | null => {
+export const parseNumericParams = (
+  text: string,
+  keys: readonly string[]
+): Record<string, number> | null => {
   const fields = text.split(',')
   if (fields.length !== keys.length) return null
   const result: Record<string, number> = {}

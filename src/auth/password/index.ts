@@ -1,6 +1,11 @@
 /** Password storage: hashing, checking and the policy, behind one import path. */
 export type { PasswordHasher, PasswordPolicy } from './hasher'
-export { PBKDF2_MAX_ITERATIONS, PBKDF2_MIN_ITERATIONS, type Pbkdf2Params, pbkdf2Sha256 } from './pbkdf2'
+export {
+  PBKDF2_MAX_ITERATIONS,
+  PBKDF2_MIN_ITERATIONS,
+  type Pbkdf2Params,
+  pbkdf2Sha256,
+} from './pbkdf2'
 export {
   SCRYPT_MAX,
   SCRYPT_MAX_MEMORY_BYTES,

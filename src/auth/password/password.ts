@@ -22,7 +22,12 @@ interface ParsedHash {
 /** The same password typed in another Unicode form must hash alike (NIST SP 800-63B). */
 export const normalizePassword = (password: string): string => password.normalize('NFKC')
 
-const formatHash = <P>(hasher: PasswordHasher<P>, params: P, salt: Uint8Array, hash: Uint8Array): string =>
+const formatHash = <P>(
+  hasher: PasswordHasher<P>,
+  params: P,
+  salt: Uint8Array,
+  hash: Uint8Array
+): string =>
   `$${hasher.id}$${hasher.formatParams(params)}$${toBase64Url(salt)}$${toBase64Url(hash)}`
 
 /**
@@ -45,13 +50,21 @@ export const parsePasswordHash = (stored: string): ParsedHash | null => {
 }
 
 /** Hashes under a given policy; the routes use `hashPassword`, tests and migrations name one. */
-export const hashPasswordWith = async <P>(policy: PasswordPolicy<P>, password: string): Promise<string> => {
+export const hashPasswordWith = async <P>(
+  policy: PasswordPolicy<P>,
+  password: string
+): Promise<string> => {
   const salt = randomBytes(SALT_BYTES)
-  const hash = await policy.hasher.derive(utf8.encode(normalizePassword(password)), salt, policy.params)
+  const hash = await policy.hasher.derive(
+    utf8.encode(normalizePassword(password)),
+    salt,
+    policy.params
+  )
   return formatHash(policy.hasher, policy.params, salt, hash)
 }
 
-export const hashPassword = (password: string): Promise<string> => hashPasswordWith(CURRENT_POLICY, password)
+export const hashPassword = (password: string): Promise<string> =>
+  hashPasswordWith(CURRENT_POLICY, password)
 
 export interface PasswordCheck {
   valid: boolean
@@ -66,7 +79,11 @@ const matchesCurrentPolicy = ({ hasher, params }: ParsedHash): boolean =>
 export const verifyPassword = async (password: string, stored: string): Promise<PasswordCheck> => {
   const parsed = parsePasswordHash(stored)
   if (!parsed) return { valid: false, needsRehash: false }
-  const candidate = await parsed.hasher.derive(utf8.encode(normalizePassword(password)), parsed.salt, parsed.params)
+  const candidate = await parsed.hasher.derive(
+    utf8.encode(normalizePassword(password)),
+    parsed.salt,
+    parsed.params
+  )
   const valid = constantTimeEqual(candidate, parsed.hash)
   return { valid, needsRehash: valid && !matchesCurrentPolicy(parsed) }
 }

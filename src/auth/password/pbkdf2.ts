@@ -24,7 +24,11 @@ export const pbkdf2Sha256: PasswordHasher<Pbkdf2Params> = {
   },
   derive: async (password, salt, { iterations }) => {
     const key = await crypto.subtle.importKey('raw', password, 'PBKDF2', false, ['deriveBits'])
-    const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, key, 256)
+    const bits = await crypto.subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt, iterations },
+      key,
+      256
+    )
     return new Uint8Array(bits)
   },
 }

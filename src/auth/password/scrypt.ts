@@ -24,7 +24,8 @@ export const SCRYPT_MAX = { logN: 15, r: 16, p: 16 } as const
  * Bytes scrypt allocates: the table V (N blocks of 128 * r) plus B (p blocks) and scratch. This
  * is OpenSSL's count (Node, the benchmark); BoringSSL (workerd) needs one block less.
  */
-export const scryptMemoryBytes = ({ logN, r, p }: ScryptParams): number => 128 * r * (2 ** logN + p + 2)
+export const scryptMemoryBytes = ({ logN, r, p }: ScryptParams): number =>
+  128 * r * (2 ** logN + p + 2)
 
 export const scryptWork = ({ logN, r, p }: ScryptParams): number => 2 ** logN * r * p
 
@@ -53,6 +54,8 @@ export const scryptHasher: PasswordHasher<ScryptParams> = {
       const { logN, r, p } = params
       // maxmem is exact, so the library itself refuses anything the bounds above missed.
       const options = { N: 2 ** logN, r, p, maxmem: scryptMemoryBytes(params) }
-      scrypt(password, salt, 32, options, (error, key) => (error ? reject(error) : resolve(new Uint8Array(key))))
+      scrypt(password, salt, 32, options, (error, key) =>
+        error ? reject(error) : resolve(new Uint8Array(key))
+      )
     }),
 }
