@@ -1,5 +1,5 @@
 /** Reads a JSON object body, validates it against a schema and hands the typed result on. */
-import type { MiddlewareHandler } from 'hono'
+import type { HonoRequest, MiddlewareHandler } from 'hono'
 import * as v from 'valibot'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
@@ -7,13 +7,20 @@ import { ApiError } from '../http/errors'
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 const ROOT_FIELD = 'request'
 
-const readJsonObject = async (
-  contentType: string | undefined,
-  body: string,
-  optional: boolean
-): Promise<Record<string, unknown>> => {
+/** Whitespace only, judged on the bytes, so that a body of another media type is not decoded as text. */
+const isBlank = async (request: HonoRequest): Promise<boolean> => {
+  if (request.raw.body === null) return true
+  return new TextDecoder().decode(await request.arrayBuffer()).trim() === ''
+}
+
+const readJsonObject = async (request: HonoRequest, optional: boolean): Promise<Record<string, unknown>> => {
+  // The media type is checked before the body is read: a refused body is never decoded.
+  if (!JSON_MEDIA_TYPE.test(request.header('Content-Type') ?? '')) {
+    if (optional && (await isBlank(request))) return {}
+    throw new ApiError('unsupported_media_type')
+  }
+  const body = await request.text()
   if (optional && body.trim() === '') return {}
-  if (!JSON_MEDIA_TYPE.test(contentType ?? '')) throw new ApiError('unsupported_media_type')
   let parsed: unknown
   try {
     parsed = JSON.parse(body)
@@ -43,7 +50,7 @@ export const jsonBody = <S extends v.GenericSchema>(
   options: { optional?: boolean } = {}
 ): MiddlewareHandler<AppEnv, string, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> =>
   async function jsonBody(c, next) {
-    const body = await readJsonObject(c.req.header('Content-Type'), await c.req.text(), options.optional === true)
+    const body = await readJsonObject(c.req, options.optional === true)
     const result = v.safeParse(schema, body)
     if (!result.success) throw new ApiError('validation_failed', { details: fieldErrors(result.issues) })
     c.req.addValidatedData('json', result.output as object)
