@@ -5,6 +5,7 @@
  */
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
+import type { PublicUser } from '../store/users'
 import { nowSeconds } from '../clock'
 import { ApiError } from '../http/errors'
 import { getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
@@ -114,7 +115,7 @@ export const refreshSession = async (
   config: AppConfig,
   secret: string,
   refreshToken: string
-): Promise<IssuedTokens> => {
+): Promise<IssuedTokens & { user: PublicUser }> => {
   if (!isWellFormedRefreshToken(refreshToken)) throw invalidRefreshToken()
   const now = nowSeconds()
   const tokenHash = await hashRefreshToken(refreshToken)
@@ -143,7 +144,7 @@ export const refreshSession = async (
       expiresAt: refreshExpiresAt,
     })
     const issued = { ...chain, refreshToken: successor, refreshExpiresAt }
-    if (won) return issueTokens(config, secret, issued, now)
+    if (won) return { ...(await issueTokens(config, secret, issued, now)), user: session.owner }
     // A concurrent request rotated first; decide against the row as it is now.
     session = await findSession(env.DB, record.sid)
     if (!isSessionLive(session, now)) throw invalidRefreshToken()
@@ -157,12 +158,8 @@ export const refreshSession = async (
     const successor = await openSuccessor(refreshToken, session.successor_box)
     if (successor) {
       const chain = { sessionId: session.id, userId: session.user_id }
-      return issueTokens(
-        config,
-        secret,
-        { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at },
-        now
-      )
+      const issued = { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at }
+      return { ...(await issueTokens(config, secret, issued, now)), user: session.owner }
     }
   }
 

@@ -2,7 +2,7 @@
 import type { IssuedTokens } from '../auth/sessions'
 import type { NoteRow } from '../store/notes'
 import type { SessionRow } from '../store/sessions'
-import type { PublicUser, UserRow } from '../store/users'
+import type { PublicUser } from '../store/users'
 import { isoFromSeconds } from '../clock'
 
 export const presentUser = (user: PublicUser) => ({
@@ -12,7 +12,7 @@ export const presentUser = (user: PublicUser) => ({
   created_at: user.created_at,
 })
 
-export const presentTokens = (user: UserRow, tokens: IssuedTokens) => ({
+export const presentTokens = (user: PublicUser, tokens: IssuedTokens) => ({
   user: presentUser(user),
   access_token: tokens.accessToken,
   token_type: 'Bearer' as const,
@@ -22,7 +22,7 @@ export const presentTokens = (user: UserRow, tokens: IssuedTokens) => ({
 })
 
 /** Cookie mode: the same response without the raw tokens, which travel only in HttpOnly cookies. */
-export const presentCookieTokens = (user: UserRow, tokens: IssuedTokens) => ({
+export const presentCookieTokens = (user: PublicUser, tokens: IssuedTokens) => ({
   user: presentUser(user),
   token_type: 'Bearer' as const,
   expires_in: tokens.expiresIn,

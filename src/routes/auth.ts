@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import type { IssuedTokens } from '../auth/sessions'
-import type { UserRow } from '../store/users'
+import type { PublicUser, UserRow } from '../store/users'
 import { changePassword, authenticate, forgetRefreshTokens } from '../auth/accounts'
 import { clearTokenCookies, setTokenCookies, usesCookies, wantsCookieMode } from '../auth/cookies'
 import { hashPassword } from '../auth/password'
@@ -18,7 +18,7 @@ import { refreshTokenBody } from '../middleware/refresh-body'
 import { requireAuth } from '../middleware/require-auth'
 import { UniqueViolation } from '../store/guard'
 import { revokeUserSessions } from '../store/sessions'
-import { emailIsTaken, findUserById, insertUserStatement } from '../store/users'
+import { emailIsTaken, insertUserStatement } from '../store/users'
 
 const signingSetup = (c: Context<AppEnv>) => ({
   config: readConfig(c.env),
@@ -26,7 +26,7 @@ const signingSetup = (c: Context<AppEnv>) => ({
 })
 
 /** Token responses must never be cached (RFC 6749 §5.1). */
-const tokenResponse = <S extends 200 | 201>(c: Context<AppEnv>, status: S, user: UserRow, tokens: IssuedTokens) => {
+const tokenResponse = <S extends 200 | 201>(c: Context<AppEnv>, status: S, user: PublicUser, tokens: IssuedTokens) => {
   c.header('Cache-Control', 'no-store')
   c.header('Pragma', 'no-cache')
   if (wantsCookieMode(c)) {
@@ -77,10 +77,9 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .post('/refresh', refreshTokenBody(), async (c) => {
     const { config, secret } = signingSetup(c)
+    // The session's owner comes with the session row: no second read of the user.
     const tokens = await refreshSession(c.env, config, secret, c.req.valid('json').refresh_token)
-    const user = await findUserById(c.env.DB, tokens.userId)
-    if (!user) throw new ApiError('invalid_refresh_token')
-    return tokenResponse(c, 200, user, tokens)
+    return tokenResponse(c, 200, tokens.user, tokens)
   })
   .post('/logout', requireAuth(), jsonBody(LogoutBody, { optional: true }), async (c) => {
     const { userId, sessionId } = c.get('auth')

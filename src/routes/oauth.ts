@@ -12,7 +12,6 @@ import { readConfig, requireSigningSecret } from '../config'
 import { ApiError } from '../http/errors'
 import { handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
-import { findUserById } from '../store/users'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
 const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
@@ -69,9 +68,8 @@ export const oauthRoutes = new Hono<AppEnv>()
     const config = readConfig(c.env)
     const secret = requireSigningSecret(c.env)
     try {
+      // refreshSession reads the session together with its owner, so a deleted user fails there.
       const tokens = await refreshSession(c.env, config, secret, refreshToken)
-      if (!(await findUserById(c.env.DB, tokens.userId)))
-        throw new ApiError('invalid_refresh_token')
       c.header('Cache-Control', 'no-store')
       c.header('Pragma', 'no-cache')
       return c.json(

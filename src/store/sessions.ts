@@ -1,5 +1,6 @@
 /** Every query on the sessions table: the authority on which refresh token of a chain is live. */
 import { guardD1 } from './guard'
+import type { PublicUser } from './users'
 
 export interface SessionRow {
   id: string
@@ -38,8 +39,31 @@ export const insertSessionStatement = (db: D1Database, session: NewSession): D1P
       session.expires_at
     )
 
-export const findSession = (db: D1Database, id: string): Promise<SessionRow | null> =>
-  guardD1(() => db.prepare('SELECT * FROM sessions WHERE id = ?1').bind(id).first<SessionRow>())
+/** A session with its owner's public profile: a refresh answers with both. */
+export type SessionWithOwner = SessionRow & { owner: PublicUser }
+
+type SessionOwnerRow = SessionRow & {
+  owner_email: string
+  owner_nickname: string | null
+  owner_created_at: string
+}
+
+/** One query for the session and its owner, so that a refresh does not read the user again. */
+export const findSession = async (db: D1Database, id: string): Promise<SessionWithOwner | null> => {
+  const row = await guardD1(() =>
+    db
+      .prepare(
+        `SELECT s.*, u.email AS owner_email, u.nickname AS owner_nickname, u.created_at AS owner_created_at
+           FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.id = ?1`
+      )
+      .bind(id)
+      .first<SessionOwnerRow>()
+  )
+  if (!row) return null
+  const { owner_email: email, owner_nickname: nickname, owner_created_at: createdAt, ...session } = row
+  return { ...session, owner: { id: session.user_id, email, nickname, created_at: createdAt } }
+}
 
 /** A session's liveness with its owner's public profile (no password hash). */
 export type SessionState = Pick<SessionRow, 'user_id' | 'expires_at' | 'revoked_at'> & {
