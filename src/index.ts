@@ -6,6 +6,7 @@ import type { AppEnv } from './env'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
+import { clientRateLimit } from './middleware/client-rate-limit'
 import { corsForListedOrigins } from './middleware/cors-allowlist'
 import { cookieCsrf } from './middleware/csrf'
 import { rejectUnknownMethods } from './middleware/method-not-allowed'
@@ -41,6 +42,8 @@ const app = new Hono<AppEnv>()
       maxAge: 600,
     })
   )
+  // Before the body is read: a limited client costs no more than a header check.
+  .use('/auth/*', clientRateLimit())
   .use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

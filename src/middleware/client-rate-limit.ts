@@ -1,0 +1,46 @@
+/**
+ * A per-client limit on /auth, applied only where the deployment binds a Workers rate limiter as
+ * CLIENT_RATE_LIMIT (README, "Security"). Local development and tests have no such binding, so
+ * there it does nothing; the per-account login throttle in D1 applies everywhere.
+ */
+import type { MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../env'
+import { ApiError } from '../http/errors'
+
+/** The longest period a Workers rate limiter counts over; its outcome does not say how much is left. */
+const RETRY_AFTER_SECONDS = 60
+
+/**
+ * The key a client is counted under: its IPv4 address, or the /64 of its IPv6 address, since
+ * one subscriber commonly holds a whole /64 and could otherwise rotate through it.
+ */
+export const clientKey = (ip: string): string => {
+  if (!ip.includes(':')) return ip
+  const [head, tail = ''] = ip.toLowerCase().split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
+  async function clientRateLimit(c, next) {
+    const limiter = (c.env as { CLIENT_RATE_LIMIT?: RateLimit }).CLIENT_RATE_LIMIT
+    // Set by Cloudflare's edge on every request; without it there is no client to count.
+    const ip = c.req.header('CF-Connecting-IP')
+    if (!limiter || !ip) return next()
+    let allowed = true
+    try {
+      allowed = (await limiter.limit({ key: clientKey(ip) })).success
+    } catch (error) {
+      // Fail open: the limiter is a coarse shield, and the per-account throttle still holds.
+      console.warn(JSON.stringify({ level: 'warn', msg: 'rate limiter unavailable', error: String(error) }))
+    }
+    if (!allowed) {
+      throw new ApiError('too_many_requests', {
+        message: 'Too many requests from this network; try again later.',
+        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      })
+    }
+    await next()
+  }
