@@ -146,7 +146,7 @@ const dbWithWriteAfterUserRead = (
     new Proxy(statement, {
       get(target, prop) {
         if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
-        if (prop === 'first' && sql.startsWith('SELECT * FROM users WHERE id') && !fired) {
+        if (prop === 'first' && /\bFROM users\b/.test(sql) && !fired) {
           return async () => {
             const row = await target.first()
             fired = true

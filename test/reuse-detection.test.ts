@@ -204,7 +204,7 @@ const racingDb = (db: D1Database, parties: number): D1Database => {
     new Proxy(statement, {
       get(target, prop) {
         if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
-        if (prop === 'first' && sql.startsWith('SELECT * FROM sessions')) {
+        if (prop === 'first' && /\bFROM sessions\b/.test(sql)) {
           return async () => {
             const row = await target.first()
             if (arrived < parties) {
