@@ -1,7 +1,7 @@
 // `npm run bench`: loads the worker with fixed, bounded scenarios and reports throughput, latency,
 // server CPU per request and the performance budget. Usage:
-//   node bench/run.mjs [--url http://127.0.0.1:8787] [--duration 8] [--warmup 2] [--connections 10]
-//                      [--out bench]
+//   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 5] [--warmup 1]
+//                      [--connections 10] [--out bench]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,12 +14,14 @@ import { buildWorker, startWorker, waitForHealth } from './lib/worker-process.mj
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
-    duration: { type: 'string', default: '8' },
-    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench' },
   },
 })
+const rounds = Number(args.rounds)
 const durationSeconds = Number(args.duration)
 const warmupSeconds = Number(args.warmup)
 const connections = Number(args.connections)
@@ -37,42 +39,68 @@ const machine = () => {
   }
 }
 
-const sumCpu = (processes) => processes.reduce((total, p) => total + p.cpuSeconds, 0)
+const median = (values) => {
+  const sorted = values.filter((value) => value !== null).sort((a, b) => a - b)
+  if (sorted.length === 0) return null
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
 
-/** CPU spent by each workerd process between two samples; processes that started in between count whole. */
+/** CPU seconds each workerd process spent between two samples (a process new since `before` counts whole). */
 const cpuDelta = (before, after) =>
   after.map((p) => ({
     pid: p.pid,
-    cpuSeconds: Number((p.cpuSeconds - (before.find((b) => b.pid === p.pid)?.cpuSeconds ?? 0)).toFixed(2)),
+    cpuSeconds: p.cpuSeconds - (before.find((b) => b.pid === p.pid)?.cpuSeconds ?? 0),
   }))
 
-const runScenario = async (worker, scenario) => {
-  if (warmupSeconds > 0) await load(worker.baseUrl, scenario, warmupSeconds)
+/** One warm-up and one measured run of a scenario. */
+const sampleScenario = async (worker, scenario) => {
+  if (warmupSeconds > 0) {
+    await load(worker.baseUrl, scenario, warmupSeconds)
+    await scenario.afterRun?.()
+  }
   const cpuBefore = worker.cpuSeconds?.()
   const clientBefore = process.cpuUsage()
   const result = await load(worker.baseUrl, scenario, durationSeconds)
   const client = process.cpuUsage(clientBefore)
   const cpuAfter = worker.cpuSeconds?.()
+  await scenario.afterRun?.()
   const requests = result.requests.total
-  let cpu = null
-  if (cpuBefore && cpuAfter) {
-    const processes = cpuDelta(cpuBefore, cpuAfter)
-    const totalSeconds = sumCpu(processes)
-    cpu = { totalSeconds: Number(totalSeconds.toFixed(2)), perRequestMs: requests ? (totalSeconds * 1000) / requests : null, processes }
-  }
+  const processes = cpuBefore && cpuAfter ? cpuDelta(cpuBefore, cpuAfter) : null
+  const cpuSeconds = processes?.reduce((total, p) => total + p.cpuSeconds, 0) ?? null
   return {
-    name: scenario.name,
-    title: scenario.title,
-    connections: scenario.connections,
-    durationSeconds,
     requests,
-    requestsPerSecond: requests / (result.duration || durationSeconds),
-    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average, max: result.latency.max },
+    requestsPerSecond: requests / durationSeconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
     errors: { non2xx: result.non2xx, socket: result.errors - result.timeouts, timeouts: result.timeouts },
-    cpu,
+    cpuMsPerRequest: cpuSeconds !== null && requests ? (cpuSeconds * 1000) / requests : null,
+    cpuMsPerRequestByProcess: processes?.map((p) => (requests ? (p.cpuSeconds * 1000) / requests : null)) ?? null,
     loadGeneratorCpuMsPerRequest: requests ? (client.user + client.system) / 1000 / requests : null,
   }
 }
+
+/**
+ * Scenarios are interleaved round by round, and each figure is the median over the rounds, so that
+ * a burst of other work on the shared machine skews one sample rather than one scenario.
+ */
+const summarize = (scenario, samples) => ({
+  name: scenario.name,
+  title: scenario.title,
+  connections: scenario.connections,
+  rounds: samples.length,
+  durationSeconds,
+  requests: samples.reduce((total, s) => total + s.requests, 0),
+  requestsPerSecond: median(samples.map((s) => s.requestsPerSecond)),
+  latencyMs: { p50: median(samples.map((s) => s.p50)), p99: median(samples.map((s) => s.p99)) },
+  errors: {
+    non2xx: samples.reduce((total, s) => total + s.errors.non2xx, 0),
+    socket: samples.reduce((total, s) => total + s.errors.socket, 0),
+    timeouts: samples.reduce((total, s) => total + s.errors.timeouts, 0),
+  },
+  cpu: samples[0].cpuMsPerRequest === null ? null : { perRequestMs: median(samples.map((s) => s.cpuMsPerRequest)) },
+  samples,
+})
 
 const main = async () => {
   const machineInfo = machine()
@@ -80,6 +108,7 @@ const main = async () => {
   log(`PBKDF2 floor ${pbkdf2.medianMs.toFixed(1)} ms`)
   const passwordPolicy = await measurePolicyFloor()
   log(passwordPolicy.skipped ?? `current password policy (${passwordPolicy.policy}) floor ${passwordPolicy.medianMs.toFixed(1)} ms`)
+
   const buildDir = mkdtempSync(join(tmpdir(), 'edge-jwt-bench-build-'))
   process.on('exit', () => rmSync(buildDir, { recursive: true, force: true }))
   log('bundling the worker (wrangler deploy --dry-run)')
@@ -98,33 +127,41 @@ const main = async () => {
     log(`worker up at ${worker.baseUrl}`)
   }
 
-  const measured = []
   const startedAt = new Date()
+  let measured
   try {
     log('registering users')
     const users = await registerUsers(worker.baseUrl, connections, 'chain')
     const [loginUser] = await registerUsers(worker.baseUrl, 1, 'login')
     const noteUsers = await registerUsers(worker.baseUrl, connections, 'notes')
     await seedNotes(worker.baseUrl, noteUsers)
-    for (const scenario of scenarios({ users, loginUser, noteUsers, connections })) {
-      log(`${scenario.title}: ${warmupSeconds} s warm-up, ${durationSeconds} s measured, ${scenario.connections} connection(s)`)
-      const outcome = await runScenario(worker, scenario)
-      measured.push(outcome)
-      const cpuText = outcome.cpu ? `${outcome.cpu.perRequestMs.toFixed(3)} ms CPU/request` : 'CPU not measured'
-      log(
-        `  ${outcome.requestsPerSecond.toFixed(0)} req/s, p50 ${outcome.latencyMs.p50} ms, p99 ${outcome.latencyMs.p99} ms, ` +
-          `${outcome.errors.non2xx + outcome.errors.socket + outcome.errors.timeouts} errors, ${cpuText}`
-      )
+    const plan = scenarios({ baseUrl: worker.baseUrl, users, loginUser, noteUsers, connections })
+    const samples = plan.map(() => [])
+    for (let round = 1; round <= rounds; round++) {
+      log(`round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`)
+      for (const [index, scenario] of plan.entries()) {
+        const sample = await sampleScenario(worker, scenario)
+        samples[index].push(sample)
+        const errors = sample.errors.non2xx + sample.errors.socket + sample.errors.timeouts
+        const cpuText = sample.cpuMsPerRequest === null ? 'CPU not measured' : `${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
+        log(
+          `  ${scenario.title.padEnd(28)} ${sample.requestsPerSecond.toFixed(0).padStart(5)} req/s, ` +
+            `p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${errors} errors, ${cpuText}`
+        )
+      }
     }
+    measured = plan.map((scenario, index) => summarize(scenario, samples[index]))
   } finally {
     await worker.stop()
   }
 
   const results = {
     date: startedAt.toISOString(),
-    target: args.url ? `${args.url} (server CPU not measured)` : 'wrangler dev on 127.0.0.1 (local D1 and KV), started by this run',
+    target: args.url
+      ? `${args.url} (server CPU not measured)`
+      : 'wrangler dev on 127.0.0.1 serving the bundled worker, local D1 and KV, started by this run',
     machine: machineInfo,
-    settings: { durationSeconds, warmupSeconds, connections },
+    settings: { rounds, durationSeconds, warmupSeconds, connections },
     pbkdf2,
     passwordPolicy,
     bundle,
