@@ -110,14 +110,16 @@ export const chartSvg = async (results) => {
     { scenario: s.title, percentile: 'p99', value: s.latencyMs.p99 },
   ])
   const order = results.scenarios.map((s) => s.title)
-  const axisX = { field: 'scenario', type: 'nominal', sort: order, title: null, axis: { labelAngle: -30 } }
+  const axisX = { field: 'scenario', type: 'nominal', sort: order, title: null, axis: { labelAngle: -30, labelLimit: 200 } }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
+      offset: 16,
       text: 'edge-jwt-auth under wrangler dev',
       subtitle: `${results.machine.nproc} × ${results.machine.cpuModel}, Node ${results.machine.node}, ${results.date.slice(0, 10)}`,
     },
     config: { font: 'sans-serif', view: { stroke: null } },
+    spacing: 40,
     hconcat: [
       {
         title: 'server CPU per request (ms, log scale)',
@@ -129,14 +131,14 @@ export const chartSvg = async (results) => {
             mark: { type: 'bar', color: '#4c78a8' },
             encoding: {
               x: axisX,
-              y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'ms' },
+              y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' }, title: 'ms' },
             },
           },
           {
             mark: { type: 'text', dy: -6, fontSize: 10 },
             encoding: {
               x: axisX,
-              y: { field: 'value', type: 'quantitative', scale: { type: 'log' } },
+              y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' } },
               text: { field: 'value', type: 'quantitative', format: '.2f' },
             },
           },
@@ -151,13 +153,14 @@ export const chartSvg = async (results) => {
         encoding: {
           x: axisX,
           xOffset: { field: 'percentile' },
-          y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'ms' },
+          y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' }, title: 'ms' },
           color: { field: 'percentile', scale: { range: ['#72b7b2', '#e45756'] }, title: null },
         },
       },
     ],
   }
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' })
+  await view.runAsync()
   const svg = await view.toSVG()
   view.finalize()
   return svg

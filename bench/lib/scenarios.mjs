@@ -128,7 +128,7 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
   },
   {
     name: 'notes',
-    title: 'notes: create, list, delete',
+    title: 'notes mix',
     connections,
     options: {
       // Create, list, then delete the new note, so that the list stays SEEDED_NOTES long and the
