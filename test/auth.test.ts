@@ -419,6 +419,13 @@ describe('the rest of the surface', () => {
     await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')
   })
 
+  it.each(['/notes/a/b', '/me/extra', '/auth/sessions/a/b'])(
+    '%s (under a protected prefix, but no route) is 404 not_found, not a 401',
+    async (path) => {
+      await expectError(await api(path), 404, 'not_found')
+    }
+  )
+
   it('a wrong method on a protected path is a 404 or 405 with a valid token too', async () => {
     const account = await registerUser()
     for (const [method, path] of [

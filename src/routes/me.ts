@@ -13,15 +13,14 @@ import { updateNickname } from '../store/users'
 const userGone = () => new ApiError('token_revoked')
 
 export const meRoutes = new Hono<AppEnv>()
-  .use(requireAuth())
   // requireAuth has read the profile along with the session: no second query on this hot path.
-  .get('/', (c) => c.json({ user: presentUser(c.get('user')) }, 200))
-  .patch('/', jsonBody(UpdateMeBody), async (c) => {
+  .get('/', requireAuth(), (c) => c.json({ user: presentUser(c.get('user')) }, 200))
+  .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
     const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })
-  .delete('/', jsonBody(DeleteMeBody), async (c) => {
+  .delete('/', requireAuth(), jsonBody(DeleteMeBody), async (c) => {
     await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
     return c.body(null, 204)
   })

@@ -13,12 +13,11 @@ import { deleteNote, findNote, insertNote, listNotes, updateNote } from '../stor
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
 
 export const noteRoutes = new Hono<AppEnv>()
-  .use(requireAuth())
-  .get('/', async (c) => {
+  .get('/', requireAuth(), async (c) => {
     const notes = await listNotes(c.env.DB, c.get('auth').userId)
     return c.json({ notes: notes.map(presentNote) }, 200)
   })
-  .post('/', jsonBody(CreateNoteBody), async (c) => {
+  .post('/', requireAuth(), jsonBody(CreateNoteBody), async (c) => {
     const { title, body } = c.req.valid('json')
     const note = await insertNote(c.env.DB, {
       id: crypto.randomUUID(),
@@ -30,17 +29,17 @@ export const noteRoutes = new Hono<AppEnv>()
     if (!note) throw new ApiError('service_unavailable')
     return c.json({ note: presentNote(note) }, 201)
   })
-  .get('/:id', async (c) => {
+  .get('/:id', requireAuth(), async (c) => {
     const note = await findNote(c.env.DB, c.get('auth').userId, c.req.param('id'))
     if (!note) throw noteNotFound()
     return c.json({ note: presentNote(note) }, 200)
   })
-  .patch('/:id', jsonBody(UpdateNoteBody), async (c) => {
+  .patch('/:id', requireAuth(), jsonBody(UpdateNoteBody), async (c) => {
     const note = await updateNote(c.env.DB, c.get('auth').userId, c.req.param('id'), c.req.valid('json'), isoNow())
     if (!note) throw noteNotFound()
     return c.json({ note: presentNote(note) }, 200)
   })
-  .delete('/:id', async (c) => {
+  .delete('/:id', requireAuth(), async (c) => {
     if (!(await deleteNote(c.env.DB, c.get('auth').userId, c.req.param('id')))) throw noteNotFound()
     return c.body(null, 204)
   })

@@ -9,13 +9,12 @@ import { requireAuth } from '../middleware/require-auth'
 import { listLiveSessions, revokeUserSessions } from '../store/sessions'
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .use(requireAuth())
-  .get('/', async (c) => {
+  .get('/', requireAuth(), async (c) => {
     const { userId, sessionId } = c.get('auth')
     const sessions = await listLiveSessions(c.env.DB, userId, nowSeconds())
     return c.json({ sessions: sessions.map((session) => presentSession(session, sessionId)) }, 200)
   })
-  .delete('/:id', async (c) => {
+  .delete('/:id', requireAuth(), async (c) => {
     // Another user's session is as absent as one that never existed.
     const ended = await revokeUserSessions(
       c.env.DB,
