@@ -149,7 +149,7 @@ const sweep = async <S>(scenario: Scenario<S>): Promise<string[]> => {
 }
 
 // Each sweep runs a route a dozen times or more, with a password derivation in most runs.
-describe('storage failures mid-request', { timeout: 60_000 }, () => {
+describe('storage failures mid-request', { timeout: 120_000 }, () => {
   afterEach(() => {
     vi.restoreAllMocks()
     vi.useRealTimers()
