@@ -308,6 +308,42 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
   })
 })
 
+describe('storage failures on the remaining routes', () => {
+  afterEach(() => vi.restoreAllMocks())
+
+  it('every other route answers 503, never another 5xx, whichever of its storage calls fails', { timeout: 120_000 }, async () => {
+    const account = await registerUser()
+    const noteRes = await api('/notes', { token: account.accessToken, json: { title: 't', body: 'b' } })
+    const noteId = (await noteRes.json<{ note: { id: string } }>()).note.id
+    const auth = (init: RequestInit = {}) => withToken(account.accessToken, { method: 'GET', ...init })
+    const requests: [string, string, () => RequestInit][] = [
+      ['GET', '/me', () => auth()],
+      ['PATCH', '/me', () => auth({ ...json({ nickname: 'Ada' }), method: 'PATCH' })],
+      ['GET', '/notes', () => auth()],
+      ['GET', `/notes/${noteId}`, () => auth()],
+      ['PATCH', `/notes/${noteId}`, () => auth({ ...json({ title: 'new' }), method: 'PATCH' })],
+      ['DELETE', `/notes/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
+      ['GET', '/auth/sessions', () => auth()],
+      ['DELETE', `/auth/sessions/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
+    ]
+    const checked: string[] = []
+    for (const [method, path, init] of requests) {
+      const clean = new FaultyStorage()
+      const cleanRes = await clean.fetch(path, init())
+      expect(cleanRes.status, `${method} ${path}`).toBeLessThan(500)
+      for (let failAt = 1; failAt <= clean.calls.length; failAt++) {
+        const storage = new FaultyStorage({ failAt })
+        const res = await storage.fetch(path, init())
+        const context = `${method} ${path}, call ${failAt} (${storage.failedCall}) failing`
+        if (isBestEffortCleanup(storage.failedCall) && res.status === cleanRes.status) continue
+        await expectUnavailable(res, context)
+        checked.push(context)
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(requests.length)
+  })
+})
+
 describe('storage that never answers', () => {
   afterEach(() => {
     vi.restoreAllMocks()
