@@ -73,7 +73,14 @@ const sampleScenario = async (worker, scenario) => {
     requestsPerSecond: requests / durationSeconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: { non2xx: result.non2xx, socket: result.errors - result.timeouts, timeouts: result.timeouts },
+    errors: {
+      // Responses other than the scenario's expected status (2xx unless it says otherwise).
+      unexpected: scenario.expectStatus
+        ? requests - (result.statusCodeStats[scenario.expectStatus]?.count ?? 0)
+        : result.non2xx,
+      socket: result.errors - result.timeouts,
+      timeouts: result.timeouts,
+    },
     cpuMsPerRequest: cpuSeconds !== null && requests ? (cpuSeconds * 1000) / requests : null,
     cpuMsPerRequestByProcess: processes?.map((p) => (requests ? (p.cpuSeconds * 1000) / requests : null)) ?? null,
     loadGeneratorCpuMsPerRequest: requests ? (client.user + client.system) / 1000 / requests : null,
@@ -94,7 +101,7 @@ const summarize = (scenario, samples) => ({
   requestsPerSecond: median(samples.map((s) => s.requestsPerSecond)),
   latencyMs: { p50: median(samples.map((s) => s.p50)), p99: median(samples.map((s) => s.p99)) },
   errors: {
-    non2xx: samples.reduce((total, s) => total + s.errors.non2xx, 0),
+    unexpected: samples.reduce((total, s) => total + s.errors.unexpected, 0),
     socket: samples.reduce((total, s) => total + s.errors.socket, 0),
     timeouts: samples.reduce((total, s) => total + s.errors.timeouts, 0),
   },
@@ -142,7 +149,7 @@ const main = async () => {
       for (const [index, scenario] of plan.entries()) {
         const sample = await sampleScenario(worker, scenario)
         samples[index].push(sample)
-        const errors = sample.errors.non2xx + sample.errors.socket + sample.errors.timeouts
+        const errors = sample.errors.unexpected + sample.errors.socket + sample.errors.timeouts
         const cpuText = sample.cpuMsPerRequest === null ? 'CPU not measured' : `${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
         log(
           `  ${scenario.title.padEnd(28)} ${sample.requestsPerSecond.toFixed(0).padStart(5)} req/s, ` +

@@ -63,7 +63,7 @@ export const markdownTable = (results) => {
       cell(s.requestsPerSecond, 0),
       cell(s.latencyMs.p50, 1),
       cell(s.latencyMs.p99, 1),
-      s.errors.non2xx + s.errors.socket + s.errors.timeouts,
+      s.errors.unexpected + s.errors.socket + s.errors.timeouts,
       `${cell(s.cpu?.perRequestMs ?? null, 3)} |`,
     ].join(' | ')
   )
@@ -79,9 +79,10 @@ export const markdownReport = (results) => {
       `wrangler ${machine.wrangler}, load average before the run ${machine.loadAverage.join(' / ')}.`,
     `Target: ${results.target}. ${settings.rounds} rounds; in each, every scenario gets ` +
       `${settings.warmupSeconds} s of warm-up and ${settings.durationSeconds} s measured (autocannon on ` +
-      `127.0.0.1). Figures are medians over the rounds; "requests" and "errors" are totals. Server CPU ` +
-      'is user + system time of every workerd process the run started (/proc/<pid>/stat), divided by ' +
-      'the responses.',
+      '127.0.0.1). Figures are medians over the rounds; "requests" and "errors" are totals, an error ' +
+      'being a socket error, a timeout or a status other than the expected one (2xx; 401 for the forged ' +
+      'token). Server CPU is user + system time of every workerd process the run started ' +
+      '(/proc/<pid>/stat), divided by the responses.',
     '',
     markdownTable(results),
     '',

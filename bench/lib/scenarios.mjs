@@ -68,6 +68,13 @@ const perConnection = (users, requestsFor) => {
   }
 }
 
+/** The token with its signature's first character changed: well formed, but not ours. */
+const forgeSignature = (token) => {
+  const signatureAt = token.lastIndexOf('.') + 1
+  const swapped = token[signatureAt] === 'A' ? 'B' : 'A'
+  return token.slice(0, signatureAt) + swapped + token.slice(signatureAt + 1)
+}
+
 const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
 
 /**
@@ -87,6 +94,19 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
     connections,
     options: {
       setupClient: perConnection(users, (user) => [{ method: 'GET', path: '/me', headers: bearer(user) }]),
+    },
+  },
+  {
+    // The same route and middleware as /me, stopped at the signature check: no storage call. Set
+    // against health and /me, it shows what the D1 read costs and what the worker's own code does.
+    name: 'me-rejected',
+    title: 'GET /me, forged token (401)',
+    connections,
+    expectStatus: 401,
+    options: {
+      setupClient: perConnection(users, (user) => [
+        { method: 'GET', path: '/me', headers: { authorization: `Bearer ${forgeSignature(user.accessToken)}` } },
+      ]),
     },
   },
   {
