@@ -1,6 +1,7 @@
 /** Reads and validates configuration once per env object, with the contract's defaults. */
 import type { Bindings } from './env'
 import { ApiError } from './http/errors'
+import { type PasswordPolicy, DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
 import {
   type SigningAlgorithm,
   KeySetError,
@@ -22,6 +23,8 @@ export interface AppConfig {
   activeKid?: string
   /** Cookie mode: an access cookie this close to its expiry (seconds) is renewed in passing. */
   accessRefreshMargin: number
+  /** PASSWORD_HASH: how new password hashes are made (pbkdf2-sha256 by default, or scrypt). */
+  passwordPolicy: PasswordPolicy<unknown>
 }
 
 /** KV refuses an expirationTtl below 60 s, so no refresh token may live shorter. */
@@ -57,6 +60,12 @@ const readAlgorithm = (raw: unknown): SigningAlgorithm => {
   return algorithm
 }
 
+const readPasswordPolicy = (raw: unknown): PasswordPolicy<unknown> => {
+  const policy = policyNamed(raw === undefined || raw === '' ? DEFAULT_POLICY_NAME : String(raw))
+  if (!policy) throw misconfigured(`PASSWORD_HASH must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}`)
+  return policy
+}
+
 const parseConfig = (env: Bindings): AppConfig => ({
   signingAlgorithm: readAlgorithm(env.JWT_ALGORITHM),
   activeKid: env.JWT_ACTIVE_KID || undefined,
@@ -83,6 +92,7 @@ const parseConfig = (env: Bindings): AppConfig => ({
     0,
     3600
   ),
+  passwordPolicy: readPasswordPolicy(env.PASSWORD_HASH),
   corsOrigins: (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim())

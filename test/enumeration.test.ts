@@ -1,7 +1,7 @@
 /** Login must not reveal which emails have accounts: same answer, same work, for both failures. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CURRENT_POLICY } from '../src/auth/password'
+import { DEFAULT_POLICY } from '../src/auth/password'
 import { api, expectError, registerUser, uniqueEmail } from './helpers'
 
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
@@ -34,7 +34,7 @@ describe('login enumeration resistance', () => {
 
   it('POST /auth/login runs one full derivation for an unknown email, as for a wrong password', async () => {
     const account = await registerUser()
-    const derive = vi.spyOn(CURRENT_POLICY.hasher, 'derive')
+    const derive = vi.spyOn(DEFAULT_POLICY.hasher, 'derive')
 
     await expectError(await login(account.email, 'not the password'), 401, 'invalid_credentials')
     const forWrongPassword = derivationParams(derive)
@@ -42,7 +42,7 @@ describe('login enumeration resistance', () => {
     await expectError(await login(uniqueEmail(), 'not the password'), 401, 'invalid_credentials')
     const forUnknownEmail = derivationParams(derive)
 
-    expect(forWrongPassword).toEqual([CURRENT_POLICY.params])
+    expect(forWrongPassword).toEqual([DEFAULT_POLICY.params])
     expect(forUnknownEmail).toEqual(forWrongPassword)
   })
 

@@ -57,10 +57,15 @@ describe('password hashers', () => {
   it('asks for a rehash only for a correct password under another policy', async () => {
     const current = await hashPassword(PASSWORD)
     expect(await verifyPassword(PASSWORD, current)).toEqual({ valid: true, needsRehash: false })
+    // The same PBKDF2 row under a deployment configured for scrypt is stale.
+    expect(await verifyPassword(PASSWORD, current, SCRYPT_POLICY)).toEqual({
+      valid: true,
+      needsRehash: true,
+    })
 
     const old = await hashPasswordWith(PBKDF2_POLICY, PASSWORD)
-    expect(await verifyPassword(PASSWORD, old)).toEqual({ valid: true, needsRehash: true })
-    expect(await verifyPassword('not the password', old)).toEqual({
+    expect(await verifyPassword(PASSWORD, old, SCRYPT_POLICY)).toEqual({ valid: true, needsRehash: true })
+    expect(await verifyPassword('not the password', old, SCRYPT_POLICY)).toEqual({
       valid: false,
       needsRehash: false,
     })
@@ -69,7 +74,15 @@ describe('password hashers', () => {
       { hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } },
       PASSWORD
     )
-    expect(await verifyPassword(PASSWORD, otherScrypt)).toEqual({ valid: true, needsRehash: true })
+    expect(await verifyPassword(PASSWORD, otherScrypt, SCRYPT_POLICY)).toEqual({
+      valid: true,
+      needsRehash: true,
+    })
+    const currentScrypt = await hashPasswordWith(SCRYPT_POLICY, PASSWORD)
+    expect(await verifyPassword(PASSWORD, currentScrypt, SCRYPT_POLICY)).toEqual({
+      valid: true,
+      needsRehash: false,
+    })
   })
 
   it('refuses crafted or damaged rows without running any derivation', async () => {

@@ -1,16 +1,36 @@
 /** Password storage seen from a client and from the users table: login, upgrades, crafted rows. */
-import { env } from 'cloudflare:test'
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   PBKDF2_POLICY,
-  PASSWORD_POLICY,
+  SCRYPT_POLICY,
   hashPasswordWith,
   pbkdf2Sha256,
   scryptHasher,
 } from '../src/auth/password'
-import { api, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
+import { app } from '../src/index'
+import { BASE_URL, api, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
 
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
+
+/** The worker as a deployment with PASSWORD_HASH = "scrypt" runs it, on the same D1 and KV. */
+const scryptEnv = { ...env, PASSWORD_HASH: 'scrypt' }
+const postWithScrypt = async (path: string, json: unknown): Promise<Response> => {
+  const ctx = createExecutionContext()
+  const res = await app.fetch(
+    new Request(`${BASE_URL}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(json),
+    }),
+    scryptEnv,
+    ctx
+  )
+  await waitOnExecutionContext(ctx)
+  return res
+}
+const loginWithScrypt = (email: string, password: string) =>
+  postWithScrypt('/auth/login', { email, password })
 
 const storedHash = async (email: string): Promise<string> => {
   const row = await env.DB.prepare('SELECT password_hash FROM users WHERE email = ?1')
@@ -32,17 +52,46 @@ const insertUser = async (email: string, passwordHash: string): Promise<void> =>
     .run()
 }
 
-const CURRENT_PREFIX = `$scrypt$ln=${PASSWORD_POLICY.logN},r=${PASSWORD_POLICY.r},p=${PASSWORD_POLICY.p}$`
+const DEFAULT_PREFIX = `$pbkdf2-sha256$i=${PBKDF2_POLICY.params.iterations}$`
+const { logN, r, p } = SCRYPT_POLICY.params
+const SCRYPT_PREFIX = `$scrypt$ln=${logN},r=${r},p=${p}$`
 
 describe('password storage', () => {
   afterEach(() => vi.restoreAllMocks())
 
-  it('POST /auth/register stores a self-describing scrypt hash, never the password', async () => {
+  it('POST /auth/register stores a self-describing PBKDF2 hash by default, never the password', async () => {
     const account = await registerUser({ password: 'a long and unusual passphrase' })
     const stored = await storedHash(account.email)
-    expect(stored.startsWith(CURRENT_PREFIX)).toBe(true)
+    expect(stored.startsWith(DEFAULT_PREFIX)).toBe(true)
     expect(stored).not.toContain('passphrase')
     await loginUser(account.email, account.password)
+  })
+
+  it('POST /auth/register stores a scrypt hash when PASSWORD_HASH is scrypt', async () => {
+    const email = uniqueEmail()
+    const password = 'a long and unusual passphrase'
+    const res = await postWithScrypt('/auth/register', { email, password })
+    expect(res.status).toBe(201)
+    const stored = await storedHash(email)
+    expect(stored.startsWith(SCRYPT_PREFIX)).toBe(true)
+    expect(stored).not.toContain('passphrase')
+    expect((await loginWithScrypt(email, password)).status).toBe(200)
+  })
+
+  it('refuses an unknown PASSWORD_HASH with 500 server_misconfigured before any write', async () => {
+    const ctx = createExecutionContext()
+    const email = uniqueEmail()
+    const res = await app.fetch(
+      new Request(`${BASE_URL}/auth/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email, password: 'a long and unusual passphrase' }),
+      }),
+      { ...env, PASSWORD_HASH: 'md5' },
+      ctx
+    )
+    await expectError(res, 500, 'server_misconfigured')
+    expect(await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()).toBeNull()
   })
 
   it('POST /auth/login accepts the password typed in another Unicode form', async () => {
@@ -61,20 +110,23 @@ describe('password storage', () => {
     expect(await storedHash(account.email)).toBe(before)
   })
 
-  it('POST /auth/login upgrades a PBKDF2 hash to the current policy, and the password keeps working', async () => {
+  it('POST /auth/login upgrades a PBKDF2 hash to scrypt once PASSWORD_HASH is scrypt, and the password keeps working', async () => {
     const email = uniqueEmail()
     const password = 'an old account from the PBKDF2 days'
     const old = await hashPasswordWith(PBKDF2_POLICY, password)
     expect(old.startsWith('$pbkdf2-sha256$i=100000$')).toBe(true)
     await insertUser(email, old)
 
-    await loginUser(email, password)
+    expect((await loginWithScrypt(email, password)).status).toBe(200)
     const upgraded = await storedHash(email)
-    expect(upgraded.startsWith(CURRENT_PREFIX)).toBe(true)
+    expect(upgraded.startsWith(SCRYPT_PREFIX)).toBe(true)
 
-    await loginUser(email, password)
+    expect((await loginWithScrypt(email, password)).status).toBe(200)
     expect(await storedHash(email)).toBe(upgraded)
-    await expectError(await login(email, 'not the password at all'), 401, 'invalid_credentials')
+    await expectError(await loginWithScrypt(email, 'not the password at all'), 401, 'invalid_credentials')
+    // A deployment back on the default reads the scrypt row and moves it to PBKDF2 again.
+    await loginUser(email, password)
+    expect((await storedHash(email)).startsWith(DEFAULT_PREFIX)).toBe(true)
   })
 
   it('POST /auth/login upgrades a scrypt hash made with other accepted parameters', async () => {
@@ -85,8 +137,8 @@ describe('password storage', () => {
       await hashPasswordWith({ hasher: scryptHasher, params: { logN: 13, r: 8, p: 10 } }, password)
     )
 
-    await loginUser(email, password)
-    expect((await storedHash(email)).startsWith(CURRENT_PREFIX)).toBe(true)
+    expect((await loginWithScrypt(email, password)).status).toBe(200)
+    expect((await storedHash(email)).startsWith(SCRYPT_PREFIX)).toBe(true)
   })
 
   it('POST /auth/login does not upgrade a PBKDF2 hash when the password is wrong', async () => {
@@ -98,23 +150,20 @@ describe('password storage', () => {
     expect(await storedHash(email)).toBe(old)
   })
 
-  it("POST /auth/login runs the current policy's derivation for an unknown email, as for a wrong password", async () => {
-    const account = await registerUser()
+  it("POST /auth/login runs the configured policy's derivation for an unknown email, as for a wrong password", async () => {
+    const email = uniqueEmail()
+    expect((await postWithScrypt('/auth/register', { email, password: 'the right password' })).status).toBe(201)
     const derive = vi.spyOn(scryptHasher, 'derive')
     const pbkdf2 = vi.spyOn(pbkdf2Sha256, 'derive')
 
-    await expectError(
-      await login(account.email, 'not the password at all'),
-      401,
-      'invalid_credentials'
-    )
+    await expectError(await loginWithScrypt(email, 'not the password at all'), 401, 'invalid_credentials')
     const forWrongPassword = derive.mock.calls.map(([, salt, params]) => ({
       saltBytes: salt.length,
       params,
     }))
     derive.mockClear()
     await expectError(
-      await login(uniqueEmail(), 'not the password at all'),
+      await loginWithScrypt(uniqueEmail(), 'not the password at all'),
       401,
       'invalid_credentials'
     )
@@ -126,7 +175,7 @@ describe('password storage', () => {
     expect(forWrongPassword).toEqual([
       {
         saltBytes: 16,
-        params: { logN: PASSWORD_POLICY.logN, r: PASSWORD_POLICY.r, p: PASSWORD_POLICY.p },
+        params: { logN, r, p },
       },
     ])
     expect(forUnknownEmail).toEqual(forWrongPassword)
@@ -139,8 +188,8 @@ describe('password storage', () => {
     const password = account.password
     const [, , , salt, hash] = good.split('$')
     const tampered = {
-      'bad base64 in the hash': `${CURRENT_PREFIX}${salt}$${hash.slice(0, -3)}+/=`,
-      'bad base64 in the salt': `${CURRENT_PREFIX}${salt.slice(0, -2)}.*$${hash}`,
+      'bad base64 in the hash': `${DEFAULT_PREFIX}${salt}$${hash.slice(0, -3)}+/=`,
+      'bad base64 in the salt': `${DEFAULT_PREFIX}${salt.slice(0, -2)}.*$${hash}`,
       'absurd PBKDF2 iterations': `$pbkdf2-sha256$i=999999999$${salt}$${hash}`,
       'PBKDF2 above the Workers cap': `$pbkdf2-sha256$i=100001$${salt}$${hash}`,
       'scrypt N=2^30': `$scrypt$ln=30,r=8,p=1$${salt}$${hash}`,
@@ -154,8 +203,8 @@ describe('password storage', () => {
     // The worker shares this module instance, so the spies see every derivation a login runs.
     const derivations = [vi.spyOn(scryptHasher, 'derive'), vi.spyOn(pbkdf2Sha256, 'derive')]
     await loginUser(account.email, password)
-    expect(derivations[0]).toHaveBeenCalledTimes(1)
-    derivations[0].mockClear()
+    expect(derivations[1]).toHaveBeenCalledTimes(1)
+    derivations[1].mockClear()
 
     for (const [what, row] of Object.entries(tampered)) {
       // A fresh account per row, so the per-account throttle never answers instead.

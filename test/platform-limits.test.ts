@@ -5,11 +5,11 @@
 import { describe, expect, it } from 'vitest'
 import readme from '../README.md?raw'
 import {
-  CURRENT_POLICY,
+  DEFAULT_POLICY,
   PBKDF2_MAX_ITERATIONS,
   PBKDF2_MIN_ITERATIONS,
   PBKDF2_POLICY,
-  PASSWORD_POLICY,
+  SCRYPT_POLICY,
   SCRYPT_MAX,
   SCRYPT_MAX_MEMORY_BYTES,
   SCRYPT_MAX_WORK,
@@ -66,9 +66,14 @@ describe('platform limits', () => {
     }
   })
 
-  it('hashes new passwords with scrypt parameters that meet an OWASP minimum and fit the budget', () => {
-    expect(CURRENT_POLICY.hasher).toBe(scryptHasher)
-    const { logN, r, p } = PASSWORD_POLICY
+  it('hashes with PBKDF2 at the Workers cap by default, as the contract says', () => {
+    expect(DEFAULT_POLICY).toBe(PBKDF2_POLICY)
+    expect(PBKDF2_POLICY.params.iterations).toBe(WORKERS_PBKDF2_CAP)
+  })
+
+  it('offers scrypt parameters that meet an OWASP minimum and fit the budget', () => {
+    expect(SCRYPT_POLICY.hasher).toBe(scryptHasher)
+    const { logN, r, p } = SCRYPT_POLICY.params
     expect(r).toBeGreaterThanOrEqual(8)
     const meetsOwasp = OWASP_SCRYPT.some((minimum) => logN >= minimum.logN && p >= minimum.p)
     expect(meetsOwasp).toBe(true)
@@ -78,8 +83,9 @@ describe('platform limits', () => {
 
   it('matches what the README says about the policy and the accepted bounds', () => {
     const section = readme.slice(readme.indexOf('## Password storage'))
-    const { logN, r, p } = PASSWORD_POLICY
-    expect(section).toContain(`Default: scrypt N=2^${logN}, r=${r}, p=${p}`)
+    const { logN, r, p } = SCRYPT_POLICY.params
+    expect(section).toContain(`Default: PBKDF2-SHA256, ${PBKDF2_POLICY.params.iterations} iterations`)
+    expect(section).toContain(`PASSWORD_HASH=scrypt: N=2^${logN}, r=${r}, p=${p}`)
     expect(section).toContain(
       `PBKDF2-SHA256: ${PBKDF2_MIN_ITERATIONS} to ${PBKDF2_MAX_ITERATIONS} iterations`
     )

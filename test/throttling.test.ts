@@ -1,7 +1,7 @@
 /** Per-account login throttling: the limit, its window, its reset, and concurrent failures. */
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CURRENT_POLICY } from '../src/auth/password'
+import { DEFAULT_POLICY } from '../src/auth/password'
 import { api, expectError, registerUser } from './helpers'
 
 const LIMIT = 10
@@ -119,7 +119,7 @@ describe('login throttling per account', { timeout: 60_000 }, () => {
 
   it('POST /auth/login trips the throttle at the limit under 20 concurrent failures', async () => {
     const account = await registerUser()
-    const derivations = vi.spyOn(CURRENT_POLICY.hasher, 'derive')
+    const derivations = vi.spyOn(DEFAULT_POLICY.hasher, 'derive')
 
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => login(account.email, 'not the password'))

@@ -5,6 +5,7 @@
  */
 import type { Bindings } from '../env'
 import { isoNow, nowSeconds } from '../clock'
+import { readConfig } from '../config'
 import { ApiError } from '../http/errors'
 import { type Lockout, clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
 import { deleteRefreshRecords } from '../store/refresh-tokens'
@@ -34,7 +35,7 @@ const throttled = (lockout: Lockout): ApiError =>
  */
 const upgradePasswordHash = async (env: Bindings, user: UserRow, password: string): Promise<void> => {
   try {
-    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password), isoNow())
+    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password, readConfig(env).passwordPolicy), isoNow())
   } catch (error) {
     console.warn(JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) }))
   }
@@ -49,9 +50,10 @@ export const authenticate = async (env: Bindings, email: string, password: strin
   const lockout = await findLockout(env.DB, email, now)
   if (lockout) throw throttled(lockout)
   const user = await findUserByEmail(env.DB, email)
+  const { passwordPolicy } = readConfig(env)
   let check = { valid: false, needsRehash: false }
-  if (user) check = await verifyPassword(password, user.password_hash)
-  else await burnPasswordCheck(password)
+  if (user) check = await verifyPassword(password, user.password_hash, passwordPolicy)
+  else await burnPasswordCheck(password, passwordPolicy)
   if (!user || !check.valid) {
     const failure = await recordLoginFailure(env.DB, email, now)
     if (failure.lockout) throw throttled(failure.lockout)
@@ -98,7 +100,7 @@ export const changePassword = async (
   newPassword: string
 ): Promise<void> => {
   let user = await requirePassword(env, subject.userId, currentPassword)
-  const newHash = await hashPassword(newPassword)
+  const newHash = await hashPassword(newPassword, readConfig(env).passwordPolicy)
   for (let attempt = 1; attempt <= PASSWORD_CHANGE_ATTEMPTS; attempt++) {
     if (attempt > 1) user = await requirePassword(env, subject.userId, currentPassword)
     const [, revoked, landed] = await runBatch<{ refresh_hash: string }>(env.DB, [

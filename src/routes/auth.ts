@@ -46,7 +46,7 @@ export const authRoutes = new Hono<AppEnv>()
       id: crypto.randomUUID(),
       email,
       nickname: nickname ?? null,
-      password_hash: await hashPassword(password),
+      password_hash: await hashPassword(password, config.passwordPolicy),
       created_at: now,
       updated_at: now,
     }

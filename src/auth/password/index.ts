@@ -17,7 +17,16 @@ export {
   scryptParamsAccepted,
   scryptWork,
 } from './scrypt'
-export { CURRENT_POLICY, PASSWORD_POLICY, PBKDF2_POLICY, SCRYPT_POLICY, findHasher } from './policy'
+export {
+  DEFAULT_POLICY,
+  DEFAULT_POLICY_NAME,
+  PASSWORD_POLICIES,
+  type PasswordPolicyName,
+  PBKDF2_POLICY,
+  SCRYPT_POLICY,
+  findHasher,
+  policyNamed,
+} from './policy'
 export {
   type PasswordCheck,
   burnPasswordCheck,

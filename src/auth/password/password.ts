@@ -5,7 +5,7 @@
  */
 import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from '../encoding'
 import type { PasswordHasher, PasswordPolicy } from './hasher'
-import { CURRENT_POLICY, findHasher } from './policy'
+import { DEFAULT_POLICY, findHasher } from './policy'
 
 const SALT_BYTES = 16
 const MAX_SALT_BYTES = 64
@@ -63,8 +63,11 @@ export const hashPasswordWith = async <P>(
   return formatHash(policy.hasher, policy.params, salt, hash)
 }
 
-export const hashPassword = (password: string): Promise<string> =>
-  hashPasswordWith(CURRENT_POLICY, password)
+/** Hashes under the deployment's policy (config `passwordPolicy`). */
+export const hashPassword = (
+  password: string,
+  policy: PasswordPolicy<unknown> = DEFAULT_POLICY
+): Promise<string> => hashPasswordWith(policy, password)
 
 export interface PasswordCheck {
   valid: boolean
@@ -72,11 +75,16 @@ export interface PasswordCheck {
   needsRehash: boolean
 }
 
-const matchesCurrentPolicy = ({ hasher, params }: ParsedHash): boolean =>
-  hasher.id === CURRENT_POLICY.hasher.id &&
-  hasher.formatParams(params) === CURRENT_POLICY.hasher.formatParams(CURRENT_POLICY.params)
+const matchesPolicy = ({ hasher, params }: ParsedHash, policy: PasswordPolicy<unknown>): boolean =>
+  hasher.id === policy.hasher.id &&
+  hasher.formatParams(params) === policy.hasher.formatParams(policy.params)
 
-export const verifyPassword = async (password: string, stored: string): Promise<PasswordCheck> => {
+/** Checks against the stored hash's own parameters; `policy` only decides whether to rehash. */
+export const verifyPassword = async (
+  password: string,
+  stored: string,
+  policy: PasswordPolicy<unknown> = DEFAULT_POLICY
+): Promise<PasswordCheck> => {
   const parsed = parsePasswordHash(stored)
   if (!parsed) return { valid: false, needsRehash: false }
   const candidate = await parsed.hasher.derive(
@@ -85,16 +93,23 @@ export const verifyPassword = async (password: string, stored: string): Promise<
     parsed.params
   )
   const valid = constantTimeEqual(candidate, parsed.hash)
-  return { valid, needsRehash: valid && !matchesCurrentPolicy(parsed) }
+  return { valid, needsRehash: valid && !matchesPolicy(parsed, policy) }
 }
 
 // A well-formed hash of no password under the current policy: an unknown email costs the same
 // derivation as a wrong password. Built on first use because Workers refuse random values
 // outside a request.
-let dummyHash: string | undefined
+const dummyHashes = new Map<PasswordPolicy<unknown>, string>()
 
-export const burnPasswordCheck = async (password: string): Promise<void> => {
-  const { hasher, params } = CURRENT_POLICY
-  dummyHash ??= formatHash(hasher, params, randomBytes(SALT_BYTES), randomBytes(hasher.keyBytes))
-  await verifyPassword(password, dummyHash)
+export const burnPasswordCheck = async (
+  password: string,
+  policy: PasswordPolicy<unknown> = DEFAULT_POLICY
+): Promise<void> => {
+  let dummyHash = dummyHashes.get(policy)
+  if (!dummyHash) {
+    const { hasher, params } = policy
+    dummyHash = formatHash(hasher, params, randomBytes(SALT_BYTES), randomBytes(hasher.keyBytes))
+    dummyHashes.set(policy, dummyHash)
+  }
+  await verifyPassword(password, dummyHash, policy)
 }

@@ -14,14 +14,24 @@ export const PBKDF2_POLICY: PasswordPolicy<Pbkdf2Params> = {
   params: { iterations: PBKDF2_MAX_ITERATIONS },
 }
 
-/** The policy new hashes are made with; a stored hash made otherwise is replaced at next login. */
-export const CURRENT_POLICY: PasswordPolicy<ScryptParams> = SCRYPT_POLICY
+/**
+ * The policies a deployment can choose with PASSWORD_HASH. The contract and the platform's
+ * measured limits make PBKDF2 the default; scrypt is the memory-hard choice that meets OWASP's
+ * minimum (README "Password storage"). Whichever is chosen, a stored hash made otherwise is
+ * replaced at the user's next successful login.
+ */
+export const PASSWORD_POLICIES = {
+  'pbkdf2-sha256': PBKDF2_POLICY,
+  scrypt: SCRYPT_POLICY,
+} as const satisfies Record<string, PasswordPolicy<unknown>>
 
-/** A flat, readable view of the current policy, e.g. `{ algorithm: 'scrypt', logN: 14, r: 8, p: 5 }`. */
-export const PASSWORD_POLICY = {
-  algorithm: CURRENT_POLICY.hasher.id,
-  ...CURRENT_POLICY.params,
-} as const
+export type PasswordPolicyName = keyof typeof PASSWORD_POLICIES
+
+export const DEFAULT_POLICY_NAME: PasswordPolicyName = 'pbkdf2-sha256'
+export const DEFAULT_POLICY: PasswordPolicy<unknown> = PASSWORD_POLICIES[DEFAULT_POLICY_NAME]
+
+export const policyNamed = (name: string): PasswordPolicy<unknown> | undefined =>
+  Object.hasOwn(PASSWORD_POLICIES, name) ? PASSWORD_POLICIES[name as PasswordPolicyName] : undefined
 
 // Unknown identifiers are refused; listing an algorithm here is what makes its rows readable.
 const HASHERS = new Map<string, PasswordHasher<unknown>>([
