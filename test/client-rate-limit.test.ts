@@ -36,14 +36,19 @@ describe('per-client rate limit', () => {
 
   it('is off without a CLIENT_RATE_LIMIT binding, as in local development', async () => {
     for (let i = 0; i < 30; i++) {
-      await expectError(await api('/auth/refresh', { json: {}, headers: { 'CF-Connecting-IP': '192.0.2.1' } }), 400, 'validation_failed')
+      await expectError(
+        await api('/auth/refresh', { json: {}, headers: { 'CF-Connecting-IP': '192.0.2.1' } }),
+        400,
+        'validation_failed'
+      )
     }
   })
 
   it('answers /auth requests beyond the limit with 429 and Retry-After, per client address', async () => {
     const limiter = fakeLimiter(3)
     const bound = { CLIENT_RATE_LIMIT: limiter }
-    for (let i = 0; i < 3; i++) expect((await send(bound, '/auth/login', '192.0.2.1')).status).toBe(400)
+    for (let i = 0; i < 3; i++)
+      expect((await send(bound, '/auth/login', '192.0.2.1')).status).toBe(400)
 
     const limited = await send(bound, '/auth/login', '192.0.2.1')
 
@@ -58,7 +63,11 @@ describe('per-client rate limit', () => {
     const bound = { CLIENT_RATE_LIMIT: limiter }
     expect((await send(bound, '/auth/register', '2001:db8:1:2::1')).status).toBe(400)
 
-    await expectError(await send(bound, '/auth/register', '2001:0db8:0001:0002:ffff:1:2:3'), 429, 'too_many_requests')
+    await expectError(
+      await send(bound, '/auth/register', '2001:0db8:0001:0002:ffff:1:2:3'),
+      429,
+      'too_many_requests'
+    )
     expect((await send(bound, '/auth/register', '2001:db8:1:3::1')).status).toBe(400)
   })
 

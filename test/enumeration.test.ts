@@ -13,7 +13,8 @@ const observable = async (res: Response) => {
 }
 
 /** The parameters of each derivation the current password policy ran, whatever its algorithm. */
-const derivationParams = (spy: { mock: { calls: unknown[][] } }): unknown[] => spy.mock.calls.map((call) => call[2])
+const derivationParams = (spy: { mock: { calls: unknown[][] } }): unknown[] =>
+  spy.mock.calls.map((call) => call[2])
 
 describe('login enumeration resistance', () => {
   afterEach(() => vi.restoreAllMocks())
@@ -51,13 +52,17 @@ describe('login enumeration resistance', () => {
 
     await expectError(await login(email, 'not the password'), 401, 'invalid_credentials')
 
-    const row = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1').bind(email).first()
+    const row = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
+      .bind(email)
+      .first()
     expect(row).toEqual({ failures: 1 })
   })
 
   it('POST /auth/login answers a malformed stored hash like a wrong password, not with an error', async () => {
     const account = await registerUser()
-    await env.DB.prepare("UPDATE users SET password_hash = '$pbkdf2-sha256$i=1$AA$AA' WHERE id = ?1")
+    await env.DB.prepare(
+      "UPDATE users SET password_hash = '$pbkdf2-sha256$i=1$AA$AA' WHERE id = ?1"
+    )
       .bind(account.userId)
       .run()
 

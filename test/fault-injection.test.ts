@@ -39,7 +39,10 @@ const isBestEffortCleanup = (call: string | undefined) => call === 'kv.delete'
 const expectUnavailable = async (res: Response, context: string) => {
   const text = await res.text()
   expect(res.status, `${context}: ${text}`).toBe(503)
-  expect(JSON.parse(text), context).toEqual({ error: 'service_unavailable', message: expect.any(String) })
+  expect(JSON.parse(text), context).toEqual({
+    error: 'service_unavailable',
+    message: expect.any(String),
+  })
   expect(text, context).not.toMatch(/injected|d1|kv|sql|select|insert|update|stack/i)
   expect(res.headers.get('Retry-After'), context).toMatch(/^\d+$/)
   expect(res.headers.get('X-Content-Type-Options'), context).toBe('nosniff')
@@ -65,24 +68,36 @@ interface SessionState {
 
 const sessionsOf = async (userId: string): Promise<SessionState[]> =>
   (
-    await env.DB.prepare('SELECT id, refresh_hash, revoked_at FROM sessions WHERE user_id = ?1 ORDER BY created_at, id')
+    await env.DB.prepare(
+      'SELECT id, refresh_hash, revoked_at FROM sessions WHERE user_id = ?1 ORDER BY created_at, id'
+    )
       .bind(userId)
       .all<SessionState>()
   ).results
 
-const liveSessionsOf = async (userId: string) => (await sessionsOf(userId)).filter((s) => s.revoked_at === null)
+const liveSessionsOf = async (userId: string) =>
+  (await sessionsOf(userId)).filter((s) => s.revoked_at === null)
 
 const userByEmail = (email: string) =>
-  env.DB.prepare('SELECT id, password_hash FROM users WHERE email = ?1').bind(email).first<{ id: string; password_hash: string }>()
+  env.DB.prepare('SELECT id, password_hash FROM users WHERE email = ?1')
+    .bind(email)
+    .first<{ id: string; password_hash: string }>()
 
 const countNotes = async (userId: string) =>
-  (await env.DB.prepare('SELECT COUNT(*) AS n FROM notes WHERE user_id = ?1').bind(userId).first<{ n: number }>())?.n
+  (
+    await env.DB.prepare('SELECT COUNT(*) AS n FROM notes WHERE user_id = ?1')
+      .bind(userId)
+      .first<{ n: number }>()
+  )?.n
 
 /** A live session is only usable if KV still maps its current refresh token to it. */
 const expectSessionsUsable = async (userId: string, context: string) => {
   for (const session of await liveSessionsOf(userId)) {
     const record = await getRefreshRecord(env.REFRESH_TOKENS, session.refresh_hash)
-    expect(record, `${context}: KV record of live session ${session.id}`).toMatchObject({ sid: session.id, uid: userId })
+    expect(record, `${context}: KV record of live session ${session.id}`).toMatchObject({
+      sid: session.id,
+      uid: userId,
+    })
   }
 }
 
@@ -90,7 +105,11 @@ const expectSessionsUsable = async (userId: string, context: string) => {
  * The KV records the failed request wrote that are not, right after it, their session's current
  * token, with the raw tokens found among the random values the worker drew.
  */
-const strayRecords = async (storage: FaultyStorage, drawn: string[], context: string): Promise<string[]> => {
+const strayRecords = async (
+  storage: FaultyStorage,
+  drawn: string[],
+  context: string
+): Promise<string[]> => {
   const strays: string[] = []
   for (const key of storage.kvKeysWritten) {
     const record = await env.REFRESH_TOKENS.get<{ sid: string }>(key, 'json')
@@ -100,7 +119,8 @@ const strayRecords = async (storage: FaultyStorage, drawn: string[], context: st
       .first<{ refresh_hash: string }>()
     if (session && key.endsWith(session.refresh_hash)) continue
     let token: string | undefined
-    for (const candidate of drawn) if (key.endsWith(await hashRefreshToken(candidate))) token = candidate
+    for (const candidate of drawn)
+      if (key.endsWith(await hashRefreshToken(candidate))) token = candidate
     expect(token, `${context}: raw token of stray record ${key}`).toBeDefined()
     strays.push(token as string)
   }
@@ -158,12 +178,16 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
   it('POST /auth/register leaves either no account or an account with a usable session', async () => {
     const swept = await sweep({
       setup: async () => ({ email: uniqueEmail() }),
-      act: (storage, { email }) => storage.fetch('/auth/register', json({ email, password: PASSWORD })),
+      act: (storage, { email }) =>
+        storage.fetch('/auth/register', json({ email, password: PASSWORD })),
       success: 201,
       check: async ({ email }, _storage, context) => {
         const user = await userByEmail(email)
         if (!user) {
-          expect((await api('/auth/register', { json: { email, password: PASSWORD } })).status, context).toBe(201)
+          expect(
+            (await api('/auth/register', { json: { email, password: PASSWORD } })).status,
+            context
+          ).toBe(201)
           return
         }
         expect(await liveSessionsOf(user.id), context).toHaveLength(1)
@@ -171,20 +195,25 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
         await loginUser(email, PASSWORD)
       },
     })
-    expect(swept).toEqual(expect.arrayContaining(['kv.put:before', 'd1.batch:before', 'd1.batch:after']))
+    expect(swept).toEqual(
+      expect.arrayContaining(['kv.put:before', 'd1.batch:before', 'd1.batch:after'])
+    )
   })
 
   it('POST /auth/login leaves only usable sessions and counts no failure for the right password', async () => {
     await sweep({
       setup: () => registerUser(),
-      act: (storage, account) => storage.fetch('/auth/login', json({ email: account.email, password: PASSWORD })),
+      act: (storage, account) =>
+        storage.fetch('/auth/login', json({ email: account.email, password: PASSWORD })),
       success: 200,
       check: async (account, _storage, context) => {
         const sessions = await liveSessionsOf(account.userId)
         expect(sessions.length, context).toBeGreaterThanOrEqual(1)
         expect(sessions.length, context).toBeLessThanOrEqual(2)
         await expectSessionsUsable(account.userId, context)
-        const failures = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
+        const failures = await env.DB.prepare(
+          'SELECT failures FROM login_failures WHERE email = ?1'
+        )
           .bind(account.email)
           .first()
         expect(failures, context).toBeNull()
@@ -195,7 +224,8 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
   it('POST /auth/refresh leaves the old token working (or yielding its successor) and one live chain', async () => {
     const swept = await sweep({
       setup: () => registerUser(),
-      act: (storage, account) => storage.fetch('/auth/refresh', json({ refresh_token: account.refreshToken })),
+      act: (storage, account) =>
+        storage.fetch('/auth/refresh', json({ refresh_token: account.refreshToken })),
       success: 200,
       check: async (account, _storage, context) => {
         const [session] = await sessionsOf(account.userId)
@@ -228,7 +258,10 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
           return
         }
         await expectSessionsUsable(account.userId, context)
-        expect((await api('/auth/logout', { method: 'POST', token: account.accessToken })).status, context).toBe(204)
+        expect(
+          (await api('/auth/logout', { method: 'POST', token: account.accessToken })).status,
+          context
+        ).toBe(204)
       },
     })
   })
@@ -244,7 +277,10 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
       act: (storage, { current }) =>
         storage.fetch(
           '/auth/password',
-          withToken(current.accessToken, json({ current_password: PASSWORD, new_password: NEW_PASSWORD }))
+          withToken(
+            current.accessToken,
+            json({ current_password: PASSWORD, new_password: NEW_PASSWORD })
+          )
         ),
       success: 204,
       check: async ({ other, current, hashBefore }, _storage, context) => {
@@ -268,19 +304,28 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
     await sweep({
       setup: async () => {
         const account = await registerUser()
-        const note = await api('/notes', { token: account.accessToken, json: { title: 'kept?', body: 'b' } })
+        const note = await api('/notes', {
+          token: account.accessToken,
+          json: { title: 'kept?', body: 'b' },
+        })
         expect(note.status).toBe(201)
         return account
       },
       act: (storage, account) =>
-        storage.fetch('/me', withToken(account.accessToken, { ...json({ password: PASSWORD }), method: 'DELETE' })),
+        storage.fetch(
+          '/me',
+          withToken(account.accessToken, { ...json({ password: PASSWORD }), method: 'DELETE' })
+        ),
       success: 204,
       check: async (account, _storage, context) => {
         const user = await userByEmail(account.email)
         const sessions = await sessionsOf(account.userId)
         if (user) {
           expect(await countNotes(account.userId), context).toBe(1)
-          expect(sessions.filter((s) => s.revoked_at === null), context).toHaveLength(1)
+          expect(
+            sessions.filter((s) => s.revoked_at === null),
+            context
+          ).toHaveLength(1)
           await expectSessionsUsable(account.userId, context)
           expect((await api('/me', { token: account.accessToken })).status, context).toBe(200)
           return
@@ -297,7 +342,10 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
     await sweep({
       setup: () => registerUser(),
       act: (storage, account) =>
-        storage.fetch('/notes', withToken(account.accessToken, json({ title: 'title', body: 'body' }))),
+        storage.fetch(
+          '/notes',
+          withToken(account.accessToken, json({ title: 'title', body: 'body' }))
+        ),
       success: 201,
       check: async (account, _storage, context) => {
         expect([0, 1], context).toContain(await countNotes(account.userId))
@@ -311,37 +359,45 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
 describe('storage failures on the remaining routes', () => {
   afterEach(() => vi.restoreAllMocks())
 
-  it('every other route answers 503, never another 5xx, whichever of its storage calls fails', { timeout: 120_000 }, async () => {
-    const account = await registerUser()
-    const noteRes = await api('/notes', { token: account.accessToken, json: { title: 't', body: 'b' } })
-    const noteId = (await noteRes.json<{ note: { id: string } }>()).note.id
-    const auth = (init: RequestInit = {}) => withToken(account.accessToken, { method: 'GET', ...init })
-    const requests: [string, string, () => RequestInit][] = [
-      ['GET', '/me', () => auth()],
-      ['PATCH', '/me', () => auth({ ...json({ nickname: 'Ada' }), method: 'PATCH' })],
-      ['GET', '/notes', () => auth()],
-      ['GET', `/notes/${noteId}`, () => auth()],
-      ['PATCH', `/notes/${noteId}`, () => auth({ ...json({ title: 'new' }), method: 'PATCH' })],
-      ['DELETE', `/notes/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
-      ['GET', '/auth/sessions', () => auth()],
-      ['DELETE', `/auth/sessions/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
-    ]
-    const checked: string[] = []
-    for (const [method, path, init] of requests) {
-      const clean = new FaultyStorage()
-      const cleanRes = await clean.fetch(path, init())
-      expect(cleanRes.status, `${method} ${path}`).toBeLessThan(500)
-      for (let failAt = 1; failAt <= clean.calls.length; failAt++) {
-        const storage = new FaultyStorage({ failAt })
-        const res = await storage.fetch(path, init())
-        const context = `${method} ${path}, call ${failAt} (${storage.failedCall}) failing`
-        if (isBestEffortCleanup(storage.failedCall) && res.status === cleanRes.status) continue
-        await expectUnavailable(res, context)
-        checked.push(context)
+  it(
+    'every other route answers 503, never another 5xx, whichever of its storage calls fails',
+    { timeout: 120_000 },
+    async () => {
+      const account = await registerUser()
+      const noteRes = await api('/notes', {
+        token: account.accessToken,
+        json: { title: 't', body: 'b' },
+      })
+      const noteId = (await noteRes.json<{ note: { id: string } }>()).note.id
+      const auth = (init: RequestInit = {}) =>
+        withToken(account.accessToken, { method: 'GET', ...init })
+      const requests: [string, string, () => RequestInit][] = [
+        ['GET', '/me', () => auth()],
+        ['PATCH', '/me', () => auth({ ...json({ nickname: 'Ada' }), method: 'PATCH' })],
+        ['GET', '/notes', () => auth()],
+        ['GET', `/notes/${noteId}`, () => auth()],
+        ['PATCH', `/notes/${noteId}`, () => auth({ ...json({ title: 'new' }), method: 'PATCH' })],
+        ['DELETE', `/notes/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
+        ['GET', '/auth/sessions', () => auth()],
+        ['DELETE', `/auth/sessions/${crypto.randomUUID()}`, () => auth({ method: 'DELETE' })],
+      ]
+      const checked: string[] = []
+      for (const [method, path, init] of requests) {
+        const clean = new FaultyStorage()
+        const cleanRes = await clean.fetch(path, init())
+        expect(cleanRes.status, `${method} ${path}`).toBeLessThan(500)
+        for (let failAt = 1; failAt <= clean.calls.length; failAt++) {
+          const storage = new FaultyStorage({ failAt })
+          const res = await storage.fetch(path, init())
+          const context = `${method} ${path}, call ${failAt} (${storage.failedCall}) failing`
+          if (isBestEffortCleanup(storage.failedCall) && res.status === cleanRes.status) continue
+          await expectUnavailable(res, context)
+          checked.push(context)
+        }
       }
+      expect(checked.length).toBeGreaterThanOrEqual(requests.length)
     }
-    expect(checked.length).toBeGreaterThanOrEqual(requests.length)
-  })
+  )
 })
 
 describe('storage that never answers', () => {
@@ -360,9 +416,11 @@ describe('storage that never answers', () => {
       const email = uniqueEmail()
       const storage = new FaultyStorage({ failAt, mode: 'hang' })
       let settled = false
-      const pending = storage.fetch('/auth/register', json({ email, password: PASSWORD })).finally(() => {
-        settled = true
-      })
+      const pending = storage
+        .fetch('/auth/register', json({ email, password: PASSWORD }))
+        .finally(() => {
+          settled = true
+        })
       await storage.reached
 
       await vi.advanceTimersByTimeAsync(STORAGE_TIMEOUT_MS - 1)

@@ -35,7 +35,11 @@ export class FaultyStorage {
 
   constructor(private readonly plan: FaultPlan = {}) {
     this.reached = new Promise((resolve) => (this.markReached = resolve))
-    this.env = { ...env, DB: this.wrapDatabase(env.DB), REFRESH_TOKENS: this.wrapKv(env.REFRESH_TOKENS) }
+    this.env = {
+      ...env,
+      DB: this.wrapDatabase(env.DB),
+      REFRESH_TOKENS: this.wrapKv(env.REFRESH_TOKENS),
+    }
   }
 
   /** The name of the call that failed, if one did. */
@@ -80,7 +84,10 @@ export class FaultyStorage {
         if (typeof property === 'string' && D1_STATEMENT_CALLS.has(property)) {
           return (...args: unknown[]) =>
             this.intercept(`d1.${property}`, read, () =>
-              (Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+              (Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>).apply(
+                target,
+                args
+              )
             )
         }
         const value = Reflect.get(target, property, receiver)
@@ -94,17 +101,23 @@ export class FaultyStorage {
   private wrapDatabase(db: D1Database): D1Database {
     return new Proxy(db, {
       get: (target, property) => {
-        if (property === 'prepare') return (sql: string) => this.wrapStatement(target.prepare(sql), sql)
+        if (property === 'prepare')
+          return (sql: string) => this.wrapStatement(target.prepare(sql), sql)
         if (property === 'batch') {
           return (statements: D1PreparedStatement[]) =>
             this.intercept('d1.batch', false, () =>
-              target.batch(statements.map((statement) => this.statements.get(statement) ?? statement))
+              target.batch(
+                statements.map((statement) => this.statements.get(statement) ?? statement)
+              )
             )
         }
         if (typeof property === 'string' && D1_DATABASE_CALLS.has(property)) {
           return (...args: unknown[]) =>
             this.intercept(`d1.${property}`, false, () =>
-              (Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+              (Reflect.get(target, property) as (...a: unknown[]) => Promise<unknown>).apply(
+                target,
+                args
+              )
             )
         }
         const value = Reflect.get(target, property)
@@ -117,7 +130,11 @@ export class FaultyStorage {
     return new Proxy(kv, {
       get: (target, property) => {
         const value = Reflect.get(target, property)
-        if (typeof property !== 'string' || !KV_CALLS.has(property) || typeof value !== 'function') {
+        if (
+          typeof property !== 'string' ||
+          !KV_CALLS.has(property) ||
+          typeof value !== 'function'
+        ) {
           return typeof value === 'function' ? value.bind(target) : value
         }
         return (...args: unknown[]) => {

@@ -15,7 +15,10 @@ const RUNS = { numRuns: 100 }
 const endpoints = app.routes
   .filter((route) => route.method !== 'ALL' && !route.path.includes('*'))
   .map((route) => ({ method: route.method, path: route.path }))
-  .filter((route, i, all) => all.findIndex((r) => r.method === route.method && r.path === route.path) === i)
+  .filter(
+    (route, i, all) =>
+      all.findIndex((r) => r.method === route.method && r.path === route.path) === i
+  )
 
 const PROTECTED = /^\/(me|notes|auth\/(logout|logout-all|sessions|password))(\/|$)/
 
@@ -58,7 +61,10 @@ const nearValidBody = fc.record(
   },
   { requiredKeys: [] }
 )
-const jsonText = fc.oneof(fc.json({ maxDepth: 4 }), nearValidBody.map((value) => JSON.stringify(value)))
+const jsonText = fc.oneof(
+  fc.json({ maxDepth: 4 }),
+  nearValidBody.map((value) => JSON.stringify(value))
+)
 const rawBody = fc.oneof(
   jsonText,
   fc.string({ unit: 'binary', maxLength: 200 }),
@@ -79,7 +85,8 @@ const expectContractAnswer = async (res: Response, path: string, context: string
   if (res.status < 400) return
   const oauth = path.startsWith('/oauth/')
   const fields = oauth ? OAUTH_ERROR_FIELDS : ERROR_FIELDS
-  for (const key of Object.keys(body)) expect(fields.has(key), `${context}: field ${key} in ${text}`).toBe(true)
+  for (const key of Object.keys(body))
+    expect(fields.has(key), `${context}: field ${key} in ${text}`).toBe(true)
   expect(typeof body.error, context).toBe('string')
   const sentence = oauth ? body.error_description : body.message
   expect(typeof sentence === 'string' && sentence.length > 0, `${context}: ${text}`).toBe(true)
@@ -95,7 +102,12 @@ describe('fuzzing every route', () => {
   it('lists the routes it fuzzes', () => {
     const paths = endpoints.map((route) => `${route.method} ${route.path}`)
     expect(paths).toEqual(
-      expect.arrayContaining(['POST /auth/register', 'POST /auth/login', 'DELETE /notes/:id', 'PATCH /me'])
+      expect.arrayContaining([
+        'POST /auth/register',
+        'POST /auth/login',
+        'DELETE /notes/:id',
+        'PATCH /me',
+      ])
     )
   })
 
@@ -108,7 +120,11 @@ describe('fuzzing every route', () => {
           headers: { 'Content-Type': 'application/json' },
           body: hasBody ? body : undefined,
         })
-        await expectContractAnswer(res, route.path, `${route.method} ${route.path} ${body.slice(0, 200)}`)
+        await expectContractAnswer(
+          res,
+          route.path,
+          `${route.method} ${route.path} ${body.slice(0, 200)}`
+        )
       }),
       RUNS
     )
@@ -133,27 +149,39 @@ describe('fuzzing every route', () => {
   it('answers arbitrary strings as bearer tokens with a 401 on every protected route', async () => {
     const forgedJwt = fc
       .tuple(fc.json(), fc.json(), fc.base64String())
-      .map(([header, payload, signature]) =>
-        [header, payload].map((part) => btoa(unescape(encodeURIComponent(part)))).join('.') + `.${signature}`
+      .map(
+        ([header, payload, signature]) =>
+          [header, payload].map((part) => btoa(unescape(encodeURIComponent(part)))).join('.') +
+          `.${signature}`
       )
-    const token = fc.oneof(printable, fc.stringMatching(/^[A-Za-z0-9_-]{0,60}(\.[A-Za-z0-9_=-]{0,60}){0,4}$/), forgedJwt)
+    const token = fc.oneof(
+      printable,
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,60}(\.[A-Za-z0-9_=-]{0,60}){0,4}$/),
+      forgedJwt
+    )
     const scheme = fc.constantFrom('Bearer ', 'bearer  ', 'Bearer', 'Basic ', '')
     const protectedRoutes = endpoints.filter((route) => PROTECTED.test(route.path))
 
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...protectedRoutes), pathSegment, scheme, token, async (route, segment, prefix, value) => {
-        const authorization = `${prefix}${value}`.trim()
-        const headers = new Headers({ 'Content-Type': 'application/json' })
-        if (authorization !== '') headers.set('Authorization', authorization)
-        const res = await SELF.fetch(urlFor(route, segment), {
-          method: route.method,
-          headers,
-          body: route.method === 'GET' ? undefined : '{}',
-        })
-        const context = `${route.method} ${route.path} Authorization: ${authorization}`
-        expect(res.status, context).toBe(401)
-        await expectContractAnswer(res, route.path, context)
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...protectedRoutes),
+        pathSegment,
+        scheme,
+        token,
+        async (route, segment, prefix, value) => {
+          const authorization = `${prefix}${value}`.trim()
+          const headers = new Headers({ 'Content-Type': 'application/json' })
+          if (authorization !== '') headers.set('Authorization', authorization)
+          const res = await SELF.fetch(urlFor(route, segment), {
+            method: route.method,
+            headers,
+            body: route.method === 'GET' ? undefined : '{}',
+          })
+          const context = `${route.method} ${route.path} Authorization: ${authorization}`
+          expect(res.status, context).toBe(401)
+          await expectContractAnswer(res, route.path, context)
+        }
+      ),
       RUNS
     )
   })
@@ -162,20 +190,31 @@ describe('fuzzing every route', () => {
     const account = await registerUser()
     // Ending the session would leave the remaining runs testing only the 401 path.
     const routes = endpoints.filter(
-      (route) => PROTECTED.test(route.path) && !/^\/auth\/logout/.test(route.path) && !(route.method === 'DELETE' && route.path === '/me')
+      (route) =>
+        PROTECTED.test(route.path) &&
+        !/^\/auth\/logout/.test(route.path) &&
+        !(route.method === 'DELETE' && route.path === '/me')
     )
 
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes), pathSegment, jsonText, async (route, segment, body) => {
-        const res = await SELF.fetch(urlFor(route, segment), {
-          method: route.method,
-          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${account.accessToken}` },
-          body: route.method === 'GET' ? undefined : body,
-        })
-        const context = `${route.method} ${route.path} ${body.slice(0, 200)}`
-        expect(res.status, context).not.toBe(401)
-        await expectContractAnswer(res, route.path, context)
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...routes),
+        pathSegment,
+        jsonText,
+        async (route, segment, body) => {
+          const res = await SELF.fetch(urlFor(route, segment), {
+            method: route.method,
+            headers: {
+              'Content-Type': 'application/json',
+              Authorization: `Bearer ${account.accessToken}`,
+            },
+            body: route.method === 'GET' ? undefined : body,
+          })
+          const context = `${route.method} ${route.path} ${body.slice(0, 200)}`
+          expect(res.status, context).not.toBe(401)
+          await expectContractAnswer(res, route.path, context)
+        }
+      ),
       // Fewer runs: valid-looking bodies here reach password derivations.
       { numRuns: 60 }
     )

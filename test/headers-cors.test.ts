@@ -9,7 +9,11 @@ const ALLOWED = 'https://app.example.com'
 const OTHER = 'https://evil.example.net'
 
 /** Calls the app with some vars replaced, as a deployment with other settings would. */
-const fetchWith = async (vars: Record<string, string | undefined>, path: string, init: RequestInit = {}) => {
+const fetchWith = async (
+  vars: Record<string, string | undefined>,
+  path: string,
+  init: RequestInit = {}
+) => {
   const ctx = createExecutionContext()
   const res = await app.fetch(new Request(`${BASE_URL}${path}`, init), { ...env, ...vars }, ctx)
   await waitOnExecutionContext(ctx)
@@ -25,34 +29,91 @@ const preflight = (origin: string): RequestInit => ({
   },
 })
 
-const corsHeaders = (res: Response) => [...res.headers.keys()].filter((name) => name.startsWith('access-control-'))
+const corsHeaders = (res: Response) =>
+  [...res.headers.keys()].filter((name) => name.startsWith('access-control-'))
 
 describe('security headers', () => {
   // The contract allows 404 or 405 for a wrong method on a known path.
   const cases: [string, () => Promise<Response>, number | number[]][] = [
     ['a 200', () => fetchWith({}, '/health'), 200],
-    ['a 201 token response', () => fetchWith({}, '/auth/register', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email: `h${crypto.randomUUID()}@example.com`, password: 'long enough pass' }),
-    }), 201],
-    ['a 204', async () => {
-      const account = await registerUser()
-      return fetchWith({}, '/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${account.accessToken}` } })
-    }, 204],
-    ['a 400', () => fetchWith({}, '/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[' }), 400],
+    [
+      'a 201 token response',
+      () =>
+        fetchWith({}, '/auth/register', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            email: `h${crypto.randomUUID()}@example.com`,
+            password: 'long enough pass',
+          }),
+        }),
+      201,
+    ],
+    [
+      'a 204',
+      async () => {
+        const account = await registerUser()
+        return fetchWith({}, '/auth/logout', {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${account.accessToken}` },
+        })
+      },
+      204,
+    ],
+    [
+      'a 400',
+      () =>
+        fetchWith({}, '/auth/login', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '[',
+        }),
+      400,
+    ],
     ['a 401', () => fetchWith({}, '/me'), 401],
     ['a 404', () => fetchWith({}, '/no/such/path'), 404],
     ['a wrong method', () => fetchWith({}, '/health', { method: 'DELETE' }), [404, 405]],
-    ['a 413', () => fetchWith({}, '/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'x'.repeat(17_000) }), 413],
-    ['a 415', () => fetchWith({}, '/auth/login', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' }), 415],
-    ['a 500 for a missing secret', () => fetchWith({ JWT_SECRET: undefined }, '/me', { headers: { Authorization: 'Bearer x.y.z' } }), 500],
-    ['a 503', () => new FaultyStorage({ failAt: 1 }).fetch('/auth/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email: 'a@example.com', password: 'whatever!' }),
-    }), 503],
-    ['a CORS preflight', () => fetchWith({ CORS_ORIGINS: ALLOWED }, '/auth/login', preflight(ALLOWED)), 204],
+    [
+      'a 413',
+      () =>
+        fetchWith({}, '/auth/login', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: 'x'.repeat(17_000),
+        }),
+      413,
+    ],
+    [
+      'a 415',
+      () =>
+        fetchWith({}, '/auth/login', {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: '{}',
+        }),
+      415,
+    ],
+    [
+      'a 500 for a missing secret',
+      () =>
+        fetchWith({ JWT_SECRET: undefined }, '/me', { headers: { Authorization: 'Bearer x.y.z' } }),
+      500,
+    ],
+    [
+      'a 503',
+      () =>
+        new FaultyStorage({ failAt: 1 }).fetch('/auth/login', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ email: 'a@example.com', password: 'whatever!' }),
+        }),
+      503,
+    ],
+    [
+      'a CORS preflight',
+      () => fetchWith({ CORS_ORIGINS: ALLOWED }, '/auth/login', preflight(ALLOWED)),
+      204,
+    ],
   ]
 
   for (const [what, send, status] of cases) {
@@ -78,12 +139,18 @@ describe('security headers', () => {
 
 describe('CORS', () => {
   it('answers a preflight from a listed origin with the allow headers', async () => {
-    const res = await fetchWith({ CORS_ORIGINS: `https://other.example.org, ${ALLOWED}` }, '/auth/login', preflight(ALLOWED))
+    const res = await fetchWith(
+      { CORS_ORIGINS: `https://other.example.org, ${ALLOWED}` },
+      '/auth/login',
+      preflight(ALLOWED)
+    )
 
     expect(res.status).toBe(204)
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ALLOWED)
     expect(res.headers.get('Access-Control-Allow-Methods')).toContain('POST')
-    expect(res.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain('authorization')
+    expect(res.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain(
+      'authorization'
+    )
     expect(res.headers.get('Access-Control-Allow-Headers')?.toLowerCase()).toContain('content-type')
     expect(res.headers.get('Access-Control-Max-Age')).toMatch(/^\d+$/)
     expect(res.headers.get('Vary')).toContain('Origin')
@@ -108,7 +175,13 @@ describe('CORS', () => {
   })
 
   it('matches origins exactly, not by prefix, suffix or case of the list entry', async () => {
-    for (const origin of [`${ALLOWED}.evil.net`, 'https://evil-app.example.com', 'http://app.example.com', `${ALLOWED}:444`, 'null']) {
+    for (const origin of [
+      `${ALLOWED}.evil.net`,
+      'https://evil-app.example.com',
+      'http://app.example.com',
+      `${ALLOWED}:444`,
+      'null',
+    ]) {
       const res = await fetchWith({ CORS_ORIGINS: ALLOWED }, '/auth/login', preflight(origin))
       expect(corsHeaders(res), origin).toEqual([])
     }
@@ -120,12 +193,15 @@ describe('CORS', () => {
     expect(res.status).toBe(401)
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ALLOWED)
     const exposed = res.headers.get('Access-Control-Expose-Headers')?.toLowerCase() ?? ''
-    for (const name of ['retry-after', 'www-authenticate', 'x-request-id']) expect(exposed).toContain(name)
+    for (const name of ['retry-after', 'www-authenticate', 'x-request-id'])
+      expect(exposed).toContain(name)
     expect(res.headers.get('Vary')).toContain('Origin')
   })
 
   it('gives an actual request from an unlisted origin no CORS header', async () => {
-    const res = await fetchWith({ CORS_ORIGINS: ALLOWED }, '/health', { headers: { Origin: OTHER } })
+    const res = await fetchWith({ CORS_ORIGINS: ALLOWED }, '/health', {
+      headers: { Origin: OTHER },
+    })
 
     expect(res.status).toBe(200)
     expect(corsHeaders(res)).toEqual([])

@@ -32,7 +32,10 @@ const registerBody = (extra: Record<string, unknown> = {}) => ({
 /** Pads a valid registration with an ignored field until it is exactly `size` bytes long. */
 const paddedRegistration = (size: number): string => {
   const base = JSON.stringify({ ...registerBody(), padding: '' })
-  return base.replace('"padding":""', `"padding":"${'x'.repeat(size - encoder.encode(base).length)}"`)
+  return base.replace(
+    '"padding":""',
+    `"padding":"${'x'.repeat(size - encoder.encode(base).length)}"`
+  )
 }
 
 describe('body size limit', () => {
@@ -73,7 +76,11 @@ describe('body shape', () => {
     ['true', 'true'],
   ]) {
     it(`POST /auth/register refuses JSON that is ${name} with 400 invalid_json`, async () => {
-      await expectError(await api('/auth/register', { body: text, headers: JSON_HEADERS }), 400, 'invalid_json')
+      await expectError(
+        await api('/auth/register', { body: text, headers: JSON_HEADERS }),
+        400,
+        'invalid_json'
+      )
     })
   }
 
@@ -83,7 +90,11 @@ describe('body shape', () => {
     ['invalid UTF-8', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
   ] as const) {
     it(`POST /auth/login refuses ${name} with 400 invalid_json`, async () => {
-      await expectError(await api('/auth/login', { body: text, headers: JSON_HEADERS }), 400, 'invalid_json')
+      await expectError(
+        await api('/auth/login', { body: text, headers: JSON_HEADERS }),
+        400,
+        'invalid_json'
+      )
     })
   }
 
@@ -97,7 +108,11 @@ describe('body shape', () => {
     const depth = 5000
     const text = `{"email":${'['.repeat(depth)}${']'.repeat(depth)}}`
 
-    await expectError(await api('/auth/register', { body: text, headers: JSON_HEADERS }), 400, 'validation_failed')
+    await expectError(
+      await api('/auth/register', { body: text, headers: JSON_HEADERS }),
+      400,
+      'validation_failed'
+    )
   })
 })
 
@@ -139,11 +154,35 @@ describe('strings that are not clean text', () => {
   const loneSurrogate = 'a\ud800b'
 
   const cases: [string, string, () => Promise<Response>][] = [
-    ['email', 'a NUL byte', () => api('/auth/register', { json: registerBody({ email: `x${nul}@example.com` }) })],
-    ['email', 'a lone surrogate', () => api('/auth/login', { json: { email: `x${loneSurrogate}@example.com`, password: 'whatever1' } })],
-    ['nickname', 'a NUL byte', () => api('/auth/register', { json: registerBody({ nickname: nul }) })],
-    ['nickname', 'a lone surrogate', () => api('/auth/register', { json: registerBody({ nickname: loneSurrogate }) })],
-    ['password', 'a lone surrogate', () => api('/auth/register', { json: registerBody({ password: `long enough ${loneSurrogate}` }) })],
+    [
+      'email',
+      'a NUL byte',
+      () => api('/auth/register', { json: registerBody({ email: `x${nul}@example.com` }) }),
+    ],
+    [
+      'email',
+      'a lone surrogate',
+      () =>
+        api('/auth/login', {
+          json: { email: `x${loneSurrogate}@example.com`, password: 'whatever1' },
+        }),
+    ],
+    [
+      'nickname',
+      'a NUL byte',
+      () => api('/auth/register', { json: registerBody({ nickname: nul }) }),
+    ],
+    [
+      'nickname',
+      'a lone surrogate',
+      () => api('/auth/register', { json: registerBody({ nickname: loneSurrogate }) }),
+    ],
+    [
+      'password',
+      'a lone surrogate',
+      () =>
+        api('/auth/register', { json: registerBody({ password: `long enough ${loneSurrogate}` }) }),
+    ],
   ]
   for (const [field, what, send] of cases) {
     it(`rejects ${what} in ${field} with 400 validation_failed naming the field`, async () => {
@@ -159,7 +198,10 @@ describe('strings that are not clean text', () => {
     it(`POST /notes rejects ${what} in the title with 400 validation_failed`, async () => {
       const account = await registerUser()
 
-      const res = await api('/notes', { token: account.accessToken, json: { title: title, body: 'fine' } })
+      const res = await api('/notes', {
+        token: account.accessToken,
+        json: { title: title, body: 'fine' },
+      })
 
       const body = await expectError(res, 400, 'validation_failed')
       expect(Object.keys(body.details ?? {})).toEqual(['title'])
@@ -169,7 +211,10 @@ describe('strings that are not clean text', () => {
   it('POST /notes keeps a well-formed surrogate pair and newlines in the body', async () => {
     const account = await registerUser()
 
-    const res = await api('/notes', { token: account.accessToken, json: { title: 'emoji 🔐', body: 'line\nline 🔐' } })
+    const res = await api('/notes', {
+      token: account.accessToken,
+      json: { title: 'emoji 🔐', body: 'line\nline 🔐' },
+    })
 
     expect(res.status).toBe(201)
     expect((await res.json<{ note: { title: string; body: string } }>()).note).toMatchObject({
@@ -181,11 +226,32 @@ describe('strings that are not clean text', () => {
 
 describe('over-long strings', () => {
   const cases: [string, string, () => Promise<Response>][] = [
-    ['email', '255 characters', () => api('/auth/register', { json: registerBody({ email: `${'a'.repeat(243)}@example.com` }) })],
-    ['password', '257 code points', () => api('/auth/register', { json: registerBody({ password: '🔐'.repeat(257) }) })],
-    ['nickname', '51 characters', () => api('/auth/register', { json: registerBody({ nickname: 'n'.repeat(51) }) })],
-    ['password', '1025 characters at login', () => api('/auth/login', { json: { email: uniqueEmail(), password: 'p'.repeat(1025) } })],
-    ['refresh_token', '513 characters', () => api('/auth/refresh', { json: { refresh_token: 'r'.repeat(513) } })],
+    [
+      'email',
+      '255 characters',
+      () =>
+        api('/auth/register', { json: registerBody({ email: `${'a'.repeat(243)}@example.com` }) }),
+    ],
+    [
+      'password',
+      '257 code points',
+      () => api('/auth/register', { json: registerBody({ password: '🔐'.repeat(257) }) }),
+    ],
+    [
+      'nickname',
+      '51 characters',
+      () => api('/auth/register', { json: registerBody({ nickname: 'n'.repeat(51) }) }),
+    ],
+    [
+      'password',
+      '1025 characters at login',
+      () => api('/auth/login', { json: { email: uniqueEmail(), password: 'p'.repeat(1025) } }),
+    ],
+    [
+      'refresh_token',
+      '513 characters',
+      () => api('/auth/refresh', { json: { refresh_token: 'r'.repeat(513) } }),
+    ],
   ]
   for (const [field, what, send] of cases) {
     it(`rejects ${field} of ${what} with 400 validation_failed`, async () => {
@@ -197,14 +263,19 @@ describe('over-long strings', () => {
   it('POST /notes rejects a 201-character title and a 10 001-character body with 400', async () => {
     const account = await registerUser()
 
-    const res = await api('/notes', { token: account.accessToken, json: { title: 't'.repeat(201), body: 'b'.repeat(10_001) } })
+    const res = await api('/notes', {
+      token: account.accessToken,
+      json: { title: 't'.repeat(201), body: 'b'.repeat(10_001) },
+    })
 
     const body = await expectError(res, 400, 'validation_failed')
     expect(Object.keys(body.details ?? {}).sort()).toEqual(['body', 'title'])
   })
 
   it('POST /auth/login refuses an over-long password before spending a derivation on it', async () => {
-    const res = await api('/auth/login', { json: { email: uniqueEmail(), password: 'p'.repeat(5000) } })
+    const res = await api('/auth/login', {
+      json: { email: uniqueEmail(), password: 'p'.repeat(5000) },
+    })
 
     await expectError(res, 400, 'validation_failed')
   })

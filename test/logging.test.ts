@@ -22,7 +22,11 @@ let logged: string[] = []
 const captureConsole = () => {
   logged = []
   const capture = (...args: unknown[]) => {
-    logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg) ?? String(arg))).join(' '))
+    logged.push(
+      args
+        .map((arg) => (typeof arg === 'string' ? arg : (JSON.stringify(arg) ?? String(arg))))
+        .join(' ')
+    )
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation(capture)
@@ -58,7 +62,9 @@ describe('request logging', () => {
     const first = await registered.clone().json<TokenResponseBody>()
     const loggedIn = await send(api('/auth/login', { json: { email, password: PASSWORD } }))
     const second = await loggedIn.clone().json<TokenResponseBody>()
-    const refreshed = await send(api('/auth/refresh', { json: { refresh_token: second.refresh_token } }))
+    const refreshed = await send(
+      api('/auth/refresh', { json: { refresh_token: second.refresh_token } })
+    )
     const third = await refreshed.clone().json<TokenResponseBody>()
     const failed = await send(api('/auth/login', { json: { email, password: WRONG_PASSWORD } }))
     const me = await send(api('/me', { token: third.access_token }))

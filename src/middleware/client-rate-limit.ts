@@ -19,8 +19,13 @@ export const clientKey = (ip: string): string => {
   const [head, tail = ''] = ip.toLowerCase().split('::')
   const left = head ? head.split(':') : []
   const right = tail ? tail.split(':') : []
-  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
 }
 
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
@@ -34,7 +39,9 @@ export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
       allowed = (await limiter.limit({ key: clientKey(ip) })).success
     } catch (error) {
       // Fail open: the limiter is a coarse shield, and the per-account throttle still holds.
-      console.warn(JSON.stringify({ level: 'warn', msg: 'rate limiter unavailable', error: String(error) }))
+      console.warn(
+        JSON.stringify({ level: 'warn', msg: 'rate limiter unavailable', error: String(error) })
+      )
     }
     if (!allowed) {
       throw new ApiError('too_many_requests', {

@@ -13,7 +13,10 @@ const isBlank = async (request: HonoRequest): Promise<boolean> => {
   return new TextDecoder().decode(await request.arrayBuffer()).trim() === ''
 }
 
-const readJsonObject = async (request: HonoRequest, optional: boolean): Promise<Record<string, unknown>> => {
+const readJsonObject = async (
+  request: HonoRequest,
+  optional: boolean
+): Promise<Record<string, unknown>> => {
   // The media type is checked before the body is read: a refused body is never decoded.
   if (!JSON_MEDIA_TYPE.test(request.header('Content-Type') ?? '')) {
     if (optional && (await isBlank(request))) return {}
@@ -48,11 +51,16 @@ export const fieldErrors = (issues: readonly v.BaseIssue<unknown>[]): Record<str
 export const jsonBody = <S extends v.GenericSchema>(
   schema: S,
   options: { optional?: boolean } = {}
-): MiddlewareHandler<AppEnv, string, { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }> =>
+): MiddlewareHandler<
+  AppEnv,
+  string,
+  { in: { json: v.InferInput<S> }; out: { json: v.InferOutput<S> } }
+> =>
   async function jsonBody(c, next) {
     const body = await readJsonObject(c.req, options.optional === true)
     const result = v.safeParse(schema, body)
-    if (!result.success) throw new ApiError('validation_failed', { details: fieldErrors(result.issues) })
+    if (!result.success)
+      throw new ApiError('validation_failed', { details: fieldErrors(result.issues) })
     c.req.addValidatedData('json', result.output as object)
     await next()
   }

@@ -17,7 +17,11 @@ const lockoutFrom = (failures: number, windowStartedAt: number, now: number): Lo
   return { retryAfter: windowEndsAt - now }
 }
 
-export const findLockout = async (db: D1Database, email: string, now: number): Promise<Lockout | null> => {
+export const findLockout = async (
+  db: D1Database,
+  email: string,
+  now: number
+): Promise<Lockout | null> => {
   const row = await guardD1(() =>
     db
       .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
@@ -48,7 +52,10 @@ export const recordLoginFailure = async (
   )
   const failures = row?.failures ?? 1
   // Only failures beyond the limit are refused outright; the one that reaches it is still a 401.
-  const lockout = failures > LOGIN_FAILURE_LIMIT ? lockoutFrom(failures, row?.window_started_at ?? now, now) : null
+  const lockout =
+    failures > LOGIN_FAILURE_LIMIT
+      ? lockoutFrom(failures, row?.window_started_at ?? now, now)
+      : null
   return { failures, lockout }
 }
 
