@@ -36,7 +36,7 @@ export const measurePbkdf2Floor = async (rounds = 7) => {
 }
 
 /**
- * The floor of the policy new hashes are made with, whatever its algorithm: src/auth/password is
+ * The floor of the default policy new hashes are made with, whatever its algorithm: src/auth/password is
  * bundled for node with the esbuild that wrangler ships, and its own hasher is timed. Null (with
  * the reason) when that module is not there or does not build.
  */
@@ -52,7 +52,9 @@ export const measurePolicyFloor = async (rounds = 5) => {
       logLevel: 'silent',
     })
     const source = bundled.outputFiles[0].text
-    const { CURRENT_POLICY: policy } = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`)
+    const module = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`)
+    // The default the worker hashes new passwords with when no PASSWORD_HASH var picks another.
+    const policy = module.DEFAULT_POLICY ?? module.CURRENT_POLICY
     const salt = webcrypto.getRandomValues(new Uint8Array(16))
     const timing = await medianOf(rounds, () => policy.hasher.derive(PASSWORD, salt, policy.params))
     return {

@@ -47,7 +47,7 @@ const upgradePasswordHash = async (env: Bindings, user: UserRow, password: strin
  */
 export const authenticate = async (env: Bindings, email: string, password: string): Promise<UserRow> => {
   const now = nowSeconds()
-  const lockout = await findLockout(env.DB, email, now)
+  const { lockout, counted } = await findLockout(env.DB, email, now)
   if (lockout) throw throttled(lockout)
   const user = await findUserByEmail(env.DB, email)
   const { passwordPolicy } = readConfig(env)
@@ -59,7 +59,8 @@ export const authenticate = async (env: Bindings, email: string, password: strin
     if (failure.lockout) throw throttled(failure.lockout)
     throw new ApiError('invalid_credentials')
   }
-  await clearLoginFailures(env.DB, email)
+  // Most logins have no failures on record: skip the write then (one D1 round trip per login).
+  if (counted) await clearLoginFailures(env.DB, email)
   if (check.needsRehash) await upgradePasswordHash(env, user, password)
   return user
 }

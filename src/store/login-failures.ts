@@ -17,18 +17,20 @@ const lockoutFrom = (failures: number, windowStartedAt: number, now: number): Lo
   return { retryAfter: windowEndsAt - now }
 }
 
+/** `counted`: failures are on record, so that a successful login has something to clear. */
 export const findLockout = async (
   db: D1Database,
   email: string,
   now: number
-): Promise<Lockout | null> => {
+): Promise<{ lockout: Lockout | null; counted: boolean }> => {
   const row = await guardD1(() =>
     db
       .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
       .bind(email)
       .first<{ failures: number; window_started_at: number }>()
   )
-  return row ? lockoutFrom(row.failures, row.window_started_at, now) : null
+  if (!row) return { lockout: null, counted: false }
+  return { lockout: lockoutFrom(row.failures, row.window_started_at, now), counted: true }
 }
 
 /** Counts one failure (opening a new window when the old one has passed); returns the lockout it causes. */
