@@ -47,9 +47,13 @@ const upgradePasswordHash = async (env: Bindings, user: UserRow, password: strin
  */
 export const authenticate = async (env: Bindings, email: string, password: string): Promise<UserRow> => {
   const now = nowSeconds()
-  const { lockout, counted } = await findLockout(env.DB, email, now)
+  // Both reads at once: one D1 round trip of waiting instead of two, and the same work whether
+  // or not the account exists or is locked.
+  const [{ lockout, counted }, user] = await Promise.all([
+    findLockout(env.DB, email, now),
+    findUserByEmail(env.DB, email),
+  ])
   if (lockout) throw throttled(lockout)
-  const user = await findUserByEmail(env.DB, email)
   const { passwordPolicy } = readConfig(env)
   let check = { valid: false, needsRehash: false }
   if (user) check = await verifyPassword(password, user.password_hash, passwordPolicy)
