@@ -82,7 +82,8 @@ const sampleScenario = async (worker, scenario) => {
       timeouts: result.timeouts,
     },
     cpuMsPerRequest: cpuSeconds !== null && requests ? (cpuSeconds * 1000) / requests : null,
-    cpuMsPerRequestByProcess: processes?.map((p) => (requests ? (p.cpuSeconds * 1000) / requests : null)) ?? null,
+    cpuMsPerRequestByProcess:
+      processes?.map((p) => (requests ? (p.cpuSeconds * 1000) / requests : null)) ?? null,
     loadGeneratorCpuMsPerRequest: requests ? (client.user + client.system) / 1000 / requests : null,
   }
 }
@@ -105,7 +106,10 @@ const summarize = (scenario, samples) => ({
     socket: samples.reduce((total, s) => total + s.errors.socket, 0),
     timeouts: samples.reduce((total, s) => total + s.errors.timeouts, 0),
   },
-  cpu: samples[0].cpuMsPerRequest === null ? null : { perRequestMs: median(samples.map((s) => s.cpuMsPerRequest)) },
+  cpu:
+    samples[0].cpuMsPerRequest === null
+      ? null
+      : { perRequestMs: median(samples.map((s) => s.cpuMsPerRequest)) },
   samples,
 })
 
@@ -114,7 +118,10 @@ const main = async () => {
   const pbkdf2 = await measurePbkdf2Floor()
   log(`PBKDF2 floor ${pbkdf2.medianMs.toFixed(1)} ms`)
   const passwordPolicy = await measurePolicyFloor()
-  log(passwordPolicy.skipped ?? `current password policy (${passwordPolicy.policy}) floor ${passwordPolicy.medianMs.toFixed(1)} ms`)
+  log(
+    passwordPolicy.skipped ??
+      `current password policy (${passwordPolicy.policy}) floor ${passwordPolicy.medianMs.toFixed(1)} ms`
+  )
 
   const buildDir = mkdtempSync(join(tmpdir(), 'edge-jwt-bench-build-'))
   process.on('exit', () => rmSync(buildDir, { recursive: true, force: true }))
@@ -145,12 +152,17 @@ const main = async () => {
     const plan = scenarios({ baseUrl: worker.baseUrl, users, loginUser, noteUsers, connections })
     const samples = plan.map(() => [])
     for (let round = 1; round <= rounds; round++) {
-      log(`round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`)
+      log(
+        `round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`
+      )
       for (const [index, scenario] of plan.entries()) {
         const sample = await sampleScenario(worker, scenario)
         samples[index].push(sample)
         const errors = sample.errors.unexpected + sample.errors.socket + sample.errors.timeouts
-        const cpuText = sample.cpuMsPerRequest === null ? 'CPU not measured' : `${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
+        const cpuText =
+          sample.cpuMsPerRequest === null
+            ? 'CPU not measured'
+            : `${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
         log(
           `  ${scenario.title.padEnd(28)} ${sample.requestsPerSecond.toFixed(0).padStart(5)} req/s, ` +
             `p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${errors} errors, ${cpuText}`

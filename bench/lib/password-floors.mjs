@@ -15,7 +15,12 @@ const medianOf = async (rounds, derive) => {
     if (i > 0) timings.push(performance.now() - started)
   }
   timings.sort((a, b) => a - b)
-  return { rounds, medianMs: timings[Math.floor(timings.length / 2)], minMs: timings[0], maxMs: timings.at(-1) }
+  return {
+    rounds,
+    medianMs: timings[Math.floor(timings.length / 2)],
+    minMs: timings[0],
+    maxMs: timings.at(-1),
+  }
 }
 
 /**
@@ -26,7 +31,11 @@ export const measurePbkdf2Floor = async (rounds = 7) => {
   const salt = webcrypto.getRandomValues(new Uint8Array(16))
   const timing = await medianOf(rounds, async () => {
     const key = await subtle.importKey('raw', PASSWORD, 'PBKDF2', false, ['deriveBits'])
-    await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PBKDF2_ITERATIONS }, key, 256)
+    await subtle.deriveBits(
+      { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PBKDF2_ITERATIONS },
+      key,
+      256
+    )
   })
   return {
     method: 'node WebCrypto (crypto.webcrypto.subtle.deriveBits), PBKDF2-HMAC-SHA256',
@@ -42,7 +51,9 @@ export const measurePbkdf2Floor = async (rounds = 7) => {
  */
 export const measurePolicyFloor = async (rounds = 5) => {
   try {
-    const { build } = createRequire(createRequire(import.meta.url).resolve('wrangler/package.json'))('esbuild')
+    const { build } = createRequire(
+      createRequire(import.meta.url).resolve('wrangler/package.json')
+    )('esbuild')
     const bundled = await build({
       entryPoints: ['src/auth/password/index.ts'],
       bundle: true,
@@ -52,7 +63,9 @@ export const measurePolicyFloor = async (rounds = 5) => {
       logLevel: 'silent',
     })
     const source = bundled.outputFiles[0].text
-    const module = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`)
+    const module = await import(
+      `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`
+    )
     // The default the worker hashes new passwords with when no PASSWORD_HASH var picks another.
     const policy = module.DEFAULT_POLICY ?? module.CURRENT_POLICY
     const salt = webcrypto.getRandomValues(new Uint8Array(16))
@@ -63,6 +76,8 @@ export const measurePolicyFloor = async (rounds = 5) => {
       ...timing,
     }
   } catch (error) {
-    return { skipped: `could not time the current password policy: ${error.message.split('\n')[0]}` }
+    return {
+      skipped: `could not time the current password policy: ${error.message.split('\n')[0]}`,
+    }
   }
 }

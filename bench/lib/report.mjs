@@ -4,7 +4,8 @@ import * as vegaLite from 'vega-lite'
 
 const BUNDLE_BUDGET_KIB = 60
 
-const round = (value, digits = 2) => (value === null || value === undefined ? null : Number(value.toFixed(digits)))
+const round = (value, digits = 2) =>
+  value === null || value === undefined ? null : Number(value.toFixed(digits))
 
 /**
  * The performance budget. A benchmark on a shared machine is noisy, so a FAIL is reported, never
@@ -15,7 +16,11 @@ export const evaluateBudget = ({ scenarios, pbkdf2, bundle }) => {
   const cpu = (name) => byName[name]?.cpu?.perRequestMs ?? null
   const ratioLine = (label, value, base, limit, baseLabel, unit) => {
     if (value === null || base === null || !base) {
-      return { label, verdict: 'SKIP', detail: `no ${unit} figure (CPU is only measured for a worker this run started)` }
+      return {
+        label,
+        verdict: 'SKIP',
+        detail: `no ${unit} figure (CPU is only measured for a worker this run started)`,
+      }
     }
     const ratio = value / base
     return {
@@ -27,8 +32,22 @@ export const evaluateBudget = ({ scenarios, pbkdf2, bundle }) => {
     }
   }
   const lines = [
-    ratioLine('GET /me CPU per request ≤ 1.5× health', cpu('me'), cpu('health'), 1.5, 'health', 'ms CPU'),
-    ratioLine('POST /auth/refresh CPU per request ≤ 3× health', cpu('refresh'), cpu('health'), 3, 'health', 'ms CPU'),
+    ratioLine(
+      'GET /me CPU per request ≤ 1.5× health',
+      cpu('me'),
+      cpu('health'),
+      1.5,
+      'health',
+      'ms CPU'
+    ),
+    ratioLine(
+      'POST /auth/refresh CPU per request ≤ 3× health',
+      cpu('refresh'),
+      cpu('health'),
+      3,
+      'health',
+      'ms CPU'
+    ),
     ratioLine(
       'POST /auth/login p50 latency (1 connection) ≤ 1.2× the PBKDF2 floor',
       byName.login?.latencyMs.p50 ?? null,
@@ -48,7 +67,8 @@ export const evaluateBudget = ({ scenarios, pbkdf2, bundle }) => {
   return lines
 }
 
-const cell = (value, digits = 2) => (value === null || value === undefined ? '—' : value.toFixed(digits))
+const cell = (value, digits = 2) =>
+  value === null || value === undefined ? '—' : value.toFixed(digits)
 
 export const markdownTable = (results) => {
   const header = [
@@ -92,7 +112,9 @@ export const markdownReport = (results) => {
       ? ''
       : `Current password policy floor: ${passwordPolicy.medianMs.toFixed(1)} ms median of ${passwordPolicy.rounds} ` +
         `${passwordPolicy.policy} derivations (${passwordPolicy.method}; node's OpenSSL, not workerd's BoringSSL).`,
-    bundle ? `Bundle: ${bundle.gzipKiB} KiB gzip, ${bundle.rawKiB} KiB raw (wrangler deploy --dry-run).` : '',
+    bundle
+      ? `Bundle: ${bundle.gzipKiB} KiB gzip, ${bundle.rawKiB} KiB raw (wrangler deploy --dry-run).`
+      : '',
     '',
     '## Budget',
     '',
@@ -111,7 +133,13 @@ export const chartSvg = async (results) => {
     { scenario: s.title, percentile: 'p99', value: s.latencyMs.p99 },
   ])
   const order = results.scenarios.map((s) => s.title)
-  const axisX = { field: 'scenario', type: 'nominal', sort: order, title: null, axis: { labelAngle: -30, labelLimit: 200 } }
+  const axisX = {
+    field: 'scenario',
+    type: 'nominal',
+    sort: order,
+    title: null,
+    axis: { labelAngle: -30, labelLimit: 200 },
+  }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
@@ -132,7 +160,13 @@ export const chartSvg = async (results) => {
             mark: { type: 'bar', color: '#4c78a8' },
             encoding: {
               x: axisX,
-              y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' }, title: 'ms' },
+              y: {
+                field: 'value',
+                type: 'quantitative',
+                stack: null,
+                scale: { type: 'log' },
+                title: 'ms',
+              },
             },
           },
           {
@@ -154,7 +188,13 @@ export const chartSvg = async (results) => {
         encoding: {
           x: axisX,
           xOffset: { field: 'percentile' },
-          y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' }, title: 'ms' },
+          y: {
+            field: 'value',
+            type: 'quantitative',
+            stack: null,
+            scale: { type: 'log' },
+            title: 'ms',
+          },
           color: { field: 'percentile', scale: { range: ['#72b7b2', '#e45756'] }, title: null },
         },
       },

@@ -15,7 +15,8 @@ const call = async (baseUrl, path, { method = 'GET', token, json } = {}) => {
     body: json === undefined ? undefined : JSON.stringify(json),
   })
   const text = await response.text()
-  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`)
+  if (!response.ok)
+    throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 500)}`)
   return text ? JSON.parse(text) : null
 }
 
@@ -40,7 +41,10 @@ export const seedNotes = async (baseUrl, users) => {
       await call(baseUrl, '/notes', {
         method: 'POST',
         token: user.accessToken,
-        json: { title: `seeded note ${i}`, body: 'A short note body, about as long as a typical one.' },
+        json: {
+          title: `seeded note ${i}`,
+          body: 'A short note body, about as long as a typical one.',
+        },
       })
     }
   }
@@ -54,7 +58,10 @@ export const seedNotes = async (baseUrl, users) => {
  */
 const resyncChains = async (baseUrl, users) => {
   for (const user of users) {
-    const tokens = await call(baseUrl, '/auth/refresh', { method: 'POST', json: { refresh_token: user.refreshToken } })
+    const tokens = await call(baseUrl, '/auth/refresh', {
+      method: 'POST',
+      json: { refresh_token: user.refreshToken },
+    })
     user.refreshToken = tokens.refresh_token
   }
 }
@@ -93,7 +100,9 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
     title: 'GET /me',
     connections,
     options: {
-      setupClient: perConnection(users, (user) => [{ method: 'GET', path: '/me', headers: bearer(user) }]),
+      setupClient: perConnection(users, (user) => [
+        { method: 'GET', path: '/me', headers: bearer(user) },
+      ]),
     },
   },
   {
@@ -105,7 +114,11 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
     expectStatus: 401,
     options: {
       setupClient: perConnection(users, (user) => [
-        { method: 'GET', path: '/me', headers: { authorization: `Bearer ${forgeSignature(user.accessToken)}` } },
+        {
+          method: 'GET',
+          path: '/me',
+          headers: { authorization: `Bearer ${forgeSignature(user.accessToken)}` },
+        },
       ]),
     },
   },
@@ -122,7 +135,10 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
           method: 'POST',
           path: '/auth/refresh',
           headers: JSON_HEADERS,
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: user.refreshToken }) }),
+          setupRequest: (request) => ({
+            ...request,
+            body: JSON.stringify({ refresh_token: user.refreshToken }),
+          }),
           onResponse: (status, body) => {
             if (status === 200) user.refreshToken = JSON.parse(body).refresh_token
           },
@@ -158,7 +174,10 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
           method: 'POST',
           path: '/notes',
           headers: { ...JSON_HEADERS, ...bearer(user) },
-          body: JSON.stringify({ title: 'bench note', body: 'A short note body, about as long as a typical one.' }),
+          body: JSON.stringify({
+            title: 'bench note',
+            body: 'A short note body, about as long as a typical one.',
+          }),
           onResponse: (status, body, context) => {
             if (status === 201) context.noteId = JSON.parse(body).note.id
           },

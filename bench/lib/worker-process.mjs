@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 const HOST = '127.0.0.1'
 const STARTUP_TIMEOUT_MS = 90_000
 /** /proc reports CPU time in clock ticks; 100 per second on every Linux build we target. */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
+const CLOCK_TICKS =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
 
 export const freePort = () =>
   new Promise((resolve, reject) => {
@@ -69,14 +70,22 @@ export const workerdProcesses = (rootPid) => {
 
 const run = (command, args, options = {}) => {
   // Standard input is closed so that wrangler never waits for a confirmation.
-  const result = spawnSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', ...options })
+  const result = spawnSync(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    ...options,
+  })
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`)
   }
   return result.stdout
 }
 
-export const waitForHealth = async (baseUrl, timeoutMs = STARTUP_TIMEOUT_MS, isAlive = () => true) => {
+export const waitForHealth = async (
+  baseUrl,
+  timeoutMs = STARTUP_TIMEOUT_MS,
+  isAlive = () => true
+) => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (!isAlive()) throw new Error('wrangler dev exited before the worker answered /health')
@@ -119,15 +128,23 @@ export const startWorker = async ({ entry, log = () => {} }) => {
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const args = [
-    'wrangler', 'dev', entry,
+    'wrangler',
+    'dev',
+    entry,
     '--no-bundle',
     // Explicit, because wrangler otherwise looks for a config next to the entry file.
-    '--config', resolve('wrangler.toml'),
-    '--ip', HOST,
-    '--port', String(port),
-    '--inspector-port', String(inspectorPort),
-    '--persist-to', stateDir,
-    '--env-file', envFile,
+    '--config',
+    resolve('wrangler.toml'),
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspectorPort),
+    '--persist-to',
+    stateDir,
+    '--env-file',
+    envFile,
     '--show-interactive-dev-session=false',
   ]
   log(`starting npx ${args.join(' ')}`)
