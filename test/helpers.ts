@@ -1,6 +1,7 @@
 /** Shared helpers: requests through SELF, account set-up, and hand-built tokens for attack cases. */
-import { SELF, env } from 'cloudflare:test'
+import { SELF, createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { expect } from 'vitest'
+import { app } from '../src/index'
 
 export const BASE_URL = 'https://auth.example.test'
 
@@ -14,7 +15,7 @@ export interface RequestOptions {
   headers?: Record<string, string>
 }
 
-export const api = (path: string, options: RequestOptions = {}): Promise<Response> => {
+export const buildRequest = (path: string, options: RequestOptions = {}): Request => {
   const headers = new Headers(options.headers)
   if (options.token) headers.set('Authorization', `Bearer ${options.token}`)
   let body = options.body
@@ -23,8 +24,31 @@ export const api = (path: string, options: RequestOptions = {}): Promise<Respons
     body = JSON.stringify(options.json)
   }
   const method = options.method ?? (body === undefined ? 'GET' : 'POST')
-  return SELF.fetch(`${BASE_URL}${path}`, { method, headers, body })
+  return new Request(`${BASE_URL}${path}`, { method, headers, body })
 }
+
+/** A request to the deployed-like worker, through SELF with the configured bindings. */
+export const api = (path: string, options: RequestOptions = {}): Promise<Response> =>
+  SELF.fetch(buildRequest(path, options))
+
+/** The same request through app.fetch with a whole env of the test's choosing. */
+export const callApp = async (
+  appEnv: object,
+  path: string,
+  options: RequestOptions = {}
+): Promise<Response> => {
+  const ctx = createExecutionContext()
+  const res = await app.fetch(buildRequest(path, options), appEnv, ctx)
+  await waitOnExecutionContext(ctx)
+  return res
+}
+
+/** The same request with some bindings replaced (another grace window, a wrapped D1, a var). */
+export const apiWithEnv = (
+  overrides: Partial<typeof env> & Record<string, unknown>,
+  path: string,
+  options: RequestOptions = {}
+): Promise<Response> => callApp({ ...env, ...overrides }, path, options)
 
 let emailCounter = 0
 export const uniqueEmail = (): string =>

@@ -1,14 +1,9 @@
 /** Key sets for the asymmetric algorithms, an app env that uses them, and JWTs signed by hand. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { app } from '../src/index'
-import {
-  BASE_URL,
-  type RequestOptions,
-  type TokenResponseBody,
-  base64UrlEncode,
-  uniqueEmail,
-} from './helpers'
+import { type TokenResponseBody, base64UrlEncode, callApp, uniqueEmail } from './helpers'
+
+export { callApp }
 
 export type Asymmetric = 'EdDSA' | 'ES256'
 
@@ -56,30 +51,6 @@ export const envWithKeys = (
   JWT_PRIVATE_KEYS: JSON.stringify({ keys }),
   ...extra,
 })
-
-/** Like `api` from helpers, but through app.fetch with a chosen env instead of SELF. */
-export const callApp = async (
-  appEnv: object,
-  path: string,
-  options: RequestOptions = {}
-): Promise<Response> => {
-  const headers = new Headers(options.headers)
-  if (options.token) headers.set('Authorization', `Bearer ${options.token}`)
-  let body = options.body
-  if (options.json !== undefined) {
-    headers.set('Content-Type', 'application/json')
-    body = JSON.stringify(options.json)
-  }
-  const method = options.method ?? (body === undefined ? 'GET' : 'POST')
-  const ctx = createExecutionContext()
-  const res = await app.fetch(
-    new Request(`${BASE_URL}${path}`, { method, headers, body }),
-    appEnv,
-    ctx
-  )
-  await waitOnExecutionContext(ctx)
-  return res
-}
 
 export const registerWith = async (appEnv: object): Promise<TokenResponseBody> => {
   const res = await callApp(appEnv, '/auth/register', {

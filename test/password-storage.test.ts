@@ -1,5 +1,5 @@
 /** Password storage seen from a client and from the users table: login, upgrades, crafted rows. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   PBKDF2_POLICY,
@@ -8,27 +8,13 @@ import {
   pbkdf2Sha256,
   scryptHasher,
 } from '../src/auth/password'
-import { app } from '../src/index'
-import { BASE_URL, api, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
+import { api, apiWithEnv, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
 
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 /** The worker as a deployment with PASSWORD_HASH = "scrypt" runs it, on the same D1 and KV. */
-const scryptEnv = { ...env, PASSWORD_HASH: 'scrypt' }
-const postWithScrypt = async (path: string, json: unknown): Promise<Response> => {
-  const ctx = createExecutionContext()
-  const res = await app.fetch(
-    new Request(`${BASE_URL}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(json),
-    }),
-    scryptEnv,
-    ctx
-  )
-  await waitOnExecutionContext(ctx)
-  return res
-}
+const postWithScrypt = (path: string, json: unknown): Promise<Response> =>
+  apiWithEnv({ PASSWORD_HASH: 'scrypt' }, path, { json })
 const loginWithScrypt = (email: string, password: string) =>
   postWithScrypt('/auth/login', { email, password })
 
@@ -79,17 +65,10 @@ describe('password storage', () => {
   })
 
   it('refuses an unknown PASSWORD_HASH with 500 server_misconfigured before any write', async () => {
-    const ctx = createExecutionContext()
     const email = uniqueEmail()
-    const res = await app.fetch(
-      new Request(`${BASE_URL}/auth/register`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ email, password: 'a long and unusual passphrase' }),
-      }),
-      { ...env, PASSWORD_HASH: 'md5' },
-      ctx
-    )
+    const res = await apiWithEnv({ PASSWORD_HASH: 'md5' }, '/auth/register', {
+      json: { email, password: 'a long and unusual passphrase' },
+    })
     await expectError(res, 500, 'server_misconfigured')
     expect(await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()).toBeNull()
   })

@@ -1,16 +1,15 @@
 /** Helpers for session tests: a pinned clock, probes of a session's two tokens, and KV listings. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
-import { app } from '../src/index'
 import {
-  BASE_URL,
-  type RequestOptions,
   type TokenResponseBody,
   api,
   decodeJwt,
   expectError,
   refresh,
 } from './helpers'
+
+export { apiWithEnv } from './helpers'
 
 /** The two tokens a client holds for one session. */
 export interface SessionTokens {
@@ -97,26 +96,3 @@ export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
   return REFRESH_KEY_PREFIX + base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-/** Calls the app directly with some bindings replaced (another grace window, a wrapped D1). */
-export const apiWithEnv = async (
-  overrides: Partial<typeof env>,
-  path: string,
-  options: RequestOptions = {}
-): Promise<Response> => {
-  const headers = new Headers(options.headers)
-  if (options.token) headers.set('Authorization', `Bearer ${options.token}`)
-  let body = options.body
-  if (options.json !== undefined) {
-    headers.set('Content-Type', 'application/json')
-    body = JSON.stringify(options.json)
-  }
-  const method = options.method ?? (body === undefined ? 'GET' : 'POST')
-  const ctx = createExecutionContext()
-  const res = await app.fetch(
-    new Request(`${BASE_URL}${path}`, { method, headers, body }),
-    { ...env, ...overrides },
-    ctx
-  )
-  await waitOnExecutionContext(ctx)
-  return res
-}
