@@ -2,13 +2,13 @@
  * The demo page in real Chromium against `wrangler dev`: cookie mode end to end, from sign-up
  * through implicit refresh to sign-out, and a screenshot for the README.
  */
+import { chromium } from 'playwright-core'
+import type { BrowserContext, Cookie, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-import type { BrowserContext, Cookie, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/screenshot.png')
@@ -37,7 +37,7 @@ const pageFetch = (path: string, init: { method?: string; json?: unknown } = {})
       })
       return { status: res.status, body: res.status === 204 ? null : await res.json() }
     },
-    { path, init },
+    { path, init }
   )
 
 const waitPastAccessLifetime = () =>
@@ -131,9 +131,9 @@ describe('the demo page in Chromium', () => {
     const parallel = await page.evaluate(() =>
       Promise.all(
         ['/notes', '/me', '/auth/sessions', '/notes'].map((path) =>
-          fetch(path).then((res) => res.status),
-        ),
-      ),
+          fetch(path).then((res) => res.status)
+        )
+      )
     )
     expect(parallel).toEqual([200, 200, 200, 200])
     const rotated = await cookieNamed(REFRESH_COOKIE)

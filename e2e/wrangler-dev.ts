@@ -2,6 +2,7 @@
  * Global setup of the browser test: `wrangler dev` on a free port with its own state directory,
  * freshly migrated, a random JWT_SECRET from a temporary env file and a 5-second access token.
  */
+import type { TestProject } from 'vitest/node'
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -9,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestProject } from 'vitest/node'
 
 export const ACCESS_TOKEN_TTL = 5
 const STARTUP_TIMEOUT_MS = 90_000
@@ -27,11 +27,11 @@ const freePort = (): Promise<number> =>
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() =>
+      server.close(() => {
         typeof address === 'object' && address
           ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
+          : reject(new Error('no port'))
+      })
     })
   })
 
@@ -46,12 +46,13 @@ const quietEnv = {
 const waitForHealth = async (
   url: string,
   child: ChildProcess,
-  output: () => string,
+  output: () => string
 ): Promise<void> => {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
+    if (child.exitCode !== null) {
       throw new Error(`wrangler dev exited (${child.exitCode}):\n${output()}`)
+    }
     try {
       const res = await fetch(`${url}/health`)
       if (res.ok) return
@@ -77,10 +78,11 @@ export default async function startWranglerDev(project: TestProject) {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: quietEnv,
       encoding: 'utf8',
-    },
+    }
   )
-  if (migrate.status !== 0)
+  if (migrate.status !== 0) {
     throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
+  }
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const args = [
@@ -108,8 +110,8 @@ export default async function startWranglerDev(project: TestProject) {
     env: quietEnv,
     detached: true,
   })
-  child.stdout?.on('data', (chunk) => (log += chunk))
-  child.stderr?.on('data', (chunk) => (log += chunk))
+  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()))
 
   const stop = () => {
     // wrangler starts workerd as a child: end the whole process group this setup created.

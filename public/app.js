@@ -139,7 +139,7 @@ const renderNote = (note) => {
       await api(`/notes/${note.id}`, { method: 'DELETE' })
       say('Note deleted.', 'info')
       await loadNotes()
-    }),
+    })
   )
   return item
 }
@@ -167,7 +167,7 @@ const loadSessions = async () => {
     name.textContent = deviceName(session.user_agent) + (session.current ? ' (this device)' : '')
     const when = document.createElement('small')
     when.textContent = `signed in ${new Date(session.created_at).toLocaleString()}, last used ${new Date(
-      session.last_used_at,
+      session.last_used_at
     ).toLocaleString()}`
     item.append(name, document.createElement('br'), when)
     return item
@@ -220,7 +220,7 @@ $('#sign-out-others').addEventListener('click', () =>
     for (const session of others) await api(`/auth/sessions/${session.id}`, { method: 'DELETE' })
     say(`Signed out ${others.length} other device${others.length === 1 ? '' : 's'}.`, 'info')
     await loadSessions()
-  }),
+  })
 )
 
 $('#sign-out').addEventListener('click', () =>
@@ -228,7 +228,7 @@ $('#sign-out').addEventListener('click', () =>
     await api('/auth/logout', { method: 'POST' })
     say('You are signed out.', 'info')
     showSignedOut()
-  }),
+  })
 )
 
 // On load: the cookies (if any) decide whether this browser is signed in.

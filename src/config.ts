@@ -1,14 +1,15 @@
 /** Reads and validates configuration once per env object, with the contract's defaults. */
-import type { Bindings } from './env'
-import { ApiError } from './http/errors'
-import { type PasswordPolicy, DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
+import { DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
+import type { PasswordPolicy } from './auth/password'
 import {
-  type SigningAlgorithm,
   KeySetError,
   SIGNING_ALGORITHMS,
   isAsymmetricAlgorithm,
   readKeySet,
 } from './auth/signing-keys'
+import type { SigningAlgorithm } from './auth/signing-keys'
+import type { Bindings } from './env'
+import { ApiError } from './http/errors'
 
 export interface AppConfig {
   issuer: string
@@ -56,13 +57,17 @@ const readSeconds = (raw: unknown, fallback: number, name: string, min: number, 
 const readAlgorithm = (raw: unknown): SigningAlgorithm => {
   if (raw === undefined || raw === '') return DEFAULTS.JWT_ALGORITHM
   const algorithm = SIGNING_ALGORITHMS.find((name) => name === raw)
-  if (!algorithm) throw misconfigured(`JWT_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  if (!algorithm) {
+    throw misconfigured(`JWT_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
   return algorithm
 }
 
 const readPasswordPolicy = (raw: unknown): PasswordPolicy<unknown> => {
-  const policy = policyNamed(raw === undefined || raw === '' ? DEFAULT_POLICY_NAME : String(raw))
-  if (!policy) throw misconfigured(`PASSWORD_HASH must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}`)
+  const policy = policyNamed(typeof raw === 'string' && raw !== '' ? raw : DEFAULT_POLICY_NAME)
+  if (!policy) {
+    throw misconfigured(`PASSWORD_HASH must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}`)
+  }
   return policy
 }
 
@@ -70,7 +75,13 @@ const parseConfig = (env: Bindings): AppConfig => ({
   signingAlgorithm: readAlgorithm(env.JWT_ALGORITHM),
   activeKid: env.JWT_ACTIVE_KID || undefined,
   issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
-  accessTokenTtl: readSeconds(env.ACCESS_TOKEN_TTL, DEFAULTS.ACCESS_TOKEN_TTL, 'ACCESS_TOKEN_TTL', 1, 86_400),
+  accessTokenTtl: readSeconds(
+    env.ACCESS_TOKEN_TTL,
+    DEFAULTS.ACCESS_TOKEN_TTL,
+    'ACCESS_TOKEN_TTL',
+    1,
+    86_400
+  ),
   refreshTokenTtl: readSeconds(
     env.REFRESH_TOKEN_TTL,
     DEFAULTS.REFRESH_TOKEN_TTL,
@@ -125,7 +136,7 @@ export const requireSigningSecret = (env: Bindings): string => {
       if (error instanceof KeySetError) throw misconfigured(`JWT_PRIVATE_KEYS: ${error.message}`)
       throw error
     }
-    return env.JWT_PRIVATE_KEYS as string
+    return env.JWT_PRIVATE_KEYS ?? ''
   }
   const secret = env.JWT_SECRET
   if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {

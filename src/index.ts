@@ -26,7 +26,12 @@ let registeredRoutes: Hono<AppEnv>['routes'] = []
 
 const app = new Hono<AppEnv>()
   .use(requestLog())
-  .use(secureHeaders({ crossOriginResourcePolicy: 'same-site', crossOriginOpenerPolicy: 'same-origin' }))
+  .use(
+    secureHeaders({
+      crossOriginResourcePolicy: 'same-site',
+      crossOriginOpenerPolicy: 'same-origin',
+    })
+  )
   .use(async function defaultNoStore(c, next) {
     await next()
     // Responses carry personal data or tokens; only explicitly public ones may be cached.

@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hashPassword } from '../src/auth/password'
 import { api, expectError, loginUser, refresh, registerUser } from './helpers'
 import {
-  type SessionTokens,
   apiWithEnv,
   expectSessionAlive,
   expectSessionEnded,
@@ -15,6 +14,7 @@ import {
   rotate,
   sessionIdOf,
 } from './session-helpers'
+import type { SessionTokens } from './session-helpers'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
@@ -216,8 +216,9 @@ describe('DELETE /me', () => {
     expect(await res.text()).toBe('')
 
     expect(await rowsOf(owner.userId)).toEqual({ users: 0, sessions: 0, notes: 0 })
-    for (const tokens of [owner, laptop, rotated] satisfies SessionTokens[])
+    for (const tokens of [owner, laptop, rotated] satisfies SessionTokens[]) {
       await expectSessionEnded(tokens)
+    }
     await expectError(await api('/me', { token: phone.accessToken }), 401, 'token_revoked')
     await expectError(await login(owner.email, owner.password), 401, 'invalid_credentials')
 

@@ -1,14 +1,7 @@
 /** Registration, login, refresh rotation and logout, as a client observes them. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  type TokenResponseBody,
-  api,
-  expectError,
-  loginUser,
-  refresh,
-  registerUser,
-  uniqueEmail,
-} from './helpers'
+import { api, expectError, loginUser, refresh, registerUser, uniqueEmail } from './helpers'
+import type { TokenResponseBody } from './helpers'
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -18,7 +11,7 @@ const login = (email: string, password: string) => api('/auth/login', { json: { 
 /** The contract's token response, field by field, with the headers every token response needs. */
 const expectTokenResponse = async (
   res: Response,
-  status: 200 | 201,
+  status: 200 | 201
 ): Promise<TokenResponseBody> => {
   const text = await res.text()
   expect(res.status, text).toBe(status)
@@ -34,7 +27,7 @@ const expectTokenResponse = async (
       'refresh_token',
       'token_type',
       'user',
-    ].sort(),
+    ].sort()
   )
   expect(Object.keys(body.user).sort()).toEqual(['created_at', 'email', 'id', 'nickname'])
   expect(body.user.id).toMatch(/\S/)
@@ -65,7 +58,7 @@ describe('POST /auth/register', () => {
     const email = uniqueEmail()
     const body = await expectTokenResponse(
       await register({ email, password: PASSWORD, nickname: 'Ada' }),
-      201,
+      201
     )
     expect(body.refresh_expires_in).toBe(2_592_000)
     expect(body.user.email).toBe(email)
@@ -75,7 +68,7 @@ describe('POST /auth/register', () => {
   it('returns a null nickname when none is given', async () => {
     const body = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD }),
-      201,
+      201
     )
     expect(body.user.nickname).toBeNull()
   })
@@ -83,7 +76,7 @@ describe('POST /auth/register', () => {
   it('issues tokens that work at once', async () => {
     const body = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD }),
-      201,
+      201
     )
     const me = await api('/me', { token: body.access_token })
     expect(me.status).toBe(200)
@@ -94,7 +87,7 @@ describe('POST /auth/register', () => {
     const email = uniqueEmail()
     const body = await expectTokenResponse(
       await register({ email: `  ${email.toUpperCase()}\t`, password: PASSWORD }),
-      201,
+      201
     )
     expect(body.user.email).toBe(email)
     const me = await api('/me', { token: body.access_token })
@@ -111,12 +104,12 @@ describe('POST /auth/register', () => {
     await expectError(
       await register({ email: email.toUpperCase(), password: PASSWORD }),
       409,
-      'email_taken',
+      'email_taken'
     )
     await expectError(
       await register({ email: ` ${email} `, password: PASSWORD }),
       409,
-      'email_taken',
+      'email_taken'
     )
   })
 
@@ -126,7 +119,7 @@ describe('POST /auth/register', () => {
     expect(at254).toHaveLength(254)
     const body = await expectTokenResponse(
       await register({ email: at254, password: PASSWORD }),
-      201,
+      201
     )
     expect(body.user.email).toBe(at254)
 
@@ -134,7 +127,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email: at255, password: PASSWORD }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(error.details).toHaveProperty('email')
   })
@@ -152,7 +145,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email, password: PASSWORD }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(Object.keys(error.details ?? {})).toEqual(['email'])
   })
@@ -165,13 +158,13 @@ describe('POST /auth/register', () => {
   it('trims the nickname and accepts 1 and 50 characters after trimming', async () => {
     const one = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD, nickname: '  A  ' }),
-      201,
+      201
     )
     expect(one.user.nickname).toBe('A')
     const fifty = 'n'.repeat(50)
     const full = await expectTokenResponse(
       await register({ email: uniqueEmail(), password: PASSWORD, nickname: ` ${fifty} ` }),
-      201,
+      201
     )
     expect(full.user.nickname).toBe(fifty)
   })
@@ -187,7 +180,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email, password: PASSWORD, nickname }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(Object.keys(error.details ?? {})).toEqual(['nickname'])
     // Nothing was created: the same email can still register.
@@ -201,7 +194,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email: uniqueEmail(), password: seven }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(Object.keys(error.details ?? {})).toEqual(['password'])
 
@@ -218,7 +211,7 @@ describe('POST /auth/register', () => {
     const error = await expectError(
       await register({ email: uniqueEmail(), password: '😀'.repeat(257) }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(Object.keys(error.details ?? {})).toEqual(['password'])
   })
@@ -226,21 +219,21 @@ describe('POST /auth/register', () => {
   it('accepts passwords of exactly 8 and 256 plain characters and refuses 7 and 257', async () => {
     await expectTokenResponse(
       await register({ email: uniqueEmail(), password: 'p'.repeat(8) }),
-      201,
+      201
     )
     await expectTokenResponse(
       await register({ email: uniqueEmail(), password: 'p'.repeat(256) }),
-      201,
+      201
     )
     await expectError(
       await register({ email: uniqueEmail(), password: 'p'.repeat(7) }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     await expectError(
       await register({ email: uniqueEmail(), password: 'p'.repeat(257) }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
   })
 })
@@ -257,7 +250,7 @@ describe('POST /auth/login', () => {
     const account = await registerUser()
     const body = await expectTokenResponse(
       await login(`  ${account.email.toUpperCase()} `, account.password),
-      200,
+      200
     )
     expect(body.user.id).toBe(account.userId)
   })
@@ -270,7 +263,7 @@ describe('POST /auth/login', () => {
     const second = await expectError(unknownEmail, 401, 'invalid_credentials')
     expect(second).toEqual(first)
     expect(wrongPassword.headers.get('WWW-Authenticate')).toBe(
-      unknownEmail.headers.get('WWW-Authenticate'),
+      unknownEmail.headers.get('WWW-Authenticate')
     )
   })
 
@@ -290,7 +283,7 @@ describe('POST /auth/login', () => {
     await expectError(
       await login(account.email, 'flsh and chips on friday'),
       401,
-      'invalid_credentials',
+      'invalid_credentials'
     )
   })
 })
@@ -343,7 +336,7 @@ describe('POST /auth/refresh', () => {
     const error = await expectError(
       await api('/auth/refresh', { json: { refresh_token: 12345 } }),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(Object.keys(error.details ?? {})).toEqual(['refresh_token'])
   })
@@ -381,7 +374,7 @@ describe('POST /auth/logout', () => {
     const first = await registerUser()
     const second = await loginUser(first.email, first.password)
     expect((await api('/auth/logout', { method: 'POST', token: first.accessToken })).status).toBe(
-      204,
+      204
     )
     expect((await api('/me', { token: second.accessToken })).status).toBe(200)
     await expectTokenResponse(await refresh(second.refreshToken), 200)

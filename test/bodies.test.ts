@@ -126,7 +126,7 @@ describe.each(ROUTES)('$name', (route) => {
     await expectErrorBody(
       await send(route, path, headers, { body: text, headers: JSON_HEADERS }),
       400,
-      'invalid_json',
+      'invalid_json'
     )
   })
 
@@ -193,7 +193,10 @@ describe.each(ROUTES)('$name', (route) => {
     let sent = 0
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent === 17) return controller.close()
+        if (sent === 17) {
+          controller.close()
+          return
+        }
         controller.enqueue(sent === 0 ? new TextEncoder().encode('{"p":"') : chunk)
         sent++
       },

@@ -47,8 +47,9 @@ describe('per-client rate limit', () => {
   it('answers /auth requests beyond the limit with 429 and Retry-After, per client address', async () => {
     const limiter = fakeLimiter(3)
     const bound = { CLIENT_RATE_LIMIT: limiter }
-    for (let i = 0; i < 3; i++)
+    for (let i = 0; i < 3; i++) {
       expect((await send(bound, '/auth/login', '192.0.2.1')).status).toBe(400)
+    }
 
     const limited = await send(bound, '/auth/login', '192.0.2.1')
 

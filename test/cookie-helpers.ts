@@ -32,7 +32,7 @@ export const setCookies = (res: Response): Map<string, SetCookie> =>
     res.headers.getSetCookie().map((header) => {
       const cookie = parseSetCookie(header)
       return [cookie.name, cookie] as const
-    }),
+    })
   )
 
 /** Holds cookies between requests the way a browser would: Max-Age=0 removes one. */
@@ -70,7 +70,7 @@ export class CookieJar {
 export const browserApi = (
   jar: CookieJar,
   path: string,
-  options: RequestOptions = {},
+  options: RequestOptions = {}
 ): Promise<Response> => {
   const headers: Record<string, string> = { Origin: SAME_ORIGIN, ...options.headers }
   if (jar.cookies.size > 0) headers.Cookie = jar.header

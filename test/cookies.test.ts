@@ -1,7 +1,6 @@
 /** Cookie mode: HttpOnly cookies instead of tokens in the body, implicit refresh, and logout. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, decodeJwt, registerUser, uniqueEmail } from './helpers'
 import {
   ACCESS_COOKIE,
   COOKIE_MODE,
@@ -12,7 +11,7 @@ import {
   registerInCookieMode,
   setCookies,
 } from './cookie-helpers'
-import { expectError } from './helpers'
+import { api, decodeJwt, registerUser, uniqueEmail, expectError } from './helpers'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 const MARGIN = Number(env.ACCESS_REFRESH_MARGIN)
@@ -251,7 +250,7 @@ describe('implicit refresh', () => {
     vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
 
     const responses = await Promise.all(
-      Array.from({ length: 6 }, () => browserApi(jar.clone(), '/notes')),
+      Array.from({ length: 6 }, () => browserApi(jar.clone(), '/notes'))
     )
     for (const res of responses) expect(res.status, await res.clone().text()).toBe(200)
     const successors = new Set(responses.map((res) => setCookies(res).get(REFRESH_COOKIE)?.value))

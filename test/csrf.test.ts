@@ -1,15 +1,15 @@
 /** CSRF defence: cookie-authenticated writes must come from an allowed origin; bearer ones need not. */
 import { describe, expect, it } from 'vitest'
 import { comesFromAllowedOrigin } from '../src/middleware/csrf'
-import { api, expectError, registerUser } from './helpers'
+import type { CookieJar } from './cookie-helpers'
 import {
   COOKIE_MODE,
-  CookieJar,
   PASSWORD,
   SAME_ORIGIN,
   browserApi,
   registerInCookieMode,
 } from './cookie-helpers'
+import { api, expectError, registerUser } from './helpers'
 
 const NOTE = { title: 'groceries', body: 'milk' }
 const EVIL_ORIGIN = 'https://evil.example'
@@ -24,7 +24,7 @@ const cookieRequest = (
   jar: CookieJar,
   path: string,
   method: string,
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = {}
 ) =>
   api(path, {
     method,
@@ -61,7 +61,7 @@ describe('CSRF rejections', () => {
     await expectError(
       await cookieRequest(jar, '/notes', 'POST', { Origin: 'null' }),
       403,
-      'forbidden',
+      'forbidden'
     )
   })
 
@@ -72,12 +72,12 @@ describe('CSRF rejections', () => {
     await expectError(
       await cookieRequest(jar, `/notes/${note.id}`, 'PATCH', { Origin: EVIL_ORIGIN }),
       403,
-      'forbidden',
+      'forbidden'
     )
     await expectError(
       await cookieRequest(jar, `/notes/${note.id}`, 'DELETE', { Origin: EVIL_ORIGIN }),
       403,
-      'forbidden',
+      'forbidden'
     )
     expect((await browserApi(jar, `/notes/${note.id}`)).status).toBe(200)
   })
@@ -173,7 +173,7 @@ describe('CSRF acceptance', () => {
     expect(comesFromAllowedOrigin('https://app.example.com', 'same-site', own, allowed)).toBe(true)
     expect(comesFromAllowedOrigin(own, 'same-origin', own, allowed)).toBe(true)
     expect(
-      comesFromAllowedOrigin('https://app.example.com.evil.example', 'cross-site', own, allowed),
+      comesFromAllowedOrigin('https://app.example.com.evil.example', 'cross-site', own, allowed)
     ).toBe(false)
     expect(comesFromAllowedOrigin('http://api.example.com', 'cross-site', own, allowed)).toBe(false)
     // An Origin header decides even if Sec-Fetch-Site claims otherwise.

@@ -9,7 +9,8 @@ import { toBase64Url } from '../src/auth/encoding'
 import { hashRefreshToken } from '../src/auth/refresh-token'
 import { STORAGE_TIMEOUT_MS } from '../src/store/guard'
 import { getRefreshRecord } from '../src/store/refresh-tokens'
-import { type FaultMode, FaultyStorage } from './faults'
+import { FaultyStorage } from './faults'
+import type { FaultMode } from './faults'
 import {
   api,
   decodeJwt,
@@ -52,11 +53,11 @@ const expectUnavailable = async (res: Response, context: string) => {
 const recordRandomTokens = (): string[] => {
   const drawn: string[] = []
   const original = crypto.getRandomValues.bind(crypto)
-  vi.spyOn(crypto, 'getRandomValues').mockImplementation(((array: ArrayBufferView) => {
+  vi.spyOn(crypto, 'getRandomValues').mockImplementation((array: ArrayBufferView) => {
     const filled = original(array as Uint8Array)
     if (filled instanceof Uint8Array && filled.length === 32) drawn.push(toBase64Url(filled))
     return filled
-  }) as typeof crypto.getRandomValues)
+  })
   return drawn
 }
 
@@ -119,10 +120,11 @@ const strayRecords = async (
       .first<{ refresh_hash: string }>()
     if (session && key.endsWith(session.refresh_hash)) continue
     let token: string | undefined
-    for (const candidate of drawn)
+    for (const candidate of drawn) {
       if (key.endsWith(await hashRefreshToken(candidate))) token = candidate
+    }
     expect(token, `${context}: raw token of stray record ${key}`).toBeDefined()
-    strays.push(token as string)
+    strays.push(token!)
   }
   return strays
 }

@@ -101,8 +101,9 @@ export class FaultyStorage {
   private wrapDatabase(db: D1Database): D1Database {
     return new Proxy(db, {
       get: (target, property) => {
-        if (property === 'prepare')
+        if (property === 'prepare') {
           return (sql: string) => this.wrapStatement(target.prepare(sql), sql)
+        }
         if (property === 'batch') {
           return (statements: D1PreparedStatement[]) =>
             this.intercept('d1.batch', false, () =>

@@ -193,8 +193,9 @@ describe('CORS', () => {
     expect(res.status).toBe(401)
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ALLOWED)
     const exposed = res.headers.get('Access-Control-Expose-Headers')?.toLowerCase() ?? ''
-    for (const name of ['retry-after', 'www-authenticate', 'x-request-id'])
+    for (const name of ['retry-after', 'www-authenticate', 'x-request-id']) {
       expect(exposed).toContain(name)
+    }
     expect(res.headers.get('Vary')).toContain('Origin')
   })
 

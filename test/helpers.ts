@@ -86,12 +86,18 @@ export const registerUser = async (
 ): Promise<Account> => {
   const email = overrides.email ?? uniqueEmail()
   const password = overrides.password ?? 'correct horse battery staple'
-  const res = await api('/auth/register', { json: { email, password, nickname: overrides.nickname } })
+  const res = await api('/auth/register', {
+    json: { email, password, nickname: overrides.nickname },
+  })
   expect(res.status, await res.clone().text()).toBe(201)
   return toAccount(email, password, await res.json())
 }
 
-export const loginUser = async (email: string, password: string, headers?: Record<string, string>): Promise<Account> => {
+export const loginUser = async (
+  email: string,
+  password: string,
+  headers?: Record<string, string>
+): Promise<Account> => {
   const res = await api('/auth/login', { json: { email, password }, headers })
   expect(res.status, await res.clone().text()).toBe(200)
   return toAccount(email, password, await res.json())
@@ -133,9 +139,14 @@ export const base64UrlDecode = (text: string): string => {
   return new TextDecoder().decode(Uint8Array.from(atob(padded), (char) => char.charCodeAt(0)))
 }
 
-export const decodeJwt = (token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } => {
+export const decodeJwt = (
+  token: string
+): { header: Record<string, unknown>; payload: Record<string, unknown> } => {
   const [header, payload] = token.split('.')
-  return { header: JSON.parse(base64UrlDecode(header)), payload: JSON.parse(base64UrlDecode(payload)) }
+  return {
+    header: JSON.parse(base64UrlDecode(header)),
+    payload: JSON.parse(base64UrlDecode(payload)),
+  }
 }
 
 const HMAC_HASH: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' }
@@ -149,13 +160,24 @@ export const forgeToken = async (
   const signingInput = `${base64UrlEncode(JSON.stringify(header))}.${base64UrlEncode(JSON.stringify(payload))}`
   const hash = HMAC_HASH[String(header.alg)]
   if (!hash) return `${signingInput}.`
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash }, false, ['sign'])
-  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(signingInput)))
+  const key = await crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash },
+    false,
+    ['sign']
+  )
+  const signature = new Uint8Array(
+    await crypto.subtle.sign('HMAC', key, encoder.encode(signingInput))
+  )
   return `${signingInput}.${base64UrlEncode(signature)}`
 }
 
 /** Claims like the worker's own, for a given account; override any of them. */
-export const accessClaims = (account: Account, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+export const accessClaims = (
+  account: Account,
+  overrides: Record<string, unknown> = {}
+): Record<string, unknown> => ({
   ...decodeJwt(account.accessToken).payload,
   ...overrides,
 })

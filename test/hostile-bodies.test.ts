@@ -13,7 +13,10 @@ const streamOf = (text: string, chunkSize = 1024): ReadableStream<Uint8Array> =>
   let offset = 0
   return new ReadableStream({
     pull(controller) {
-      if (offset >= bytes.length) return controller.close()
+      if (offset >= bytes.length) {
+        controller.close()
+        return
+      }
       controller.enqueue(bytes.slice(offset, offset + chunkSize))
       offset += chunkSize
     },

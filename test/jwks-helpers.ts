@@ -1,7 +1,8 @@
 /** Key sets for the asymmetric algorithms, an app env that uses them, and JWTs signed by hand. */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { type TokenResponseBody, base64UrlEncode, callApp, uniqueEmail } from './helpers'
+import { base64UrlEncode, callApp, uniqueEmail } from './helpers'
+import type { TokenResponseBody } from './helpers'
 
 export { callApp }
 
@@ -35,7 +36,7 @@ export const generateKey = async (alg: Asymmetric, kid: string): Promise<Private
     'jwk',
     pair.privateKey
   )) as JsonWebKey
-  return { kty: kty!, crv: crv!, x: x!, ...(y ? { y } : {}), d: d!, kid, alg, use: 'sig' }
+  return { kty: kty, crv: crv!, x: x!, ...(y ? { y } : {}), d: d!, kid, alg, use: 'sig' }
 }
 
 export type AppEnvironment = typeof env & Record<string, unknown>

@@ -4,8 +4,6 @@ import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { decodeJwt, expectError, forgeToken, uniqueEmail } from './helpers'
 import {
-  type Asymmetric,
-  type PrivateJwk,
   callApp,
   envWithKeys,
   fetchJwks,
@@ -13,6 +11,7 @@ import {
   registerWith,
   signWith,
 } from './jwks-helpers'
+import type { Asymmetric, PrivateJwk } from './jwks-helpers'
 
 const ALGORITHMS: Asymmetric[] = ['EdDSA', 'ES256']
 
@@ -23,7 +22,7 @@ const verifyWithJose = async (
   jwks: { keys: Record<string, unknown>[] },
   alg: Asymmetric
 ) =>
-  jwtVerify(token, createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]), {
+  jwtVerify(token, createLocalJWKSet(jwks), {
     issuer: 'edge-jwt-auth',
     algorithms: [alg],
   })
@@ -220,7 +219,7 @@ describe('HS256, the default', () => {
 })
 
 describe('misconfiguration', () => {
-  const cases: Array<[string, () => Promise<object>]> = [
+  const cases: [string, () => Promise<object>][] = [
     ['JWT_PRIVATE_KEYS is missing', async () => ({ ...env, JWT_ALGORITHM: 'EdDSA' })],
     [
       'JWT_PRIVATE_KEYS is not JSON',

@@ -2,7 +2,8 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FaultyStorage } from './faults'
-import { type TokenResponseBody, api, uniqueEmail } from './helpers'
+import { api, uniqueEmail } from './helpers'
+import type { TokenResponseBody } from './helpers'
 
 const PASSWORD = 'a password that must never be logged'
 const WRONG_PASSWORD = 'a wrong password, not to be logged either'
@@ -43,7 +44,7 @@ const requestLines = (): RequestLine[] =>
     }
   })
 
-const requestIdOf = (res: Response) => res.headers.get('X-Request-Id') as string
+const requestIdOf = (res: Response) => res.headers.get('X-Request-Id')!
 
 describe('request logging', () => {
   beforeEach(captureConsole)
@@ -94,7 +95,7 @@ describe('request logging', () => {
     ])
     for (const line of lines) expect(line.duration_ms).toBeGreaterThanOrEqual(0)
 
-    const secrets = [PASSWORD, WRONG_PASSWORD, env.JWT_SECRET as string]
+    const secrets = [PASSWORD, WRONG_PASSWORD, env.JWT_SECRET]
     for (const tokens of [first, second, third]) {
       secrets.push(tokens.refresh_token, tokens.access_token, tokens.access_token.split('.')[2])
     }

@@ -83,12 +83,12 @@ describe('PATCH /me', () => {
       const error = await expectError(
         await patchMe(account.accessToken, { nickname }),
         400,
-        'validation_failed',
+        'validation_failed'
       )
       expect(Object.keys(error.details ?? {})).toEqual(['nickname'])
       const me = await (await api('/me', { token: account.accessToken })).json<{ user: User }>()
       expect(me.user.nickname).toBe('Before')
-    },
+    }
   )
 
   it('rejects a body without nickname with 400 validation_failed naming it', async () => {
@@ -96,7 +96,7 @@ describe('PATCH /me', () => {
     const error = await expectError(
       await patchMe(account.accessToken, {}),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(error.details).toEqual({ nickname: expect.any(String) })
   })
@@ -120,7 +120,7 @@ describe('PATCH /me', () => {
     await expectError(
       await api('/me', { method: 'PATCH', json: { nickname: 'x' } }),
       401,
-      'missing_token',
+      'missing_token'
     )
   })
 })

@@ -1,6 +1,7 @@
 /** The notes API: CRUD scoped to the caller, validation, and notes of others kept out of sight. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type Account, api, expectError, registerUser } from './helpers'
+import { api, expectError, registerUser } from './helpers'
+import type { Account } from './helpers'
 
 interface Note {
   id: string
@@ -12,7 +13,7 @@ interface Note {
 
 const createNote = async (
   account: Account,
-  note: { title: string; body: string },
+  note: { title: string; body: string }
 ): Promise<Note> => {
   const res = await api('/notes', { token: account.accessToken, json: note })
   expect(res.status, await res.clone().text()).toBe(201)
@@ -87,8 +88,9 @@ describe('notes CRUD', () => {
     pinClock(Date.now())
     const account = await registerUser()
     const ids: string[] = []
-    for (const title of ['a', 'b', 'c'])
+    for (const title of ['a', 'b', 'c']) {
       ids.push((await createNote(account, { title, body: '' })).id)
+    }
     expect((await listNotes(account)).map((note) => note.id)).toEqual(ids.reverse())
   })
 
@@ -126,7 +128,7 @@ describe('notes CRUD', () => {
     expect(afterBody.updated_at).toBe(new Date(start + 9000).toISOString())
 
     expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
-      afterBody,
+      afterBody
     )
   })
 
@@ -149,7 +151,7 @@ describe('notes CRUD', () => {
     await expectError(
       await api(`/notes/${doomed.id}`, { method: 'DELETE', token: account.accessToken }),
       404,
-      'not_found',
+      'not_found'
     )
     expect((await listNotes(account)).map((note) => note.id)).toEqual([kept.id])
   })
@@ -162,7 +164,7 @@ describe('notes CRUD', () => {
     await expectError(
       await api(`/notes/${id}`, { method: 'DELETE', token: account.accessToken }),
       404,
-      'not_found',
+      'not_found'
     )
   })
 })
@@ -197,11 +199,11 @@ describe('notes validation', () => {
       const error = await expectError(
         await api('/notes', { token: account.accessToken, json }),
         400,
-        'validation_failed',
+        'validation_failed'
       )
       expect(Object.keys(error.details ?? {})).toEqual([field])
       expect(await listNotes(account)).toEqual([])
-    },
+    }
   )
 
   it('PATCH /notes/:id with an empty object is 400 validation_failed with details', async () => {
@@ -210,12 +212,12 @@ describe('notes validation', () => {
     const error = await expectError(
       await patchNote(account, created.id, {}),
       400,
-      'validation_failed',
+      'validation_failed'
     )
     expect(error.details).toBeTypeOf('object')
     expect(Object.keys(error.details ?? {}).length).toBeGreaterThan(0)
     expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
-      created,
+      created
     )
   })
 
@@ -232,13 +234,13 @@ describe('notes validation', () => {
       const error = await expectError(
         await patchNote(account, created.id, json),
         400,
-        'validation_failed',
+        'validation_failed'
       )
       expect(Object.keys(error.details ?? {})).toEqual([field])
       expect((await (await getNote(account, created.id)).json<{ note: Note }>()).note).toEqual(
-        created,
+        created
       )
-    },
+    }
   )
 })
 
@@ -252,12 +254,12 @@ describe("another user's note", () => {
     const changed = await expectError(
       await patchNote(intruder, note.id, { title: 'pwned' }),
       404,
-      'not_found',
+      'not_found'
     )
     const removed = await expectError(
       await api(`/notes/${note.id}`, { method: 'DELETE', token: intruder.accessToken }),
       404,
-      'not_found',
+      'not_found'
     )
     // The same answer as for a note that does not exist, so nothing is disclosed.
     const absent = await expectError(await getNote(intruder, crypto.randomUUID()), 404, 'not_found')

@@ -73,7 +73,7 @@ describe('with oauth4webapi', () => {
     )
     expect((await api('/me', { token: result.access_token })).status).toBe(200)
     // Its successor is an ordinary refresh token for the JSON API too.
-    expect((await refresh(result.refresh_token as string)).status).toBe(200)
+    expect((await refresh(result.refresh_token!)).status).toBe(200)
   })
 
   it('revokes a refresh token, which ends its session', async () => {

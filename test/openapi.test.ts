@@ -14,7 +14,7 @@ interface JsonSchema {
 
 interface OpenApiOperation {
   security?: unknown[]
-  parameters?: Array<{ name: string; in: string; required: boolean }>
+  parameters?: { name: string; in: string; required: boolean }[]
   requestBody?: { content: Record<string, { schema: JsonSchema }> }
   responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>
 }
@@ -49,14 +49,14 @@ const documentedRoutes = (document: OpenApiDocument): string[] =>
     .flatMap(([path, item]) =>
       Object.keys(item)
         .filter((method) => HTTP_METHODS.has(method))
-        .map((method) => `${method.toUpperCase()} ${path}`),
+        .map((method) => `${method.toUpperCase()} ${path}`)
     )
     .sort()
 
 const bodySchema = (document: OpenApiDocument, method: string, path: string): JsonSchema => {
   const schema = document.paths[path]?.[method]?.requestBody?.content['application/json']?.schema
   expect(schema, `${method} ${path} has a JSON request body schema`).toBeDefined()
-  return schema as JsonSchema
+  return schema!
 }
 
 describe('GET /openapi.json', () => {
@@ -71,7 +71,7 @@ describe('GET /openapi.json', () => {
     const served = servedRoutes()
     // Guard against a vacuous comparison: the contract's routes are all there.
     expect(served).toEqual(
-      expect.arrayContaining(['POST /auth/register', 'GET /notes/{id}', 'GET /openapi.json']),
+      expect.arrayContaining(['POST /auth/register', 'GET /notes/{id}', 'GET /openapi.json'])
     )
     expect(documentedRoutes(await fetchDocument())).toEqual(served)
   })
@@ -84,7 +84,7 @@ describe('GET /openapi.json', () => {
         const declared = (operation.parameters ?? []).filter((p) => p.in === 'path' && p.required)
         expect(
           declared.map((p) => p.name),
-          `${method} ${path}`,
+          `${method} ${path}`
         ).toEqual(names)
       }
     }
@@ -110,10 +110,10 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(error.properties ?? {}).sort()).toEqual(['details', 'error', 'message'])
     const register = document.paths['/auth/register'].post.responses
     expect(register['409'].content?.['application/json'].schema.$ref).toBe(
-      '#/components/schemas/Error',
+      '#/components/schemas/Error'
     )
     expect(Object.keys(document.paths['/notes/{id}'].get.responses)).toEqual(
-      expect.arrayContaining(['200', '401', '404']),
+      expect.arrayContaining(['200', '401', '404'])
     )
   })
 

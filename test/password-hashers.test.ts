@@ -1,7 +1,6 @@
 /** The hasher module on its own: each algorithm's round trip, Unicode forms, and refused rows. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  type PasswordPolicy,
   PBKDF2_POLICY,
   SCRYPT_POLICY,
   hashPassword,
@@ -11,6 +10,7 @@ import {
   scryptHasher,
   verifyPassword,
 } from '../src/auth/password'
+import type { PasswordPolicy } from '../src/auth/password'
 
 const PASSWORD = 'correct horse battery staple'
 const POLICIES: PasswordPolicy<unknown>[] = [SCRYPT_POLICY, PBKDF2_POLICY]
@@ -64,7 +64,10 @@ describe('password hashers', () => {
     })
 
     const old = await hashPasswordWith(PBKDF2_POLICY, PASSWORD)
-    expect(await verifyPassword(PASSWORD, old, SCRYPT_POLICY)).toEqual({ valid: true, needsRehash: true })
+    expect(await verifyPassword(PASSWORD, old, SCRYPT_POLICY)).toEqual({
+      valid: true,
+      needsRehash: true,
+    })
     expect(await verifyPassword('not the password', old, SCRYPT_POLICY)).toEqual({
       valid: false,
       needsRehash: false,

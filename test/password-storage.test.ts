@@ -70,7 +70,9 @@ describe('password storage', () => {
       json: { email, password: 'a long and unusual passphrase' },
     })
     await expectError(res, 500, 'server_misconfigured')
-    expect(await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()).toBeNull()
+    expect(
+      await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()
+    ).toBeNull()
   })
 
   it('POST /auth/login accepts the password typed in another Unicode form', async () => {
@@ -102,7 +104,11 @@ describe('password storage', () => {
 
     expect((await loginWithScrypt(email, password)).status).toBe(200)
     expect(await storedHash(email)).toBe(upgraded)
-    await expectError(await loginWithScrypt(email, 'not the password at all'), 401, 'invalid_credentials')
+    await expectError(
+      await loginWithScrypt(email, 'not the password at all'),
+      401,
+      'invalid_credentials'
+    )
     // A deployment back on the default reads the scrypt row and moves it to PBKDF2 again.
     await loginUser(email, password)
     expect((await storedHash(email)).startsWith(DEFAULT_PREFIX)).toBe(true)
@@ -131,11 +137,17 @@ describe('password storage', () => {
 
   it("POST /auth/login runs the configured policy's derivation for an unknown email, as for a wrong password", async () => {
     const email = uniqueEmail()
-    expect((await postWithScrypt('/auth/register', { email, password: 'the right password' })).status).toBe(201)
+    expect(
+      (await postWithScrypt('/auth/register', { email, password: 'the right password' })).status
+    ).toBe(201)
     const derive = vi.spyOn(scryptHasher, 'derive')
     const pbkdf2 = vi.spyOn(pbkdf2Sha256, 'derive')
 
-    await expectError(await loginWithScrypt(email, 'not the password at all'), 401, 'invalid_credentials')
+    await expectError(
+      await loginWithScrypt(email, 'not the password at all'),
+      401,
+      'invalid_credentials'
+    )
     const forWrongPassword = derive.mock.calls.map(([, salt, params]) => ({
       saltBytes: salt.length,
       params,

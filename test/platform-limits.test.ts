@@ -84,7 +84,9 @@ describe('platform limits', () => {
   it('matches what the README says about the policy and the accepted bounds', () => {
     const section = readme.slice(readme.indexOf('## Password storage'))
     const { logN, r, p } = SCRYPT_POLICY.params
-    expect(section).toContain(`Default: PBKDF2-SHA256, ${PBKDF2_POLICY.params.iterations} iterations`)
+    expect(section).toContain(
+      `Default: PBKDF2-SHA256, ${PBKDF2_POLICY.params.iterations} iterations`
+    )
     expect(section).toContain(`PASSWORD_HASH=scrypt: N=2^${logN}, r=${r}, p=${p}`)
     expect(section).toContain(
       `PBKDF2-SHA256: ${PBKDF2_MIN_ITERATIONS} to ${PBKDF2_MAX_ITERATIONS} iterations`

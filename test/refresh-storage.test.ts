@@ -1,27 +1,21 @@
 /** What refresh tokens leave behind in KV and D1: hashes with expirations, never the tokens. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import {
-  type TokenResponseBody,
-  api,
-  base64UrlEncode,
-  decodeJwt,
-  refresh,
-  registerUser,
-} from './helpers'
+import { api, base64UrlEncode, decodeJwt, refresh, registerUser } from './helpers'
+import type { TokenResponseBody } from './helpers'
 
 const KEY_PATTERN = /^v1:refresh:[A-Za-z0-9_-]{43}$/
 
 const sha256Base64Url = async (text: string): Promise<string> =>
   base64UrlEncode(
-    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))),
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
   )
 
 const keyFor = async (token: string) => `v1:refresh:${await sha256Base64Url(token)}`
 
 /** Every key of the namespace with its expiration and value, following list() cursors. */
 const dumpNamespace = async () => {
-  const entries: Array<{ name: string; expiration?: number; value: string | null }> = []
+  const entries: { name: string; expiration?: number; value: string | null }[] = []
   let cursor: string | undefined
   do {
     const page: KVNamespaceListResult<unknown> = await env.REFRESH_TOKENS.list({ cursor })
@@ -81,15 +75,16 @@ describe('refresh tokens in Workers KV', () => {
     expect(issued?.expiration).toBeTypeOf('number')
     // KV keeps whole seconds; a few seconds of slack for the requests in between.
     expect(issued?.expiration).toBeGreaterThanOrEqual(
-      Math.floor(now) + rotated.refresh_expires_in - 5,
+      Math.floor(now) + rotated.refresh_expires_in - 5
     )
     expect(issued?.expiration).toBeLessThanOrEqual(Math.ceil(now) + rotated.refresh_expires_in + 1)
   })
 
   it('give every key an expiration', async () => {
     await registerAndRefresh()
-    for (const entry of await dumpNamespace())
+    for (const entry of await dumpNamespace()) {
       expect(entry.expiration, entry.name).toBeTypeOf('number')
+    }
   })
 
   it('are removed from KV when their session is logged out', async () => {
@@ -97,7 +92,7 @@ describe('refresh tokens in Workers KV', () => {
     const key = await keyFor(rotated.refresh_token)
     expect(await env.REFRESH_TOKENS.get(key)).not.toBeNull()
     expect(
-      (await api('/auth/logout', { method: 'POST', token: rotated.access_token })).status,
+      (await api('/auth/logout', { method: 'POST', token: rotated.access_token })).status
     ).toBe(204)
     expect(await env.REFRESH_TOKENS.get(key)).toBeNull()
   })
@@ -108,7 +103,7 @@ describe('refresh tokens in D1', () => {
     const { account, tokens } = await registerAndRefresh()
     const { results } = await env.DB.prepare('SELECT * FROM sessions WHERE user_id = ?1')
       .bind(account.userId)
-      .all<Record<string, unknown>>()
+      .all()
     expect(results).toHaveLength(1)
     const row = results[0]
     for (const token of tokens) {
@@ -122,13 +117,11 @@ describe('refresh tokens in D1', () => {
   it('never appear raw anywhere in the database', async () => {
     const { tokens } = await registerAndRefresh()
     const tables = await env.DB.prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'"
     ).all<{ name: string }>()
     expect(tables.results.map((table) => table.name)).toContain('sessions')
     for (const { name } of tables.results) {
-      const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all<
-        Record<string, unknown>
-      >()
+      const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all()
       const dump = JSON.stringify(results)
       for (const token of tokens) expect(dump, name).not.toContain(token)
     }

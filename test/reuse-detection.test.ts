@@ -1,14 +1,8 @@
 /** Refresh-token rotation under replay and races: the grace window, reuse detection, KV writes. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  type TokenResponseBody,
-  api,
-  expectError,
-  loginUser,
-  refresh,
-  registerUser,
-} from './helpers'
+import { api, expectError, loginUser, refresh, registerUser } from './helpers'
+import type { TokenResponseBody } from './helpers'
 import {
   apiWithEnv,
   expectSessionAlive,
@@ -182,8 +176,9 @@ const raceRefreshes = async (count: number, send: (refreshToken: string) => Prom
   // After the window, at most one of the returned tokens still refreshes.
   vi.setSystemTime(start + GRACE_MS + 1000)
   const alive = []
-  for (const successor of successors)
+  for (const successor of successors) {
     if ((await refresh(successor)).status === 200) alive.push(successor)
+  }
   expect(alive).toHaveLength(1)
   return { account, won }
 }
@@ -271,8 +266,9 @@ describe('KV write discipline', () => {
     })
     // Only hashes are stored: no raw token appears in a key or a value.
     const everything = [...after].join('\n')
-    for (const token of [account.refreshToken, next.refreshToken])
+    for (const token of [account.refreshToken, next.refreshToken]) {
       expect(everything).not.toContain(token)
+    }
   })
 
   it('a replay inside the window and a protected request write nothing to KV', async () => {

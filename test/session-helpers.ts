@@ -1,13 +1,8 @@
 /** Helpers for session tests: a pinned clock, probes of a session's two tokens, and KV listings. */
 import { env } from 'cloudflare:test'
 import { expect, vi } from 'vitest'
-import {
-  type TokenResponseBody,
-  api,
-  decodeJwt,
-  expectError,
-  refresh,
-} from './helpers'
+import { api, decodeJwt, expectError, refresh } from './helpers'
+import type { TokenResponseBody } from './helpers'
 
 export { apiWithEnv } from './helpers'
 
@@ -80,8 +75,9 @@ export const refreshRecords = async (): Promise<Map<string, string>> => {
   let cursor: string | undefined
   do {
     const page = await env.REFRESH_TOKENS.list({ prefix: REFRESH_KEY_PREFIX, cursor })
-    for (const key of page.keys)
+    for (const key of page.keys) {
       records.set(key.name, (await env.REFRESH_TOKENS.get(key.name)) ?? '')
+    }
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
   return records
@@ -95,4 +91,3 @@ export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
   const base64 = btoa(String.fromCharCode(...digest))
   return REFRESH_KEY_PREFIX + base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
-

@@ -1,9 +1,9 @@
 /** The session endpoints: listing, ending one, logout and logout-all, as a client observes them. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type Account, api, expectError, loginUser, registerUser } from './helpers'
+import { api, expectError, loginUser, registerUser } from './helpers'
+import type { Account } from './helpers'
 import {
-  type SessionTokens,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
@@ -11,6 +11,7 @@ import {
   rotate,
   sessionIdOf,
 } from './session-helpers'
+import type { SessionTokens } from './session-helpers'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
@@ -298,8 +299,9 @@ describe('POST /auth/logout-all', () => {
     const res = await api('/auth/logout-all', { method: 'POST', token: phone.accessToken })
     expect(res.status).toBe(204)
     expect(await res.text()).toBe('')
-    for (const tokens of [owner, laptop, phone] satisfies SessionTokens[])
+    for (const tokens of [owner, laptop, phone] satisfies SessionTokens[]) {
       await expectSessionEnded(tokens)
+    }
     await expectSessionAlive(stranger)
   })
 

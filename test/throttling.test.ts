@@ -11,8 +11,9 @@ const START = new Date('2026-11-25T12:00:00Z')
 const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 const failLogins = async (email: string, times: number) => {
-  for (let i = 0; i < times; i++)
+  for (let i = 0; i < times; i++) {
     await expectError(await login(email, 'not the password'), 401, 'invalid_credentials')
+  }
 }
 
 const advanceSeconds = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000)
@@ -110,8 +111,9 @@ describe('login throttling per account', { timeout: 60_000 }, () => {
 
   it('POST /auth/login throttles unknown emails like known ones', async () => {
     const email = 'nobody-here@example.com'
-    for (let i = 0; i < LIMIT; i++)
+    for (let i = 0; i < LIMIT; i++) {
       await expectError(await login(email, 'not the password'), 401, 'invalid_credentials')
+    }
 
     const res = await login(email, 'not the password')
 

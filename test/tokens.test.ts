@@ -2,7 +2,6 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  type Account,
   accessClaims,
   api,
   base64UrlEncode,
@@ -11,6 +10,7 @@ import {
   forgeToken,
   registerUser,
 } from './helpers'
+import type { Account } from './helpers'
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 
@@ -20,7 +20,7 @@ const callMe = (token: string) => api('/me', { token })
 const challengeOf = (res: Response): string => {
   const challenge = res.headers.get('WWW-Authenticate')
   expect(challenge, 'a 401 must carry WWW-Authenticate').not.toBeNull()
-  return challenge as string
+  return challenge!
 }
 
 /** A rejected token: the code, and an RFC 6750 challenge naming invalid_token with a description. */
@@ -110,7 +110,7 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
   it('HS512 signed with the right secret', async () => {
     const account = await registerUser()
     await expectRejectedToken(
-      await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account))),
+      await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account)))
     )
   })
 
@@ -134,7 +134,7 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
     const token = await forgeToken(
       HS256,
       accessClaims(account),
-      'another-secret-of-sufficient-length-000000',
+      'another-secret-of-sufficient-length-000000'
     )
     await expectRejectedToken(await callMe(token))
   })
@@ -173,7 +173,7 @@ describe('time claims', () => {
     const token = await forgeToken(
       HS256,
       accessClaims(account, { iat: now - 1000, exp: now - 10 }),
-      'another-secret-of-sufficient-length-000000',
+      'another-secret-of-sufficient-length-000000'
     )
     await expectRejectedToken(await callMe(token), 'invalid_token')
   })
@@ -227,7 +227,7 @@ describe("claims that make a token something other than this issuer's access tok
   it('a wrong iss is invalid_token', async () => {
     const account = await registerUser()
     await expectRejectedToken(
-      await callMe(await forgeToken(HS256, accessClaims(account, { iss: 'someone-else' }))),
+      await callMe(await forgeToken(HS256, accessClaims(account, { iss: 'someone-else' })))
     )
   })
 
@@ -239,7 +239,7 @@ describe("claims that make a token something other than this issuer's access tok
   it('a missing token_use is invalid_token', async () => {
     const account = await registerUser()
     await expectRejectedToken(
-      await callMe(await forgeToken(HS256, withoutClaim(account, 'token_use'))),
+      await callMe(await forgeToken(HS256, withoutClaim(account, 'token_use')))
     )
   })
 

@@ -5,20 +5,18 @@
  * `invalid_token` and only a genuine one can be `token_expired`.
  */
 import { sign, verify } from 'hono/jwt'
-import type { AppConfig } from '../config'
 import { nowSeconds } from '../clock'
+import type { AppConfig } from '../config'
 import { ApiError } from '../http/errors'
 import { fromBase64Url, toBase64Url, utf8 } from './encoding'
 import {
-  type KeySet,
-  type PublicJwk,
-  type SigningAlgorithm,
   isAsymmetricAlgorithm,
   privateKeyOf,
   publicKeyOf,
   readKeySet,
   signParamsOf,
 } from './signing-keys'
+import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
 
 const ALGORITHM = 'HS256'
 /** Marks the token's kind, so that no other token signed with the same key passes for it. */
@@ -159,8 +157,9 @@ const verificationKey = async (
   if (!keySet) return { key: await signingKey(secret), alg: ALGORITHM }
   const key = keySet.keys.find((candidate) => candidate.kid === header.kid)
   if (!key) throw rejected('invalid_token', 'The token names no known signing key')
-  if (header.alg !== key.alg)
+  if (header.alg !== key.alg) {
     throw rejected('invalid_token', "The token's algorithm does not match its key")
+  }
   return { key: await usable(publicKeyOf(key)), alg: key.alg }
 }
 
@@ -188,10 +187,12 @@ export const verifyAccessToken = async (
     throw rejected('invalid_token', 'The token is not an access token')
   }
   if (iss !== config.issuer) throw rejected('invalid_token', 'The token has the wrong issuer')
-  if (!isNumber(iat) || !isNumber(exp))
+  if (!isNumber(iat) || !isNumber(exp)) {
     throw rejected('invalid_token', 'The token lacks iat or exp')
-  if (iat > now + CLOCK_LEEWAY_SECONDS)
+  }
+  if (iat > now + CLOCK_LEEWAY_SECONDS) {
     throw rejected('invalid_token', 'The token was issued in the future')
+  }
   if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
     throw rejected('invalid_token', 'The token is not valid yet')
   }

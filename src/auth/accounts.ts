@@ -3,15 +3,16 @@
  * changing a password and deleting an account, each with its writes ordered so that a failure
  * half-way leaves nothing usable behind.
  */
-import type { Bindings } from '../env'
 import { isoNow, nowSeconds } from '../clock'
 import { readConfig } from '../config'
+import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
-import { type Lockout, clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
+import { runBatch } from '../store/batch'
+import { clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
+import type { Lockout } from '../store/login-failures'
 import { deleteRefreshRecords } from '../store/refresh-tokens'
 import { liveRefreshHashes, revokeOtherSessionsIfPasswordStatement } from '../store/sessions'
 import {
-  type UserRow,
   deleteUserCascade,
   findUserByEmail,
   findUserById,
@@ -19,7 +20,7 @@ import {
   replacePasswordHash,
   replacePasswordHashStatement,
 } from '../store/users'
-import { runBatch } from '../store/batch'
+import type { UserRow } from '../store/users'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password'
 
 const throttled = (lockout: Lockout): ApiError =>
@@ -33,11 +34,23 @@ const throttled = (lockout: Lockout): ApiError =>
  * holds the hash just checked (a concurrent password change wins), and a failure is logged, not
  * thrown: the old hash still works, so the upgrade simply waits for the next login.
  */
-const upgradePasswordHash = async (env: Bindings, user: UserRow, password: string): Promise<void> => {
+const upgradePasswordHash = async (
+  env: Bindings,
+  user: UserRow,
+  password: string
+): Promise<void> => {
   try {
-    await replacePasswordHash(env.DB, user.id, user.password_hash, await hashPassword(password, readConfig(env).passwordPolicy), isoNow())
+    await replacePasswordHash(
+      env.DB,
+      user.id,
+      user.password_hash,
+      await hashPassword(password, readConfig(env).passwordPolicy),
+      isoNow()
+    )
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) }))
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) })
+    )
   }
 }
 
@@ -45,7 +58,11 @@ const upgradePasswordHash = async (env: Bindings, user: UserRow, password: strin
  * Checks an email and password. An unknown email does the same work (one derivation, one
  * counter write) and gets the same answer as a wrong password.
  */
-export const authenticate = async (env: Bindings, email: string, password: string): Promise<UserRow> => {
+export const authenticate = async (
+  env: Bindings,
+  email: string,
+  password: string
+): Promise<UserRow> => {
   const now = nowSeconds()
   // Both reads at once: one D1 round trip of waiting instead of two, and the same work whether
   // or not the account exists or is locked.
@@ -70,7 +87,11 @@ export const authenticate = async (env: Bindings, email: string, password: strin
 }
 
 /** A signed-in user re-proving their password: a wrong one is 403, as the token itself is fine. */
-const requirePassword = async (env: Bindings, userId: string, password: string): Promise<UserRow> => {
+const requirePassword = async (
+  env: Bindings,
+  userId: string,
+  password: string
+): Promise<UserRow> => {
   const user = await findUserById(env.DB, userId)
   if (!user) throw new ApiError('token_revoked')
   const check = await verifyPassword(password, user.password_hash)
@@ -85,7 +106,9 @@ export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]):
   try {
     await deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
   } catch (error) {
-    console.warn(JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) }))
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) })
+    )
   }
 }
 
@@ -114,15 +137,24 @@ export const changePassword = async (
       passwordHashIsStatement(env.DB, user.id, newHash),
     ])
     if (landed.length === 1) {
-      await forgetRefreshTokens(env, revoked.map((row) => row.refresh_hash))
+      await forgetRefreshTokens(
+        env,
+        revoked.map((row) => row.refresh_hash)
+      )
       return
     }
   }
-  throw new ApiError('service_unavailable', { message: 'The account changed meanwhile; try again.' })
+  throw new ApiError('service_unavailable', {
+    message: 'The account changed meanwhile; try again.',
+  })
 }
 
 /** Removes the user with their notes and sessions, then the live refresh records in KV. */
-export const deleteAccount = async (env: Bindings, userId: string, password: string): Promise<void> => {
+export const deleteAccount = async (
+  env: Bindings,
+  userId: string,
+  password: string
+): Promise<void> => {
   const user = await requirePassword(env, userId, password)
   const tokenHashes = await liveRefreshHashes(env.DB, user.id)
   await deleteUserCascade(env.DB, user.id)

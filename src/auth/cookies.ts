@@ -14,7 +14,7 @@ export const REFRESH_COOKIE = '__Secure-refresh_token'
 export const AUTH_MODE_HEADER = 'X-Auth-Mode'
 export const COOKIE_MODE = 'cookie'
 
-type AnyContext = Context<AppEnv, string, object>
+type AnyContext = Context<AppEnv>
 
 /** Register, login and refresh use cookies only when the client asks with `X-Auth-Mode: cookie`. */
 export const wantsCookieMode = (c: AnyContext): boolean =>

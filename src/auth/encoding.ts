@@ -2,7 +2,8 @@
 
 export const utf8 = new TextEncoder()
 
-export const randomBytes = (length: number): Uint8Array => crypto.getRandomValues(new Uint8Array(length))
+export const randomBytes = (length: number): Uint8Array =>
+  crypto.getRandomValues(new Uint8Array(length))
 
 export const toBase64Url = (bytes: Uint8Array): string => {
   let binary = ''

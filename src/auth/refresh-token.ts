@@ -40,7 +40,11 @@ export const openSuccessor = async (rotatedToken: string, box: string): Promise<
   const sealed = fromBase64Url(sealedText ?? '')
   if (!iv || !sealed || iv.length !== IV_BYTES) return null
   try {
-    const opened = await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, await sealingKey(rotatedToken), sealed)
+    const opened = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv },
+      await sealingKey(rotatedToken),
+      sealed
+    )
     return new TextDecoder().decode(opened)
   } catch {
     return null

@@ -2,9 +2,9 @@
  * Token revocation (RFC 7009): a refresh token or an access token ends the session it belongs to.
  * Unknown, expired and malformed tokens end nothing and are not an error, as the RFC asks.
  */
-import type { Bindings } from '../env'
 import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
+import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
 import { getRefreshRecord } from '../store/refresh-tokens'
 import { revokeUserSessions } from '../store/sessions'

@@ -3,11 +3,11 @@
  * token's hash to its session; the session row in D1 says which token of the chain is live, and
  * is the only place a rotation or a revocation is decided (D1 is strongly consistent, KV is not).
  */
+import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
-import type { PublicUser } from '../store/users'
-import { nowSeconds } from '../clock'
 import { ApiError } from '../http/errors'
+import { runBatch } from '../store/batch'
 import { getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
 import {
   findSession,
@@ -16,7 +16,7 @@ import {
   revokeSession,
   rotateSessionToken,
 } from '../store/sessions'
-import { runBatch } from '../store/batch'
+import type { PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
 import {
   hashRefreshToken,

@@ -81,7 +81,7 @@ const familyOf = (kty: unknown, crv: unknown): AsymmetricAlgorithm | undefined =
 
 const requireKeyBytes = (value: unknown, what: string): string => {
   const bytes = typeof value === 'string' ? fromBase64Url(value) : null
-  if (!bytes || bytes.length !== KEY_BYTES) {
+  if (bytes?.length !== KEY_BYTES) {
     throw new KeySetError(`${what} is not ${KEY_BYTES} base64url bytes`)
   }
   return value as string
@@ -216,7 +216,7 @@ const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey
           )
     // A failed import must not stick: the next request retries (and fails the same clean way).
     promise.catch(() => {
-      if (entry[usage] === promise) delete entry[usage]
+      if (entry[usage] === promise) entry[usage] = undefined
     })
     entry[usage] = promise
   }

@@ -2,10 +2,12 @@
  * The OpenAPI 3.1 document, generated from the same valibot schemas that validate requests.
  * A test checks that every route the app serves is listed here.
  */
-import type { GenericSchema } from 'valibot'
 import { toJsonSchema } from '@valibot/to-json-schema'
-import { type ErrorCode, errorStatus } from './errors'
-import { type OAuthErrorCode, oauthErrorStatus } from './oauth-errors'
+import type { GenericSchema } from 'valibot'
+import { errorStatus } from './errors'
+import type { ErrorCode } from './errors'
+import { oauthErrorStatus } from './oauth-errors'
+import type { OAuthErrorCode } from './oauth-errors'
 import * as oauthSchemas from './oauth-schemas'
 import * as schemas from './schemas'
 
@@ -23,32 +25,209 @@ interface Operation {
   errors: ErrorCode[]
 }
 
-const BODY_ERRORS: ErrorCode[] = ['invalid_json', 'validation_failed', 'payload_too_large', 'unsupported_media_type']
-const AUTH_ERRORS: ErrorCode[] = ['missing_token', 'invalid_token', 'token_expired', 'token_revoked']
+const BODY_ERRORS: ErrorCode[] = [
+  'invalid_json',
+  'validation_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+]
+const AUTH_ERRORS: ErrorCode[] = [
+  'missing_token',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+]
 
 const OPERATIONS: Operation[] = [
-  { method: 'get', path: '/health', summary: 'Liveness probe', auth: false, success: { status: 200, schema: schemas.HealthResponse }, errors: [] },
-  { method: 'post', path: '/auth/register', summary: 'Create an account and start a session', auth: false, body: schemas.RegisterBody, success: { status: 201, schema: schemas.TokenResponse }, errors: [...BODY_ERRORS, 'email_taken'] },
-  { method: 'post', path: '/auth/login', summary: 'Start a session with email and password', auth: false, body: schemas.LoginBody, success: { status: 200, schema: schemas.TokenResponse }, errors: [...BODY_ERRORS, 'invalid_credentials', 'too_many_requests'] },
-  { method: 'post', path: '/auth/refresh', summary: 'Rotate a refresh token for a new token pair', auth: false, body: schemas.RefreshBody, success: { status: 200, schema: schemas.TokenResponse }, errors: [...BODY_ERRORS, 'invalid_refresh_token'] },
-  { method: 'post', path: '/auth/logout', summary: 'End the current session', auth: true, body: schemas.LogoutBody, success: { status: 204 }, errors: [...BODY_ERRORS, ...AUTH_ERRORS] },
-  { method: 'post', path: '/auth/logout-all', summary: 'End every session of the user', auth: true, success: { status: 204 }, errors: AUTH_ERRORS },
-  { method: 'get', path: '/auth/sessions', summary: "List the user's live sessions", auth: true, success: { status: 200, schema: schemas.SessionListResponse }, errors: AUTH_ERRORS },
-  { method: 'delete', path: '/auth/sessions/{id}', summary: 'End one session', auth: true, success: { status: 204 }, errors: [...AUTH_ERRORS, 'not_found'] },
-  { method: 'post', path: '/auth/password', summary: 'Change the password; ends every other session', auth: true, body: schemas.ChangePasswordBody, success: { status: 204 }, errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'invalid_credentials'] },
-  { method: 'get', path: '/me', summary: 'The signed-in user', auth: true, success: { status: 200, schema: schemas.UserResponse }, errors: AUTH_ERRORS },
-  { method: 'patch', path: '/me', summary: 'Change the nickname', auth: true, body: schemas.UpdateMeBody, success: { status: 200, schema: schemas.UserResponse }, errors: [...BODY_ERRORS, ...AUTH_ERRORS] },
-  { method: 'delete', path: '/me', summary: 'Delete the account and everything in it', auth: true, body: schemas.DeleteMeBody, success: { status: 204 }, errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'invalid_credentials'] },
-  { method: 'get', path: '/notes', summary: "The user's notes, newest first", auth: true, success: { status: 200, schema: schemas.NoteListResponse }, errors: AUTH_ERRORS },
-  { method: 'post', path: '/notes', summary: 'Create a note', auth: true, body: schemas.CreateNoteBody, success: { status: 201, schema: schemas.NoteResponse }, errors: [...BODY_ERRORS, ...AUTH_ERRORS] },
-  { method: 'get', path: '/notes/{id}', summary: 'One note', auth: true, success: { status: 200, schema: schemas.NoteResponse }, errors: [...AUTH_ERRORS, 'not_found'] },
-  { method: 'patch', path: '/notes/{id}', summary: 'Change a note', auth: true, body: schemas.UpdateNoteBody, success: { status: 200, schema: schemas.NoteResponse }, errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'not_found'] },
-  { method: 'delete', path: '/notes/{id}', summary: 'Delete a note', auth: true, success: { status: 204 }, errors: [...AUTH_ERRORS, 'not_found'] },
-  { method: 'get', path: '/openapi.json', summary: 'This document', auth: false, success: { status: 200 }, errors: [] },
-  { method: 'get', path: '/.well-known/jwks.json', summary: 'Public keys that verify access tokens (empty for HS256)', auth: false, success: { status: 200, schema: oauthSchemas.JwksResponse }, errors: ['server_misconfigured'] },
-  { method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', auth: false, success: { status: 200, schema: oauthSchemas.AuthorizationServerMetadata }, errors: [] },
-  { method: 'post', path: '/oauth/token', summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh', auth: false, form: oauthSchemas.TokenGrantForm, success: { status: 200, schema: oauthSchemas.OAuthTokenResponse }, oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'], errors: ['payload_too_large'] },
-  { method: 'post', path: '/oauth/revoke', summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token', auth: false, form: oauthSchemas.RevokeForm, success: { status: 200 }, oauthErrors: ['invalid_request', 'invalid_client'], errors: ['payload_too_large'] },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness probe',
+    auth: false,
+    success: { status: 200, schema: schemas.HealthResponse },
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/auth/register',
+    summary: 'Create an account and start a session',
+    auth: false,
+    body: schemas.RegisterBody,
+    success: { status: 201, schema: schemas.TokenResponse },
+    errors: [...BODY_ERRORS, 'email_taken'],
+  },
+  {
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Start a session with email and password',
+    auth: false,
+    body: schemas.LoginBody,
+    success: { status: 200, schema: schemas.TokenResponse },
+    errors: [...BODY_ERRORS, 'invalid_credentials', 'too_many_requests'],
+  },
+  {
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'Rotate a refresh token for a new token pair',
+    auth: false,
+    body: schemas.RefreshBody,
+    success: { status: 200, schema: schemas.TokenResponse },
+    errors: [...BODY_ERRORS, 'invalid_refresh_token'],
+  },
+  {
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'End the current session',
+    auth: true,
+    body: schemas.LogoutBody,
+    success: { status: 204 },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS],
+  },
+  {
+    method: 'post',
+    path: '/auth/logout-all',
+    summary: 'End every session of the user',
+    auth: true,
+    success: { status: 204 },
+    errors: AUTH_ERRORS,
+  },
+  {
+    method: 'get',
+    path: '/auth/sessions',
+    summary: "List the user's live sessions",
+    auth: true,
+    success: { status: 200, schema: schemas.SessionListResponse },
+    errors: AUTH_ERRORS,
+  },
+  {
+    method: 'delete',
+    path: '/auth/sessions/{id}',
+    summary: 'End one session',
+    auth: true,
+    success: { status: 204 },
+    errors: [...AUTH_ERRORS, 'not_found'],
+  },
+  {
+    method: 'post',
+    path: '/auth/password',
+    summary: 'Change the password; ends every other session',
+    auth: true,
+    body: schemas.ChangePasswordBody,
+    success: { status: 204 },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'invalid_credentials'],
+  },
+  {
+    method: 'get',
+    path: '/me',
+    summary: 'The signed-in user',
+    auth: true,
+    success: { status: 200, schema: schemas.UserResponse },
+    errors: AUTH_ERRORS,
+  },
+  {
+    method: 'patch',
+    path: '/me',
+    summary: 'Change the nickname',
+    auth: true,
+    body: schemas.UpdateMeBody,
+    success: { status: 200, schema: schemas.UserResponse },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS],
+  },
+  {
+    method: 'delete',
+    path: '/me',
+    summary: 'Delete the account and everything in it',
+    auth: true,
+    body: schemas.DeleteMeBody,
+    success: { status: 204 },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'invalid_credentials'],
+  },
+  {
+    method: 'get',
+    path: '/notes',
+    summary: "The user's notes, newest first",
+    auth: true,
+    success: { status: 200, schema: schemas.NoteListResponse },
+    errors: AUTH_ERRORS,
+  },
+  {
+    method: 'post',
+    path: '/notes',
+    summary: 'Create a note',
+    auth: true,
+    body: schemas.CreateNoteBody,
+    success: { status: 201, schema: schemas.NoteResponse },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS],
+  },
+  {
+    method: 'get',
+    path: '/notes/{id}',
+    summary: 'One note',
+    auth: true,
+    success: { status: 200, schema: schemas.NoteResponse },
+    errors: [...AUTH_ERRORS, 'not_found'],
+  },
+  {
+    method: 'patch',
+    path: '/notes/{id}',
+    summary: 'Change a note',
+    auth: true,
+    body: schemas.UpdateNoteBody,
+    success: { status: 200, schema: schemas.NoteResponse },
+    errors: [...BODY_ERRORS, ...AUTH_ERRORS, 'not_found'],
+  },
+  {
+    method: 'delete',
+    path: '/notes/{id}',
+    summary: 'Delete a note',
+    auth: true,
+    success: { status: 204 },
+    errors: [...AUTH_ERRORS, 'not_found'],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    auth: false,
+    success: { status: 200 },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    summary: 'Public keys that verify access tokens (empty for HS256)',
+    auth: false,
+    success: { status: 200, schema: oauthSchemas.JwksResponse },
+    errors: ['server_misconfigured'],
+  },
+  {
+    method: 'get',
+    path: '/.well-known/oauth-authorization-server',
+    summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+    auth: false,
+    success: { status: 200, schema: oauthSchemas.AuthorizationServerMetadata },
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/oauth/token',
+    summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh',
+    auth: false,
+    form: oauthSchemas.TokenGrantForm,
+    success: { status: 200, schema: oauthSchemas.OAuthTokenResponse },
+    oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'],
+    errors: ['payload_too_large'],
+  },
+  {
+    method: 'post',
+    path: '/oauth/revoke',
+    summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token',
+    auth: false,
+    form: oauthSchemas.RevokeForm,
+    success: { status: 200 },
+    oauthErrors: ['invalid_request', 'invalid_client'],
+    errors: ['payload_too_large'],
+  },
 ]
 
 const jsonSchema = (schema: GenericSchema) =>
@@ -75,7 +254,9 @@ const errorResponses = (codes: ErrorCode[]) => {
 
 const oauthErrorResponses = (codes: OAuthErrorCode[]) => {
   const byStatus = new Map<number, OAuthErrorCode[]>()
-  for (const code of codes) byStatus.set(oauthErrorStatus(code), [...(byStatus.get(oauthErrorStatus(code)) ?? []), code])
+  for (const code of codes) {
+    byStatus.set(oauthErrorStatus(code), [...(byStatus.get(oauthErrorStatus(code)) ?? []), code])
+  }
   return Object.fromEntries(
     [...byStatus].map(([status, statusCodes]) => [
       String(status),
@@ -107,7 +288,9 @@ const describe = (operation: Operation) => {
       ? {
           requestBody: {
             required: true,
-            content: { 'application/x-www-form-urlencoded': { schema: jsonSchema(operation.form) } },
+            content: {
+              'application/x-www-form-urlencoded': { schema: jsonSchema(operation.form) },
+            },
           },
         }
       : {}),
@@ -121,7 +304,7 @@ const describe = (operation: Operation) => {
   }
 }
 
-export const listedOperations = (): Array<{ method: string; path: string }> =>
+export const listedOperations = (): { method: string; path: string }[] =>
   OPERATIONS.map(({ method, path }) => ({ method, path }))
 
 let document: object | undefined

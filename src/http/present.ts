@@ -1,9 +1,9 @@
 /** Turns stored rows into the JSON shapes of the contract; nothing internal leaves through here. */
 import type { IssuedTokens } from '../auth/sessions'
+import { isoFromSeconds } from '../clock'
 import type { NoteRow } from '../store/notes'
 import type { SessionRow } from '../store/sessions'
 import type { PublicUser } from '../store/users'
-import { isoFromSeconds } from '../clock'
 
 export const presentUser = (user: PublicUser) => ({
   id: user.id,

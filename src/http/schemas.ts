@@ -20,13 +20,18 @@ interface TextOptions {
  * One flat pipe with a single schema, so that the OpenAPI conversion keeps every constraint.
  */
 const text = (field: string, options: TextOptions = {}) => {
-  const validUnicode = v.check((value: string) => !LONE_SURROGATE.test(value), `${field} must be valid Unicode`)
+  const validUnicode = v.check(
+    (value: string) => !LONE_SURROGATE.test(value),
+    `${field} must be valid Unicode`
+  )
   const noControl = v.check(
     (value: string) => options.allowControl === true || !CONTROL_CHARACTER.test(value),
     `${field} must not contain control characters`
   )
   const string = v.string(`${field} must be a string`)
-  return options.trim ? v.pipe(string, v.trim(), validUnicode, noControl) : v.pipe(string, validUnicode, noControl)
+  return options.trim
+    ? v.pipe(string, v.trim(), validUnicode, noControl)
+    : v.pipe(string, validUnicode, noControl)
 }
 
 const boundedText = (field: string, min: number, max: number, options?: TextOptions) =>
@@ -34,7 +39,9 @@ const boundedText = (field: string, min: number, max: number, options?: TextOpti
     text(field, options),
     v.check(
       (value) => codePoints(value) >= min && codePoints(value) <= max,
-      min > 0 ? `${field} must be ${min} to ${max} characters` : `${field} must be at most ${max} characters`
+      min > 0
+        ? `${field} must be ${min} to ${max} characters`
+        : `${field} must be at most ${max} characters`
     ),
     v.metadata({ minLength: min, maxLength: max })
   )
@@ -49,7 +56,9 @@ export const EmailSchema = v.pipe(
 
 export const PasswordSchema = v.pipe(
   boundedText('password', 8, 256),
-  v.description('8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing.')
+  v.description(
+    '8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing.'
+  )
 )
 
 export const NicknameSchema = v.pipe(
@@ -73,11 +82,16 @@ export const RefreshBody = v.object({
 })
 
 export const LogoutBody = v.object({
-  refresh_token: v.optional(v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long'))),
+  refresh_token: v.optional(
+    v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long'))
+  ),
 })
 
 export const ChangePasswordBody = v.object({
-  current_password: v.pipe(text('current_password'), v.maxLength(1024, 'current_password is too long')),
+  current_password: v.pipe(
+    text('current_password'),
+    v.maxLength(1024, 'current_password is too long')
+  ),
   new_password: boundedText('new_password', 8, 256),
 })
 

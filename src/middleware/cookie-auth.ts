@@ -3,7 +3,6 @@
  * or is about to, is renewed from the refresh cookie in passing and the request is served.
  */
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
 import type { AccessClaims } from '../auth/access-token'
 import { bearerChallenge } from '../auth/access-token'
 import {
@@ -15,6 +14,7 @@ import {
 import { refreshSession } from '../auth/sessions'
 import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 
 /** How the caller checks an access token; passed in so that this module does not fix its keys. */
@@ -26,7 +26,7 @@ const isCode = (error: unknown, code: string): error is ApiError =>
 const verifyOrRenew = async (
   c: Context<AppEnv>,
   verify: VerifyAccess,
-  accessToken: string,
+  accessToken: string
 ): Promise<AccessClaims> => {
   const refreshToken = readRefreshCookie(c)
   let claims: AccessClaims | null = null
@@ -39,7 +39,9 @@ const verifyOrRenew = async (
   }
   const config = readConfig(c.env)
   const fresh = claims !== null && claims.exp - nowSeconds() > config.accessRefreshMargin
-  if (fresh || !refreshToken) return claims as AccessClaims
+  // Without a refresh cookie a failed verification has already been rethrown, so claims is set.
+  if (claims && (fresh || !refreshToken)) return claims
+  if (!refreshToken) throw expired ?? new ApiError('token_expired')
 
   let tokens
   try {
@@ -50,7 +52,7 @@ const verifyOrRenew = async (
     if (!isCode(error, 'invalid_refresh_token')) throw error
     // The access token may still have a few seconds; otherwise the client learns it expired.
     if (claims) return claims
-    throw expired as ApiError
+    throw expired ?? error
   }
   // Set before the handler runs, so that even an error response delivers the rotated cookies.
   setTokenCookies(c, tokens)
@@ -60,11 +62,12 @@ const verifyOrRenew = async (
 /** The claims of the access cookie, renewed when due; throws the contract's 401s otherwise. */
 export const authenticateWithCookies = async (
   c: Context<AppEnv>,
-  verify: VerifyAccess,
+  verify: VerifyAccess
 ): Promise<AccessClaims> => {
   const accessToken = readAccessCookie(c)
-  if (!accessToken)
+  if (!accessToken) {
     throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
+  }
   try {
     return await verifyOrRenew(c, verify, accessToken)
   } catch (error) {

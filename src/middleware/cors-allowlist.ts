@@ -4,8 +4,8 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
-import type { AppEnv } from '../env'
 import { readConfig } from '../config'
+import type { AppEnv } from '../env'
 
 type CorsOptions = Omit<NonNullable<Parameters<typeof cors>[0]>, 'origin'>
 

@@ -4,9 +4,9 @@
  * by another site (it cannot attach the header), so they pass untouched.
  */
 import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env'
 import { carriesAuthCookie, wantsCookieMode } from '../auth/cookies'
 import { readConfig } from '../config'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -22,7 +22,7 @@ export const comesFromAllowedOrigin = (
   origin: string | undefined,
   fetchSite: string | undefined,
   ownOrigin: string,
-  allowed: readonly string[],
+  allowed: readonly string[]
 ): boolean => {
   if (origin !== undefined) return origin === ownOrigin || allowed.includes(origin)
   return fetchSite === 'same-origin'
@@ -38,7 +38,7 @@ export const cookieCsrf = (): MiddlewareHandler<AppEnv> =>
       c.req.header('Origin'),
       c.req.header('Sec-Fetch-Site'),
       new URL(c.req.url).origin,
-      readConfig(c.env).corsOrigins,
+      readConfig(c.env).corsOrigins
     )
     if (!allowed) throw new ApiError('forbidden', { message: CSRF_MESSAGE })
     await next()

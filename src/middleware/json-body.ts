@@ -59,8 +59,9 @@ export const jsonBody = <S extends v.GenericSchema>(
   async function jsonBody(c, next) {
     const body = await readJsonObject(c.req, options.optional === true)
     const result = v.safeParse(schema, body)
-    if (!result.success)
+    if (!result.success) {
       throw new ApiError('validation_failed', { details: fieldErrors(result.issues) })
+    }
     c.req.addValidatedData('json', result.output as object)
     await next()
   }

@@ -16,7 +16,9 @@ const patternFor = (path: string): RegExp =>
   new RegExp(
     `^${path
       .split('/')
-      .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .map((segment) =>
+        segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      )
       .join('/')}/?$`
   )
 
@@ -38,7 +40,11 @@ export const rejectUnknownMethods = (routes: () => RouterRoute[]): MiddlewareHan
   return async function rejectUnknownMethods(c, next) {
     known ??= groupByPath(routes())
     const matching = known.filter(({ pattern }) => pattern.test(c.req.path))
-    if (matching.length > 0 && c.req.method !== 'OPTIONS' && !matching.some(({ methods }) => methods.has(c.req.method))) {
+    if (
+      matching.length > 0 &&
+      c.req.method !== 'OPTIONS' &&
+      !matching.some(({ methods }) => methods.has(c.req.method))
+    ) {
       const allowed = [...new Set(matching.flatMap(({ methods }) => [...methods]))].sort()
       throw new ApiError('method_not_allowed', { headers: { Allow: allowed.join(', ') } })
     }

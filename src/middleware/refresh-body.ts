@@ -4,13 +4,13 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import * as v from 'valibot'
-import type { AppEnv } from '../env'
 import { readRefreshCookie, wantsCookieMode } from '../auth/cookies'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { RefreshBody } from '../http/schemas'
 import { jsonBody } from './json-body'
 
-type RefreshInput = {
+interface RefreshInput {
   in: { json: v.InferInput<typeof RefreshBody> }
   out: { json: v.InferOutput<typeof RefreshBody> }
 }

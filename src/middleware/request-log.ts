@@ -4,8 +4,8 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
-import type { AppEnv } from '../env'
 import { nowMs } from '../clock'
+import type { AppEnv } from '../env'
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/
 

@@ -3,11 +3,11 @@
  * is one indexed D1 read, so a logout or revocation takes effect on the next request everywhere.
  */
 import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env'
 import { bearerChallenge, verifyAccessToken } from '../auth/access-token'
-import { nowSeconds } from '../clock'
 import { clearTokenCookies } from '../auth/cookies'
+import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { findSessionState } from '../store/sessions'
 import { authenticateWithCookies } from './cookie-auth'
@@ -22,7 +22,8 @@ export const bearerToken = (authorization: string | undefined): string | null =>
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
   async function requireAuth(c, next) {
-    const verify = (jwt: string) => verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), jwt)
+    const verify = (jwt: string) =>
+      verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), jwt)
     // No Authorization header at all: a browser in cookie mode (README, "Browser apps").
     const viaCookie = c.req.header('Authorization') === undefined
     const token = viaCookie ? null : bearerToken(c.req.header('Authorization'))
@@ -31,7 +32,11 @@ export const requireAuth = (): MiddlewareHandler<AppEnv> =>
     }
     const claims = token ? await verify(token) : await authenticateWithCookies(c, verify)
     const session = await findSessionState(c.env.DB, claims.sid)
-    if (!session || session.user_id !== claims.sub || session.revoked_at !== null || session.expires_at <= nowSeconds()) {
+    if (
+      session?.user_id !== claims.sub ||
+      session.revoked_at !== null ||
+      session.expires_at <= nowSeconds()
+    ) {
       if (viaCookie) clearTokenCookies(c)
       throw new ApiError('token_revoked', {
         headers: { 'WWW-Authenticate': bearerChallenge('The session has ended') },

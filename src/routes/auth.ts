@@ -1,15 +1,19 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
-import type { IssuedTokens } from '../auth/sessions'
-import type { PublicUser, UserRow } from '../store/users'
 import { changePassword, authenticate, forgetRefreshTokens } from '../auth/accounts'
 import { clearTokenCookies, setTokenCookies, usesCookies, wantsCookieMode } from '../auth/cookies'
 import { hashPassword } from '../auth/password'
-import { refreshSession, sanitizeUserAgent, sessionOfRefreshToken, startSession } from '../auth/sessions'
+import type { IssuedTokens } from '../auth/sessions'
+import {
+  refreshSession,
+  sanitizeUserAgent,
+  sessionOfRefreshToken,
+  startSession,
+} from '../auth/sessions'
 import { isoNow, nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { presentCookieTokens, presentTokens } from '../http/present'
 import { ChangePasswordBody, LoginBody, LogoutBody, RegisterBody } from '../http/schemas'
@@ -18,6 +22,7 @@ import { refreshTokenBody } from '../middleware/refresh-body'
 import { requireAuth } from '../middleware/require-auth'
 import { UniqueViolation } from '../store/guard'
 import { revokeUserSessions } from '../store/sessions'
+import type { PublicUser, UserRow } from '../store/users'
 import { emailIsTaken, insertUserStatement } from '../store/users'
 
 const signingSetup = (c: Context<AppEnv>) => ({
@@ -26,7 +31,12 @@ const signingSetup = (c: Context<AppEnv>) => ({
 })
 
 /** Token responses must never be cached (RFC 6749 §5.1). */
-const tokenResponse = <S extends 200 | 201>(c: Context<AppEnv>, status: S, user: PublicUser, tokens: IssuedTokens) => {
+const tokenResponse = <S extends 200 | 201>(
+  c: Context<AppEnv>,
+  status: S,
+  user: PublicUser,
+  tokens: IssuedTokens
+) => {
   c.header('Cache-Control', 'no-store')
   c.header('Pragma', 'no-cache')
   if (wantsCookieMode(c)) {
@@ -84,7 +94,10 @@ export const authRoutes = new Hono<AppEnv>()
   .post('/logout', requireAuth(), jsonBody(LogoutBody, { optional: true }), async (c) => {
     const { userId, sessionId } = c.get('auth')
     const { refresh_token: refreshToken } = c.req.valid('json')
-    if (refreshToken !== undefined && (await sessionOfRefreshToken(c.env, refreshToken)) !== sessionId) {
+    if (
+      refreshToken !== undefined &&
+      (await sessionOfRefreshToken(c.env, refreshToken)) !== sessionId
+    ) {
       throw new ApiError('validation_failed', {
         details: { refresh_token: 'refresh_token does not belong to the current session' },
       })

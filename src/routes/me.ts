@@ -1,8 +1,8 @@
 /** /me: the signed-in user's profile, and deleting the account. */
 import { Hono } from 'hono'
-import type { AppEnv } from '../env'
 import { deleteAccount } from '../auth/accounts'
 import { isoNow } from '../clock'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { presentUser } from '../http/present'
 import { DeleteMeBody, UpdateMeBody } from '../http/schemas'
@@ -16,7 +16,12 @@ export const meRoutes = new Hono<AppEnv>()
   // requireAuth has read the profile along with the session: no second query on this hot path.
   .get('/', requireAuth(), (c) => c.json({ user: presentUser(c.get('user')) }, 200))
   .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
-    const user = await updateNickname(c.env.DB, c.get('auth').userId, c.req.valid('json').nickname, isoNow())
+    const user = await updateNickname(
+      c.env.DB,
+      c.get('auth').userId,
+      c.req.valid('json').nickname,
+      isoNow()
+    )
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })

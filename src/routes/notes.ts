@@ -1,7 +1,7 @@
 /** /notes: a small resource API, every query scoped to the caller. */
 import { Hono } from 'hono'
-import type { AppEnv } from '../env'
 import { isoNow } from '../clock'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { presentNote } from '../http/present'
 import { CreateNoteBody, UpdateNoteBody } from '../http/schemas'
@@ -35,7 +35,13 @@ export const noteRoutes = new Hono<AppEnv>()
     return c.json({ note: presentNote(note) }, 200)
   })
   .patch('/:id', requireAuth(), jsonBody(UpdateNoteBody), async (c) => {
-    const note = await updateNote(c.env.DB, c.get('auth').userId, c.req.param('id'), c.req.valid('json'), isoNow())
+    const note = await updateNote(
+      c.env.DB,
+      c.get('auth').userId,
+      c.req.param('id'),
+      c.req.valid('json'),
+      isoNow()
+    )
     if (!note) throw noteNotFound()
     return c.json({ note: presentNote(note) }, 200)
   })

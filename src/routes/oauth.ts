@@ -5,10 +5,10 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import type { AppEnv } from '../env'
 import { revokeToken } from '../auth/revocation'
 import { refreshSession } from '../auth/sessions'
 import { readConfig, requireSigningSecret } from '../config'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
@@ -51,8 +51,9 @@ const refuseClientCredentials = (c: Context<AppEnv>, form: Map<string, string>) 
 
 const requireParameter = (form: Map<string, string>, name: string): string => {
   const value = form.get(name)
-  if (value === undefined)
+  if (value === undefined) {
     throw new OAuthError('invalid_request', `The parameter ${name} is required`)
+  }
   return value
 }
 

@@ -1,8 +1,8 @@
 /** /auth/sessions: the signed-in user's live sessions, and ending one of them. */
 import { Hono } from 'hono'
-import type { AppEnv } from '../env'
 import { forgetRefreshTokens } from '../auth/accounts'
 import { nowSeconds } from '../clock'
+import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { presentSession } from '../http/present'
 import { requireAuth } from '../middleware/require-auth'

@@ -1,9 +1,9 @@
 /** /.well-known: the public signing keys (JWKS) and the OAuth 2.0 authorization server metadata. */
 import { Hono } from 'hono'
-import type { AppEnv } from '../env'
 import { publicSigningKeys } from '../auth/access-token'
 import { isAsymmetricAlgorithm } from '../auth/signing-keys'
 import { readConfig, requireSigningSecret } from '../config'
+import type { AppEnv } from '../env'
 
 /**
  * Verifiers may cache keys this long, so a new key must be published this long before a verifier

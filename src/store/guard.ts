@@ -42,7 +42,9 @@ class StorageTimeout extends Error {
 const withinDeadline = async <T>(operation: () => Promise<T>): Promise<T> => {
   let timer: ReturnType<typeof setTimeout> | null = null
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageTimeout()), STORAGE_TIMEOUT_MS)
+    timer = setTimeout(() => {
+      reject(new StorageTimeout())
+    }, STORAGE_TIMEOUT_MS)
   })
   try {
     // Called inside the try, so that a synchronous throw is an outage like any other.

@@ -20,7 +20,10 @@ export const listNotes = async (db: D1Database, userId: string): Promise<NoteRow
   return result.results
 }
 
-export const insertNote = (db: D1Database, note: Omit<NoteRow, 'updated_at'>): Promise<NoteRow | null> =>
+export const insertNote = (
+  db: D1Database,
+  note: Omit<NoteRow, 'updated_at'>
+): Promise<NoteRow | null> =>
   guardD1(() =>
     db
       .prepare(
@@ -32,7 +35,10 @@ export const insertNote = (db: D1Database, note: Omit<NoteRow, 'updated_at'>): P
 
 export const findNote = (db: D1Database, userId: string, id: string): Promise<NoteRow | null> =>
   guardD1(() =>
-    db.prepare('SELECT * FROM notes WHERE id = ?1 AND user_id = ?2').bind(id, userId).first<NoteRow>()
+    db
+      .prepare('SELECT * FROM notes WHERE id = ?1 AND user_id = ?2')
+      .bind(id, userId)
+      .first<NoteRow>()
   )
 
 export const updateNote = (

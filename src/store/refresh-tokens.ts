@@ -39,12 +39,18 @@ export const putRefreshRecord = async (
   await guardKV(() => kv.put(keyFor(tokenHash), JSON.stringify(record), { expirationTtl }))
 }
 
-export const getRefreshRecord = async (kv: KVNamespace, tokenHash: string): Promise<RefreshRecord | null> => {
+export const getRefreshRecord = async (
+  kv: KVNamespace,
+  tokenHash: string
+): Promise<RefreshRecord | null> => {
   const value = await guardKV(() => kv.get(keyFor(tokenHash), 'json'))
   return isRefreshRecord(value) ? value : null
 }
 
 /** Best effort tidy-up: a record whose session has ended is already unusable. */
-export const deleteRefreshRecords = async (kv: KVNamespace, tokenHashes: string[]): Promise<void> => {
+export const deleteRefreshRecords = async (
+  kv: KVNamespace,
+  tokenHashes: string[]
+): Promise<void> => {
   await guardKV(() => Promise.all(tokenHashes.map((hash) => kv.delete(keyFor(hash)))))
 }

@@ -61,7 +61,12 @@ export const findSession = async (db: D1Database, id: string): Promise<SessionWi
       .first<SessionOwnerRow>()
   )
   if (!row) return null
-  const { owner_email: email, owner_nickname: nickname, owner_created_at: createdAt, ...session } = row
+  const {
+    owner_email: email,
+    owner_nickname: nickname,
+    owner_created_at: createdAt,
+    ...session
+  } = row
   return { ...session, owner: { id: session.user_id, email, nickname, created_at: createdAt } }
 }
 

@@ -29,7 +29,9 @@ export const findUserById = (db: D1Database, id: string): Promise<UserRow | null
   guardD1(() => db.prepare('SELECT * FROM users WHERE id = ?1').bind(id).first<UserRow>())
 
 export const emailIsTaken = async (db: D1Database, email: string): Promise<boolean> =>
-  (await guardD1(() => db.prepare('SELECT 1 AS taken FROM users WHERE email = ?1').bind(email).first())) !== null
+  (await guardD1(() =>
+    db.prepare('SELECT 1 AS taken FROM users WHERE email = ?1').bind(email).first()
+  )) !== null
 
 export const updateNickname = (
   db: D1Database,
@@ -53,12 +55,20 @@ export const replacePasswordHashStatement = (
   updatedAt: string
 ): D1PreparedStatement =>
   db
-    .prepare('UPDATE users SET password_hash = ?3, updated_at = ?4 WHERE id = ?1 AND password_hash = ?2')
+    .prepare(
+      'UPDATE users SET password_hash = ?3, updated_at = ?4 WHERE id = ?1 AND password_hash = ?2'
+    )
     .bind(id, previousHash, passwordHash, updatedAt)
 
 /** One row when the user's hash is `passwordHash`: tells, inside a batch, whether a swap landed. */
-export const passwordHashIsStatement = (db: D1Database, id: string, passwordHash: string): D1PreparedStatement =>
-  db.prepare('SELECT 1 AS present FROM users WHERE id = ?1 AND password_hash = ?2').bind(id, passwordHash)
+export const passwordHashIsStatement = (
+  db: D1Database,
+  id: string,
+  passwordHash: string
+): D1PreparedStatement =>
+  db
+    .prepare('SELECT 1 AS present FROM users WHERE id = ?1 AND password_hash = ?2')
+    .bind(id, passwordHash)
 
 export const replacePasswordHash = async (
   db: D1Database,
@@ -67,7 +77,9 @@ export const replacePasswordHash = async (
   passwordHash: string,
   updatedAt: string
 ): Promise<void> => {
-  await guardD1(() => replacePasswordHashStatement(db, id, previousHash, passwordHash, updatedAt).run())
+  await guardD1(() =>
+    replacePasswordHashStatement(db, id, previousHash, passwordHash, updatedAt).run()
+  )
 }
 
 /** Notes and sessions go in the same transaction, so no orphan survives a failure half-way. */

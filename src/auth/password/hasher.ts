@@ -33,7 +33,7 @@ export const parseNumericParams = (
   for (const [index, field] of fields.entries()) {
     // Eight digits bound every value before Number() sees it; the hashers check real limits.
     const match = /^([a-z]+)=(\d{1,8})$/.exec(field)
-    if (!match || match[1] !== keys[index]) return null
+    if (match?.[1] !== keys[index]) return null
     result[match[1]] = Number(match[2])
   }
   return result

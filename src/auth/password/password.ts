@@ -45,7 +45,7 @@ export const parsePasswordHash = (stored: string): ParsedHash | null => {
   const salt = fromBase64Url(parts[3])
   const hash = fromBase64Url(parts[4])
   if (!salt || salt.length < SALT_BYTES || salt.length > MAX_SALT_BYTES) return null
-  if (!hash || hash.length !== hasher.keyBytes) return null
+  if (hash?.length !== hasher.keyBytes) return null
   return { hasher, params, salt, hash }
 }
 

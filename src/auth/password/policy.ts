@@ -1,7 +1,9 @@
 /** Which algorithm and parameters new hashes get, and which stored algorithms are still read. */
 import type { PasswordHasher, PasswordPolicy } from './hasher'
-import { type Pbkdf2Params, PBKDF2_MAX_ITERATIONS, pbkdf2Sha256 } from './pbkdf2'
-import { type ScryptParams, scryptHasher } from './scrypt'
+import { PBKDF2_MAX_ITERATIONS, pbkdf2Sha256 } from './pbkdf2'
+import type { Pbkdf2Params } from './pbkdf2'
+import { scryptHasher } from './scrypt'
+import type { ScryptParams } from './scrypt'
 
 /** OWASP's scrypt option with the smallest table (16 MiB); README "Password storage" has the why. */
 export const SCRYPT_POLICY: PasswordPolicy<ScryptParams> = {

@@ -54,8 +54,8 @@ export const scryptHasher: PasswordHasher<ScryptParams> = {
       const { logN, r, p } = params
       // maxmem is exact, so the library itself refuses anything the bounds above missed.
       const options = { N: 2 ** logN, r, p, maxmem: scryptMemoryBytes(params) }
-      scrypt(password, salt, 32, options, (error, key) =>
+      scrypt(password, salt, 32, options, (error, key) => {
         error ? reject(error) : resolve(new Uint8Array(key))
-      )
+      })
     }),
 }
