@@ -2,7 +2,8 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
-import type { AppEnv } from './env'
+import { nowSeconds } from './clock'
+import type { AppEnv, Bindings } from './env'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
@@ -17,6 +18,7 @@ import { noteRoutes } from './routes/notes'
 import { oauthRoutes } from './routes/oauth'
 import { sessionRoutes } from './routes/sessions'
 import { wellKnownRoutes } from './routes/well-known'
+import { pruneStaleRows } from './store/maintenance'
 
 // Workers treat every named export of the entry module as a handler, so constants stay private.
 const MAX_BODY_BYTES = 16 * 1024
@@ -75,6 +77,12 @@ const app = new Hono<AppEnv>()
 
 registeredRoutes = app.routes
 
+/** The daily cron trigger (wrangler.toml): expired sessions and old login counters go. */
+const scheduled: ExportedHandlerScheduledHandler<Bindings> = async (_controller, env) => {
+  const pruned = await pruneStaleRows(env.DB, nowSeconds())
+  console.log(JSON.stringify({ level: 'info', msg: 'pruned stale rows', ...pruned }))
+}
+
 export type AppType = typeof app
 export { app }
-export default app
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Bindings>

@@ -88,6 +88,10 @@ export const deleteUserCascade = async (db: D1Database, id: string): Promise<voi
     db.batch([
       db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(id),
+      // The failed-login counter is keyed by email: nothing of the address may outlive the account.
+      db
+        .prepare('DELETE FROM login_failures WHERE email = (SELECT email FROM users WHERE id = ?1)')
+        .bind(id),
       db.prepare('DELETE FROM users WHERE id = ?1').bind(id),
     ])
   )

@@ -1,0 +1,88 @@
+/** The daily cron: ended and expired sessions and old login-failure counters are pruned, nothing else. */
+import { createExecutionContext, createScheduledController, env } from 'cloudflare:test'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import worker from '../src/index'
+import { api, refresh, registerUser, uniqueEmail } from './helpers'
+
+const runCron = async () => {
+  await worker.scheduled(createScheduledController(), env, createExecutionContext())
+}
+
+const sessionCount = async (userId: string): Promise<number> => {
+  const row = await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1')
+    .bind(userId)
+    .first<{ n: number }>()
+  return row?.n ?? 0
+}
+
+const failureRow = (email: string) =>
+  env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1').bind(email).first()
+
+describe('scheduled pruning', () => {
+  afterEach(() => vi.useRealTimers())
+
+  it('keeps live sessions and a fresh failure counter', async () => {
+    const account = await registerUser()
+    const email = uniqueEmail()
+    await api('/auth/login', { json: { email, password: 'not a real account' } })
+
+    await runCron()
+
+    expect(await sessionCount(account.userId)).toBe(1)
+    expect(await failureRow(email)).not.toBeNull()
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
+  it('prunes a session ended more than a day ago, and only that one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.now()
+    const account = await registerUser()
+    const other = await api('/auth/login', {
+      json: { email: account.email, password: account.password },
+    })
+    expect(other.status).toBe(200)
+    const logout = await api('/auth/logout', { method: 'POST', token: account.accessToken })
+    expect(logout.status).toBe(204)
+
+    vi.setSystemTime(start + 86_400_000 - 60_000)
+    await runCron()
+    expect(await sessionCount(account.userId)).toBe(2)
+
+    vi.setSystemTime(start + 86_400_000 + 60_000)
+    await runCron()
+    expect(await sessionCount(account.userId)).toBe(1)
+    const { refresh_token: otherRefresh } = (await other.json()) as { refresh_token: string }
+    expect((await refresh(otherRefresh)).status).toBe(200)
+  })
+
+  it('prunes expired sessions and failure counters whose window has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.now()
+    const account = await registerUser()
+    const email = uniqueEmail()
+    await api('/auth/login', { json: { email, password: 'not a real account' } })
+
+    vi.setSystemTime(start + 16 * 60_000)
+    await runCron()
+    expect(await failureRow(email)).toBeNull()
+    expect(await sessionCount(account.userId)).toBe(1)
+
+    vi.setSystemTime(start + (account.tokens.refresh_expires_in + 1) * 1000)
+    await runCron()
+    expect(await sessionCount(account.userId)).toBe(0)
+  })
+
+  it('DELETE /me also removes the failed-login counter kept under the email', async () => {
+    const account = await registerUser()
+    await api('/auth/login', { json: { email: account.email, password: 'a wrong guess!' } })
+    expect(await failureRow(account.email)).not.toBeNull()
+
+    const res = await api('/me', {
+      method: 'DELETE',
+      token: account.accessToken,
+      json: { password: account.password },
+    })
+    expect(res.status).toBe(204)
+    expect(await failureRow(account.email)).toBeNull()
+  })
+})
