@@ -5,6 +5,7 @@ import { hashPassword } from '../src/auth/password'
 import { api, expectError, loginUser, refresh, registerUser } from './helpers'
 import {
   apiWithEnv,
+  d1PausingAfterRead,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
@@ -138,30 +139,10 @@ const dbWithWriteAfterUserRead = (
   meanwhile: () => Promise<unknown>
 ): D1Database => {
   let fired = false
-  const passThrough = <T extends object>(target: T, prop: string | symbol) => {
-    const value = Reflect.get(target, prop, target)
-    return typeof value === 'function' ? value.bind(target) : value
-  }
-  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
-    new Proxy(statement, {
-      get(target, prop) {
-        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
-        if (prop === 'first' && /\bFROM users\b/.test(sql) && !fired) {
-          return async () => {
-            const row = await target.first()
-            fired = true
-            await meanwhile()
-            return row
-          }
-        }
-        return passThrough(target, prop)
-      },
-    })
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql)
-      return passThrough(target, prop)
-    },
+  return d1PausingAfterRead(db, 'users', async () => {
+    if (fired) return
+    fired = true
+    await meanwhile()
   })
 }
 

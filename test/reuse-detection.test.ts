@@ -5,6 +5,7 @@ import { api, expectError, loginUser, refresh, registerUser } from './helpers'
 import type { TokenResponseBody } from './helpers'
 import {
   apiWithEnv,
+  d1PausingAfterRead,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
@@ -191,33 +192,11 @@ const racingDb = (db: D1Database, parties: number): D1Database => {
   let arrived = 0
   let open!: () => void
   const gate = new Promise<void>((resolve) => (open = resolve))
-  const passThrough = <T extends object>(target: T, prop: string | symbol) => {
-    const value = Reflect.get(target, prop, target)
-    return typeof value === 'function' ? value.bind(target) : value
-  }
-  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
-    new Proxy(statement, {
-      get(target, prop) {
-        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
-        if (prop === 'first' && /\bFROM sessions\b/.test(sql)) {
-          return async () => {
-            const row = await target.first()
-            if (arrived < parties) {
-              arrived += 1
-              if (arrived === parties) open()
-              await gate
-            }
-            return row
-          }
-        }
-        return passThrough(target, prop)
-      },
-    })
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql)
-      return passThrough(target, prop)
-    },
+  return d1PausingAfterRead(db, 'sessions', async () => {
+    if (arrived >= parties) return
+    arrived += 1
+    if (arrived === parties) open()
+    await gate
   })
 }
 

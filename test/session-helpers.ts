@@ -91,3 +91,39 @@ export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
   const base64 = btoa(String.fromCharCode(...digest))
   return REFRESH_KEY_PREFIX + base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
+
+/**
+ * Wraps the real D1 binding so that every `first()` reading `table` calls `afterRead` once its
+ * row has arrived and before the worker sees it: a place to hold a request at a chosen point.
+ */
+export const d1PausingAfterRead = (
+  db: D1Database,
+  table: 'users' | 'sessions',
+  afterRead: () => Promise<void>
+): D1Database => {
+  const reads = new RegExp(`\\bFROM ${table}\\b`)
+  const passThrough = (target: object, prop: string | symbol): unknown => {
+    const value: unknown = Reflect.get(target, prop, target)
+    return typeof value === 'function' ? value.bind(target) : value
+  }
+  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, prop) {
+        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
+        if (prop === 'first' && reads.test(sql)) {
+          return async () => {
+            const row = await target.first()
+            await afterRead()
+            return row
+          }
+        }
+        return passThrough(target, prop)
+      },
+    })
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql)
+      return passThrough(target, prop)
+    },
+  })
+}
