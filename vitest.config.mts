@@ -1,8 +1,37 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { existsSync, readFileSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
+import { unstable_readConfig } from 'wrangler'
 
 // A fixed secret for the test pool only; real ones come from .dev.vars or `wrangler secret put`.
 const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-0123456789'
+
+// Property tests draw their inputs from one seed: CI pins it so that a commit always gives the
+// same answer; FC_SEED replays a run (fast-check prints the seed and path of a failure).
+const PINNED_SEED = 20_261_202
+const propertySeed = Number(
+  process.env.FC_SEED ?? (process.env.CI ? PINNED_SEED : Math.floor(Math.random() * 2 ** 31))
+)
+console.log(`fast-check seed ${propertySeed} (replay: FC_SEED=${propertySeed} npm test)`)
+
+/** wrangler.toml's [vars]: what a deployment without overrides runs with. */
+const wranglerVars = unstable_readConfig({ config: './wrangler.toml' }).vars as Record<
+  string,
+  string
+>
+
+/**
+ * wrangler also loads a developer's .dev.vars (or .env) into the test worker. Every name those
+ * files set is pinned here, to wrangler.toml's value or to empty (unset), so that no local file
+ * can change a test's result.
+ */
+const namesInLocalEnvFiles = ['.dev.vars', '.env'].flatMap((file) =>
+  existsSync(file)
+    ? [...readFileSync(file, 'utf8').matchAll(/^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=/gm)].map(
+        (match) => match[1]
+      )
+    : []
+)
 
 export default defineConfig(async () => ({
   plugins: [
@@ -10,19 +39,24 @@ export default defineConfig(async () => ({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         bindings: {
+          ...Object.fromEntries(namesInLocalEnvFiles.map((name) => [name, ''])),
+          ...wranglerVars,
           JWT_SECRET: TEST_JWT_SECRET,
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+          TEST_WRANGLER_VARS: wranglerVars,
+          TEST_JWT_SECRET,
+          FC_SEED: String(propertySeed),
         },
       },
     }),
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['./test/apply-migrations.ts'],
+    setupFiles: ['./test/apply-migrations.ts', './test/property-seed.ts'],
     // The worker logs a JSON line per request; show it only for failing tests.
     silent: 'passed-only',
-    // Every register and login runs the production scrypt policy (~150 ms of CPU, README
-    // "Password storage"); tests that log in a dozen times need more than vitest's 5 s default.
+    // Every register and login derives a password hash (PBKDF2, 100 000 iterations); tests that
+    // log in a dozen times, on two shared cores, need more than vitest's 5 s default.
     testTimeout: 30_000,
   },
 }))

@@ -26,7 +26,12 @@ const ERROR_FIELDS = new Set(['error', 'message', 'details'])
 const OAUTH_ERROR_FIELDS = new Set(['error', 'error_description', 'error_uri'])
 
 const printable = fc.string({ unit: 'grapheme-ascii', maxLength: 80 })
-const pathSegment = fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9_.~-]{1,40}$/))
+// A segment that is a path parameter's value. "." and ".." are dot segments that URL parsing
+// removes (the path then names another route), so they are left to routing.test.ts.
+const pathSegment = fc.oneof(
+  fc.uuid(),
+  fc.stringMatching(/^[A-Za-z0-9_.~-]{1,40}$/).filter((s) => s !== '.' && s !== '..')
+)
 const endpoint = fc.record({
   route: fc.constantFrom(...endpoints),
   segment: pathSegment,

@@ -25,6 +25,31 @@ describe('routing', () => {
     await expectError(await api('/notes/a/b'), 404, 'not_found')
   })
 
+  it('answers 404 for a trailing slash, which names no route, whatever the method', async () => {
+    const account = await registerUser()
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      await expectError(
+        await api('/notes/', { method, token: account.accessToken }),
+        404,
+        'not_found'
+      )
+      await expectError(await api('/me/', { method, token: account.accessToken }), 404, 'not_found')
+    }
+  })
+
+  it('resolves dot segments as URLs do before routing: /notes/. and /notes/%2e are /notes/', async () => {
+    const account = await registerUser()
+    for (const path of ['/notes/.', '/notes/%2e', '/notes/%2E', '/notes/x/..', '/notes/x/%2e%2e']) {
+      for (const method of ['GET', 'PATCH', 'DELETE']) {
+        const res = await api(path, { method, token: account.accessToken })
+        await expectError(res, 404, 'not_found')
+      }
+    }
+    const listed = await api('/./notes', { token: account.accessToken })
+    expect(listed.status).toBe(200)
+    expect(await listed.json()).toEqual({ notes: [] })
+  })
+
   it('still serves the allowed methods of a known path', async () => {
     const account = await registerUser()
     const res = await api('/notes', { token: account.accessToken })

@@ -19,7 +19,7 @@ const patternFor = (path: string): RegExp =>
       .map((segment) =>
         segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
       )
-      .join('/')}/?$`
+      .join('/')}$`
   )
 
 const groupByPath = (routes: RouterRoute[]): PathMethods[] => {

@@ -1,0 +1,25 @@
+/**
+ * The suite runs with wrangler.toml's [vars] and its own test secret, whatever a developer's
+ * .dev.vars holds (CI runs the suite with a hostile .dev.vars in place to prove it).
+ */
+import { env } from 'cloudflare:test'
+import { describe, expect, it } from 'vitest'
+import { registerUser } from './helpers'
+
+describe('the bindings the suite runs with', () => {
+  it("are wrangler.toml's vars, not a developer's .dev.vars", () => {
+    const vars = env.TEST_WRANGLER_VARS
+    expect(Object.keys(vars)).toContain('ACCESS_TOKEN_TTL')
+    const seen = Object.fromEntries(
+      Object.keys(vars).map((name) => [name, (env as unknown as Record<string, unknown>)[name]])
+    )
+    expect(seen).toEqual(vars)
+    expect(env.JWT_SECRET).toBe(env.TEST_JWT_SECRET)
+  })
+
+  it("issue tokens with wrangler.toml's lifetimes", async () => {
+    const account = await registerUser()
+    expect(account.tokens.expires_in).toBe(Number(env.TEST_WRANGLER_VARS.ACCESS_TOKEN_TTL))
+    expect(account.tokens.refresh_expires_in).toBe(Number(env.TEST_WRANGLER_VARS.REFRESH_TOKEN_TTL))
+  })
+})
