@@ -1,27 +1,30 @@
 /**
- * Account operations that combine passwords, throttling and sessions: checking credentials,
- * changing a password and deleting an account, each with its writes ordered so that a failure
- * half-way leaves nothing usable behind.
+ * Account operations that combine passwords, throttling and sessions: creating an account,
+ * checking credentials, renaming, changing a password and deleting an account, each with its
+ * writes ordered so that a failure half-way leaves nothing usable behind.
  */
 import { isoNow, nowSeconds } from '../clock'
 import { readConfig } from '../config'
+import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
-import { runBatch } from '../store/batch'
+import { UniqueViolation } from '../store/guard'
 import { clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
 import type { Lockout } from '../store/login-failures'
-import { deleteRefreshRecords } from '../store/refresh-tokens'
-import { liveRefreshHashes, revokeOtherSessionsIfPasswordStatement } from '../store/sessions'
+import { liveRefreshHashes } from '../store/sessions'
 import {
   deleteUserCascade,
+  emailIsTaken,
   findUserByEmail,
   findUserById,
-  passwordHashIsStatement,
+  replacePasswordEndingOtherSessions,
   replacePasswordHash,
-  replacePasswordHashStatement,
+  updateNickname,
 } from '../store/users'
-import type { UserRow } from '../store/users'
+import type { PublicUser, UserRow } from '../store/users'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password'
+import { forgetRefreshTokens, startSession } from './sessions'
+import type { IssuedTokens } from './sessions'
 
 const throttled = (lockout: Lockout): ApiError =>
   new ApiError('too_many_requests', {
@@ -51,6 +54,40 @@ const upgradePasswordHash = async (
     console.warn(
       JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) })
     )
+  }
+}
+
+/**
+ * Registers a user and opens their first session in the same transaction. Two registrations
+ * racing past the email check are decided by the UNIQUE index: the loser gets email_taken.
+ */
+export const createAccount = async (
+  env: Bindings,
+  config: AppConfig,
+  secret: string,
+  account: { email: string; password: string; nickname?: string; userAgent: string | null }
+): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
+  if (await emailIsTaken(env.DB, account.email)) throw new ApiError('email_taken')
+  const now = isoNow()
+  const user = {
+    id: crypto.randomUUID(),
+    email: account.email,
+    nickname: account.nickname ?? null,
+    password_hash: await hashPassword(account.password, config.passwordPolicy),
+    created_at: now,
+  }
+  try {
+    const tokens = await startSession(
+      env,
+      config,
+      secret,
+      { userId: user.id, userAgent: account.userAgent },
+      user
+    )
+    return { user, tokens }
+  } catch (error) {
+    if (error instanceof UniqueViolation) throw new ApiError('email_taken')
+    throw error
   }
 }
 
@@ -101,16 +138,12 @@ const requirePassword = async (
   return user
 }
 
-/** Tidies KV after D1 has committed; the records are already unusable, so a failure here is only logged. */
-export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]): Promise<void> => {
-  try {
-    await deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
-  } catch (error) {
-    console.warn(
-      JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) })
-    )
-  }
-}
+/** Sets the user's nickname; null when the user has gone meanwhile. */
+export const renameUser = (
+  env: Bindings,
+  userId: string,
+  nickname: string | null
+): Promise<UserRow | null> => updateNickname(env.DB, userId, nickname, isoNow())
 
 /** A rehash at login can swap the stored hash under a change; one retry re-checks against it. */
 const PASSWORD_CHANGE_ATTEMPTS = 2
@@ -131,16 +164,16 @@ export const changePassword = async (
   const newHash = await hashPassword(newPassword, readConfig(env).passwordPolicy)
   for (let attempt = 1; attempt <= PASSWORD_CHANGE_ATTEMPTS; attempt++) {
     if (attempt > 1) user = await requirePassword(env, subject.userId, currentPassword)
-    const [, revoked, landed] = await runBatch<{ refresh_hash: string }>(env.DB, [
-      replacePasswordHashStatement(env.DB, user.id, user.password_hash, newHash, isoNow()),
-      revokeOtherSessionsIfPasswordStatement(env.DB, subject, newHash, nowSeconds()),
-      passwordHashIsStatement(env.DB, user.id, newHash),
-    ])
-    if (landed.length === 1) {
-      await forgetRefreshTokens(
-        env,
-        revoked.map((row) => row.refresh_hash)
-      )
+    const { landed, endedRefreshHashes } = await replacePasswordEndingOtherSessions(env.DB, {
+      userId: user.id,
+      sessionId: subject.sessionId,
+      previousHash: user.password_hash,
+      newHash,
+      updatedAt: isoNow(),
+      now: nowSeconds(),
+    })
+    if (landed) {
+      await forgetRefreshTokens(env, endedRefreshHashes)
       return
     }
   }

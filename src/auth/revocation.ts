@@ -6,25 +6,23 @@ import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
 import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
-import { getRefreshRecord } from '../store/refresh-tokens'
-import { revokeUserSessions } from '../store/sessions'
 import { verifyAccessToken } from './access-token'
-import { forgetRefreshTokens } from './accounts'
-import { hashRefreshToken, isWellFormedRefreshToken } from './refresh-token'
+import { isWellFormedRefreshToken } from './refresh-token'
+import { endSessions, sessionOfRefreshToken } from './sessions'
 
 interface SessionRef {
   userId: string
   sessionId: string
 }
 
-/** Any token of a chain names its session, rotated ones too: /auth/refresh would end it for them. */
-const sessionOfRefreshToken = async (
+/** Any token of a chain names its session, rotated ones too; an expired one names none. */
+const sessionOfLiveRefreshToken = async (
   env: Bindings,
   token: string,
   now: number
 ): Promise<SessionRef | null> => {
-  const record = await getRefreshRecord(env.REFRESH_TOKENS, await hashRefreshToken(token))
-  return record && record.exp > now ? { userId: record.uid, sessionId: record.sid } : null
+  const owner = await sessionOfRefreshToken(env, token)
+  return owner && owner.expiresAt > now ? owner : null
 }
 
 const sessionOfAccessToken = async (env: Bindings, token: string): Promise<SessionRef | null> => {
@@ -42,11 +40,9 @@ const sessionOfAccessToken = async (env: Bindings, token: string): Promise<Sessi
  * with dots) cannot be mistaken for each other, so the shape decides and no hint is needed.
  */
 export const revokeToken = async (env: Bindings, token: string): Promise<void> => {
-  const now = nowSeconds()
   const session = isWellFormedRefreshToken(token)
-    ? await sessionOfRefreshToken(env, token, now)
+    ? await sessionOfLiveRefreshToken(env, token, nowSeconds())
     : await sessionOfAccessToken(env, token)
   if (!session) return
-  const ended = await revokeUserSessions(env.DB, session.userId, { only: session.sessionId }, now)
-  await forgetRefreshTokens(env, ended)
+  await endSessions(env, session.userId, { only: session.sessionId })
 }

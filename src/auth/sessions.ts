@@ -1,22 +1,26 @@
 /**
- * Sessions: one per login, each the root of a chain of single-use refresh tokens. KV maps a
- * token's hash to its session; the session row in D1 says which token of the chain is live, and
- * is the only place a rotation or a revocation is decided (D1 is strongly consistent, KV is not).
+ * The session lifecycle: starting, rotating and ending sessions. Each session is the root of a
+ * chain of single-use refresh tokens. KV maps a token's hash to its session; the session row in D1
+ * says which token of the chain is live, and is the only place a rotation or a revocation is
+ * decided (D1 is strongly consistent, KV is not).
  */
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
-import { runBatch } from '../store/batch'
-import { getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
+import { deleteRefreshRecords, getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
 import {
   findSession,
-  insertSessionStatement,
+  insertSession,
   isSessionLive,
+  listLiveSessions,
   revokeSession,
+  revokeUserSessions,
   rotateSessionToken,
 } from '../store/sessions'
-import type { PublicUser } from '../store/users'
+import type { SessionRow, SessionScope } from '../store/sessions'
+import { insertUserWithSession } from '../store/users'
+import type { NewUser, PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
 import {
   hashRefreshToken,
@@ -62,15 +66,15 @@ const issueTokens = async (
 }
 
 /**
- * Opens a session for a user. `alongside` runs in the same D1 transaction (the user's insert at
- * registration), so that a user never exists without the session it was promised.
+ * Opens a session for a user. With `newUser` (registration) the user is inserted in the same D1
+ * transaction, so that a user never exists without the session it was promised.
  */
 export const startSession = async (
   env: Bindings,
   config: AppConfig,
   secret: string,
   owner: { userId: string; userAgent: string | null },
-  alongside: D1PreparedStatement[] = []
+  newUser?: NewUser
 ): Promise<IssuedTokens> => {
   const now = nowSeconds()
   const sessionId = crypto.randomUUID()
@@ -84,17 +88,16 @@ export const startSession = async (
     { sid: sessionId, uid: owner.userId, exp: refreshExpiresAt },
     now
   )
-  await runBatch(env.DB, [
-    ...alongside,
-    insertSessionStatement(env.DB, {
-      id: sessionId,
-      user_id: owner.userId,
-      refresh_hash: refreshHash,
-      user_agent: owner.userAgent,
-      created_at: now,
-      expires_at: refreshExpiresAt,
-    }),
-  ])
+  const session = {
+    id: sessionId,
+    user_id: owner.userId,
+    refresh_hash: refreshHash,
+    user_agent: owner.userAgent,
+    created_at: now,
+    expires_at: refreshExpiresAt,
+  }
+  if (newUser) await insertUserWithSession(env.DB, newUser, session)
+  else await insertSession(env.DB, session)
   return issueTokens(
     config,
     secret,
@@ -168,15 +171,50 @@ export const refreshSession = async (
   throw invalidRefreshToken('The refresh token was already used; its session has been ended.')
 }
 
+/** Who a refresh token was issued to; `expiresAt` is the token's own expiry. */
+export interface RefreshTokenOwner {
+  userId: string
+  sessionId: string
+  expiresAt: number
+}
+
 /**
- * The session a refresh token was issued for, rotated-away tokens of the chain included: enough to
- * tell whether a token sent to logout belongs to the caller's session, which is all it is used for.
+ * The session a refresh token was issued for, rotated-away tokens of the chain included (a
+ * replayed one would end its session at /auth/refresh). Null for a token never issued here.
  */
 export const sessionOfRefreshToken = async (
   env: Bindings,
   refreshToken: string
-): Promise<string | null> => {
+): Promise<RefreshTokenOwner | null> => {
   if (!isWellFormedRefreshToken(refreshToken)) return null
   const record = await getRefreshRecord(env.REFRESH_TOKENS, await hashRefreshToken(refreshToken))
-  return record?.sid ?? null
+  return record ? { userId: record.uid, sessionId: record.sid, expiresAt: record.exp } : null
 }
+
+/** Tidies KV after D1 has committed; the records are already unusable, so a failure here is only logged. */
+export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]): Promise<void> => {
+  try {
+    await deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
+  } catch (error) {
+    console.warn(
+      JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) })
+    )
+  }
+}
+
+/**
+ * Ends some of a user's live sessions: revoked in D1 first (that alone makes their tokens
+ * useless), then their refresh records tidied from KV. Returns how many sessions ended.
+ */
+export const endSessions = async (
+  env: Bindings,
+  userId: string,
+  scope: SessionScope
+): Promise<number> => {
+  const ended = await revokeUserSessions(env.DB, userId, scope, nowSeconds())
+  await forgetRefreshTokens(env, ended)
+  return ended.length
+}
+
+export const listSessions = (env: Bindings, userId: string): Promise<SessionRow[]> =>
+  listLiveSessions(env.DB, userId, nowSeconds())

@@ -1,14 +1,12 @@
 /** /me: the signed-in user's profile, and deleting the account. */
 import { Hono } from 'hono'
-import { deleteAccount } from '../auth/accounts'
-import { isoNow } from '../clock'
+import { deleteAccount, renameUser } from '../auth/accounts'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { presentUser } from '../http/present'
 import { DeleteMeBody, UpdateMeBody } from '../http/schemas'
 import { jsonBody } from '../middleware/json-body'
 import { requireAuth } from '../middleware/require-auth'
-import { updateNickname } from '../store/users'
 
 const userGone = () => new ApiError('token_revoked')
 
@@ -16,12 +14,7 @@ export const meRoutes = new Hono<AppEnv>()
   // requireAuth has read the profile along with the session: no second query on this hot path.
   .get('/', requireAuth(), (c) => c.json({ user: presentUser(c.get('user')) }, 200))
   .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
-    const user = await updateNickname(
-      c.env.DB,
-      c.get('auth').userId,
-      c.req.valid('json').nickname,
-      isoNow()
-    )
+    const user = await renameUser(c.env, c.get('auth').userId, c.req.valid('json').nickname)
     if (!user) throw userGone()
     return c.json({ user: presentUser(user) }, 200)
   })

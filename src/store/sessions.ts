@@ -1,4 +1,5 @@
 /** Every query on the sessions table: the authority on which refresh token of a chain is live. */
+import { runBatch } from './batch'
 import { guardD1 } from './guard'
 import type { PublicUser } from './users'
 
@@ -24,6 +25,7 @@ export type NewSession = Pick<
 export const isSessionLive = (session: SessionRow | null, now: number): session is SessionRow =>
   session !== null && session.revoked_at === null && session.expires_at > now
 
+/** Store-internal: registration inserts the session in the user's transaction (store/users.ts). */
 export const insertSessionStatement = (db: D1Database, session: NewSession): D1PreparedStatement =>
   db
     .prepare(
@@ -38,6 +40,10 @@ export const insertSessionStatement = (db: D1Database, session: NewSession): D1P
       session.created_at,
       session.expires_at
     )
+
+export const insertSession = async (db: D1Database, session: NewSession): Promise<void> => {
+  await runBatch(db, [insertSessionStatement(db, session)])
+}
 
 /** A session with its owner's public profile: a refresh answers with both. */
 export type SessionWithOwner = SessionRow & { owner: PublicUser }
@@ -143,7 +149,7 @@ export type SessionScope = { only: string } | { except: string } | 'all'
  * Ends some of a user's live sessions; RETURNING gives the heads of the ended chains. An expired
  * session counts as ended already, so that ending it is as much a 404 as it is absent from the list.
  */
-export const revokeUserSessionsStatement = (
+const revokeUserSessionsStatement = (
   db: D1Database,
   userId: string,
   scope: SessionScope,

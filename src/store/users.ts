@@ -1,5 +1,8 @@
-/** Every query on the users table. */
+/** Every query on the users table, and the transactions that change a user with their sessions. */
+import { runBatch } from './batch'
 import { guardD1 } from './guard'
+import { insertSessionStatement, revokeOtherSessionsIfPasswordStatement } from './sessions'
+import type { NewSession } from './sessions'
 
 export interface UserRow {
   id: string
@@ -15,12 +18,24 @@ export type NewUser = Omit<UserRow, 'updated_at'>
 /** What a client may see of a user. */
 export type PublicUser = Pick<UserRow, 'id' | 'email' | 'nickname' | 'created_at'>
 
-export const insertUserStatement = (db: D1Database, user: NewUser): D1PreparedStatement =>
-  db
-    .prepare(
-      'INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)'
-    )
-    .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at)
+/**
+ * Registration: the user and their first session in one transaction, so that a user never exists
+ * without the session it was promised. A taken email throws UniqueViolation.
+ */
+export const insertUserWithSession = async (
+  db: D1Database,
+  user: NewUser,
+  session: NewSession
+): Promise<void> => {
+  await runBatch(db, [
+    db
+      .prepare(
+        'INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)'
+      )
+      .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at),
+    insertSessionStatement(db, session),
+  ])
+}
 
 export const findUserByEmail = (db: D1Database, email: string): Promise<UserRow | null> =>
   guardD1(() => db.prepare('SELECT * FROM users WHERE email = ?1').bind(email).first<UserRow>())
@@ -47,7 +62,7 @@ export const updateNickname = (
   )
 
 /** Only replaces the hash it was computed against, so a concurrent password change wins. */
-export const replacePasswordHashStatement = (
+const replacePasswordHashStatement = (
   db: D1Database,
   id: string,
   previousHash: string,
@@ -60,15 +75,37 @@ export const replacePasswordHashStatement = (
     )
     .bind(id, previousHash, passwordHash, updatedAt)
 
-/** One row when the user's hash is `passwordHash`: tells, inside a batch, whether a swap landed. */
-export const passwordHashIsStatement = (
+/** What a password change did: whether the swap landed, and the heads of the chains it ended. */
+export interface PasswordReplacement {
+  landed: boolean
+  endedRefreshHashes: string[]
+}
+
+/**
+ * A password change in one transaction: swap the hash (only if it is still `previousHash`), end
+ * every other live session if the row now holds `newHash`, and read back whether it does.
+ */
+export const replacePasswordEndingOtherSessions = async (
   db: D1Database,
-  id: string,
-  passwordHash: string
-): D1PreparedStatement =>
-  db
-    .prepare('SELECT 1 AS present FROM users WHERE id = ?1 AND password_hash = ?2')
-    .bind(id, passwordHash)
+  change: {
+    userId: string
+    sessionId: string
+    previousHash: string
+    newHash: string
+    updatedAt: string
+    now: number
+  }
+): Promise<PasswordReplacement> => {
+  const { userId, sessionId, previousHash, newHash, updatedAt, now } = change
+  const [, ended, landed] = await runBatch<{ refresh_hash: string }>(db, [
+    replacePasswordHashStatement(db, userId, previousHash, newHash, updatedAt),
+    revokeOtherSessionsIfPasswordStatement(db, { userId, sessionId }, newHash, now),
+    db
+      .prepare('SELECT 1 AS present FROM users WHERE id = ?1 AND password_hash = ?2')
+      .bind(userId, newHash),
+  ])
+  return { landed: landed.length === 1, endedRefreshHashes: ended.map((row) => row.refresh_hash) }
+}
 
 export const replacePasswordHash = async (
   db: D1Database,
