@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { nowSeconds } from './clock'
 import type { AppEnv, Bindings } from './env'
+import { decideCookieMode } from './http/cookies'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
@@ -60,6 +61,7 @@ const app = new Hono<AppEnv>()
     })
   )
   .use(rejectUnknownMethods(() => registeredRoutes))
+  .use(decideCookieMode())
   .use(cookieCsrf())
   .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
   .get('/openapi.json', (c) => {

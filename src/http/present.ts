@@ -30,6 +30,14 @@ export const presentCookieTokens = (user: PublicUser, tokens: IssuedTokens) => (
   auth_mode: 'cookie' as const,
 })
 
+/** The OAuth token response (RFC 6749 §5.1): no user and no refresh expiry. */
+export const presentOAuthTokens = (tokens: IssuedTokens) => ({
+  access_token: tokens.accessToken,
+  token_type: 'Bearer' as const,
+  expires_in: tokens.expiresIn,
+  refresh_token: tokens.refreshToken,
+})
+
 export const presentNote = (note: NoteRow) => ({
   id: note.id,
   title: note.title,

@@ -4,9 +4,9 @@
  * by another site (it cannot attach the header), so they pass untouched.
  */
 import type { MiddlewareHandler } from 'hono'
-import { carriesAuthCookie, wantsCookieMode } from '../auth/cookies'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { inCookieMode } from '../http/cookies'
 import { ApiError } from '../http/errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -31,9 +31,8 @@ export const comesFromAllowedOrigin = (
 export const cookieCsrf = (): MiddlewareHandler<AppEnv> =>
   async function cookieCsrf(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return next()
-    const cookieAuthenticated = c.req.header('Authorization') === undefined && carriesAuthCookie(c)
     // Login and register in cookie mode are checked too: a forged login would plant the attacker's session.
-    if (!cookieAuthenticated && !wantsCookieMode(c)) return next()
+    if (!inCookieMode(c)) return next()
     const allowed = comesFromAllowedOrigin(
       c.req.header('Origin'),
       c.req.header('Sec-Fetch-Site'),

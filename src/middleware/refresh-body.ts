@@ -4,8 +4,8 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import * as v from 'valibot'
-import { readRefreshCookie, wantsCookieMode } from '../auth/cookies'
 import type { AppEnv } from '../env'
+import { readRefreshCookie } from '../http/cookies'
 import { ApiError } from '../http/errors'
 import { RefreshBody } from '../http/schemas'
 import { jsonBody } from './json-body'
@@ -21,7 +21,7 @@ export const refreshTokenBody = (): MiddlewareHandler<AppEnv, string, RefreshInp
   const bearerBody = jsonBody(RefreshBody)
   const cookieBody = jsonBody(CookieRefreshBody, { optional: true })
   return async function refreshTokenBody(c, next) {
-    if (!wantsCookieMode(c)) return bearerBody(c, next)
+    if (!c.get('cookieMode').requested) return bearerBody(c, next)
     return cookieBody(c, async () => {
       const sent = c.req.valid('json').refresh_token
       const refreshToken = sent ?? readRefreshCookie(c)

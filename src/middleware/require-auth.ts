@@ -1,16 +1,25 @@
 /**
  * Guards protected routes: a valid access token whose session is still live. The session check
  * is one indexed D1 read, so a logout or revocation takes effect on the next request everywhere.
+ * The token comes from `Authorization: Bearer …`, or in cookie mode from the access cookie, which
+ * is renewed in passing from the refresh cookie when it has expired or is about to.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AccessClaims } from '../auth/access-token'
 import { bearerChallenge, verifyAccessToken } from '../auth/access-token'
-import { clearTokenCookies } from '../auth/cookies'
+import { refreshSession } from '../auth/sessions'
 import { nowSeconds } from '../clock'
 import { readConfig, requireSigningSecret } from '../config'
 import type { AppEnv } from '../env'
+import {
+  clearTokenCookies,
+  readAccessCookie,
+  readRefreshCookie,
+  setTokenCookies,
+} from '../http/cookies'
 import { ApiError } from '../http/errors'
 import { findSessionState } from '../store/sessions'
-import { authenticateWithCookies } from './cookie-auth'
+import type { SessionState } from '../store/sessions'
 
 /** The token from `Authorization: Bearer …`, or null when none was sent in that scheme. */
 export const bearerToken = (authorization: string | undefined): string | null => {
@@ -20,28 +29,91 @@ export const bearerToken = (authorization: string | undefined): string | null =>
   return match?.[1] ? match[1] : null
 }
 
+const missingToken = () =>
+  new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
+
+const isCode = (error: unknown, code: string): error is ApiError =>
+  error instanceof ApiError && error.code === code
+
+const verify = (c: Context<AppEnv>, token: string): Promise<AccessClaims> =>
+  verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), token)
+
+/** The claims of the access cookie, renewed from the refresh cookie when due. */
+const verifyOrRenew = async (c: Context<AppEnv>, accessToken: string): Promise<AccessClaims> => {
+  const refreshToken = readRefreshCookie(c)
+  let claims: AccessClaims | null = null
+  let expired: ApiError | null = null
+  try {
+    claims = await verify(c, accessToken)
+  } catch (error) {
+    if (!refreshToken || !isCode(error, 'token_expired')) throw error
+    expired = error
+  }
+  const config = readConfig(c.env)
+  const fresh = claims !== null && claims.exp - nowSeconds() > config.accessRefreshMargin
+  // Without a refresh cookie a failed verification has already been rethrown, so claims is set.
+  if (claims && (fresh || !refreshToken)) return claims
+  if (!refreshToken) throw expired ?? new ApiError('token_expired')
+
+  let tokens
+  try {
+    // Parallel requests of one page all carry the same refresh cookie: the first rotates it, the
+    // others land in refreshSession's grace window and get the same successor, not a theft alarm.
+    tokens = await refreshSession(c.env, config, requireSigningSecret(c.env), refreshToken)
+  } catch (error) {
+    if (!isCode(error, 'invalid_refresh_token')) throw error
+    // The access token may still have a few seconds; otherwise the client learns it expired.
+    if (claims) return claims
+    throw expired ?? error
+  }
+  // Set before the handler runs, so that even an error response delivers the rotated cookies.
+  setTokenCookies(c, tokens)
+  return verify(c, tokens.accessToken)
+}
+
+/** The session of the claims, live and still the subject's; throws token_revoked otherwise. */
+const requireLiveSession = async (
+  c: Context<AppEnv>,
+  claims: AccessClaims
+): Promise<SessionState> => {
+  const session = await findSessionState(c.env.DB, claims.sid)
+  if (
+    session?.user_id !== claims.sub ||
+    session.revoked_at !== null ||
+    session.expires_at <= nowSeconds()
+  ) {
+    throw new ApiError('token_revoked', {
+      headers: { 'WWW-Authenticate': bearerChallenge('The session has ended') },
+    })
+  }
+  return session
+}
+
+const authenticateWithBearer = async (c: Context<AppEnv>) => {
+  const token = bearerToken(c.req.header('Authorization'))
+  if (!token) throw missingToken()
+  const claims = await verify(c, token)
+  return { claims, session: await requireLiveSession(c, claims) }
+}
+
+const authenticateWithCookies = async (c: Context<AppEnv>) => {
+  const accessToken = readAccessCookie(c)
+  if (!accessToken) throw missingToken()
+  try {
+    const claims = await verifyOrRenew(c, accessToken)
+    return { claims, session: await requireLiveSession(c, claims) }
+  } catch (error) {
+    // The one place cookies that can no longer authenticate are dropped, so the page starts clean.
+    if (error instanceof ApiError && error.status === 401) clearTokenCookies(c)
+    throw error
+  }
+}
+
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
   async function requireAuth(c, next) {
-    const verify = (jwt: string) =>
-      verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), jwt)
-    // No Authorization header at all: a browser in cookie mode (README, "Browser apps").
-    const viaCookie = c.req.header('Authorization') === undefined
-    const token = viaCookie ? null : bearerToken(c.req.header('Authorization'))
-    if (!viaCookie && !token) {
-      throw new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
-    }
-    const claims = token ? await verify(token) : await authenticateWithCookies(c, verify)
-    const session = await findSessionState(c.env.DB, claims.sid)
-    if (
-      session?.user_id !== claims.sub ||
-      session.revoked_at !== null ||
-      session.expires_at <= nowSeconds()
-    ) {
-      if (viaCookie) clearTokenCookies(c)
-      throw new ApiError('token_revoked', {
-        headers: { 'WWW-Authenticate': bearerChallenge('The session has ended') },
-      })
-    }
+    const { claims, session } = c.get('cookieMode').authenticates
+      ? await authenticateWithCookies(c)
+      : await authenticateWithBearer(c)
     c.set('auth', { userId: claims.sub, sessionId: claims.sid, claims })
     c.set('user', {
       id: session.user_id,

@@ -2,8 +2,6 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { authenticate, changePassword, createAccount } from '../auth/accounts'
-import { clearTokenCookies, setTokenCookies, usesCookies, wantsCookieMode } from '../auth/cookies'
-import type { IssuedTokens } from '../auth/sessions'
 import {
   endSessions,
   refreshSession,
@@ -14,33 +12,16 @@ import {
 import { readConfig, requireSigningSecret } from '../config'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
-import { presentCookieTokens, presentTokens } from '../http/present'
 import { ChangePasswordBody, LoginBody, LogoutBody, RegisterBody } from '../http/schemas'
+import { loggedOutResponse, tokenResponse } from '../http/token-response'
 import { jsonBody } from '../middleware/json-body'
 import { refreshTokenBody } from '../middleware/refresh-body'
 import { requireAuth } from '../middleware/require-auth'
-import type { PublicUser } from '../store/users'
 
 const signingSetup = (c: Context<AppEnv>) => ({
   config: readConfig(c.env),
   secret: requireSigningSecret(c.env),
 })
-
-/** Token responses must never be cached (RFC 6749 §5.1). */
-const tokenResponse = <S extends 200 | 201>(
-  c: Context<AppEnv>,
-  status: S,
-  user: PublicUser,
-  tokens: IssuedTokens
-) => {
-  c.header('Cache-Control', 'no-store')
-  c.header('Pragma', 'no-cache')
-  if (wantsCookieMode(c)) {
-    setTokenCookies(c, tokens)
-    return c.json(presentCookieTokens(user, tokens), status)
-  }
-  return c.json(presentTokens(user, tokens), status)
-}
 
 export const authRoutes = new Hono<AppEnv>()
   .post('/register', jsonBody(RegisterBody), async (c) => {
@@ -79,13 +60,11 @@ export const authRoutes = new Hono<AppEnv>()
       })
     }
     await endSessions(c.env, userId, { only: sessionId })
-    if (usesCookies(c)) clearTokenCookies(c)
-    return c.body(null, 204)
+    return loggedOutResponse(c)
   })
   .post('/logout-all', requireAuth(), async (c) => {
     await endSessions(c.env, c.get('auth').userId, 'all')
-    if (usesCookies(c)) clearTokenCookies(c)
-    return c.body(null, 204)
+    return loggedOutResponse(c)
   })
   .post('/password', requireAuth(), jsonBody(ChangePasswordBody), async (c) => {
     const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')

@@ -12,6 +12,7 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
+import { oauthTokenResponse } from '../http/token-response'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
 const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
@@ -70,18 +71,7 @@ export const oauthRoutes = new Hono<AppEnv>()
     const secret = requireSigningSecret(c.env)
     try {
       // refreshSession reads the session together with its owner, so a deleted user fails there.
-      const tokens = await refreshSession(c.env, config, secret, refreshToken)
-      c.header('Cache-Control', 'no-store')
-      c.header('Pragma', 'no-cache')
-      return c.json(
-        {
-          access_token: tokens.accessToken,
-          token_type: 'Bearer' as const,
-          expires_in: tokens.expiresIn,
-          refresh_token: tokens.refreshToken,
-        },
-        200
-      )
+      return oauthTokenResponse(c, await refreshSession(c.env, config, secret, refreshToken))
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_refresh_token') {
         throw new OAuthError('invalid_grant', error.message)

@@ -1,8 +1,12 @@
-/** Cookie mode: the browser keeps both tokens in HttpOnly cookies that page scripts cannot read. */
-import type { Context } from 'hono'
+/**
+ * Cookie mode: the browser keeps both tokens in HttpOnly cookies that page scripts cannot read.
+ * Whether a request is in cookie mode is decided once, by `decideCookieMode`, and read from the
+ * context everywhere else; reading, setting and clearing the cookies happens only here.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import type { IssuedTokens } from '../auth/sessions'
 import type { AppEnv } from '../env'
-import type { IssuedTokens } from './sessions'
 
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */
 export const ACCESS_COOKIE = '__Host-access_token'
@@ -16,9 +20,13 @@ export const COOKIE_MODE = 'cookie'
 
 type AnyContext = Context<AppEnv>
 
-/** Register, login and refresh use cookies only when the client asks with `X-Auth-Mode: cookie`. */
-export const wantsCookieMode = (c: AnyContext): boolean =>
-  c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE
+/** How a request uses cookies, decided once per request (the `cookieMode` context variable). */
+export interface CookieMode {
+  /** `X-Auth-Mode: cookie`: register, login and refresh answer with cookies instead of tokens. */
+  requested: boolean
+  /** No Authorization header at all and one of our cookies sent: the cookies are the credentials. */
+  authenticates: boolean
+}
 
 export const readAccessCookie = (c: AnyContext): string | undefined =>
   getCookie(c, ACCESS_COOKIE) || undefined
@@ -26,9 +34,22 @@ export const readAccessCookie = (c: AnyContext): string | undefined =>
 export const readRefreshCookie = (c: AnyContext): string | undefined =>
   getCookie(c, REFRESH_COOKIE) || undefined
 
-/** Whether the request carries any of our cookies: such a request must pass the origin check. */
-export const carriesAuthCookie = (c: AnyContext): boolean =>
-  readAccessCookie(c) !== undefined || readRefreshCookie(c) !== undefined
+/** Sets the `cookieMode` variable that csrf, require-auth, refresh-body and the routes read. */
+export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
+  async function decideCookieMode(c, next) {
+    const carriesCookie = readAccessCookie(c) !== undefined || readRefreshCookie(c) !== undefined
+    c.set('cookieMode', {
+      requested: c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE,
+      authenticates: c.req.header('Authorization') === undefined && carriesCookie,
+    })
+    await next()
+  }
+
+/** Whether this request uses cookies at all: it must pass the origin check, and logout clears them. */
+export const inCookieMode = (c: AnyContext): boolean => {
+  const mode = c.get('cookieMode')
+  return mode.requested || mode.authenticates
+}
 
 /**
  * Both cookies live as long as the refresh token: the access token's own `exp` limits its use, and
@@ -57,11 +78,3 @@ export const clearTokenCookies = (c: AnyContext): void => {
   deleteCookie(c, ACCESS_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' })
   deleteCookie(c, REFRESH_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict' })
 }
-
-/** Protected routes use the access cookie only when the request has no Authorization header at all. */
-export const isCookieAuthenticated = (c: AnyContext): boolean =>
-  c.req.header('Authorization') === undefined && readAccessCookie(c) !== undefined
-
-/** Whether a response to this request should manage the cookies (set them, or clear them at logout). */
-export const usesCookies = (c: AnyContext): boolean =>
-  wantsCookieMode(c) || isCookieAuthenticated(c)

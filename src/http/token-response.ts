@@ -1,0 +1,42 @@
+/**
+ * The responses that hand out or take back tokens: the API's token response (a JSON body, or
+ * cookies in cookie mode), the OAuth token endpoint's (RFC 6749 §5.1), and logout's.
+ */
+import type { Context } from 'hono'
+import type { IssuedTokens } from '../auth/sessions'
+import type { AppEnv } from '../env'
+import type { PublicUser } from '../store/users'
+import { clearTokenCookies, inCookieMode, setTokenCookies } from './cookies'
+import { presentCookieTokens, presentOAuthTokens, presentTokens } from './present'
+
+const forbidCaching = (c: Context<AppEnv>) => {
+  c.header('Cache-Control', 'no-store')
+  c.header('Pragma', 'no-cache')
+}
+
+/** Register, login and refresh: in cookie mode the tokens travel only in HttpOnly cookies. */
+export const tokenResponse = <S extends 200 | 201>(
+  c: Context<AppEnv>,
+  status: S,
+  user: PublicUser,
+  tokens: IssuedTokens
+) => {
+  forbidCaching(c)
+  if (c.get('cookieMode').requested) {
+    setTokenCookies(c, tokens)
+    return c.json(presentCookieTokens(user, tokens), status)
+  }
+  return c.json(presentTokens(user, tokens), status)
+}
+
+/** POST /oauth/token: the standard fields only; OAuth clients never use cookie mode. */
+export const oauthTokenResponse = (c: Context<AppEnv>, tokens: IssuedTokens) => {
+  forbidCaching(c)
+  return c.json(presentOAuthTokens(tokens), 200)
+}
+
+/** Logout: a browser in cookie mode also loses its cookies, which can no longer authenticate. */
+export const loggedOutResponse = (c: Context<AppEnv>) => {
+  if (inCookieMode(c)) clearTokenCookies(c)
+  return c.body(null, 204)
+}
