@@ -1,15 +1,16 @@
-/** Reads and validates configuration once per env object, with the contract's defaults. */
+/**
+ * Reads and validates configuration once per env object, with the contract's defaults. The HTTP
+ * edge reads it and passes it into auth/; the signing secret inside is checked only when used.
+ */
 import { DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
 import type { PasswordPolicy } from './auth/password'
-import {
-  KeySetError,
-  SIGNING_ALGORITHMS,
-  isAsymmetricAlgorithm,
-  readKeySet,
-} from './auth/signing-keys'
+import { lazySigner } from './auth/signer'
+import type { Signer } from './auth/signer'
+import { SIGNING_ALGORITHMS } from './auth/signing-keys'
 import type { SigningAlgorithm } from './auth/signing-keys'
 import type { Bindings } from './env'
 import { ApiError } from './http/errors'
+import { KV_MIN_TTL } from './store/refresh-tokens'
 
 export interface AppConfig {
   issuer: string
@@ -18,20 +19,18 @@ export interface AppConfig {
   /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
   reuseGraceSeconds: number
   corsOrigins: string[]
-  /** JWT_ALGORITHM: HS256 (JWT_SECRET) by default, or EdDSA / ES256 (JWT_PRIVATE_KEYS). */
-  signingAlgorithm: SigningAlgorithm
-  /** JWT_ACTIVE_KID: the key that signs; empty means the first key of JWT_PRIVATE_KEYS. */
-  activeKid?: string
+  /**
+   * JWT_ALGORITHM: HS256 (JWT_SECRET) by default, or EdDSA / ES256 (JWT_PRIVATE_KEYS, signing with
+   * JWT_ACTIVE_KID or else the first key). Validated lazily: see auth/signer.ts.
+   */
+  signer: Signer
   /** Cookie mode: an access cookie this close to its expiry (seconds) is renewed in passing. */
   accessRefreshMargin: number
   /** PASSWORD_HASH: how new password hashes are made (pbkdf2-sha256 by default, or scrypt). */
   passwordPolicy: PasswordPolicy<unknown>
 }
 
-/** KV refuses an expirationTtl below 60 s, so no refresh token may live shorter. */
-export const KV_MIN_TTL = 60
 export const MAX_REUSE_GRACE = 10
-const MIN_SECRET_BYTES = 32
 
 const DEFAULTS = {
   ACCESS_TOKEN_TTL: 900,
@@ -72,8 +71,7 @@ const readPasswordPolicy = (raw: unknown): PasswordPolicy<unknown> => {
 }
 
 const parseConfig = (env: Bindings): AppConfig => ({
-  signingAlgorithm: readAlgorithm(env.JWT_ALGORITHM),
-  activeKid: env.JWT_ACTIVE_KID || undefined,
+  signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
   issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
   accessTokenTtl: readSeconds(
     env.ACCESS_TOKEN_TTL,
@@ -120,27 +118,4 @@ export const readConfig = (env: Bindings): AppConfig => {
     parsed.set(env, config)
   }
   return config
-}
-
-/**
- * The secret signing material of the configured algorithm: the HMAC key (JWT_SECRET) for HS256,
- * the private JWK set (JWT_PRIVATE_KEYS) for EdDSA and ES256. Routes that sign or verify call
- * this first, so that a bad secret fails before any write.
- */
-export const requireSigningSecret = (env: Bindings): string => {
-  const { signingAlgorithm, activeKid } = readConfig(env)
-  if (isAsymmetricAlgorithm(signingAlgorithm)) {
-    try {
-      readKeySet(env.JWT_PRIVATE_KEYS, activeKid, signingAlgorithm)
-    } catch (error) {
-      if (error instanceof KeySetError) throw misconfigured(`JWT_PRIVATE_KEYS: ${error.message}`)
-      throw error
-    }
-    return env.JWT_PRIVATE_KEYS ?? ''
-  }
-  const secret = env.JWT_SECRET
-  if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
-    throw misconfigured(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`)
-  }
-  return secret
 }

@@ -9,13 +9,7 @@ import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import { ApiError } from '../http/errors'
 import { fromBase64Url, toBase64Url, utf8 } from './encoding'
-import {
-  isAsymmetricAlgorithm,
-  privateKeyOf,
-  publicKeyOf,
-  readKeySet,
-  signParamsOf,
-} from './signing-keys'
+import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
 import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
 
 const ALGORITHM = 'HS256'
@@ -32,12 +26,6 @@ export interface AccessClaims {
   iat: number
   exp: number
   token_use: typeof ACCESS_TOKEN_USE
-}
-
-export interface AuthContext {
-  userId: string
-  sessionId: string
-  claims: AccessClaims
 }
 
 // Importing a key costs more than using it; one CryptoKey per secret is safe to keep per isolate.
@@ -66,12 +54,6 @@ const usable = (key: Promise<CryptoKey>): Promise<CryptoKey> =>
     throw new ApiError('server_misconfigured', { cause })
   })
 
-/** The configured key set; requireSigningSecret has already checked it, so this is a cache hit. */
-const keySetOf = (config: AppConfig, secret: string): KeySet | null =>
-  isAsymmetricAlgorithm(config.signingAlgorithm)
-    ? readKeySet(secret, config.activeKid, config.signingAlgorithm)
-    : null
-
 /** Signs with the active key and names it in the header, so that verifiers can pick its public half. */
 const signWithKeySet = async (keySet: KeySet, claims: AccessClaims): Promise<string> => {
   const { active } = keySet
@@ -85,14 +67,15 @@ const signWithKeySet = async (keySet: KeySet, claims: AccessClaims): Promise<str
 }
 
 /** The public keys to publish at /.well-known/jwks.json; none for HS256, whose key is secret. */
-export const publicSigningKeys = (config: AppConfig, secret: string | null): PublicJwk[] => {
-  if (secret === null) return []
-  return keySetOf(config, secret)?.keys.map((key) => key.publicJwk) ?? []
+export const publicSigningKeys = (config: AppConfig): PublicJwk[] => {
+  // HS256 has no public half; its empty set tells verifiers that they cannot verify alone.
+  if (config.signer.algorithm === 'HS256') return []
+  const material = config.signer.material()
+  return 'keySet' in material ? material.keySet.keys.map((key) => key.publicJwk) : []
 }
 
 export const signAccessToken = async (
   config: AppConfig,
-  secret: string,
   subject: { userId: string; sessionId: string }
 ): Promise<{ token: string; expiresIn: number }> => {
   const issuedAt = nowSeconds()
@@ -105,10 +88,11 @@ export const signAccessToken = async (
     exp: issuedAt + config.accessTokenTtl,
     token_use: ACCESS_TOKEN_USE,
   }
-  const keySet = keySetOf(config, secret)
-  const token = keySet
-    ? await signWithKeySet(keySet, claims)
-    : await sign({ ...claims }, await signingKey(secret), ALGORITHM)
+  const material = config.signer.material()
+  const token =
+    'keySet' in material
+      ? await signWithKeySet(material.keySet, claims)
+      : await sign({ ...claims }, await signingKey(material.secret), ALGORITHM)
   return { token, expiresIn: config.accessTokenTtl }
 }
 
@@ -150,12 +134,11 @@ const readHeader = (token: string): Record<string, unknown> | null => {
  */
 const verificationKey = async (
   config: AppConfig,
-  secret: string,
   header: Record<string, unknown>
 ): Promise<{ key: CryptoKey; alg: SigningAlgorithm }> => {
-  const keySet = keySetOf(config, secret)
-  if (!keySet) return { key: await signingKey(secret), alg: ALGORITHM }
-  const key = keySet.keys.find((candidate) => candidate.kid === header.kid)
+  const material = config.signer.material()
+  if (!('keySet' in material)) return { key: await signingKey(material.secret), alg: ALGORITHM }
+  const key = material.keySet.keys.find((candidate) => candidate.kid === header.kid)
   if (!key) throw rejected('invalid_token', 'The token names no known signing key')
   if (header.alg !== key.alg) {
     throw rejected('invalid_token', "The token's algorithm does not match its key")
@@ -166,15 +149,16 @@ const verificationKey = async (
 /** Verifies signature, kind and claims; throws the contract's 401 for anything wrong. */
 export const verifyAccessToken = async (
   config: AppConfig,
-  secret: string,
   token: string
 ): Promise<AccessClaims> => {
+  // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
+  config.signer.check()
   const header = readHeader(token)
   if (!header) throw rejected('invalid_token', MALFORMED)
   if (KEY_BEARING_HEADERS.some((name) => name in header)) {
     throw rejected('invalid_token', 'The token carries its own key or key location')
   }
-  const { key, alg } = await verificationKey(config, secret, header)
+  const { key, alg } = await verificationKey(config, header)
   let payload: Record<string, unknown>
   try {
     payload = await verify(token, key, { alg, exp: false, nbf: false, iat: false })

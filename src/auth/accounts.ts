@@ -4,7 +4,6 @@
  * writes ordered so that a failure half-way leaves nothing usable behind.
  */
 import { isoNow, nowSeconds } from '../clock'
-import { readConfig } from '../config'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
@@ -39,6 +38,7 @@ const throttled = (lockout: Lockout): ApiError =>
  */
 const upgradePasswordHash = async (
   env: Bindings,
+  config: AppConfig,
   user: UserRow,
   password: string
 ): Promise<void> => {
@@ -47,7 +47,7 @@ const upgradePasswordHash = async (
       env.DB,
       user.id,
       user.password_hash,
-      await hashPassword(password, readConfig(env).passwordPolicy),
+      await hashPassword(password, config.passwordPolicy),
       isoNow()
     )
   } catch (error) {
@@ -64,9 +64,10 @@ const upgradePasswordHash = async (
 export const createAccount = async (
   env: Bindings,
   config: AppConfig,
-  secret: string,
   account: { email: string; password: string; nickname?: string; userAgent: string | null }
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
+  // A server that cannot sign refuses before its first read, as it would before any write.
+  config.signer.check()
   if (await emailIsTaken(env.DB, account.email)) throw new ApiError('email_taken')
   const now = isoNow()
   const user = {
@@ -80,7 +81,6 @@ export const createAccount = async (
     const tokens = await startSession(
       env,
       config,
-      secret,
       { userId: user.id, userAgent: account.userAgent },
       user
     )
@@ -97,6 +97,7 @@ export const createAccount = async (
  */
 export const authenticate = async (
   env: Bindings,
+  config: AppConfig,
   email: string,
   password: string
 ): Promise<UserRow> => {
@@ -108,7 +109,7 @@ export const authenticate = async (
     findUserByEmail(env.DB, email),
   ])
   if (lockout) throw throttled(lockout)
-  const { passwordPolicy } = readConfig(env)
+  const { passwordPolicy } = config
   let check = { valid: false, needsRehash: false }
   if (user) check = await verifyPassword(password, user.password_hash, passwordPolicy)
   else await burnPasswordCheck(password, passwordPolicy)
@@ -119,8 +120,26 @@ export const authenticate = async (
   }
   // Most logins have no failures on record: skip the write then (one D1 round trip per login).
   if (counted) await clearLoginFailures(env.DB, email)
-  if (check.needsRehash) await upgradePasswordHash(env, user, password)
+  if (check.needsRehash) await upgradePasswordHash(env, config, user, password)
   return user
+}
+
+/**
+ * Login: the credentials, then a new session. A server that cannot sign refuses first, so that a
+ * misconfiguration neither counts failed logins nor clears them.
+ */
+export const signIn = async (
+  env: Bindings,
+  config: AppConfig,
+  credentials: { email: string; password: string; userAgent: string | null }
+): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
+  config.signer.check()
+  const user = await authenticate(env, config, credentials.email, credentials.password)
+  const tokens = await startSession(env, config, {
+    userId: user.id,
+    userAgent: credentials.userAgent,
+  })
+  return { user, tokens }
 }
 
 /** A signed-in user re-proving their password: a wrong one is 403, as the token itself is fine. */
@@ -156,12 +175,13 @@ const PASSWORD_CHANGE_ATTEMPTS = 2
  */
 export const changePassword = async (
   env: Bindings,
+  config: AppConfig,
   subject: { userId: string; sessionId: string },
   currentPassword: string,
   newPassword: string
 ): Promise<void> => {
   let user = await requirePassword(env, subject.userId, currentPassword)
-  const newHash = await hashPassword(newPassword, readConfig(env).passwordPolicy)
+  const newHash = await hashPassword(newPassword, config.passwordPolicy)
   for (let attempt = 1; attempt <= PASSWORD_CHANGE_ATTEMPTS; attempt++) {
     if (attempt > 1) user = await requirePassword(env, subject.userId, currentPassword)
     const { landed, endedRefreshHashes } = await replacePasswordEndingOtherSessions(env.DB, {

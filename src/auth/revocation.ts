@@ -3,7 +3,7 @@
  * Unknown, expired and malformed tokens end nothing and are not an error, as the RFC asks.
  */
 import { nowSeconds } from '../clock'
-import { readConfig, requireSigningSecret } from '../config'
+import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
 import { ApiError } from '../http/errors'
 import { verifyAccessToken } from './access-token'
@@ -25,9 +25,12 @@ const sessionOfLiveRefreshToken = async (
   return owner && owner.expiresAt > now ? owner : null
 }
 
-const sessionOfAccessToken = async (env: Bindings, token: string): Promise<SessionRef | null> => {
+const sessionOfAccessToken = async (
+  config: AppConfig,
+  token: string
+): Promise<SessionRef | null> => {
   try {
-    const claims = await verifyAccessToken(readConfig(env), requireSigningSecret(env), token)
+    const claims = await verifyAccessToken(config, token)
     return { userId: claims.sub, sessionId: claims.sid }
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return null
@@ -39,10 +42,14 @@ const sessionOfAccessToken = async (env: Bindings, token: string): Promise<Sessi
  * Ends the session of `token`. Refresh tokens (43 base64url characters) and access tokens (JWTs,
  * with dots) cannot be mistaken for each other, so the shape decides and no hint is needed.
  */
-export const revokeToken = async (env: Bindings, token: string): Promise<void> => {
+export const revokeToken = async (
+  env: Bindings,
+  config: AppConfig,
+  token: string
+): Promise<void> => {
   const session = isWellFormedRefreshToken(token)
     ? await sessionOfLiveRefreshToken(env, token, nowSeconds())
-    : await sessionOfAccessToken(env, token)
+    : await sessionOfAccessToken(config, token)
   if (!session) return
   await endSessions(env, session.userId, { only: session.sessionId })
 }

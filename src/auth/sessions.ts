@@ -50,11 +50,10 @@ export const sanitizeUserAgent = (userAgent: string | undefined): string | null 
 
 const issueTokens = async (
   config: AppConfig,
-  secret: string,
   chain: { sessionId: string; userId: string; refreshToken: string; refreshExpiresAt: number },
   now: number
 ): Promise<IssuedTokens> => {
-  const access = await signAccessToken(config, secret, chain)
+  const access = await signAccessToken(config, chain)
   return {
     sessionId: chain.sessionId,
     userId: chain.userId,
@@ -72,10 +71,10 @@ const issueTokens = async (
 export const startSession = async (
   env: Bindings,
   config: AppConfig,
-  secret: string,
   owner: { userId: string; userAgent: string | null },
   newUser?: NewUser
 ): Promise<IssuedTokens> => {
+  config.signer.check()
   const now = nowSeconds()
   const sessionId = crypto.randomUUID()
   const refreshToken = newRefreshToken()
@@ -100,7 +99,6 @@ export const startSession = async (
   else await insertSession(env.DB, session)
   return issueTokens(
     config,
-    secret,
     { sessionId, userId: owner.userId, refreshToken, refreshExpiresAt },
     now
   )
@@ -116,9 +114,10 @@ const invalidRefreshToken = (message?: string): ApiError =>
 export const refreshSession = async (
   env: Bindings,
   config: AppConfig,
-  secret: string,
   refreshToken: string
 ): Promise<IssuedTokens & { user: PublicUser }> => {
+  // Before the token is even looked at, as no rotation may be written that cannot be signed.
+  config.signer.check()
   if (!isWellFormedRefreshToken(refreshToken)) throw invalidRefreshToken()
   const now = nowSeconds()
   const tokenHash = await hashRefreshToken(refreshToken)
@@ -147,7 +146,7 @@ export const refreshSession = async (
       expiresAt: refreshExpiresAt,
     })
     const issued = { ...chain, refreshToken: successor, refreshExpiresAt }
-    if (won) return { ...(await issueTokens(config, secret, issued, now)), user: session.owner }
+    if (won) return { ...(await issueTokens(config, issued, now)), user: session.owner }
     // A concurrent request rotated first; decide against the row as it is now.
     session = await findSession(env.DB, record.sid)
     if (!isSessionLive(session, now)) throw invalidRefreshToken()
@@ -162,7 +161,7 @@ export const refreshSession = async (
     if (successor) {
       const chain = { sessionId: session.id, userId: session.user_id }
       const issued = { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at }
-      return { ...(await issueTokens(config, secret, issued, now)), user: session.owner }
+      return { ...(await issueTokens(config, issued, now)), user: session.owner }
     }
   }
 

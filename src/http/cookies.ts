@@ -20,14 +20,6 @@ export const COOKIE_MODE = 'cookie'
 
 type AnyContext = Context<AppEnv>
 
-/** How a request uses cookies, decided once per request (the `cookieMode` context variable). */
-export interface CookieMode {
-  /** `X-Auth-Mode: cookie`: register, login and refresh answer with cookies instead of tokens. */
-  requested: boolean
-  /** No Authorization header at all and one of our cookies sent: the cookies are the credentials. */
-  authenticates: boolean
-}
-
 export const readAccessCookie = (c: AnyContext): string | undefined =>
   getCookie(c, ACCESS_COOKIE) || undefined
 

@@ -30,7 +30,7 @@ export const clientKey = (ip: string): string => {
 
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
   async function clientRateLimit(c, next) {
-    const limiter = (c.env as { CLIENT_RATE_LIMIT?: RateLimit }).CLIENT_RATE_LIMIT
+    const limiter = c.env.CLIENT_RATE_LIMIT
     // Set by Cloudflare's edge on every request; without it there is no client to count.
     const ip = c.req.header('CF-Connecting-IP')
     if (!limiter || !ip) return next()

@@ -9,7 +9,8 @@ import type { AccessClaims } from '../auth/access-token'
 import { bearerChallenge, verifyAccessToken } from '../auth/access-token'
 import { refreshSession } from '../auth/sessions'
 import { nowSeconds } from '../clock'
-import { readConfig, requireSigningSecret } from '../config'
+import { readConfig } from '../config'
+import type { AppConfig } from '../config'
 import type { AppEnv } from '../env'
 import {
   clearTokenCookies,
@@ -35,21 +36,21 @@ const missingToken = () =>
 const isCode = (error: unknown, code: string): error is ApiError =>
   error instanceof ApiError && error.code === code
 
-const verify = (c: Context<AppEnv>, token: string): Promise<AccessClaims> =>
-  verifyAccessToken(readConfig(c.env), requireSigningSecret(c.env), token)
-
 /** The claims of the access cookie, renewed from the refresh cookie when due. */
-const verifyOrRenew = async (c: Context<AppEnv>, accessToken: string): Promise<AccessClaims> => {
+const verifyOrRenew = async (
+  c: Context<AppEnv>,
+  config: AppConfig,
+  accessToken: string
+): Promise<AccessClaims> => {
   const refreshToken = readRefreshCookie(c)
   let claims: AccessClaims | null = null
   let expired: ApiError | null = null
   try {
-    claims = await verify(c, accessToken)
+    claims = await verifyAccessToken(config, accessToken)
   } catch (error) {
     if (!refreshToken || !isCode(error, 'token_expired')) throw error
     expired = error
   }
-  const config = readConfig(c.env)
   const fresh = claims !== null && claims.exp - nowSeconds() > config.accessRefreshMargin
   // Without a refresh cookie a failed verification has already been rethrown, so claims is set.
   if (claims && (fresh || !refreshToken)) return claims
@@ -59,7 +60,7 @@ const verifyOrRenew = async (c: Context<AppEnv>, accessToken: string): Promise<A
   try {
     // Parallel requests of one page all carry the same refresh cookie: the first rotates it, the
     // others land in refreshSession's grace window and get the same successor, not a theft alarm.
-    tokens = await refreshSession(c.env, config, requireSigningSecret(c.env), refreshToken)
+    tokens = await refreshSession(c.env, config, refreshToken)
   } catch (error) {
     if (!isCode(error, 'invalid_refresh_token')) throw error
     // The access token may still have a few seconds; otherwise the client learns it expired.
@@ -68,7 +69,7 @@ const verifyOrRenew = async (c: Context<AppEnv>, accessToken: string): Promise<A
   }
   // Set before the handler runs, so that even an error response delivers the rotated cookies.
   setTokenCookies(c, tokens)
-  return verify(c, tokens.accessToken)
+  return verifyAccessToken(config, tokens.accessToken)
 }
 
 /** The session of the claims, live and still the subject's; throws token_revoked otherwise. */
@@ -92,7 +93,7 @@ const requireLiveSession = async (
 const authenticateWithBearer = async (c: Context<AppEnv>) => {
   const token = bearerToken(c.req.header('Authorization'))
   if (!token) throw missingToken()
-  const claims = await verify(c, token)
+  const claims = await verifyAccessToken(readConfig(c.env), token)
   return { claims, session: await requireLiveSession(c, claims) }
 }
 
@@ -100,7 +101,7 @@ const authenticateWithCookies = async (c: Context<AppEnv>) => {
   const accessToken = readAccessCookie(c)
   if (!accessToken) throw missingToken()
   try {
-    const claims = await verifyOrRenew(c, accessToken)
+    const claims = await verifyOrRenew(c, readConfig(c.env), accessToken)
     return { claims, session: await requireLiveSession(c, claims) }
   } catch (error) {
     // The one place cookies that can no longer authenticate are dropped, so the page starts clean.
@@ -111,10 +112,11 @@ const authenticateWithCookies = async (c: Context<AppEnv>) => {
 
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
   async function requireAuth(c, next) {
+    // Configuration is read only once a token is in hand: a missing token stays a plain 401.
     const { claims, session } = c.get('cookieMode').authenticates
       ? await authenticateWithCookies(c)
       : await authenticateWithBearer(c)
-    c.set('auth', { userId: claims.sub, sessionId: claims.sid, claims })
+    c.set('auth', { userId: claims.sub, sessionId: claims.sid })
     c.set('user', {
       id: session.user_id,
       email: session.email,

@@ -7,7 +7,7 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { revokeToken } from '../auth/revocation'
 import { refreshSession } from '../auth/sessions'
-import { readConfig, requireSigningSecret } from '../config'
+import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 import { handleError } from '../http/handle-error'
@@ -68,10 +68,9 @@ export const oauthRoutes = new Hono<AppEnv>()
     }
     const refreshToken = requireParameter(form, 'refresh_token')
     const config = readConfig(c.env)
-    const secret = requireSigningSecret(c.env)
     try {
       // refreshSession reads the session together with its owner, so a deleted user fails there.
-      return oauthTokenResponse(c, await refreshSession(c.env, config, secret, refreshToken))
+      return oauthTokenResponse(c, await refreshSession(c.env, config, refreshToken))
     } catch (error) {
       if (error instanceof ApiError && error.code === 'invalid_refresh_token') {
         throw new OAuthError('invalid_grant', error.message)
@@ -83,7 +82,7 @@ export const oauthRoutes = new Hono<AppEnv>()
     const form = await readForm(c)
     refuseClientCredentials(c, form)
     // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
-    await revokeToken(c.env, requireParameter(form, 'token'))
+    await revokeToken(c.env, readConfig(c.env), requireParameter(form, 'token'))
     return c.body(null, 200)
   })
   .onError((error, c) =>

@@ -1,8 +1,7 @@
 /** /.well-known: the public signing keys (JWKS) and the OAuth 2.0 authorization server metadata. */
 import { Hono } from 'hono'
 import { publicSigningKeys } from '../auth/access-token'
-import { isAsymmetricAlgorithm } from '../auth/signing-keys'
-import { readConfig, requireSigningSecret } from '../config'
+import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 
 /**
@@ -29,13 +28,9 @@ export const authorizationServerMetadata = (issuer: string) => ({
 
 export const wellKnownRoutes = new Hono<AppEnv>()
   .get('/jwks.json', (c) => {
-    const config = readConfig(c.env)
-    // HS256 has no public half; its empty set tells verifiers that they cannot verify alone.
-    const secret = isAsymmetricAlgorithm(config.signingAlgorithm)
-      ? requireSigningSecret(c.env)
-      : null
+    const keys = publicSigningKeys(readConfig(c.env))
     c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-    return c.json({ keys: publicSigningKeys(config, secret) }, 200)
+    return c.json({ keys }, 200)
   })
   .get('/oauth-authorization-server', (c) => {
     c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)

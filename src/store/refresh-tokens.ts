@@ -3,8 +3,10 @@
  * its token is issued, and expires with it: no hot path rewrites a key (KV allows about one
  * write per second per key), and revocation lives in D1, not here.
  */
-import { KV_MIN_TTL } from '../config'
 import { guardKV } from './guard'
+
+/** KV refuses an expirationTtl below 60 s, so no refresh token may live shorter. */
+export const KV_MIN_TTL = 60
 
 const KEY_PREFIX = 'v1:refresh:'
 
