@@ -2,6 +2,7 @@
  * Reads and validates configuration once per env object, with the contract's defaults. The HTTP
  * edge reads it and passes it into auth/; the signing secret inside is checked only when used.
  */
+import { Misconfigured } from './auth/errors'
 import { DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
 import type { PasswordPolicy } from './auth/password'
 import { lazySigner } from './auth/signer'
@@ -9,7 +10,6 @@ import type { Signer } from './auth/signer'
 import { SIGNING_ALGORITHMS } from './auth/signing-keys'
 import type { SigningAlgorithm } from './auth/signing-keys'
 import type { Bindings } from './env'
-import { ApiError } from './http/errors'
 import { KV_MIN_TTL } from './store/refresh-tokens'
 
 export interface AppConfig {
@@ -41,14 +41,11 @@ const DEFAULTS = {
   JWT_ALGORITHM: 'HS256' as SigningAlgorithm,
 }
 
-const misconfigured = (what: string): ApiError =>
-  new ApiError('server_misconfigured', { cause: new Error(what) })
-
 const readSeconds = (raw: unknown, fallback: number, name: string, min: number, max: number) => {
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw misconfigured(`${name} must be an integer between ${min} and ${max}`)
+    throw new Misconfigured(`${name} must be an integer between ${min} and ${max}`)
   }
   return value
 }
@@ -57,7 +54,7 @@ const readAlgorithm = (raw: unknown): SigningAlgorithm => {
   if (raw === undefined || raw === '') return DEFAULTS.JWT_ALGORITHM
   const algorithm = SIGNING_ALGORITHMS.find((name) => name === raw)
   if (!algorithm) {
-    throw misconfigured(`JWT_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+    throw new Misconfigured(`JWT_ALGORITHM must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
   }
   return algorithm
 }
@@ -65,7 +62,9 @@ const readAlgorithm = (raw: unknown): SigningAlgorithm => {
 const readPasswordPolicy = (raw: unknown): PasswordPolicy<unknown> => {
   const policy = policyNamed(typeof raw === 'string' && raw !== '' ? raw : DEFAULT_POLICY_NAME)
   if (!policy) {
-    throw misconfigured(`PASSWORD_HASH must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}`)
+    throw new Misconfigured(
+      `PASSWORD_HASH must be one of ${Object.keys(PASSWORD_POLICIES).join(', ')}`
+    )
   }
   return policy
 }

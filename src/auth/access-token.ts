@@ -7,8 +7,8 @@
 import { sign, verify } from 'hono/jwt'
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
-import { ApiError } from '../http/errors'
 import { fromBase64Url, toBase64Url, utf8 } from './encoding'
+import { AccessTokenExpired, InvalidAccessToken, Misconfigured } from './errors'
 import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
 import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
 
@@ -51,7 +51,7 @@ const encodePart = (part: object): string => toBase64Url(utf8.encode(JSON.string
 /** A well-formed JWK that Web Crypto still refuses (a point off its curve) is a deployment error. */
 const usable = (key: Promise<CryptoKey>): Promise<CryptoKey> =>
   key.catch((cause: unknown) => {
-    throw new ApiError('server_misconfigured', { cause })
+    throw new Misconfigured('a signing key cannot be imported', { cause })
   })
 
 /** Signs with the active key and names it in the header, so that verifiers can pick its public half. */
@@ -96,15 +96,6 @@ export const signAccessToken = async (
   return { token, expiresIn: config.accessTokenTtl }
 }
 
-/** The RFC 6750 challenge: no error attribute when no token was sent, invalid_token otherwise. */
-export const bearerChallenge = (description?: string): string =>
-  description === undefined
-    ? 'Bearer realm="edge-jwt-auth"'
-    : `Bearer realm="edge-jwt-auth", error="invalid_token", error_description="${description}"`
-
-const rejected = (code: 'invalid_token' | 'token_expired', description: string): ApiError =>
-  new ApiError(code, { headers: { 'WWW-Authenticate': bearerChallenge(description) } })
-
 const isNumber = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value)
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0
@@ -139,14 +130,14 @@ const verificationKey = async (
   const material = config.signer.material()
   if (!('keySet' in material)) return { key: await signingKey(material.secret), alg: ALGORITHM }
   const key = material.keySet.keys.find((candidate) => candidate.kid === header.kid)
-  if (!key) throw rejected('invalid_token', 'The token names no known signing key')
+  if (!key) throw new InvalidAccessToken('The token names no known signing key')
   if (header.alg !== key.alg) {
-    throw rejected('invalid_token', "The token's algorithm does not match its key")
+    throw new InvalidAccessToken("The token's algorithm does not match its key")
   }
   return { key: await usable(publicKeyOf(key)), alg: key.alg }
 }
 
-/** Verifies signature, kind and claims; throws the contract's 401 for anything wrong. */
+/** Verifies signature, kind and claims; throws InvalidAccessToken or AccessTokenExpired. */
 export const verifyAccessToken = async (
   config: AppConfig,
   token: string
@@ -154,32 +145,32 @@ export const verifyAccessToken = async (
   // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
   config.signer.check()
   const header = readHeader(token)
-  if (!header) throw rejected('invalid_token', MALFORMED)
+  if (!header) throw new InvalidAccessToken(MALFORMED)
   if (KEY_BEARING_HEADERS.some((name) => name in header)) {
-    throw rejected('invalid_token', 'The token carries its own key or key location')
+    throw new InvalidAccessToken('The token carries its own key or key location')
   }
   const { key, alg } = await verificationKey(config, header)
   let payload: Record<string, unknown>
   try {
     payload = await verify(token, key, { alg, exp: false, nbf: false, iat: false })
   } catch {
-    throw rejected('invalid_token', MALFORMED)
+    throw new InvalidAccessToken(MALFORMED)
   }
   const now = nowSeconds()
   const { iss, sub, sid, jti, iat, exp, nbf, token_use: use } = payload
   if (use !== ACCESS_TOKEN_USE || !isText(sub) || !isText(sid) || !isText(jti)) {
-    throw rejected('invalid_token', 'The token is not an access token')
+    throw new InvalidAccessToken('The token is not an access token')
   }
-  if (iss !== config.issuer) throw rejected('invalid_token', 'The token has the wrong issuer')
+  if (iss !== config.issuer) throw new InvalidAccessToken('The token has the wrong issuer')
   if (!isNumber(iat) || !isNumber(exp)) {
-    throw rejected('invalid_token', 'The token lacks iat or exp')
+    throw new InvalidAccessToken('The token lacks iat or exp')
   }
   if (iat > now + CLOCK_LEEWAY_SECONDS) {
-    throw rejected('invalid_token', 'The token was issued in the future')
+    throw new InvalidAccessToken('The token was issued in the future')
   }
   if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
-    throw rejected('invalid_token', 'The token is not valid yet')
+    throw new InvalidAccessToken('The token is not valid yet')
   }
-  if (exp <= now) throw rejected('token_expired', 'The access token expired')
+  if (exp <= now) throw new AccessTokenExpired()
   return { iss, sub, sid, jti, iat, exp, token_use: use }
 }

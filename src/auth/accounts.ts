@@ -6,7 +6,6 @@
 import { isoNow, nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
-import { ApiError } from '../http/errors'
 import { UniqueViolation } from '../store/guard'
 import { clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
 import type { Lockout } from '../store/login-failures'
@@ -21,15 +20,19 @@ import {
   updateNickname,
 } from '../store/users'
 import type { PublicUser, UserRow } from '../store/users'
+import {
+  AccountChangedMeanwhile,
+  EmailTaken,
+  InvalidCredentials,
+  LoginThrottled,
+  SessionEnded,
+  WrongPassword,
+} from './errors'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './password'
 import { forgetRefreshTokens, startSession } from './sessions'
 import type { IssuedTokens } from './sessions'
 
-const throttled = (lockout: Lockout): ApiError =>
-  new ApiError('too_many_requests', {
-    message: 'Too many failed sign-ins for this account; try again later.',
-    headers: { 'Retry-After': String(lockout.retryAfter) },
-  })
+const throttled = (lockout: Lockout): LoginThrottled => new LoginThrottled(lockout.retryAfter)
 
 /**
  * Re-hashes a correct password made under an older policy. The write only lands if the row still
@@ -68,7 +71,7 @@ export const createAccount = async (
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
   // A server that cannot sign refuses before its first read, as it would before any write.
   config.signer.check()
-  if (await emailIsTaken(env.DB, account.email)) throw new ApiError('email_taken')
+  if (await emailIsTaken(env.DB, account.email)) throw new EmailTaken()
   const now = isoNow()
   const user = {
     id: crypto.randomUUID(),
@@ -86,7 +89,7 @@ export const createAccount = async (
     )
     return { user, tokens }
   } catch (error) {
-    if (error instanceof UniqueViolation) throw new ApiError('email_taken')
+    if (error instanceof UniqueViolation) throw new EmailTaken()
     throw error
   }
 }
@@ -116,7 +119,7 @@ export const authenticate = async (
   if (!user || !check.valid) {
     const failure = await recordLoginFailure(env.DB, email, now)
     if (failure.lockout) throw throttled(failure.lockout)
-    throw new ApiError('invalid_credentials')
+    throw new InvalidCredentials()
   }
   // Most logins have no failures on record: skip the write then (one D1 round trip per login).
   if (counted) await clearLoginFailures(env.DB, email)
@@ -142,17 +145,17 @@ export const signIn = async (
   return { user, tokens }
 }
 
-/** A signed-in user re-proving their password: a wrong one is 403, as the token itself is fine. */
+/** A signed-in user re-proving their password; the token itself is fine, so a wrong one is not a 401. */
 const requirePassword = async (
   env: Bindings,
   userId: string,
   password: string
 ): Promise<UserRow> => {
   const user = await findUserById(env.DB, userId)
-  if (!user) throw new ApiError('token_revoked')
+  if (!user) throw new SessionEnded()
   const check = await verifyPassword(password, user.password_hash)
   if (!check.valid) {
-    throw new ApiError('invalid_credentials', { status: 403, message: 'The password is wrong.' })
+    throw new WrongPassword()
   }
   return user
 }
@@ -197,9 +200,7 @@ export const changePassword = async (
       return
     }
   }
-  throw new ApiError('service_unavailable', {
-    message: 'The account changed meanwhile; try again.',
-  })
+  throw new AccountChangedMeanwhile()
 }
 
 /** Removes the user with their notes and sessions, then the live refresh records in KV. */

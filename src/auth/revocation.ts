@@ -5,8 +5,8 @@
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
-import { ApiError } from '../http/errors'
 import { verifyAccessToken } from './access-token'
+import { AccessTokenExpired, InvalidAccessToken } from './errors'
 import { isWellFormedRefreshToken } from './refresh-token'
 import { endSessions, sessionOfRefreshToken } from './sessions'
 
@@ -33,7 +33,7 @@ const sessionOfAccessToken = async (
     const claims = await verifyAccessToken(config, token)
     return { userId: claims.sub, sessionId: claims.sid }
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return null
+    if (error instanceof InvalidAccessToken || error instanceof AccessTokenExpired) return null
     throw error
   }
 }

@@ -7,7 +7,6 @@
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
-import { ApiError } from '../http/errors'
 import { deleteRefreshRecords, getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
 import {
   findSession,
@@ -22,6 +21,7 @@ import type { SessionRow, SessionScope } from '../store/sessions'
 import { insertUserWithSession } from '../store/users'
 import type { NewUser, PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
+import { InvalidRefreshToken } from './errors'
 import {
   hashRefreshToken,
   isWellFormedRefreshToken,
@@ -104,9 +104,6 @@ export const startSession = async (
   )
 }
 
-const invalidRefreshToken = (message?: string): ApiError =>
-  new ApiError('invalid_refresh_token', { message })
-
 /**
  * Exchanges a refresh token for a new pair. The used token dies; replaying it inside the grace
  * window returns the same successor (two tabs refreshing at once), and after it ends the session.
@@ -118,13 +115,15 @@ export const refreshSession = async (
 ): Promise<IssuedTokens & { user: PublicUser }> => {
   // Before the token is even looked at, as no rotation may be written that cannot be signed.
   config.signer.check()
-  if (!isWellFormedRefreshToken(refreshToken)) throw invalidRefreshToken()
+  if (!isWellFormedRefreshToken(refreshToken)) throw new InvalidRefreshToken()
   const now = nowSeconds()
   const tokenHash = await hashRefreshToken(refreshToken)
   const record = await getRefreshRecord(env.REFRESH_TOKENS, tokenHash)
-  if (!record || record.exp <= now) throw invalidRefreshToken()
+  if (!record || record.exp <= now) throw new InvalidRefreshToken()
   let session = await findSession(env.DB, record.sid)
-  if (!isSessionLive(session, now) || session.user_id !== record.uid) throw invalidRefreshToken()
+  if (!isSessionLive(session, now) || session.user_id !== record.uid) {
+    throw new InvalidRefreshToken()
+  }
 
   if (session.refresh_hash === tokenHash) {
     const successor = newRefreshToken()
@@ -149,7 +148,7 @@ export const refreshSession = async (
     if (won) return { ...(await issueTokens(config, issued, now)), user: session.owner }
     // A concurrent request rotated first; decide against the row as it is now.
     session = await findSession(env.DB, record.sid)
-    if (!isSessionLive(session, now)) throw invalidRefreshToken()
+    if (!isSessionLive(session, now)) throw new InvalidRefreshToken()
   }
 
   const rotatedAt = session.rotated_at
@@ -167,7 +166,7 @@ export const refreshSession = async (
 
   // A token of this chain that was rotated away is being replayed: assume it was stolen.
   await revokeSession(env.DB, session.id, now)
-  throw invalidRefreshToken('The refresh token was already used; its session has been ended.')
+  throw new InvalidRefreshToken('The refresh token was already used; its session has been ended.')
 }
 
 /** Who a refresh token was issued to; `expiresAt` is the token's own expiry. */

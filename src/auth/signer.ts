@@ -3,7 +3,7 @@
  * configuration is read, so that routes which never sign (/health, /openapi.json) answer on a
  * deployment without a secret. Paths that sign call `check()` before their first write.
  */
-import { ApiError } from '../http/errors'
+import { Misconfigured } from './errors'
 import { KeySetError, isAsymmetricAlgorithm, readKeySet } from './signing-keys'
 import type { AsymmetricAlgorithm, KeySet, SigningAlgorithm } from './signing-keys'
 
@@ -16,7 +16,7 @@ export interface Signer {
   readonly algorithm: SigningAlgorithm
   /** The checked material: the HMAC secret (JWT_SECRET) or the private JWK set (JWT_PRIVATE_KEYS). */
   material(): SigningMaterial
-  /** Throws server_misconfigured unless the material is usable; nothing is written before. */
+  /** Throws Misconfigured unless the material is usable; signing paths call it before any write. */
   check(): void
 }
 
@@ -25,9 +25,6 @@ export interface SigningSecrets {
   JWT_SECRET?: string
   JWT_PRIVATE_KEYS?: string
 }
-
-const misconfigured = (what: string): ApiError =>
-  new ApiError('server_misconfigured', { cause: new Error(what) })
 
 const readMaterial = (
   algorithm: SigningAlgorithm,
@@ -38,13 +35,15 @@ const readMaterial = (
     try {
       return { algorithm, keySet: readKeySet(secrets.JWT_PRIVATE_KEYS, activeKid, algorithm) }
     } catch (error) {
-      if (error instanceof KeySetError) throw misconfigured(`JWT_PRIVATE_KEYS: ${error.message}`)
+      if (error instanceof KeySetError) {
+        throw new Misconfigured(`JWT_PRIVATE_KEYS: ${error.message}`)
+      }
       throw error
     }
   }
   const secret = secrets.JWT_SECRET
   if (!secret || new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
-    throw misconfigured(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`)
+    throw new Misconfigured(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`)
   }
   return { algorithm, secret }
 }

@@ -70,3 +70,9 @@ export const renderApiError = (c: Context, error: ApiError): Response =>
   c.json(error.body, error.status, error.headers)
 
 export const errorStatus = (code: ErrorCode): ContentfulStatusCode => ERRORS[code][0]
+
+/** The RFC 6750 challenge: no error attribute when no token was sent, invalid_token otherwise. */
+export const bearerChallenge = (description?: string): string =>
+  description === undefined
+    ? 'Bearer realm="edge-jwt-auth"'
+    : `Bearer realm="edge-jwt-auth", error="invalid_token", error_description="${description}"`

@@ -6,7 +6,13 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AccessClaims } from '../auth/access-token'
-import { bearerChallenge, verifyAccessToken } from '../auth/access-token'
+import { verifyAccessToken } from '../auth/access-token'
+import {
+  AccessTokenExpired,
+  InvalidRefreshToken,
+  SessionEnded,
+  Unauthenticated,
+} from '../auth/errors'
 import { refreshSession } from '../auth/sessions'
 import { nowSeconds } from '../clock'
 import { readConfig } from '../config'
@@ -18,7 +24,7 @@ import {
   readRefreshCookie,
   setTokenCookies,
 } from '../http/cookies'
-import { ApiError } from '../http/errors'
+import { ApiError, bearerChallenge } from '../http/errors'
 import { findSessionState } from '../store/sessions'
 import type { SessionState } from '../store/sessions'
 
@@ -33,9 +39,6 @@ export const bearerToken = (authorization: string | undefined): string | null =>
 const missingToken = () =>
   new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
 
-const isCode = (error: unknown, code: string): error is ApiError =>
-  error instanceof ApiError && error.code === code
-
 /** The claims of the access cookie, renewed from the refresh cookie when due. */
 const verifyOrRenew = async (
   c: Context<AppEnv>,
@@ -44,17 +47,17 @@ const verifyOrRenew = async (
 ): Promise<AccessClaims> => {
   const refreshToken = readRefreshCookie(c)
   let claims: AccessClaims | null = null
-  let expired: ApiError | null = null
+  let expired: AccessTokenExpired | null = null
   try {
     claims = await verifyAccessToken(config, accessToken)
   } catch (error) {
-    if (!refreshToken || !isCode(error, 'token_expired')) throw error
+    if (!refreshToken || !(error instanceof AccessTokenExpired)) throw error
     expired = error
   }
   const fresh = claims !== null && claims.exp - nowSeconds() > config.accessRefreshMargin
   // Without a refresh cookie a failed verification has already been rethrown, so claims is set.
   if (claims && (fresh || !refreshToken)) return claims
-  if (!refreshToken) throw expired ?? new ApiError('token_expired')
+  if (!refreshToken) throw expired ?? new AccessTokenExpired()
 
   let tokens
   try {
@@ -62,17 +65,18 @@ const verifyOrRenew = async (
     // others land in refreshSession's grace window and get the same successor, not a theft alarm.
     tokens = await refreshSession(c.env, config, refreshToken)
   } catch (error) {
-    if (!isCode(error, 'invalid_refresh_token')) throw error
+    if (!(error instanceof InvalidRefreshToken)) throw error
     // The access token may still have a few seconds; otherwise the client learns it expired.
     if (claims) return claims
-    throw expired ?? error
+    if (expired) throw expired
+    throw error
   }
   // Set before the handler runs, so that even an error response delivers the rotated cookies.
   setTokenCookies(c, tokens)
   return verifyAccessToken(config, tokens.accessToken)
 }
 
-/** The session of the claims, live and still the subject's; throws token_revoked otherwise. */
+/** The session of the claims, live and still the subject's; throws SessionEnded otherwise. */
 const requireLiveSession = async (
   c: Context<AppEnv>,
   claims: AccessClaims
@@ -83,9 +87,7 @@ const requireLiveSession = async (
     session.revoked_at !== null ||
     session.expires_at <= nowSeconds()
   ) {
-    throw new ApiError('token_revoked', {
-      headers: { 'WWW-Authenticate': bearerChallenge('The session has ended') },
-    })
+    throw new SessionEnded()
   }
   return session
 }
@@ -105,7 +107,7 @@ const authenticateWithCookies = async (c: Context<AppEnv>) => {
     return { claims, session: await requireLiveSession(c, claims) }
   } catch (error) {
     // The one place cookies that can no longer authenticate are dropped, so the page starts clean.
-    if (error instanceof ApiError && error.status === 401) clearTokenCookies(c)
+    if (error instanceof Unauthenticated) clearTokenCookies(c)
     throw error
   }
 }

@@ -5,12 +5,12 @@
  */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { InvalidRefreshToken } from '../auth/errors'
 import { revokeToken } from '../auth/revocation'
 import { refreshSession } from '../auth/sessions'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
-import { handleError } from '../http/handle-error'
+import { apiErrorOf, handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
 import { oauthTokenResponse } from '../http/token-response'
 
@@ -72,8 +72,9 @@ export const oauthRoutes = new Hono<AppEnv>()
       // refreshSession reads the session together with its owner, so a deleted user fails there.
       return oauthTokenResponse(c, await refreshSession(c.env, config, refreshToken))
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'invalid_refresh_token') {
-        throw new OAuthError('invalid_grant', error.message)
+      if (error instanceof InvalidRefreshToken) {
+        // The same words as /auth/refresh would use, in OAuth's shape.
+        throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
       }
       throw error
     }

@@ -1,0 +1,67 @@
+/**
+ * The failures auth/ can report: small named errors that say what went wrong and never pick a
+ * status or a header. http/handle-error.ts maps each to the contract's error, in one place.
+ */
+
+/** Names are set by hand: the minified bundle renames classes, and logs show `name`. */
+
+/** The request does not prove who it is (the contract's 401s). */
+export class Unauthenticated extends Error {}
+
+/** A malformed or forged access token; `message` says what is wrong with it. */
+export class InvalidAccessToken extends Unauthenticated {
+  override name = 'InvalidAccessToken'
+}
+
+/** A genuine access token past its `exp`. */
+export class AccessTokenExpired extends Unauthenticated {
+  override name = 'AccessTokenExpired'
+  constructor() {
+    super('The access token expired')
+  }
+}
+
+/** A refresh token that is unknown, expired, malformed or already used; `detail` may say which. */
+export class InvalidRefreshToken extends Unauthenticated {
+  override name = 'InvalidRefreshToken'
+  constructor(readonly detail?: string) {
+    super(detail ?? 'invalid refresh token')
+  }
+}
+
+/** A wrong email or password at login (the same answer for both). */
+export class InvalidCredentials extends Unauthenticated {
+  override name = 'InvalidCredentials'
+}
+
+/** The session behind a token has ended, or its user is gone. */
+export class SessionEnded extends Unauthenticated {
+  override name = 'SessionEnded'
+}
+
+/** A signed-in user re-proving a password got it wrong; the token itself is fine. */
+export class WrongPassword extends Error {
+  override name = 'WrongPassword'
+}
+
+/** Too many failed logins for this account; `retryAfter` is in seconds. */
+export class LoginThrottled extends Error {
+  override name = 'LoginThrottled'
+  constructor(readonly retryAfter: number) {
+    super(`login throttled for ${retryAfter} s`)
+  }
+}
+
+export class EmailTaken extends Error {
+  override name = 'EmailTaken'
+}
+
+/** A write that kept losing a race with another change of the same account. */
+export class AccountChangedMeanwhile extends Error {
+  override name = 'AccountChangedMeanwhile'
+}
+
+/** The deployment's configuration or keys are unusable; the message names the setting, never a secret. */
+export class Misconfigured extends Error {
+  override name = 'Misconfigured'
+}
