@@ -3,6 +3,7 @@
  * checking credentials, renaming, changing a password and deleting an account, each with its
  * writes ordered so that a failure half-way leaves nothing usable behind.
  */
+import { bestEffort } from '../best-effort'
 import { isoNow, nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
@@ -45,19 +46,10 @@ const upgradePasswordHash = async (
   user: UserRow,
   password: string
 ): Promise<void> => {
-  try {
-    await replacePasswordHash(
-      env.DB,
-      user.id,
-      user.password_hash,
-      await hashPassword(password, config.passwordPolicy),
-      isoNow()
-    )
-  } catch (error) {
-    console.warn(
-      JSON.stringify({ level: 'warn', msg: 'password rehash failed', error: String(error) })
-    )
-  }
+  await bestEffort('password rehash failed', async () => {
+    const newHash = await hashPassword(password, config.passwordPolicy)
+    await replacePasswordHash(env.DB, user.id, user.password_hash, newHash, isoNow())
+  })
 }
 
 /**

@@ -4,6 +4,7 @@
  * says which token of the chain is live, and is the only place a rotation or a revocation is
  * decided (D1 is strongly consistent, KV is not).
  */
+import { bestEffort } from '../best-effort'
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
@@ -190,15 +191,10 @@ export const sessionOfRefreshToken = async (
 }
 
 /** Tidies KV after D1 has committed; the records are already unusable, so a failure here is only logged. */
-export const forgetRefreshTokens = async (env: Bindings, tokenHashes: string[]): Promise<void> => {
-  try {
-    await deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
-  } catch (error) {
-    console.warn(
-      JSON.stringify({ level: 'warn', msg: 'refresh token cleanup failed', error: String(error) })
-    )
-  }
-}
+export const forgetRefreshTokens = (env: Bindings, tokenHashes: string[]): Promise<void> =>
+  bestEffort('refresh token cleanup failed', () =>
+    deleteRefreshRecords(env.REFRESH_TOKENS, tokenHashes)
+  )
 
 /**
  * Ends some of a user's live sessions: revoked in D1 first (that alone makes their tokens

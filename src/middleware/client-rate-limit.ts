@@ -4,6 +4,7 @@
  * there it does nothing; the per-account login throttle in D1 applies everywhere.
  */
 import type { MiddlewareHandler } from 'hono'
+import { warn } from '../best-effort'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 
@@ -39,9 +40,7 @@ export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
       allowed = (await limiter.limit({ key: clientKey(ip) })).success
     } catch (error) {
       // Fail open: the limiter is a coarse shield, and the per-account throttle still holds.
-      console.warn(
-        JSON.stringify({ level: 'warn', msg: 'rate limiter unavailable', error: String(error) })
-      )
+      warn('rate limiter unavailable', error)
     }
     if (!allowed) {
       throw new ApiError('too_many_requests', {
