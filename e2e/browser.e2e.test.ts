@@ -1,6 +1,6 @@
 /**
  * The demo page in real Chromium against `wrangler dev`: cookie mode end to end, from sign-up
- * through implicit refresh to sign-out, and a screenshot for the README.
+ * through implicit refresh to sign-out, and a screenshot for docs/browser.md.
  */
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Cookie, Page } from 'playwright-core'

@@ -3,7 +3,7 @@
  * pool do not enforce: PBKDF2 above 100 000 iterations works here and fails in production.
  */
 import { describe, expect, it } from 'vitest'
-import readme from '../README.md?raw'
+import passwordNotes from '../docs/passwords.md?raw'
 import {
   DEFAULT_POLICY,
   PBKDF2_MAX_ITERATIONS,
@@ -81,8 +81,8 @@ describe('platform limits', () => {
     expect(scryptMemoryBytes({ logN, r, p })).toBeLessThanOrEqual(SCRYPT_MAX_MEMORY_BYTES)
   })
 
-  it('matches what the README says about the policy and the accepted bounds', () => {
-    const section = readme.slice(readme.indexOf('## Password storage'))
+  it('matches what docs/passwords.md says about the policy and the accepted bounds', () => {
+    const section = passwordNotes
     const { logN, r, p } = SCRYPT_POLICY.params
     expect(section).toContain(
       `Default: PBKDF2-SHA256, ${PBKDF2_POLICY.params.iterations} iterations`

@@ -1,4 +1,4 @@
-// Vite's ?raw imports, used to check the README against the code it describes.
+// Vite's ?raw imports, used to check the docs against the code it describes.
 declare module '*?raw' {
   const text: string
   export default text

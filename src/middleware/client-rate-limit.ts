@@ -1,6 +1,6 @@
 /**
  * A per-client limit on /auth, applied only where the deployment binds a Workers rate limiter as
- * CLIENT_RATE_LIMIT (README, "Security"). Local development and tests have no such binding, so
+ * CLIENT_RATE_LIMIT (README, "Deploy"). Local development and tests have no such binding, so
  * there it does nothing; the per-account login throttle in D1 applies everywhere.
  */
 import type { MiddlewareHandler } from 'hono'

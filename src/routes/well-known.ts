@@ -6,7 +6,7 @@ import type { AppEnv } from '../env'
 
 /**
  * Verifiers may cache keys this long, so a new key must be published this long before a verifier
- * that caches strictly sees a token it signed (README, "Signing keys and OAuth").
+ * that caches strictly sees a token it signed (docs/keys-and-oauth.md).
  */
 export const PUBLIC_MAX_AGE = 300
 

@@ -27,7 +27,7 @@ const isUniqueViolation = (error: unknown): boolean =>
  * How long one D1 or KV call may take before the request answers 503. D1 lets a query run for
  * 30 s and a Worker has no wall-clock limit while its client waits, so without a bound a hung
  * dependency holds every caller until the client gives up. An abandoned call may still land
- * later; the order of writes (README, "Security") makes a late landing as harmless as a lost
+ * later; the order of writes (docs/sessions.md) makes a late landing as harmless as a lost
  * response.
  */
 export const STORAGE_TIMEOUT_MS = 5_000

@@ -5,7 +5,7 @@ import type { Pbkdf2Params } from './pbkdf2'
 import { scryptHasher } from './scrypt'
 import type { ScryptParams } from './scrypt'
 
-/** OWASP's scrypt option with the smallest table (16 MiB); README "Password storage" has the why. */
+/** OWASP's scrypt option with the smallest table (16 MiB); docs/passwords.md has the why. */
 export const SCRYPT_POLICY: PasswordPolicy<ScryptParams> = {
   hasher: scryptHasher,
   params: { logN: 14, r: 8, p: 5 },
@@ -19,7 +19,7 @@ export const PBKDF2_POLICY: PasswordPolicy<Pbkdf2Params> = {
 /**
  * The policies a deployment can choose with PASSWORD_HASH. The contract and the platform's
  * measured limits make PBKDF2 the default; scrypt is the memory-hard choice that meets OWASP's
- * minimum (README "Password storage"). Whichever is chosen, a stored hash made otherwise is
+ * minimum (docs/passwords.md). Whichever is chosen, a stored hash made otherwise is
  * replaced at the user's next successful login.
  */
 export const PASSWORD_POLICIES = {
