@@ -1,6 +1,7 @@
 /**
  * Global setup of the browser test: `wrangler dev` on a free port with its own state directory,
- * freshly migrated, a random JWT_SECRET from a temporary env file and a 5-second access token.
+ * freshly migrated, a random JWT_SECRET from a temporary env file, a 5-second access token, and
+ * local mail to the outbox (the demo page's Mailbox).
  */
 import type { TestProject } from 'vitest/node'
 import { spawn, spawnSync } from 'node:child_process'
@@ -85,6 +86,7 @@ export default async function startWranglerDev(project: TestProject) {
   }
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
+  const baseUrl = `http://localhost:${port}`
   const args = [
     'wrangler',
     'dev',
@@ -102,6 +104,13 @@ export default async function startWranglerDev(project: TestProject) {
     `ACCESS_TOKEN_TTL:${ACCESS_TOKEN_TTL}`,
     '--var',
     'ACCESS_REFRESH_MARGIN:0',
+    // Local mail, as `npm run dev` sets it up: the demo page's Mailbox reads the outbox.
+    '--var',
+    'MAIL_TRANSPORT:outbox',
+    '--var',
+    'DEV_OUTBOX:on',
+    '--var',
+    `APP_URL:${baseUrl}`,
     '--show-interactive-dev-session=false',
   ]
   let log = ''
@@ -125,7 +134,6 @@ export default async function startWranglerDev(project: TestProject) {
     rmSync(dir, { recursive: true, force: true })
   }
 
-  const baseUrl = `http://localhost:${port}`
   try {
     await waitForHealth(`http://127.0.0.1:${port}`, child, () => log)
   } catch (error) {

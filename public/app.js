@@ -19,6 +19,9 @@ const MESSAGES = {
   service_unavailable: 'The service is briefly unavailable. Try again in a moment.',
   server_misconfigured: 'The server is not configured correctly.',
   internal_error: 'Something went wrong on the server.',
+  invalid_one_time_token: 'This link is invalid, used or expired. Ask for a new one.',
+  email_not_verified:
+    'Please verify your email address first: open the link we mailed you when you signed up.',
 }
 
 const SIGNED_OUT_CODES = new Set([
@@ -102,6 +105,8 @@ const showSignedOut = () => {
 
 const showSignedIn = async (user) => {
   $('#user-label').textContent = user.nickname ? `${user.nickname} · ${user.email}` : user.email
+  $('#verify-banner').hidden = user.email_verified
+  $('#reset-view').hidden = true
   $('#whoami').hidden = false
   $('#signed-out').hidden = true
   $('#signed-in').hidden = false
@@ -195,10 +200,15 @@ $('#sign-up-form').addEventListener('submit', (event) => {
   const { email, password, nickname } = formData(event.target)
   const json = nickname.trim() ? { email, password, nickname } : { email, password }
   attempt(async () => {
-    const { user } = await api('/auth/register', { method: 'POST', json })
+    const registered = await api('/auth/register', { method: 'POST', json })
     event.target.reset()
+    refreshMailboxSoon()
+    if (registered.email_verification_required) {
+      say('Almost there: open the link we mailed you, then sign in.', 'info')
+      return
+    }
     say('Welcome! Your account is ready.', 'info')
-    await showSignedIn(user)
+    await showSignedIn(registered.user)
   })
 })
 
@@ -231,8 +241,70 @@ $('#sign-out').addEventListener('click', () =>
   })
 )
 
-// On load: the cookies (if any) decide whether this browser is signed in.
-attempt(async () => {
+// --- account recovery and email verification ---------------------------------------------
+
+$('#forgot-link').addEventListener('click', () => {
+  $('#sign-in-form').hidden = true
+  $('#forgot-form').hidden = false
+  $('#forgot-form').elements.email.value = $('#sign-in-form').elements.email.value
+})
+
+$('#forgot-cancel').addEventListener('click', () => {
+  $('#forgot-form').hidden = true
+  $('#sign-in-form').hidden = false
+})
+
+$('#forgot-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  attempt(async () => {
+    await api('/auth/password/forgot', { method: 'POST', json: formData(event.target) })
+    // The same answer whether or not the address has an account: so is the message.
+    say('If an account uses this address, a reset link is on its way.', 'info')
+    event.target.hidden = true
+    $('#sign-in-form').hidden = false
+    refreshMailboxSoon()
+  })
+})
+
+$('#send-verification').addEventListener('click', () =>
+  attempt(async () => {
+    const { user } = await api('/me')
+    await api('/auth/email/verification', { method: 'POST', json: { email: user.email } })
+    say('A verification link is on its way to your inbox.', 'info')
+    refreshMailboxSoon()
+  })
+)
+
+let resetToken = null
+
+$('#reset-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const { new_password: newPassword } = formData(event.target)
+  attempt(async () => {
+    await api('/auth/password/reset', {
+      method: 'POST',
+      json: { token: resetToken, new_password: newPassword },
+    })
+    resetToken = null
+    event.target.reset()
+    say('Your password is changed, and every device is signed out. Sign in with it now.', 'info')
+    showSignedOut()
+    $('#reset-view').hidden = true
+  })
+})
+
+/**
+ * A link from a message: `#reset=<token>` or `#verify=<token>`. The fragment never reaches a
+ * server; it is taken out of the address bar at once, so that it stays out of the history too.
+ */
+const takeLinkToken = () => {
+  const match = /^#(reset|verify)=([A-Za-z0-9_-]+)$/.exec(location.hash)
+  if (!match) return null
+  history.replaceState(null, '', location.pathname + location.search)
+  return { kind: match[1], token: match[2] }
+}
+
+const loadAccount = async () => {
   try {
     const { user } = await api('/me')
     await showSignedIn(user)
@@ -243,4 +315,74 @@ attempt(async () => {
     }
     throw error
   }
-})
+}
+
+const followLink = async () => {
+  const link = takeLinkToken()
+  if (link?.kind === 'reset') {
+    resetToken = link.token
+    say('')
+    $('#signed-in').hidden = true
+    $('#signed-out').hidden = true
+    $('#reset-view').hidden = false
+    $('#reset-form').elements.new_password.focus()
+    return
+  }
+  if (link?.kind === 'verify') {
+    await api('/auth/email/verify', { method: 'POST', json: { token: link.token } })
+    say('Your email address is verified.', 'info')
+  }
+  await loadAccount()
+}
+
+window.addEventListener('hashchange', () => attempt(followLink))
+
+// --- the mailbox (local development only: GET /dev/outbox exists only with DEV_OUTBOX=on) --
+
+/** The text of a message, with its links made clickable (built as nodes, never as HTML). */
+const messageBody = (text) => {
+  const body = document.createElement('pre')
+  let last = 0
+  for (const match of text.matchAll(/https?:\/\/\S+/g)) {
+    body.append(text.slice(last, match.index))
+    const link = document.createElement('a')
+    link.href = match[0]
+    link.textContent = match[0]
+    body.append(link)
+    last = match.index + match[0].length
+  }
+  body.append(text.slice(last))
+  return body
+}
+
+const loadMailbox = async () => {
+  let outbox
+  try {
+    outbox = await api('/dev/outbox')
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 404) return
+    throw error
+  }
+  const items = outbox.messages.map((message) => {
+    const item = document.createElement('li')
+    item.className = 'mail'
+    const subject = document.createElement('strong')
+    subject.textContent = message.subject
+    const meta = document.createElement('small')
+    meta.textContent = ` to ${message.to}, ${new Date(message.created_at).toLocaleString()}`
+    item.append(subject, meta, messageBody(message.text))
+    return item
+  })
+  $('#mailbox-messages').replaceChildren(...items)
+  $('#mailbox-empty').hidden = items.length > 0
+  $('#mailbox').hidden = false
+}
+
+// Messages are written just after the API answers, so look again a moment later.
+const refreshMailboxSoon = () => setTimeout(() => attempt(loadMailbox), 400)
+
+$('#mailbox-refresh').addEventListener('click', () => attempt(loadMailbox))
+
+// On load: a link from a message first, then the cookies (if any) decide who is signed in.
+attempt(followLink)
+attempt(loadMailbox)

@@ -28,6 +28,26 @@ export interface AppConfig {
   accessRefreshMargin: number
   /** PASSWORD_HASH: how new password hashes are made (pbkdf2-sha256 by default, or scrypt). */
   passwordPolicy: PasswordPolicy<unknown>
+  /** Account recovery and email verification (docs/recovery.md). */
+  mail: MailConfig
+  /** REQUIRE_EMAIL_VERIFICATION: no tokens until the address is verified. */
+  requireEmailVerification: boolean
+  /** DEV_OUTBOX=on: GET /dev/outbox exists (local development only). */
+  devOutbox: boolean
+}
+
+export const MAIL_TRANSPORTS = ['cloudflare', 'http', 'outbox'] as const
+export type MailTransportName = (typeof MAIL_TRANSPORTS)[number]
+
+export interface MailConfig {
+  /** MAIL_TRANSPORT; undefined when none is configured (the routes that send then answer 500). */
+  transport?: MailTransportName
+  /** APP_URL: the page the links in messages open, without a trailing slash. */
+  appUrl?: string
+  /** MAIL_FROM: the sender, `address` or `Name <address>`. */
+  from?: string
+  /** MAIL_API_URL: the HTTP mail API's endpoint (a Resend-shaped JSON API by default). */
+  apiUrl: string
 }
 
 export const MAX_REUSE_GRACE = 10
@@ -40,6 +60,9 @@ const DEFAULTS = {
   JWT_ISSUER: 'edge-jwt-auth',
   JWT_ALGORITHM: 'HS256' as SigningAlgorithm,
 }
+
+const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails'
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/
 
 const readSeconds = (raw: unknown, fallback: number, name: string, min: number, max: number) => {
   if (raw === undefined || raw === '') return fallback
@@ -67,6 +90,50 @@ const readPasswordPolicy = (raw: unknown): PasswordPolicy<unknown> => {
     )
   }
   return policy
+}
+
+const readFlag = (raw: unknown, name: string): boolean => {
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  throw new Misconfigured(`${name} must be true or false`)
+}
+
+/** An absolute https URL (http only on a loopback host), with no query or fragment. */
+const readUrl = (raw: unknown, name: string): string | undefined => {
+  if (raw === undefined || raw === '') return undefined
+  let url: URL | null = null
+  try {
+    url = new URL(typeof raw === 'string' ? raw : '')
+  } catch {
+    url = null
+  }
+  const secure =
+    url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname))
+  if (!url || !secure || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new Misconfigured(`${name} must be an https URL without query or fragment`)
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+/** `address` or `Name <address>`; line breaks would let the value inject mail headers. */
+const MAIL_FROM_SHAPE = /^(?:[^<>\r\n"]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/
+
+const readMailConfig = (env: Bindings): MailConfig => {
+  const rawTransport = env.MAIL_TRANSPORT ?? ''
+  const transport = MAIL_TRANSPORTS.find((name) => name === rawTransport)
+  if (rawTransport !== '' && !transport) {
+    throw new Misconfigured(`MAIL_TRANSPORT must be one of ${MAIL_TRANSPORTS.join(', ')}`)
+  }
+  const from = env.MAIL_FROM || undefined
+  if (from !== undefined && !MAIL_FROM_SHAPE.test(from)) {
+    throw new Misconfigured('MAIL_FROM must be an address or "Name <address>"')
+  }
+  return {
+    transport,
+    appUrl: readUrl(env.APP_URL, 'APP_URL'),
+    from,
+    apiUrl: readUrl(env.MAIL_API_URL, 'MAIL_API_URL') ?? DEFAULT_MAIL_API_URL,
+  }
 }
 
 const parseConfig = (env: Bindings): AppConfig => ({
@@ -101,6 +168,9 @@ const parseConfig = (env: Bindings): AppConfig => ({
     3600
   ),
   passwordPolicy: readPasswordPolicy(env.PASSWORD_HASH),
+  mail: readMailConfig(env),
+  requireEmailVerification: readFlag(env.REQUIRE_EMAIL_VERIFICATION, 'REQUIRE_EMAIL_VERIFICATION'),
+  devOutbox: env.DEV_OUTBOX === 'on',
   corsOrigins: (env.CORS_ORIGINS ?? '')
     .split(',')
     .map((origin) => origin.trim())

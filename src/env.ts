@@ -8,6 +8,8 @@ export type Bindings = Omit<Env, 'JWT_SECRET'> & {
   JWT_PRIVATE_KEYS?: string
   /** A Workers rate limiter, bound only where the deployment opts in (middleware/client-rate-limit). */
   CLIENT_RATE_LIMIT?: RateLimit
+  /** The HTTP mail API's key, for MAIL_TRANSPORT=http (a secret). */
+  MAIL_API_KEY?: string
 }
 
 /** Who a protected request acts for: set by requireAuth from the verified access token. */

@@ -14,9 +14,11 @@ import { cookieCsrf } from './middleware/csrf'
 import { rejectUnknownMethods } from './middleware/method-not-allowed'
 import { requestLog } from './middleware/request-log'
 import { authRoutes } from './routes/auth'
+import { devRoutes, devRoutesEnabled } from './routes/dev'
 import { meRoutes } from './routes/me'
 import { noteRoutes } from './routes/notes'
 import { oauthRoutes } from './routes/oauth'
+import { recoveryRoutes } from './routes/recovery'
 import { sessionRoutes } from './routes/sessions'
 import { wellKnownRoutes } from './routes/well-known'
 import { pruneStaleRows } from './store/maintenance'
@@ -60,6 +62,7 @@ const app = new Hono<AppEnv>()
       },
     })
   )
+  .use('/dev/*', devRoutesEnabled())
   .use(rejectUnknownMethods(() => registeredRoutes))
   .use(decideCookieMode())
   .use(cookieCsrf())
@@ -70,10 +73,12 @@ const app = new Hono<AppEnv>()
   })
   .route('/auth/sessions', sessionRoutes)
   .route('/auth', authRoutes)
+  .route('/auth', recoveryRoutes)
   .route('/me', meRoutes)
   .route('/notes', noteRoutes)
   .route('/.well-known', wellKnownRoutes)
   .route('/oauth', oauthRoutes)
+  .route('/dev', devRoutes)
   .notFound((c) => renderApiError(c, new ApiError('not_found')))
   .onError(handleError)
 

@@ -29,7 +29,14 @@ const expectTokenResponse = async (
       'user',
     ].sort()
   )
-  expect(Object.keys(body.user).sort()).toEqual(['created_at', 'email', 'id', 'nickname'])
+  expect(Object.keys(body.user).sort()).toEqual([
+    'created_at',
+    'email',
+    'email_verified',
+    'id',
+    'nickname',
+  ])
+  expect(body.user.email_verified).toBe(false)
   expect(body.user.id).toMatch(/\S/)
   expect(new Date(body.user.created_at).toISOString()).toBe(body.user.created_at)
   expect(body.access_token.split('.')).toHaveLength(3)

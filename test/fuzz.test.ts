@@ -20,7 +20,8 @@ const endpoints = app.routes
       all.findIndex((r) => r.method === route.method && r.path === route.path) === i
   )
 
-const PROTECTED = /^\/(me|notes|auth\/(logout|logout-all|sessions|password))(\/|$)/
+// /auth/password is protected; /auth/password/forgot and /auth/password/reset are public.
+const PROTECTED = /^\/(me|notes|auth\/(logout|logout-all|sessions))(\/|$)|^\/auth\/password$/
 
 const ERROR_FIELDS = new Set(['error', 'message', 'details'])
 const OAUTH_ERROR_FIELDS = new Set(['error', 'error_description', 'error_uri'])

@@ -55,7 +55,13 @@ export const uniqueEmail = (): string =>
   `user${Date.now().toString(36)}${(emailCounter++).toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`
 
 export interface TokenResponseBody {
-  user: { id: string; email: string; nickname: string | null; created_at: string }
+  user: {
+    id: string
+    email: string
+    nickname: string | null
+    created_at: string
+    email_verified: boolean
+  }
   access_token: string
   token_type: 'Bearer'
   expires_in: number

@@ -130,7 +130,13 @@ describe('prototype-pollution keys', () => {
 
     expect(res.status, await res.clone().text()).toBe(201)
     const body = await res.json<{ user: Record<string, unknown> }>()
-    expect(Object.keys(body.user).sort()).toEqual(['created_at', 'email', 'id', 'nickname'])
+    expect(Object.keys(body.user).sort()).toEqual([
+      'created_at',
+      'email',
+      'email_verified',
+      'id',
+      'nickname',
+    ])
     expect(body.user.nickname).toBeNull()
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined()
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()

@@ -29,6 +29,7 @@ describe('GET /me', () => {
     expect(Object.keys(JSON.parse(text).user).sort()).toEqual([
       'created_at',
       'email',
+      'email_verified',
       'id',
       'nickname',
     ])

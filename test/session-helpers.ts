@@ -98,7 +98,7 @@ export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
  */
 export const d1PausingAfterRead = (
   db: D1Database,
-  table: 'users' | 'sessions',
+  table: 'users' | 'sessions' | 'one_time_tokens',
   afterRead: () => Promise<void>
 ): D1Database => {
   const reads = new RegExp(`\\bFROM ${table}\\b`)

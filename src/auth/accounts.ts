@@ -16,6 +16,7 @@ import {
   emailIsTaken,
   findUserByEmail,
   findUserById,
+  insertUser,
   replacePasswordEndingOtherSessions,
   replacePasswordHash,
   updateNickname,
@@ -23,6 +24,7 @@ import {
 import type { PublicUser, UserRow } from '../store/users'
 import {
   AccountChangedMeanwhile,
+  EmailNotVerified,
   EmailTaken,
   InvalidCredentials,
   LoginThrottled,
@@ -60,7 +62,7 @@ export const createAccount = async (
   env: Bindings,
   config: AppConfig,
   account: { email: string; password: string; nickname?: string; userAgent: string | null }
-): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
+): Promise<{ user: PublicUser; tokens: IssuedTokens | null }> => {
   // A server that cannot sign refuses before its first read, as it would before any write.
   config.signer.check()
   if (await emailIsTaken(env.DB, account.email)) throw new EmailTaken()
@@ -71,8 +73,14 @@ export const createAccount = async (
     nickname: account.nickname ?? null,
     password_hash: await hashPassword(account.password, config.passwordPolicy),
     created_at: now,
+    email_verified_at: null,
   }
   try {
+    if (config.requireEmailVerification) {
+      // No session until the address is proven (REQUIRE_EMAIL_VERIFICATION): the account only.
+      await insertUser(env.DB, user)
+      return { user, tokens: null }
+    }
     const tokens = await startSession(
       env,
       config,
@@ -116,6 +124,10 @@ export const authenticate = async (
   // Most logins have no failures on record: skip the write then (one D1 round trip per login).
   if (counted) await clearLoginFailures(env.DB, email)
   if (check.needsRehash) await upgradePasswordHash(env, config, user, password)
+  // Only after the password check, so that a guesser learns nothing from it.
+  if (config.requireEmailVerification && user.email_verified_at === null) {
+    throw new EmailNotVerified()
+  }
   return user
 }
 

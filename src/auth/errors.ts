@@ -65,3 +65,13 @@ export class AccountChangedMeanwhile extends Error {
 export class Misconfigured extends Error {
   override name = 'Misconfigured'
 }
+
+/** A correct login of an account whose address is not verified, with REQUIRE_EMAIL_VERIFICATION. */
+export class EmailNotVerified extends Error {
+  override name = 'EmailNotVerified'
+}
+
+/** A one-time token (reset or verification) that is unknown, used, expired or malformed. */
+export class InvalidOneTimeToken extends Error {
+  override name = 'InvalidOneTimeToken'
+}

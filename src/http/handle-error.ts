@@ -8,9 +8,11 @@ import { HTTPException } from 'hono/http-exception'
 import {
   AccessTokenExpired,
   AccountChangedMeanwhile,
+  EmailNotVerified,
   EmailTaken,
   InvalidAccessToken,
   InvalidCredentials,
+  InvalidOneTimeToken,
   InvalidRefreshToken,
   LoginThrottled,
   Misconfigured,
@@ -52,6 +54,8 @@ export const apiErrorOf = (error: Error): ApiError | null => {
     })
   }
   if (error instanceof EmailTaken) return new ApiError('email_taken')
+  if (error instanceof EmailNotVerified) return new ApiError('email_not_verified')
+  if (error instanceof InvalidOneTimeToken) return new ApiError('invalid_one_time_token')
   if (error instanceof AccountChangedMeanwhile) {
     return new ApiError('service_unavailable', {
       message: 'The account changed meanwhile; try again.',

@@ -9,9 +9,10 @@ import type { ErrorCode } from './errors'
 import { oauthErrorStatus } from './oauth-errors'
 import type { OAuthErrorCode } from './oauth-errors'
 import * as oauthSchemas from './oauth-schemas'
+import { RECOVERY_OPERATIONS } from './openapi-recovery'
 import * as schemas from './schemas'
 
-interface Operation {
+export interface Operation {
   method: 'get' | 'post' | 'patch' | 'delete'
   path: string
   summary: string
@@ -21,7 +22,7 @@ interface Operation {
   form?: GenericSchema
   /** OAuth routes answer RFC 6749 `{error, error_description}` errors with these statuses. */
   oauthErrors?: OAuthErrorCode[]
-  success: { status: 200 | 201 | 204; schema?: GenericSchema }
+  success: { status: 200 | 201 | 202 | 204; schema?: GenericSchema }
   errors: ErrorCode[]
 }
 
@@ -304,8 +305,10 @@ const describe = (operation: Operation) => {
   }
 }
 
+const ALL_OPERATIONS = [...OPERATIONS, ...RECOVERY_OPERATIONS]
+
 export const listedOperations = (): { method: string; path: string }[] =>
-  OPERATIONS.map(({ method, path }) => ({ method, path }))
+  ALL_OPERATIONS.map(({ method, path }) => ({ method, path }))
 
 let document: object | undefined
 
@@ -313,7 +316,7 @@ let document: object | undefined
 export const openApiDocument = (): object => {
   if (document) return document
   const paths: Record<string, Record<string, unknown>> = {}
-  for (const operation of OPERATIONS) {
+  for (const operation of ALL_OPERATIONS) {
     paths[operation.path] = { ...paths[operation.path], [operation.method]: describe(operation) }
   }
   document = {

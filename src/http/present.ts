@@ -10,6 +10,7 @@ export const presentUser = (user: PublicUser) => ({
   email: user.email,
   nickname: user.nickname,
   created_at: user.created_at,
+  email_verified: user.email_verified_at !== null,
 })
 
 export const presentTokens = (user: PublicUser, tokens: IssuedTokens) => ({

@@ -111,6 +111,21 @@ export const UpdateNoteBody = v.pipe(
   v.check((note) => note.title !== undefined || note.body !== undefined, 'send title, body or both')
 )
 
+export const EmailOnlyBody = v.object({ email: EmailSchema })
+
+/** Any string: a malformed token is answered like an unknown one (invalid_one_time_token). */
+const OneTimeToken = v.pipe(
+  text('token'),
+  v.description('The one-time token from the link in the message (after #reset= or #verify=).')
+)
+
+export const ResetPasswordBody = v.object({
+  token: OneTimeToken,
+  new_password: boundedText('new_password', 8, 256),
+})
+
+export const VerifyEmailBody = v.object({ token: OneTimeToken })
+
 // Response shapes, for the OpenAPI document.
 const Timestamp = v.pipe(v.string(), v.isoTimestamp())
 
@@ -119,6 +134,7 @@ export const UserSchema = v.object({
   email: v.string(),
   nickname: v.nullable(v.string()),
   created_at: Timestamp,
+  email_verified: v.boolean(),
 })
 
 export const TokenResponse = v.object({
@@ -153,6 +169,20 @@ export const SessionSchema = v.object({
 })
 
 export const SessionListResponse = v.object({ sessions: v.array(SessionSchema) })
+
+export const AcceptedResponse = v.object({ status: v.literal('accepted') })
+
+/** Register with REQUIRE_EMAIL_VERIFICATION=true: the account, and no tokens until it is verified. */
+export const RegisteredUnverifiedResponse = v.object({
+  user: UserSchema,
+  email_verification_required: v.literal(true),
+})
+
+export const OutboxResponse = v.object({
+  messages: v.array(
+    v.object({ to: v.string(), subject: v.string(), text: v.string(), created_at: Timestamp })
+  ),
+})
 
 export const HealthResponse = v.object({ status: v.literal('ok') })
 

@@ -124,6 +124,7 @@ export const requireAuth = (): MiddlewareHandler<AppEnv> =>
       email: session.email,
       nickname: session.nickname,
       created_at: session.user_created_at,
+      email_verified_at: session.email_verified_at,
     })
     await next()
   }

@@ -1,6 +1,8 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono'
 import { changePassword, createAccount, signIn } from '../auth/accounts'
+import { Misconfigured } from '../auth/errors'
+import { sendAccountLink } from '../auth/recovery'
 import {
   endSessions,
   refreshSession,
@@ -10,18 +12,33 @@ import {
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
+import { presentUser } from '../http/present'
 import { ChangePasswordBody, LoginBody, LogoutBody, RegisterBody } from '../http/schemas'
 import { loggedOutResponse, tokenResponse } from '../http/token-response'
+import { createMailer } from '../mail/mailer'
 import { jsonBody } from '../middleware/json-body'
 import { refreshTokenBody } from '../middleware/refresh-body'
 import { requireAuth } from '../middleware/require-auth'
 
 export const authRoutes = new Hono<AppEnv>()
   .post('/register', jsonBody(RegisterBody), async (c) => {
-    const { user, tokens } = await createAccount(c.env, readConfig(c.env), {
+    const config = readConfig(c.env)
+    // A new address gets its verification link at once when mail is on (and must, when
+    // verification is required: the account could never sign in otherwise).
+    const mailer = createMailer(c.env, config.mail)
+    if (config.requireEmailVerification && !mailer) {
+      throw new Misconfigured('REQUIRE_EMAIL_VERIFICATION needs a MAIL_TRANSPORT')
+    }
+    const { user, tokens } = await createAccount(c.env, config, {
       ...c.req.valid('json'),
       userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
     })
+    if (mailer) {
+      c.executionCtx.waitUntil(sendAccountLink(c.env, mailer, 'email_verification', user.email))
+    }
+    if (!tokens) {
+      return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
+    }
     return tokenResponse(c, 201, user, tokens)
   })
   .post('/login', jsonBody(LoginBody), async (c) => {

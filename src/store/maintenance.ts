@@ -1,4 +1,5 @@
 /** Pruning of rows that can no longer matter, run by the daily cron trigger. */
+import { isoFromSeconds } from '../clock'
 import { guardD1 } from './guard'
 import { LOGIN_FAILURE_WINDOW_SECONDS } from './login-failures'
 
@@ -8,13 +9,20 @@ import { LOGIN_FAILURE_WINDOW_SECONDS } from './login-failures'
  */
 export const ENDED_SESSION_RETENTION_SECONDS = 86_400
 
+/** One-time tokens count toward the hourly message limit for an hour, whatever their lifetime. */
+const TOKEN_COUNTING_SECONDS = 3600
+/** Local development's outbox keeps a day of messages. */
+const OUTBOX_RETENTION_SECONDS = 86_400
+
 export interface PruneResult {
   sessions: number
   loginFailures: number
+  oneTimeTokens: number
+  outbox: number
 }
 
 export const pruneStaleRows = async (db: D1Database, now: number): Promise<PruneResult> => {
-  const [sessions, loginFailures] = await guardD1(() =>
+  const [sessions, loginFailures, oneTimeTokens, outbox] = await guardD1(() =>
     db.batch([
       db
         .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
@@ -22,7 +30,18 @@ export const pruneStaleRows = async (db: D1Database, now: number): Promise<Prune
       db
         .prepare('DELETE FROM login_failures WHERE window_started_at <= ?1')
         .bind(now - LOGIN_FAILURE_WINDOW_SECONDS),
+      db
+        .prepare('DELETE FROM one_time_tokens WHERE expires_at <= ?1 AND created_at <= ?2')
+        .bind(now, now - TOKEN_COUNTING_SECONDS),
+      db
+        .prepare('DELETE FROM dev_outbox WHERE created_at <= ?1')
+        .bind(isoFromSeconds(now - OUTBOX_RETENTION_SECONDS)),
     ])
   )
-  return { sessions: sessions.meta.changes, loginFailures: loginFailures.meta.changes }
+  return {
+    sessions: sessions.meta.changes,
+    loginFailures: loginFailures.meta.changes,
+    oneTimeTokens: oneTimeTokens.meta.changes,
+    outbox: outbox.meta.changes,
+  }
 }

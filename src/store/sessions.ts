@@ -52,6 +52,7 @@ type SessionOwnerRow = SessionRow & {
   owner_email: string
   owner_nickname: string | null
   owner_created_at: string
+  owner_email_verified_at: string | null
 }
 
 /** One query for the session and its owner, so that a refresh does not read the user again. */
@@ -59,7 +60,8 @@ export const findSession = async (db: D1Database, id: string): Promise<SessionWi
   const row = await guardD1(() =>
     db
       .prepare(
-        `SELECT s.*, u.email AS owner_email, u.nickname AS owner_nickname, u.created_at AS owner_created_at
+        `SELECT s.*, u.email AS owner_email, u.nickname AS owner_nickname, u.created_at AS owner_created_at,
+                u.email_verified_at AS owner_email_verified_at
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ?1`
       )
@@ -71,9 +73,19 @@ export const findSession = async (db: D1Database, id: string): Promise<SessionWi
     owner_email: email,
     owner_nickname: nickname,
     owner_created_at: createdAt,
+    owner_email_verified_at: emailVerifiedAt,
     ...session
   } = row
-  return { ...session, owner: { id: session.user_id, email, nickname, created_at: createdAt } }
+  return {
+    ...session,
+    owner: {
+      id: session.user_id,
+      email,
+      nickname,
+      created_at: createdAt,
+      email_verified_at: emailVerifiedAt,
+    },
+  }
 }
 
 /** A session's liveness with its owner's public profile (no password hash). */
@@ -81,6 +93,7 @@ export type SessionState = Pick<SessionRow, 'user_id' | 'expires_at' | 'revoked_
   email: string
   nickname: string | null
   user_created_at: string
+  email_verified_at: string | null
 }
 
 /**
@@ -92,7 +105,8 @@ export const findSessionState = (db: D1Database, id: string): Promise<SessionSta
   guardD1(() =>
     db
       .prepare(
-        `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.nickname, u.created_at AS user_created_at
+        `SELECT s.user_id, s.expires_at, s.revoked_at, u.email, u.nickname, u.created_at AS user_created_at,
+                u.email_verified_at
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ?1`
       )

@@ -11,12 +11,17 @@ export interface UserRow {
   password_hash: string
   created_at: string
   updated_at: string
+  /** When the address was proven (a verification or reset link was used); null until then. */
+  email_verified_at: string | null
 }
 
-export type NewUser = Omit<UserRow, 'updated_at'>
+export type NewUser = Omit<UserRow, 'updated_at' | 'email_verified_at'>
 
 /** What a client may see of a user. */
-export type PublicUser = Pick<UserRow, 'id' | 'email' | 'nickname' | 'created_at'>
+export type PublicUser = Pick<
+  UserRow,
+  'id' | 'email' | 'nickname' | 'created_at' | 'email_verified_at'
+>
 
 /**
  * Registration: the user and their first session in one transaction, so that a user never exists
@@ -35,6 +40,18 @@ export const insertUserWithSession = async (
       .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at),
     insertSessionStatement(db, session),
   ])
+}
+
+/** An account without a session (registration when the address must be verified first). */
+export const insertUser = async (db: D1Database, user: NewUser): Promise<void> => {
+  await guardD1(() =>
+    db
+      .prepare(
+        'INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)'
+      )
+      .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at)
+      .run()
+  )
 }
 
 export const findUserByEmail = (db: D1Database, email: string): Promise<UserRow | null> =>
@@ -125,6 +142,7 @@ export const deleteUserCascade = async (db: D1Database, id: string): Promise<voi
     db.batch([
       db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(id),
+      db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?1').bind(id),
       // The failed-login counter is keyed by email: nothing of the address may outlive the account.
       db
         .prepare('DELETE FROM login_failures WHERE email = (SELECT email FROM users WHERE id = ?1)')

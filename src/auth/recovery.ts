@@ -1,0 +1,150 @@
+/**
+ * Account recovery and email verification: one-time links sent by mail, and their redemption.
+ * Tokens are 256 random bits, kept only as a SHA-256 hash, and single use is decided by D1.
+ */
+import { isoNow, nowSeconds } from '../clock'
+import type { AppConfig } from '../config'
+import type { Bindings } from '../env'
+import type { ConfiguredMailer } from '../mail/mailer'
+import { composeAccountMessage } from '../mail/message'
+import type { AccountLinkPurpose } from '../mail/message'
+import {
+  findLiveToken,
+  insertTokenWithinBudget,
+  redeemEmailVerification,
+  redeemPasswordReset,
+} from '../store/one-time-tokens'
+import type { TokenHolder } from '../store/one-time-tokens'
+import { findUserByEmail } from '../store/users'
+import type { PublicUser } from '../store/users'
+import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { InvalidOneTimeToken } from './errors'
+import { hashPassword } from './password'
+import { forgetRefreshTokens } from './sessions'
+
+export const TOKEN_LIFETIME_SECONDS: Record<AccountLinkPurpose, number> = {
+  password_reset: 30 * 60,
+  email_verification: 24 * 60 * 60,
+}
+
+/** At most this many messages per account per hour, resets and verifications together. */
+export const MESSAGE_BUDGET = { limit: 3, windowSeconds: 60 * 60 }
+
+const TOKEN_BYTES = 32
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+const FINGERPRINT_CONTEXT = 'reset-token-password:v1:'
+
+const hashOneTimeToken = (token: string): Promise<string> => sha256Base64Url(token)
+
+/** Names the password a reset token was issued under, without storing the hash a second time. */
+const passwordFingerprint = (passwordHash: string): Promise<string> =>
+  sha256Base64Url(FINGERPRINT_CONTEXT + passwordHash)
+
+const invalidToken = () => new InvalidOneTimeToken()
+
+const log = (level: 'info' | 'error', msg: string, fields: Record<string, unknown>) => {
+  const line = JSON.stringify({ level, msg, ...fields })
+  if (level === 'error') console.error(line)
+  else console.log(line)
+}
+
+/**
+ * Everything behind a 202 of forgot or verification, run after the response (waitUntil), so
+ * that the answer and its timing are the same whether or not the email has an account. Never
+ * throws: a failure is logged, without the token or the address.
+ */
+export const sendAccountLink = async (
+  env: Bindings,
+  mailer: ConfiguredMailer | null,
+  purpose: AccountLinkPurpose,
+  email: string
+): Promise<void> => {
+  if (!mailer) {
+    // The same line whatever the address: the log may be read by more people than the database.
+    console.warn(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'mail is off (no MAIL_TRANSPORT): nothing sent',
+        purpose,
+      })
+    )
+    return
+  }
+  const fields = { purpose, transport: mailer.transport }
+  try {
+    const user = await findUserByEmail(env.DB, email)
+    if (!user) return
+    if (purpose === 'email_verification' && user.email_verified_at !== null) return
+    const now = nowSeconds()
+    const token = toBase64Url(randomBytes(TOKEN_BYTES))
+    const issued = await insertTokenWithinBudget(
+      env.DB,
+      {
+        tokenHash: await hashOneTimeToken(token),
+        purpose,
+        userId: user.id,
+        email: user.email,
+        passwordFingerprint:
+          purpose === 'password_reset' ? await passwordFingerprint(user.password_hash) : null,
+        now,
+        expiresAt: now + TOKEN_LIFETIME_SECONDS[purpose],
+      },
+      MESSAGE_BUDGET
+    )
+    if (!issued) {
+      log('info', 'account message not sent: hourly limit reached', fields)
+      return
+    }
+    await mailer.send(composeAccountMessage(purpose, mailer.appUrl, user.email, token))
+    log('info', 'account message sent', fields)
+  } catch (error) {
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown'
+    log('error', 'account message not delivered', { ...fields, cause })
+  }
+}
+
+/** The holder of a live token of this purpose; malformed, unknown, used and expired are alike. */
+const liveTokenHolder = async (
+  env: Bindings,
+  token: string,
+  purpose: AccountLinkPurpose
+): Promise<{ tokenHash: string; holder: TokenHolder }> => {
+  if (!TOKEN_PATTERN.test(token)) throw invalidToken()
+  const tokenHash = await hashOneTimeToken(token)
+  const holder = await findLiveToken(env.DB, tokenHash, purpose, nowSeconds())
+  if (!holder) throw invalidToken()
+  return { tokenHash, holder }
+}
+
+/**
+ * Sets a new password with a reset token, ends every session of the account and clears its
+ * failed-login count. A token issued before any later password change is dead.
+ */
+export const resetPassword = async (
+  env: Bindings,
+  config: AppConfig,
+  token: string,
+  newPassword: string
+): Promise<void> => {
+  const { tokenHash, holder } = await liveTokenHolder(env, token, 'password_reset')
+  if (holder.passwordFingerprint !== (await passwordFingerprint(holder.passwordHash))) {
+    throw invalidToken()
+  }
+  const newPasswordHash = await hashPassword(newPassword, config.passwordPolicy)
+  const ended = await redeemPasswordReset(env.DB, {
+    tokenHash,
+    holder,
+    newPasswordHash,
+    now: nowSeconds(),
+    nowIso: isoNow(),
+  })
+  if (ended === null) throw invalidToken()
+  await forgetRefreshTokens(env, ended)
+}
+
+export const verifyEmail = async (env: Bindings, token: string): Promise<PublicUser> => {
+  const { tokenHash, holder } = await liveTokenHolder(env, token, 'email_verification')
+  const user = await redeemEmailVerification(env.DB, tokenHash, holder, nowSeconds(), isoNow())
+  if (!user) throw invalidToken()
+  return user
+}
