@@ -40,7 +40,7 @@ export const MAIL_TRANSPORTS = ['cloudflare', 'http', 'outbox'] as const
 export type MailTransportName = (typeof MAIL_TRANSPORTS)[number]
 
 export interface MailConfig {
-  /** MAIL_TRANSPORT; undefined when none is configured (the routes that send then answer 500). */
+  /** MAIL_TRANSPORT; undefined when none is configured: mail is off (nothing is sent, it is logged). */
   transport?: MailTransportName
   /** APP_URL: the page the links in messages open, without a trailing slash. */
   appUrl?: string
