@@ -14,8 +14,12 @@ import { KV_MIN_TTL } from './store/refresh-tokens'
 
 export interface AppConfig {
   issuer: string
+  /** JWT_AUDIENCE: the access token's `aud`, checked on every verify (the issuer by default). */
+  audience: string
   accessTokenTtl: number
   refreshTokenTtl: number
+  /** SESSION_MAX_AGE: seconds from login after which no refresh extends the session. */
+  sessionMaxAge: number
   /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
   reuseGraceSeconds: number
   corsOrigins: string[]
@@ -55,6 +59,7 @@ export const MAX_REUSE_GRACE = 10
 const DEFAULTS = {
   ACCESS_TOKEN_TTL: 900,
   REFRESH_TOKEN_TTL: 2_592_000,
+  SESSION_MAX_AGE: 7_776_000,
   REFRESH_REUSE_GRACE: 10,
   ACCESS_REFRESH_MARGIN: 60,
   JWT_ISSUER: 'edge-jwt-auth',
@@ -136,9 +141,40 @@ const readMailConfig = (env: Bindings): MailConfig => {
   }
 }
 
+/**
+ * CORS_ORIGINS: a comma-separated list of exact origins (`https://app.example.com`). `null`, `*`,
+ * a path or a trailing slash would either trust any sandboxed page or never match a browser's
+ * Origin header, so each is refused as a misconfiguration rather than silently ignored.
+ */
+const readOrigins = (raw: string | undefined): string[] => {
+  const listed = (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+  for (const origin of listed) {
+    let parsed: URL | null = null
+    try {
+      parsed = new URL(origin)
+    } catch {
+      // reported below
+    }
+    const exact =
+      parsed !== null &&
+      (parsed.protocol === 'https:' || parsed.protocol === 'http:') &&
+      parsed.origin === origin
+    if (!exact) {
+      throw new Misconfigured(
+        `CORS_ORIGINS must list exact origins such as https://app.example.com, not ${JSON.stringify(origin)}`
+      )
+    }
+  }
+  return listed
+}
+
 const parseConfig = (env: Bindings): AppConfig => ({
   signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
   issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
+  audience: env.JWT_AUDIENCE || env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
   accessTokenTtl: readSeconds(
     env.ACCESS_TOKEN_TTL,
     DEFAULTS.ACCESS_TOKEN_TTL,
@@ -152,6 +188,13 @@ const parseConfig = (env: Bindings): AppConfig => ({
     'REFRESH_TOKEN_TTL',
     KV_MIN_TTL,
     31_536_000
+  ),
+  sessionMaxAge: readSeconds(
+    env.SESSION_MAX_AGE,
+    DEFAULTS.SESSION_MAX_AGE,
+    'SESSION_MAX_AGE',
+    KV_MIN_TTL,
+    10 * 31_536_000
   ),
   reuseGraceSeconds: readSeconds(
     env.REFRESH_REUSE_GRACE,
@@ -171,10 +214,7 @@ const parseConfig = (env: Bindings): AppConfig => ({
   mail: readMailConfig(env),
   requireEmailVerification: readFlag(env.REQUIRE_EMAIL_VERIFICATION, 'REQUIRE_EMAIL_VERIFICATION'),
   devOutbox: env.DEV_OUTBOX === 'on',
-  corsOrigins: (env.CORS_ORIGINS ?? '')
-    .split(',')
-    .map((origin) => origin.trim())
-    .filter(Boolean),
+  corsOrigins: readOrigins(env.CORS_ORIGINS),
 })
 
 // The env object is stable for an isolate's life, so parsing it once per object is safe.

@@ -202,7 +202,7 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
     )
   })
 
-  it('POST /auth/login leaves only usable sessions and counts no failure for the right password', async () => {
+  it('POST /auth/login leaves only usable sessions and counts at most the one attempt whose outcome was lost', async () => {
     await sweep({
       setup: () => registerUser(),
       act: (storage, account) =>
@@ -213,12 +213,12 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
         expect(sessions.length, context).toBeGreaterThanOrEqual(1)
         expect(sessions.length, context).toBeLessThanOrEqual(2)
         await expectSessionsUsable(account.userId, context)
-        const failures = await env.DB.prepare(
-          'SELECT failures FROM login_failures WHERE email = ?1'
-        )
+        const row = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
           .bind(account.email)
-          .first()
-        expect(failures, context).toBeNull()
+          .first<{ failures: number }>()
+        // The attempt took its place before hashing; a right password gives it back once the
+        // session is stored, so only an attempt cut off before that stays counted (fail closed).
+        expect(row?.failures ?? 0, context).toBeLessThanOrEqual(1)
       },
     })
   })

@@ -20,6 +20,8 @@ export const CLOCK_LEEWAY_SECONDS = 30
 
 export interface AccessClaims {
   iss: string
+  /** JWT_AUDIENCE (the issuer by default): services that verify with the JWKS check it too. */
+  aud: string
   sub: string
   sid: string
   jti: string
@@ -81,6 +83,7 @@ export const signAccessToken = async (
   const issuedAt = nowSeconds()
   const claims: AccessClaims = {
     iss: config.issuer,
+    aud: config.audience,
     sub: subject.userId,
     sid: subject.sessionId,
     jti: crypto.randomUUID(),
@@ -138,9 +141,22 @@ const verificationKey = async (
 }
 
 /** Verifies signature, kind and claims; throws InvalidAccessToken or AccessTokenExpired. */
+/** RFC 7519 §4.1.3: one audience, or a list of them that must name ours. */
+const namesAudience = (aud: unknown, audience: string): boolean =>
+  aud === audience || (Array.isArray(aud) && aud.includes(audience))
+
+export interface VerifyOptions {
+  /**
+   * Return the claims of a genuine token whose `exp` has passed instead of throwing
+   * AccessTokenExpired: cookie mode needs the expired token's `sid` to renew the right session.
+   */
+  acceptExpired?: boolean
+}
+
 export const verifyAccessToken = async (
   config: AppConfig,
-  token: string
+  token: string,
+  options: VerifyOptions = {}
 ): Promise<AccessClaims> => {
   // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
   config.signer.check()
@@ -157,11 +173,14 @@ export const verifyAccessToken = async (
     throw new InvalidAccessToken(MALFORMED)
   }
   const now = nowSeconds()
-  const { iss, sub, sid, jti, iat, exp, nbf, token_use: use } = payload
+  const { iss, aud, sub, sid, jti, iat, exp, nbf, token_use: use } = payload
   if (use !== ACCESS_TOKEN_USE || !isText(sub) || !isText(sid) || !isText(jti)) {
     throw new InvalidAccessToken('The token is not an access token')
   }
   if (iss !== config.issuer) throw new InvalidAccessToken('The token has the wrong issuer')
+  if (!namesAudience(aud, config.audience)) {
+    throw new InvalidAccessToken('The token is meant for another audience')
+  }
   if (!isNumber(iat) || !isNumber(exp)) {
     throw new InvalidAccessToken('The token lacks iat or exp')
   }
@@ -171,6 +190,6 @@ export const verifyAccessToken = async (
   if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
     throw new InvalidAccessToken('The token is not valid yet')
   }
-  if (exp <= now) throw new AccessTokenExpired()
-  return { iss, sub, sid, jti, iat, exp, token_use: use }
+  if (exp <= now && options.acceptExpired !== true) throw new AccessTokenExpired()
+  return { iss, aud: config.audience, sub, sid, jti, iat, exp, token_use: use }
 }

@@ -8,8 +8,8 @@ import { isoNow, nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
 import { UniqueViolation } from '../store/guard'
-import { clearLoginFailures, findLockout, recordLoginFailure } from '../store/login-failures'
-import type { Lockout } from '../store/login-failures'
+import { releaseAttempt, reserveAttempt } from '../store/login-failures'
+import type { Lockout, Reservation } from '../store/login-failures'
 import { liveRefreshHashes } from '../store/sessions'
 import {
   deleteUserCascade,
@@ -31,27 +31,32 @@ import {
   SessionEnded,
   WrongPassword,
 } from './errors'
-import { burnPasswordCheck, hashPassword, verifyPassword } from './password'
+import { checkLoginPassword, hashPassword, verifyPassword } from './password'
 import { forgetRefreshTokens, startSession } from './sessions'
 import type { IssuedTokens } from './sessions'
 
 const throttled = (lockout: Lockout): LoginThrottled => new LoginThrottled(lockout.retryAfter)
 
 /**
- * Re-hashes a correct password made under an older policy. The write only lands if the row still
- * holds the hash just checked (a concurrent password change wins), and a failure is logged, not
- * thrown: the old hash still works, so the upgrade simply waits for the next login.
+ * Re-hashes a correct password made under an older policy and returns the hash now stored. The
+ * write only lands if the row still holds the hash just checked (a concurrent password change
+ * wins), and a failure is logged, not thrown: the old hash still works, so the upgrade simply
+ * waits for the next login.
  */
 const upgradePasswordHash = async (
   env: Bindings,
   config: AppConfig,
   user: UserRow,
   password: string
-): Promise<void> => {
+): Promise<string> => {
+  let stored = user.password_hash
   await bestEffort('password rehash failed', async () => {
     const newHash = await hashPassword(password, config.passwordPolicy)
-    await replacePasswordHash(env.DB, user.id, user.password_hash, newHash, isoNow())
+    if (await replacePasswordHash(env.DB, user.id, user.password_hash, newHash, isoNow())) {
+      stored = newHash
+    }
   })
+  return stored
 }
 
 /**
@@ -85,7 +90,7 @@ export const createAccount = async (
       env,
       config,
       { userId: user.id, userAgent: account.userAgent },
-      user
+      { newUser: user }
     )
     return { user, tokens }
   } catch (error) {
@@ -95,45 +100,53 @@ export const createAccount = async (
 }
 
 /**
- * Checks an email and password. An unknown email does the same work (one derivation, one
- * counter write) and gets the same answer as a wrong password.
+ * A checked login: the user, the hash the password matched (the session insert is conditional on
+ * it) and the throttle's place, given back in the session's transaction.
+ */
+export interface Authenticated {
+  user: UserRow
+  passwordHash: string
+  reservation: Reservation
+}
+
+/**
+ * Checks an email and password. The attempt takes its place in the per-account count before any
+ * hashing (a full count is LoginThrottled at once); an unknown email does the same work and gets
+ * the same answer as a wrong password.
  */
 export const authenticate = async (
   env: Bindings,
   config: AppConfig,
   email: string,
   password: string
-): Promise<UserRow> => {
+): Promise<Authenticated> => {
   const now = nowSeconds()
-  // Both reads at once: one D1 round trip of waiting instead of two, and the same work whether
-  // or not the account exists or is locked.
-  const [{ lockout, counted }, user] = await Promise.all([
-    findLockout(env.DB, email, now),
+  // Both at once: one D1 round trip of waiting, and the same work whether or not the account exists.
+  const [{ reservation, lockout }, user] = await Promise.all([
+    reserveAttempt(env.DB, email, now),
     findUserByEmail(env.DB, email),
   ])
   if (lockout) throw throttled(lockout)
-  const { passwordPolicy } = config
-  let check = { valid: false, needsRehash: false }
-  if (user) check = await verifyPassword(password, user.password_hash, passwordPolicy)
-  else await burnPasswordCheck(password, passwordPolicy)
-  if (!user || !check.valid) {
-    const failure = await recordLoginFailure(env.DB, email, now)
-    if (failure.lockout) throw throttled(failure.lockout)
-    throw new InvalidCredentials()
-  }
-  // Most logins have no failures on record: skip the write then (one D1 round trip per login).
-  if (counted) await clearLoginFailures(env.DB, email)
-  if (check.needsRehash) await upgradePasswordHash(env, config, user, password)
-  // Only after the password check, so that a guesser learns nothing from it.
+  const check = await checkLoginPassword(
+    password,
+    user?.password_hash ?? null,
+    config.passwordPolicy
+  )
+  if (!user || !check.valid) throw new InvalidCredentials()
+  let passwordHash = user.password_hash
+  if (check.needsRehash) passwordHash = await upgradePasswordHash(env, config, user, password)
+  // Only after the password check, so that a guesser learns nothing from it; the right password
+  // gives its place in the throttle back all the same.
   if (config.requireEmailVerification && user.email_verified_at === null) {
+    await releaseAttempt(env.DB, reservation)
     throw new EmailNotVerified()
   }
-  return user
+  return { user, passwordHash, reservation }
 }
 
 /**
  * Login: the credentials, then a new session. A server that cannot sign refuses first, so that a
- * misconfiguration neither counts failed logins nor clears them.
+ * misconfiguration never counts failed logins.
  */
 export const signIn = async (
   env: Bindings,
@@ -141,15 +154,26 @@ export const signIn = async (
   credentials: { email: string; password: string; userAgent: string | null }
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
   config.signer.check()
-  const user = await authenticate(env, config, credentials.email, credentials.password)
-  const tokens = await startSession(env, config, {
-    userId: user.id,
-    userAgent: credentials.userAgent,
-  })
+  const { user, passwordHash, reservation } = await authenticate(
+    env,
+    config,
+    credentials.email,
+    credentials.password
+  )
+  const tokens = await startSession(
+    env,
+    config,
+    { userId: user.id, userAgent: credentials.userAgent },
+    { login: { passwordHash, reservation } }
+  )
   return { user, tokens }
 }
 
-/** A signed-in user re-proving their password; the token itself is fine, so a wrong one is not a 401. */
+/**
+ * A signed-in user re-proving their password; the token itself is fine, so a wrong one is not a
+ * 401. It counts against the same per-account limit as a login, and past it is LoginThrottled
+ * without hashing.
+ */
 const requirePassword = async (
   env: Bindings,
   userId: string,
@@ -157,10 +181,13 @@ const requirePassword = async (
 ): Promise<UserRow> => {
   const user = await findUserById(env.DB, userId)
   if (!user) throw new SessionEnded()
+  const { reservation, lockout } = await reserveAttempt(env.DB, user.email, nowSeconds())
+  if (lockout) throw throttled(lockout)
   const check = await verifyPassword(password, user.password_hash)
   if (!check.valid) {
     throw new WrongPassword()
   }
+  await releaseAttempt(env.DB, reservation)
   return user
 }
 

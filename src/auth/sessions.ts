@@ -19,10 +19,11 @@ import {
   rotateSessionToken,
 } from '../store/sessions'
 import type { SessionRow, SessionScope } from '../store/sessions'
+import type { Reservation } from '../store/login-failures'
 import { insertUserWithSession } from '../store/users'
 import type { NewUser, PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
-import { InvalidRefreshToken } from './errors'
+import { InvalidCredentials, InvalidRefreshToken } from './errors'
 import {
   hashRefreshToken,
   isWellFormedRefreshToken,
@@ -65,22 +66,44 @@ const issueTokens = async (
   }
 }
 
+/** A refresh token never outlives its session's absolute lifetime (SESSION_MAX_AGE from login). */
+const refreshExpiry = (config: AppConfig, now: number, sessionCreatedAt: number): number =>
+  Math.min(now + config.refreshTokenTtl, sessionCreatedAt + config.sessionMaxAge)
+
 /**
- * Opens a session for a user. With `newUser` (registration) the user is inserted in the same D1
- * transaction, so that a user never exists without the session it was promised.
+ * The server secret the successor box is keyed with: the HMAC secret, or the active private key.
+ * Changing it (a new secret, another active key) only makes boxes of the last grace window
+ * unreadable, which ends those sessions as a replay would.
+ */
+const boxSecret = (config: AppConfig): string => {
+  const material = config.signer.material()
+  return material.algorithm === 'HS256'
+    ? material.secret
+    : (material.keySet.active.privateJwk.d ?? '')
+}
+
+/** How a session begins: at registration (with the new user) or at a checked login. */
+export type SessionStart =
+  { newUser: NewUser } | { login: { passwordHash: string; reservation: Reservation } }
+
+/**
+ * Opens a session for a user. At registration the user is inserted in the same D1 transaction, so
+ * that a user never exists without the session it was promised. After a login the insert only
+ * lands while the user's stored hash is still the one the password was checked against: a login
+ * that raced a password change gets no session (InvalidCredentials).
  */
 export const startSession = async (
   env: Bindings,
   config: AppConfig,
   owner: { userId: string; userAgent: string | null },
-  newUser?: NewUser
+  start: SessionStart
 ): Promise<IssuedTokens> => {
   config.signer.check()
   const now = nowSeconds()
   const sessionId = crypto.randomUUID()
   const refreshToken = newRefreshToken()
   const refreshHash = await hashRefreshToken(refreshToken)
-  const refreshExpiresAt = now + config.refreshTokenTtl
+  const refreshExpiresAt = refreshExpiry(config, now, now)
   // KV first: should D1 then fail, the record names a session that never existed and is useless.
   await putRefreshRecord(
     env.REFRESH_TOKENS,
@@ -96,8 +119,10 @@ export const startSession = async (
     created_at: now,
     expires_at: refreshExpiresAt,
   }
-  if (newUser) await insertUserWithSession(env.DB, newUser, session)
-  else await insertSession(env.DB, session)
+  if ('newUser' in start) await insertUserWithSession(env.DB, start.newUser, session)
+  else if (!(await insertSession(env.DB, session, start.login))) {
+    throw new InvalidCredentials('The password changed while signing in')
+  }
   return issueTokens(
     config,
     { sessionId, userId: owner.userId, refreshToken, refreshExpiresAt },
@@ -129,7 +154,7 @@ export const refreshSession = async (
   if (session.refresh_hash === tokenHash) {
     const successor = newRefreshToken()
     const successorHash = await hashRefreshToken(successor)
-    const refreshExpiresAt = now + config.refreshTokenTtl
+    const refreshExpiresAt = refreshExpiry(config, now, session.created_at)
     const chain = { sessionId: session.id, userId: session.user_id }
     await putRefreshRecord(
       env.REFRESH_TOKENS,
@@ -141,7 +166,7 @@ export const refreshSession = async (
       id: session.id,
       expectedHash: tokenHash,
       nextHash: successorHash,
-      successorBox: await sealSuccessor(refreshToken, successor),
+      successorBox: await sealSuccessor(boxSecret(config), session.id, refreshToken, successor),
       now,
       expiresAt: refreshExpiresAt,
     })
@@ -157,7 +182,12 @@ export const refreshSession = async (
   // says at most 10 s), and a grace of 0 switches it off instead of meaning "the same second".
   const withinGrace = rotatedAt !== null && now - rotatedAt < config.reuseGraceSeconds
   if (session.previous_hash === tokenHash && withinGrace && session.successor_box) {
-    const successor = await openSuccessor(refreshToken, session.successor_box)
+    const successor = await openSuccessor(
+      boxSecret(config),
+      session.id,
+      refreshToken,
+      session.successor_box
+    )
     if (successor) {
       const chain = { sessionId: session.id, userId: session.user_id }
       const issued = { ...chain, refreshToken: successor, refreshExpiresAt: session.expires_at }

@@ -1,6 +1,8 @@
 /**
- * Failed logins per account, in D1: one atomic upsert per failure, so that concurrent failures
- * from many isolates cannot undercount (KV's eventual consistency would).
+ * Failed password checks per account, in D1. An attempt reserves its place in the count before
+ * any hashing, in one atomic statement, so that however many attempts arrive at once no more than
+ * the limit are ever checked in a window; a right password gives its place back. KV's eventual
+ * consistency could not count like this.
  */
 import { guardD1 } from './guard'
 
@@ -11,56 +13,70 @@ export interface Lockout {
   retryAfter: number
 }
 
-const lockoutFrom = (failures: number, windowStartedAt: number, now: number): Lockout | null => {
-  const windowEndsAt = windowStartedAt + LOGIN_FAILURE_WINDOW_SECONDS
-  if (failures < LOGIN_FAILURE_LIMIT || windowEndsAt <= now) return null
-  return { retryAfter: windowEndsAt - now }
+/** A place in the count: given back with `releaseAttemptStatement` when the password was right. */
+export interface Reservation {
+  email: string
+  windowStartedAt: number
 }
 
-/** `counted`: failures are on record, so that a successful login has something to clear. */
-export const findLockout = async (
+interface CounterRow {
+  failures: number
+  window_started_at: number
+}
+
+/**
+ * Takes one place in the account's window (opening a new window when the old one has passed), or
+ * returns the lockout when the window is full. The upsert only updates a row with room left, so a
+ * refused attempt leaves the count as it was; the SELECT in the same transaction gives the
+ * refused attempt its Retry-After.
+ */
+export const reserveAttempt = async (
   db: D1Database,
   email: string,
   now: number
-): Promise<{ lockout: Lockout | null; counted: boolean }> => {
-  const row = await guardD1(() =>
-    db
-      .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
-      .bind(email)
-      .first<{ failures: number; window_started_at: number }>()
-  )
-  if (!row) return { lockout: null, counted: false }
-  return { lockout: lockoutFrom(row.failures, row.window_started_at, now), counted: true }
-}
-
-/** Counts one failure (opening a new window when the old one has passed); returns the lockout it causes. */
-export const recordLoginFailure = async (
-  db: D1Database,
-  email: string,
-  now: number
-): Promise<{ failures: number; lockout: Lockout | null }> => {
+): Promise<
+  { reservation: Reservation; lockout: null } | { reservation: null; lockout: Lockout }
+> => {
   const windowOpenSince = now - LOGIN_FAILURE_WINDOW_SECONDS
-  const row = await guardD1(() =>
-    db
-      .prepare(
-        `INSERT INTO login_failures (email, failures, window_started_at) VALUES (?1, 1, ?2)
-         ON CONFLICT (email) DO UPDATE SET
-           failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
-           window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
-         RETURNING failures, window_started_at`
-      )
-      .bind(email, now, windowOpenSince)
-      .first<{ failures: number; window_started_at: number }>()
+  const [reserved, current] = await guardD1(() =>
+    db.batch<CounterRow>([
+      db
+        .prepare(
+          `INSERT INTO login_failures (email, failures, window_started_at) VALUES (?1, 1, ?2)
+           ON CONFLICT (email) DO UPDATE SET
+             failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
+             window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
+           WHERE window_started_at <= ?3 OR failures < ?4
+           RETURNING failures, window_started_at`
+        )
+        .bind(email, now, windowOpenSince, LOGIN_FAILURE_LIMIT),
+      db
+        .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
+        .bind(email),
+    ])
   )
-  const failures = row?.failures ?? 1
-  // Only failures beyond the limit are refused outright; the one that reaches it is still a 401.
-  const lockout =
-    failures > LOGIN_FAILURE_LIMIT
-      ? lockoutFrom(failures, row?.window_started_at ?? now, now)
-      : null
-  return { failures, lockout }
+  const row = reserved.results?.[0]
+  if (row) return { reservation: { email, windowStartedAt: row.window_started_at }, lockout: null }
+  const windowStartedAt = current.results?.[0]?.window_started_at ?? now
+  const retryAfter = Math.max(1, windowStartedAt + LOGIN_FAILURE_WINDOW_SECONDS - now)
+  return { reservation: null, lockout: { retryAfter } }
 }
 
-export const clearLoginFailures = async (db: D1Database, email: string): Promise<void> => {
-  await guardD1(() => db.prepare('DELETE FROM login_failures WHERE email = ?1').bind(email).run())
+/**
+ * Gives a place back after a right password: only wrong passwords count. Never resets the count,
+ * so that a success cannot wipe the places of wrong guesses still in flight.
+ */
+export const releaseAttemptStatement = (
+  db: D1Database,
+  reservation: Reservation
+): D1PreparedStatement =>
+  db
+    .prepare(
+      `UPDATE login_failures SET failures = failures - 1
+        WHERE email = ?1 AND window_started_at = ?2 AND failures > 0`
+    )
+    .bind(reservation.email, reservation.windowStartedAt)
+
+export const releaseAttempt = async (db: D1Database, reservation: Reservation): Promise<void> => {
+  await guardD1(() => releaseAttemptStatement(db, reservation).run())
 }

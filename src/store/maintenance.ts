@@ -1,5 +1,6 @@
 /** Pruning of rows that can no longer matter, run by the daily cron trigger. */
 import { isoFromSeconds } from '../clock'
+import { MAX_REUSE_GRACE } from '../config'
 import { guardD1 } from './guard'
 import { LOGIN_FAILURE_WINDOW_SECONDS } from './login-failures'
 
@@ -19,10 +20,11 @@ export interface PruneResult {
   loginFailures: number
   oneTimeTokens: number
   outbox: number
+  successorBoxes: number
 }
 
 export const pruneStaleRows = async (db: D1Database, now: number): Promise<PruneResult> => {
-  const [sessions, loginFailures, oneTimeTokens, outbox] = await guardD1(() =>
+  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes] = await guardD1(() =>
     db.batch([
       db
         .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
@@ -36,6 +38,12 @@ export const pruneStaleRows = async (db: D1Database, now: number): Promise<Prune
       db
         .prepare('DELETE FROM dev_outbox WHERE created_at <= ?1')
         .bind(isoFromSeconds(now - OUTBOX_RETENTION_SECONDS)),
+      // A box only serves its grace window; past it, it is one more thing a stolen copy could hold.
+      db
+        .prepare(
+          'UPDATE sessions SET successor_box = NULL WHERE successor_box IS NOT NULL AND rotated_at <= ?1'
+        )
+        .bind(now - MAX_REUSE_GRACE),
     ])
   )
   return {
@@ -43,5 +51,6 @@ export const pruneStaleRows = async (db: D1Database, now: number): Promise<Prune
     loginFailures: loginFailures.meta.changes,
     oneTimeTokens: oneTimeTokens.meta.changes,
     outbox: outbox.meta.changes,
+    successorBoxes: successorBoxes.meta.changes,
   }
 }

@@ -1,6 +1,8 @@
 /** Every query on the sessions table: the authority on which refresh token of a chain is live. */
 import { runBatch } from './batch'
 import { guardD1 } from './guard'
+import { releaseAttemptStatement } from './login-failures'
+import type { Reservation } from './login-failures'
 import type { PublicUser } from './users'
 
 export interface SessionRow {
@@ -25,12 +27,23 @@ export type NewSession = Pick<
 export const isSessionLive = (session: SessionRow | null, now: number): session is SessionRow =>
   session !== null && session.revoked_at === null && session.expires_at > now
 
-/** Store-internal: registration inserts the session in the user's transaction (store/users.ts). */
-export const insertSessionStatement = (db: D1Database, session: NewSession): D1PreparedStatement =>
+/**
+ * Store-internal (registration inserts the session in the user's transaction, store/users.ts).
+ * The insert only lands while the owner's stored hash is `passwordHash`, the one the password was
+ * checked against; RETURNING gives one row when it landed. D1 runs statements one at a time, so a
+ * password change either commits first (this inserts nothing) or after (and ends this session).
+ */
+export const insertSessionStatement = (
+  db: D1Database,
+  session: NewSession,
+  passwordHash: string
+): D1PreparedStatement =>
   db
     .prepare(
       `INSERT INTO sessions (id, user_id, refresh_hash, user_agent, created_at, last_used_at, expires_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)`
+       SELECT ?1, ?2, ?3, ?4, ?5, ?5, ?6
+        WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?7)
+       RETURNING id`
     )
     .bind(
       session.id,
@@ -38,11 +51,24 @@ export const insertSessionStatement = (db: D1Database, session: NewSession): D1P
       session.refresh_hash,
       session.user_agent,
       session.created_at,
-      session.expires_at
+      session.expires_at,
+      passwordHash
     )
 
-export const insertSession = async (db: D1Database, session: NewSession): Promise<void> => {
-  await runBatch(db, [insertSessionStatement(db, session)])
+/**
+ * A login's session, in one transaction with giving the throttle back the login's place. Returns
+ * false when the password changed since it was checked (no session was inserted).
+ */
+export const insertSession = async (
+  db: D1Database,
+  session: NewSession,
+  login: { passwordHash: string; reservation: Reservation }
+): Promise<boolean> => {
+  const results = await runBatch(db, [
+    releaseAttemptStatement(db, login.reservation),
+    insertSessionStatement(db, session, login.passwordHash),
+  ])
+  return results.at(-1)?.length === 1
 }
 
 /** A session with its owner's public profile: a refresh answers with both. */
@@ -149,7 +175,9 @@ export const rotateSessionToken = async (db: D1Database, rotation: Rotation): Pr
 export const revokeSession = async (db: D1Database, id: string, now: number): Promise<boolean> => {
   const result = await guardD1(() =>
     db
-      .prepare('UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL')
+      .prepare(
+        'UPDATE sessions SET revoked_at = ?2, successor_box = NULL WHERE id = ?1 AND revoked_at IS NULL'
+      )
       .bind(id, now)
       .run()
   )
@@ -173,7 +201,7 @@ const revokeUserSessionsStatement = (
   const except = typeof scope === 'object' && 'except' in scope ? scope.except : null
   return db
     .prepare(
-      `UPDATE sessions SET revoked_at = ?2
+      `UPDATE sessions SET revoked_at = ?2, successor_box = NULL
         WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
           AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR id != ?4)
         RETURNING refresh_hash`
@@ -194,7 +222,7 @@ export const revokeOtherSessionsIfPasswordStatement = (
 ): D1PreparedStatement =>
   db
     .prepare(
-      `UPDATE sessions SET revoked_at = ?3
+      `UPDATE sessions SET revoked_at = ?3, successor_box = NULL
         WHERE user_id = ?1 AND id != ?2 AND revoked_at IS NULL AND expires_at > ?3
           AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?4)
         RETURNING refresh_hash`

@@ -38,7 +38,7 @@ export const insertUserWithSession = async (
         'INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)'
       )
       .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at),
-    insertSessionStatement(db, session),
+    insertSessionStatement(db, session, user.password_hash),
   ])
 }
 
@@ -124,16 +124,18 @@ export const replacePasswordEndingOtherSessions = async (
   return { landed: landed.length === 1, endedRefreshHashes: ended.map((row) => row.refresh_hash) }
 }
 
+/** Whether the swap landed (false when another write changed the hash first). */
 export const replacePasswordHash = async (
   db: D1Database,
   id: string,
   previousHash: string,
   passwordHash: string,
   updatedAt: string
-): Promise<void> => {
-  await guardD1(() =>
+): Promise<boolean> => {
+  const result = await guardD1(() =>
     replacePasswordHashStatement(db, id, previousHash, passwordHash, updatedAt).run()
   )
+  return result.meta.changes === 1
 }
 
 /** Notes and sessions go in the same transaction, so no orphan survives a failure half-way. */

@@ -30,6 +30,7 @@ export {
 export {
   type PasswordCheck,
   burnPasswordCheck,
+  checkLoginPassword,
   hashPassword,
   hashPasswordWith,
   normalizePassword,

@@ -113,3 +113,23 @@ export const burnPasswordCheck = async (
   }
   await verifyPassword(password, dummyHash, policy)
 }
+
+/**
+ * The login check: never less work than an unknown email. A missing account runs the current
+ * policy's dummy derivation; a hash made under another policy (a dormant account from before a
+ * PASSWORD_HASH switch) runs it as well as its own, so that neither answers faster than the other.
+ */
+export const checkLoginPassword = async (
+  password: string,
+  stored: string | null,
+  policy: PasswordPolicy<unknown> = DEFAULT_POLICY
+): Promise<PasswordCheck> => {
+  if (stored === null) {
+    await burnPasswordCheck(password, policy)
+    return { valid: false, needsRehash: false }
+  }
+  // A row that does not parse is refused before any derivation, as verifyPassword does.
+  const parsed = parsePasswordHash(stored)
+  if (parsed && !matchesPolicy(parsed, policy)) await burnPasswordCheck(password, policy)
+  return verifyPassword(password, stored, policy)
+}
