@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/screenshot.png')
 const ACCESS_COOKIE = '__Host-access_token'
-const REFRESH_COOKIE = '__Secure-refresh_token'
+const REFRESH_COOKIE = '__Host-refresh_token'
 const PHONE_USER_AGENT = 'Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefox/128.0'
 
 const baseUrl = inject('baseUrl')

@@ -1,19 +1,35 @@
-// Prepares a fresh clone for `wrangler dev`: a random JWT_SECRET in .dev.vars when there is
-// none, local mail settings (the outbox, read by the demo page's Mailbox) when absent, and the
-// local D1 database migrated. Idempotent, no prompt, no network.
+// Prepares a fresh clone for `wrangler dev`: a random JWT_SECRET in .dev.vars when there is none,
+// or when the one there is too short or the placeholder of .dev.vars.example (copied by hand),
+// local mail settings (the outbox, read by the demo page's Mailbox) when absent, and the local D1
+// database migrated. Idempotent, no prompt, no network.
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 const DEV_VARS = '.dev.vars'
+const EXAMPLE = '.dev.vars.example'
+const MIN_SECRET_BYTES = 32
+const SECRET_LINE = /^JWT_SECRET=(.*)$/m
 
-const hasSecret = existsSync(DEV_VARS) && /^JWT_SECRET=.+$/m.test(readFileSync(DEV_VARS, 'utf8'))
-if (!hasSecret) {
-  const line = `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`
+const secretIn = (file) =>
+  existsSync(file) ? (SECRET_LINE.exec(readFileSync(file, 'utf8'))?.[1] ?? null) : null
+
+const current = secretIn(DEV_VARS)
+const placeholder = secretIn(EXAMPLE)
+const usable =
+  current !== null &&
+  current !== placeholder &&
+  Buffer.byteLength(current, 'utf8') >= MIN_SECRET_BYTES
+
+if (!usable) {
+  const line = `JWT_SECRET=${randomBytes(48).toString('base64url')}`
   const existing = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, 'utf8') : ''
-  const separator = existing && !existing.endsWith('\n') ? '\n' : ''
-  writeFileSync(DEV_VARS, existing + separator + line, { mode: 0o600 })
-  console.log(`dev-setup: wrote a random JWT_SECRET to ${DEV_VARS} (gitignored)`)
+  const replaced = SECRET_LINE.test(existing)
+    ? existing.replace(SECRET_LINE, line)
+    : existing + (existing && !existing.endsWith('\n') ? '\n' : '') + line + '\n'
+  writeFileSync(DEV_VARS, replaced, { mode: 0o600 })
+  const why = current === null ? 'none was set' : 'the one there was short or the placeholder'
+  console.log(`dev-setup: wrote a random JWT_SECRET to ${DEV_VARS} (gitignored): ${why}`)
 }
 
 // Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them. A setting the
@@ -23,14 +39,14 @@ const LOCAL_MAIL = {
   DEV_OUTBOX: 'on',
   APP_URL: 'http://localhost:8787',
 }
-const current = readFileSync(DEV_VARS, 'utf8')
+const devVars = readFileSync(DEV_VARS, 'utf8')
 const missing = Object.entries(LOCAL_MAIL).filter(
-  ([name]) => !new RegExp(`^${name}=`, 'm').test(current)
+  ([name]) => !new RegExp(`^${name}=`, 'm').test(devVars)
 )
 if (missing.length > 0) {
-  const separator = current && !current.endsWith('\n') ? '\n' : ''
+  const separator = devVars && !devVars.endsWith('\n') ? '\n' : ''
   const lines = missing.map(([name, value]) => `${name}=${value}\n`).join('')
-  writeFileSync(DEV_VARS, current + separator + lines, { mode: 0o600 })
+  writeFileSync(DEV_VARS, devVars + separator + lines, { mode: 0o600 })
   console.log(`dev-setup: local mail goes to the outbox (${missing.map(([n]) => n).join(', ')})`)
 }
 

@@ -52,8 +52,12 @@ const app = new Hono<AppEnv>()
       maxAge: 600,
     })
   )
-  // Before the body is read: a limited client costs no more than a header check.
+  // Before the body is read: a limited client costs no more than a header check. Every route that
+  // checks a password or a token is covered; /health and the public documents are not.
   .use('/auth/*', clientRateLimit())
+  .use('/oauth/*', clientRateLimit())
+  // '/me/*' matches '/me' itself as well.
+  .use('/me/*', clientRateLimit())
   .use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,

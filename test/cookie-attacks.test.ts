@@ -5,13 +5,8 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  COOKIE_MODE,
-  CookieJar,
-  SAME_ORIGIN,
-  registerInCookieMode,
-  setCookies,
-} from './cookie-helpers'
+import type { CookieJar } from './cookie-helpers'
+import { COOKIE_MODE, SAME_ORIGIN, registerInCookieMode, setCookies } from './cookie-helpers'
 import { api, expectError } from './helpers'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)

@@ -4,7 +4,7 @@ import { BASE_URL, api, uniqueEmail } from './helpers'
 import type { RequestOptions } from './helpers'
 
 export const ACCESS_COOKIE = '__Host-access_token'
-export const REFRESH_COOKIE = '__Secure-refresh_token'
+export const REFRESH_COOKIE = '__Host-refresh_token'
 export const SAME_ORIGIN = new URL(BASE_URL).origin
 export const PASSWORD = 'correct horse battery staple'
 

@@ -28,7 +28,7 @@ afterEach(() => {
 })
 
 describe('cookie mode on register, login and refresh', () => {
-  it('POST /auth/register sets an HttpOnly __Host- access cookie and a Strict __Secure- refresh cookie', async () => {
+  it('POST /auth/register sets HttpOnly __Host- access and refresh cookies, the refresh one Strict', async () => {
     const email = uniqueEmail()
     const res = await browserApi(new CookieJar(), '/auth/register', {
       json: { email, password: PASSWORD, nickname: 'Ada' },

@@ -219,6 +219,21 @@ describe('the per-client rate limit', () => {
     return res
   }
 
+  it('counts a request to GET /me once', async () => {
+    let calls = 0
+    const counting = {
+      limit: async () => {
+        calls += 1
+        return { success: true }
+      },
+    }
+    const ctx = createExecutionContext()
+    const request = new Request(`${BASE_URL}/me`, { headers: { 'CF-Connecting-IP': '192.0.2.8' } })
+    await app.fetch(request, { ...env, CLIENT_RATE_LIMIT: counting }, ctx)
+    await waitOnExecutionContext(ctx)
+    expect(calls).toBe(1)
+  })
+
   it.each([
     ['POST', '/oauth/token'],
     ['POST', '/oauth/revoke'],

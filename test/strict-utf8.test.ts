@@ -1,7 +1,7 @@
 /** JSON bodies are decoded strictly: bytes that are not UTF-8 are refused, never replaced. */
+import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { BASE_URL, expectError, registerUser, uniqueEmail } from './helpers'
-import { SELF } from 'cloudflare:test'
 
 const encoder = new TextEncoder()
 

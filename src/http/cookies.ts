@@ -11,10 +11,12 @@ import type { AppEnv } from '../env'
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */
 export const ACCESS_COOKIE = '__Host-access_token'
 /**
- * Path=/ rather than /auth/refresh: implicit refresh happens on any protected route, so the
- * browser must send this cookie there too. SameSite=Strict keeps it out of every cross-site request.
+ * `__Host-` as well: a `__Secure-` cookie may carry `Domain=`, so a sibling subdomain could toss
+ * its own refresh token in beside the victim's access cookie. Path=/ rather than /auth/refresh:
+ * implicit refresh happens on any protected route, so the browser must send this cookie there too.
+ * SameSite=Strict keeps it out of every cross-site request.
  */
-export const REFRESH_COOKIE = '__Secure-refresh_token'
+export const REFRESH_COOKIE = '__Host-refresh_token'
 export const AUTH_MODE_HEADER = 'X-Auth-Mode'
 export const COOKIE_MODE = 'cookie'
 
@@ -44,10 +46,18 @@ export const inCookieMode = (c: AnyContext): boolean => {
 }
 
 /**
+ * A response to a cross-site request never sets or clears a cookie: a navigation from another
+ * site could otherwise log the browser out (clearing) or rotate its tokens behind its back.
+ */
+export const isCrossSiteRequest = (c: AnyContext): boolean =>
+  c.req.header('Sec-Fetch-Site')?.trim().toLowerCase() === 'cross-site'
+
+/**
  * Both cookies live as long as the refresh token: the access token's own `exp` limits its use, and
  * keeping the expired JWT around lets the worker see that this browser needs a renewal.
  */
 export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
+  if (isCrossSiteRequest(c)) return
   const maxAge = tokens.refreshExpiresIn
   setCookie(c, ACCESS_COOKIE, tokens.accessToken, {
     path: '/',
@@ -67,6 +77,7 @@ export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
 
 /** Expires both cookies; the attributes must match the ones they were set with. */
 export const clearTokenCookies = (c: AnyContext): void => {
+  if (isCrossSiteRequest(c)) return
   deleteCookie(c, ACCESS_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' })
   deleteCookie(c, REFRESH_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict' })
 }

@@ -6,6 +6,9 @@ import { ApiError } from '../http/errors'
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 const ROOT_FIELD = 'request'
+// Fatal: bytes that are not UTF-8 are refused, never turned into U+FFFD (ten 0xFF bytes and ten
+// 0xFE bytes would otherwise be the same password).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 /** Whitespace only, judged on the bytes, so that a body of another media type is not decoded as text. */
 const isBlank = async (request: HonoRequest): Promise<boolean> => {
@@ -22,7 +25,14 @@ const readJsonObject = async (
     if (optional && (await isBlank(request))) return {}
     throw new ApiError('unsupported_media_type')
   }
-  const body = await request.text()
+  // Read first and decode apart: the body limit's 413 must not turn into invalid_json.
+  const bytes = await request.arrayBuffer()
+  let body: string
+  try {
+    body = strictUtf8.decode(bytes)
+  } catch {
+    throw new ApiError('invalid_json', { message: 'The request body is not valid UTF-8.' })
+  }
   if (optional && body.trim() === '') return {}
   let parsed: unknown
   try {

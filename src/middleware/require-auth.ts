@@ -9,17 +9,19 @@ import type { AccessClaims } from '../auth/access-token'
 import { verifyAccessToken } from '../auth/access-token'
 import {
   AccessTokenExpired,
+  InvalidAccessToken,
   InvalidRefreshToken,
   SessionEnded,
   Unauthenticated,
 } from '../auth/errors'
-import { refreshSession } from '../auth/sessions'
+import { refreshSession, sessionOfRefreshToken } from '../auth/sessions'
 import { nowSeconds } from '../clock'
 import { readConfig } from '../config'
 import type { AppConfig } from '../config'
 import type { AppEnv } from '../env'
 import {
   clearTokenCookies,
+  isCrossSiteRequest,
   readAccessCookie,
   readRefreshCookie,
   setTokenCookies,
@@ -39,25 +41,32 @@ export const bearerToken = (authorization: string | undefined): string | null =>
 const missingToken = () =>
   new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
 
-/** The claims of the access cookie, renewed from the refresh cookie when due. */
+/**
+ * The claims of the access cookie, renewed from the refresh cookie when due: only with a refresh
+ * cookie of the access token's own session (a planted one renews nothing), and never for a
+ * cross-site request, whose response may not carry the rotated cookies.
+ */
 const verifyOrRenew = async (
   c: Context<AppEnv>,
   config: AppConfig,
   accessToken: string
 ): Promise<AccessClaims> => {
-  const refreshToken = readRefreshCookie(c)
-  let claims: AccessClaims | null = null
-  let expired: AccessTokenExpired | null = null
-  try {
-    claims = await verifyAccessToken(config, accessToken)
-  } catch (error) {
-    if (!refreshToken || !(error instanceof AccessTokenExpired)) throw error
-    expired = error
+  // A genuine but expired token still names its session: renewal is only for that session.
+  const claims = await verifyAccessToken(config, accessToken, { acceptExpired: true })
+  const remaining = claims.exp - nowSeconds()
+  if (remaining > config.accessRefreshMargin) return claims
+  const stillValid = (): AccessClaims => {
+    if (remaining > 0) return claims
+    throw new AccessTokenExpired()
   }
-  const fresh = claims !== null && claims.exp - nowSeconds() > config.accessRefreshMargin
-  // Without a refresh cookie a failed verification has already been rethrown, so claims is set.
-  if (claims && (fresh || !refreshToken)) return claims
-  if (!refreshToken) throw expired ?? new AccessTokenExpired()
+  const refreshToken = readRefreshCookie(c)
+  if (!refreshToken || isCrossSiteRequest(c)) return stillValid()
+  const refreshOwner = await sessionOfRefreshToken(c.env, refreshToken)
+  // Unknown or long gone: nothing to renew with, so the access token's own state decides.
+  if (refreshOwner === null) return stillValid()
+  if (refreshOwner.sessionId !== claims.sid) {
+    throw new InvalidAccessToken('The access and refresh cookies belong to different sessions')
+  }
 
   let tokens
   try {
@@ -67,9 +76,7 @@ const verifyOrRenew = async (
   } catch (error) {
     if (!(error instanceof InvalidRefreshToken)) throw error
     // The access token may still have a few seconds; otherwise the client learns it expired.
-    if (claims) return claims
-    if (expired) throw expired
-    throw error
+    return stillValid()
   }
   // Set before the handler runs, so that even an error response delivers the rotated cookies.
   setTokenCookies(c, tokens)
