@@ -1,6 +1,5 @@
 /** Builds the Worker: global middleware, the routers, and the one place errors are rendered. */
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { secureHeaders } from 'hono/secure-headers'
 import { nowSeconds } from './clock'
 import type { AppEnv, Bindings } from './env'
@@ -8,6 +7,7 @@ import { decideCookieMode } from './http/cookies'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
 import { openApiDocument } from './http/openapi'
+import { limitBody } from './middleware/body-limit'
 import { clientRateLimit } from './middleware/client-rate-limit'
 import { corsForListedOrigins } from './middleware/cors-allowlist'
 import { cookieCsrf } from './middleware/csrf'
@@ -58,14 +58,7 @@ const app = new Hono<AppEnv>()
   .use('/oauth/*', clientRateLimit())
   // '/me/*' matches '/me' itself as well.
   .use('/me/*', clientRateLimit())
-  .use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError('payload_too_large')
-      },
-    })
-  )
+  .use(limitBody(MAX_BODY_BYTES))
   .use('/dev/*', devRoutesEnabled())
   .use(rejectUnknownMethods(() => registeredRoutes))
   .use(decideCookieMode())
