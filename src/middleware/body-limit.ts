@@ -33,7 +33,7 @@ export const limitBody = (maxBytes: number): MiddlewareHandler<AppEnv> =>
       if (Number(declared) > maxBytes) throw tooLarge()
       return next()
     }
-    const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader()
+    const reader = (request.body as ReadableStream<Uint8Array>).getReader()
     const chunks: Uint8Array[] = []
     let size = 0
     for (;;) {
