@@ -8,6 +8,7 @@ import { bestEffort } from '../best-effort'
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
+import type { Reservation } from '../store/login-failures'
 import { deleteRefreshRecords, getRefreshRecord, putRefreshRecord } from '../store/refresh-tokens'
 import {
   findSession,
@@ -19,7 +20,6 @@ import {
   rotateSessionToken,
 } from '../store/sessions'
 import type { SessionRow, SessionScope } from '../store/sessions'
-import type { Reservation } from '../store/login-failures'
 import { insertUserWithSession } from '../store/users'
 import type { NewUser, PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
