@@ -85,6 +85,17 @@ describe('the API reference at /docs', () => {
     expect(consoleErrors).toEqual([])
   })
 
+  it('ignores a document URL in the query string: it shows this API, fetched from this origin', async () => {
+    const operations = await documentedOperations()
+    requestedUrls.length = 0
+    const foreign = 'http://127.0.0.1:9/other-openapi.json'
+    await page.goto(`${baseUrl}/docs?url=${encodeURIComponent(foreign)}`)
+    await expect
+      .poll(() => page.locator('.opblock').count(), { timeout: 20_000 })
+      .toBe(operations.length)
+    expect(requestedUrls.filter((url) => !url.startsWith(baseUrl))).toEqual([])
+  })
+
   it('is a static page with its own Content-Security-Policy, one policy only', async () => {
     const res = await fetch(`${baseUrl}/docs`)
     expect(res.status).toBe(200)

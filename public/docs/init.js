@@ -11,5 +11,8 @@ window.addEventListener('DOMContentLoaded', () => {
     // No badge from the public validator service: the page makes no request off this origin.
     validatorUrl: null,
     tryItOutEnabled: false,
+    // Never take a document URL or settings from the page's query string (?url=...): this page
+    // shows this worker's API only (connect-src 'self' in _headers enforces it too).
+    queryConfigEnabled: false,
   })
 })
