@@ -3,7 +3,17 @@
 import baseConfig from '@hono/eslint-config'
 
 export default [
-  { ignores: ['**/*.js', '**/*.mjs', 'worker-configuration.d.ts', 'dist/', '.wrangler/'] },
+  {
+    // Generated: worker-configuration.d.ts by wrangler types, examples/api.d.ts by client:types.
+    ignores: [
+      '**/*.js',
+      '**/*.mjs',
+      'worker-configuration.d.ts',
+      'examples/api.d.ts',
+      'dist/',
+      '.wrangler/',
+    ],
+  },
   ...baseConfig,
   {
     languageOptions: {

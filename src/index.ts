@@ -13,6 +13,7 @@ import { corsForListedOrigins } from './middleware/cors-allowlist'
 import { cookieCsrf } from './middleware/csrf'
 import { rejectUnknownMethods } from './middleware/method-not-allowed'
 import { requestLog } from './middleware/request-log'
+import { staticPage } from './middleware/static-page'
 import { authRoutes } from './routes/auth'
 import { devRoutes, devRoutesEnabled } from './routes/dev'
 import { meRoutes } from './routes/me'
@@ -63,6 +64,8 @@ const app = new Hono<AppEnv>()
   .use(rejectUnknownMethods(() => registeredRoutes))
   .use(decideCookieMode())
   .use(cookieCsrf())
+  // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
+  .use('/docs', staticPage())
   .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
   .get('/openapi.json', (c) => {
     c.header('Cache-Control', 'public, max-age=300')

@@ -1,7 +1,9 @@
 /** The typed client: hc<AppType> compiles against the app's routes and drives the worker. */
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { noteTitles, signIn } from '../examples/hc/accounts'
 import { createClient } from '../src/client'
+import type { ErrorCode } from '../src/http/errors'
 import { BASE_URL, uniqueEmail } from './helpers'
 
 const client = createClient(BASE_URL, {
@@ -51,5 +53,47 @@ describe('typed client', () => {
       () => client.notes[':id'].$post({ param: { id: 'x' } }),
     ]
     expect(wrongCalls).toHaveLength(3)
+  })
+})
+
+describe('typed client error responses', () => {
+  it('types and answers a failed login as 401 invalid_credentials', async () => {
+    const email = uniqueEmail()
+    await client.auth.register.$post({ json: { email, password: 'correct horse battery staple' } })
+    const res = await client.auth.login.$post({ json: { email, password: 'not the password' } })
+    // Without the error responses in ApiClient, this comparison is TS2367 ('200' and '401').
+    expect(res.status).toBe(401)
+    if (res.status !== 401) return
+    const body = await res.json()
+    const code: ErrorCode = body.error
+    expect(code).toBe('invalid_credentials')
+    expect(body.message).toBe('The email or password is wrong.')
+  })
+
+  it('types OAuth failures with the RFC 6749 body', async () => {
+    const res = await client.oauth.token.$post(
+      {},
+      {
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        init: { body: 'grant_type=refresh_token&refresh_token=not-a-token' },
+      }
+    )
+    expect(res.status).toBe(400)
+    if (res.status !== 400) return
+    const body = await res.json()
+    expect('error_description' in body && body.error).toBe('invalid_grant')
+  })
+
+  it('runs the hc example from the published entry point, error branches included', async () => {
+    const email = uniqueEmail()
+    await client.auth.register.$post({ json: { email, password: 'correct horse battery staple' } })
+    expect(await signIn(client, email, 'not the password')).toEqual({
+      outcome: 'wrong-credentials',
+      message: 'The email or password is wrong.',
+    })
+    const signedIn = await signIn(client, email, 'correct horse battery staple')
+    if (signedIn.outcome !== 'signed-in') throw new Error(signedIn.outcome)
+    expect(await noteTitles(client, signedIn.accessToken)).toEqual([])
+    expect(await noteTitles(client, 'not.a.token')).toBeUndefined()
   })
 })

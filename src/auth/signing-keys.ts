@@ -8,12 +8,19 @@ export const SIGNING_ALGORITHMS = ['HS256', 'EdDSA', 'ES256'] as const
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number]
 export type AsymmetricAlgorithm = Exclude<SigningAlgorithm, 'HS256'>
 
+// Spelled out, not SubtleCryptoSignAlgorithm: that Workers-only name would reach the published
+// client declarations (src/client.ts) and break them for a front end compiled with DOM types.
+interface SignParams {
+  name: string
+  hash?: string
+}
+
 interface KeyFamily {
   kty: string
   crv: string
   coordinates: readonly ('x' | 'y')[]
   importParams: SubtleCryptoImportKeyAlgorithm
-  signParams: SubtleCryptoSignAlgorithm
+  signParams: SignParams
 }
 
 // Both curves use 32-byte coordinates and 32-byte private scalars.
@@ -227,5 +234,4 @@ export const privateKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(k
 
 export const publicKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'verify')
 
-export const signParamsOf = (alg: AsymmetricAlgorithm): SubtleCryptoSignAlgorithm =>
-  FAMILIES[alg].signParams
+export const signParamsOf = (alg: AsymmetricAlgorithm): SignParams => FAMILIES[alg].signParams

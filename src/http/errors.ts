@@ -26,6 +26,8 @@ const ERRORS = {
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>
 
 export type ErrorCode = keyof typeof ERRORS
+/** Every status an error of the contract can have (typed clients narrow on it). */
+export type ErrorStatus = (typeof ERRORS)[ErrorCode][0]
 
 export interface ErrorBody {
   error: ErrorCode

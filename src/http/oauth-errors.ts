@@ -12,6 +12,12 @@ const STATUSES = {
 } as const
 
 export type OAuthErrorCode = keyof typeof STATUSES
+export type OAuthErrorStatus = (typeof STATUSES)[OAuthErrorCode]
+
+export interface OAuthErrorBody {
+  error: OAuthErrorCode
+  error_description: string
+}
 
 export const oauthErrorStatus = (code: OAuthErrorCode): number => STATUSES[code]
 
@@ -29,9 +35,6 @@ export class OAuthError extends Error {
 
 export const renderOAuthError = (c: Context, error: OAuthError): Response => {
   c.header('Cache-Control', 'no-store')
-  return c.json(
-    { error: error.code, error_description: error.message },
-    STATUSES[error.code],
-    error.headers
-  )
+  const body: OAuthErrorBody = { error: error.code, error_description: error.message }
+  return c.json(body, STATUSES[error.code], error.headers)
 }
