@@ -235,6 +235,14 @@ export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOpt
     throw new Error(`Routes without an endpoint() declaration: ${list}`)
   }
 
+  // Only the headers some response refers to (405's Allow belongs to no operation).
+  const referenced = JSON.stringify(paths)
+  const headers = Object.fromEntries(
+    Object.entries(HEADER_COMPONENTS).filter(([name]) =>
+      referenced.includes(`"#/components/headers/${name}"`)
+    )
+  )
+
   return {
     openapi: '3.1.0',
     info: {
@@ -274,7 +282,7 @@ export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOpt
           schema: { type: 'string', enum: [COOKIE_MODE] },
         },
       },
-      headers: HEADER_COMPONENTS,
+      headers,
       schemas: toJsonSchemaDefs(NAMED_SCHEMAS, CONVERSION),
     },
   }
