@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
 import { openApiDocumentOf } from '../src/openapi/document'
 import { api } from './helpers'
+import { resolve } from './openapi-helpers'
 
 interface JsonSchema {
   type?: string
@@ -17,7 +18,7 @@ interface OpenApiOperation {
   security?: unknown[]
   parameters?: { name: string; in: string; required: boolean }[]
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> }
-  responses: Record<string, { content?: Record<string, { schema: unknown }> }>
+  responses: Record<string, { content?: Record<string, { schema: unknown }> } | { $ref: string }>
 }
 
 interface OpenApiDocument {
@@ -111,7 +112,8 @@ describe('GET /openapi.json', () => {
   it('describes each error response with the enum of its codes and their real status', async () => {
     const document = await fetchDocument()
     const errorSchema = (method: string, path: string, status: string) =>
-      document.paths[path][method].responses[status].content?.['application/json'].schema as {
+      resolve(document.paths[path][method].responses[status])?.content?.['application/json']
+        .schema as {
         required: string[]
         properties: { error: { enum: string[] } }
       }

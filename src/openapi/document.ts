@@ -203,6 +203,56 @@ const describeOperation = (
   }
 }
 
+const REASONS: Record<string, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
+  500: 'ServerMisconfigured',
+  503: 'ServiceUnavailable',
+}
+
+/**
+ * An error response that several operations give alike (the 401 of every protected route, the
+ * 503 of storage...) moves to `components.responses` once, and the operations refer to it.
+ */
+const shareRepeatedResponses = (paths: Record<string, Json>): Record<string, Json> => {
+  const uses = new Map<string, { status: string; count: number }>()
+  const each = (visit: (responses: Json, status: string, text: string) => void) => {
+    for (const item of Object.values(paths)) {
+      for (const operation of Object.values(item) as { responses: Json }[]) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) >= 400) visit(operation.responses, status, JSON.stringify(response))
+        }
+      }
+    }
+  }
+  each((_, status, text) => {
+    const use = uses.get(text) ?? { status, count: 0 }
+    use.count++
+    uses.set(text, use)
+  })
+  const names = new Map<string, string>()
+  const shared: Record<string, Json> = {}
+  for (const [text, { status, count }] of uses) {
+    if (count < 2) continue
+    const base = REASONS[status] ?? `Status${status}`
+    let name = base
+    for (let n = 2; name in shared; n++) name = `${base}${n}`
+    names.set(text, name)
+    shared[name] = JSON.parse(text) as Json
+  }
+  each((responses, status, text) => {
+    const name = names.get(text)
+    if (name) responses[status] = { $ref: `#/components/responses/${name}` }
+  })
+  return shared
+}
+
 export interface DocumentOptions {
   version: string
   license: { name: string; identifier?: string; url?: string }
@@ -235,8 +285,9 @@ export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOpt
     throw new Error(`Routes without an endpoint() declaration: ${list}`)
   }
 
+  const responses = shareRepeatedResponses(paths)
   // Only the headers some response refers to (405's Allow belongs to no operation).
-  const referenced = JSON.stringify(paths)
+  const referenced = JSON.stringify({ paths, responses })
   const headers = Object.fromEntries(
     Object.entries(HEADER_COMPONENTS).filter(([name]) =>
       referenced.includes(`"#/components/headers/${name}"`)
@@ -283,6 +334,7 @@ export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOpt
         },
       },
       headers,
+      responses,
       schemas: toJsonSchemaDefs(NAMED_SCHEMAS, CONVERSION),
     },
   }
