@@ -15,6 +15,15 @@ import { FaultyStorage } from './faults'
 import { buildRequest, apiWithEnv, api, registerUser, uniqueEmail } from './helpers'
 import type { Account, RequestOptions } from './helpers'
 import { expectConforms, observed, operationKey, operations } from './openapi-helpers'
+import {
+  askVerification,
+  forgot,
+  mailApi,
+  resetPassword,
+  resetTokenFor,
+  verificationTokenFor,
+  verifyEmail,
+} from './recovery-helpers'
 
 const ANY_ID = '00000000-0000-4000-8000-000000000000'
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -197,6 +206,63 @@ describe('every documented operation, success path', () => {
       '/oauth/revoke',
       await api('/oauth/revoke', requestFor('post', '/oauth/revoke', { ...account, refreshToken }))
     )
+  })
+})
+
+describe('account recovery, email verification and the dev outbox', () => {
+  it('POST /auth/password/forgot and /auth/password/reset', async () => {
+    const account = await registerUser()
+    const accepted = await forgot(account.email)
+    expect(accepted.status).toBe(202)
+    await expectConforms('post', '/auth/password/forgot', accepted)
+    const token = await resetTokenFor(account.email)
+    const reset = await resetPassword(token, NEW_PASSWORD)
+    expect(reset.status).toBe(204)
+    await expectConforms('post', '/auth/password/reset', reset)
+    const reused = await resetPassword(token, NEW_PASSWORD)
+    expect(await expectConforms('post', '/auth/password/reset', reused)).toMatchObject({
+      error: 'invalid_one_time_token',
+    })
+  })
+
+  it('POST /auth/email/verification and /auth/email/verify', async () => {
+    const account = await registerUser()
+    const accepted = await askVerification(account.email)
+    expect(accepted.status).toBe(202)
+    await expectConforms('post', '/auth/email/verification', accepted)
+    const token = await verificationTokenFor(account.email)
+    const verified = await verifyEmail(token)
+    expect(verified.status).toBe(200)
+    expect(await expectConforms('post', '/auth/email/verify', verified)).toMatchObject({
+      user: { email_verified: true },
+    })
+    await expectConforms('post', '/auth/email/verify', await verifyEmail(token))
+  })
+
+  it('POST /auth/register without tokens and POST /auth/login 403 while verification is required', async () => {
+    const required = { REQUIRE_EMAIL_VERIFICATION: 'true' }
+    const email = uniqueEmail()
+    const registered = await mailApi(
+      '/auth/register',
+      { json: { email, password: PASSWORD } },
+      required
+    )
+    expect(registered.status).toBe(201)
+    expect(await expectConforms('post', '/auth/register', registered)).toMatchObject({
+      email_verification_required: true,
+    })
+    const login = await mailApi('/auth/login', { json: { email, password: PASSWORD } }, required)
+    expect(login.status).toBe(403)
+    await expectConforms('post', '/auth/login', login)
+  })
+
+  it('GET /dev/outbox: 200 with DEV_OUTBOX=on, 404 without', async () => {
+    const on = await mailApi('/dev/outbox')
+    expect(on.status).toBe(200)
+    await expectConforms('get', '/dev/outbox', on)
+    const off = await api('/dev/outbox')
+    expect(off.status).toBe(404)
+    await expectConforms('get', '/dev/outbox', off)
   })
 })
 
