@@ -4,9 +4,10 @@ import { secureHeaders } from 'hono/secure-headers'
 import { nowSeconds } from './clock'
 import type { AppEnv, Bindings } from './env'
 import { decideCookieMode } from './http/cookies'
+import { declareMiddleware, endpoint } from './http/endpoint'
 import { ApiError, renderApiError } from './http/errors'
 import { handleError } from './http/handle-error'
-import { openApiDocument } from './http/openapi'
+import { HealthResponse, OpenApiDocument } from './http/schemas'
 import { limitBody } from './middleware/body-limit'
 import { clientRateLimit } from './middleware/client-rate-limit'
 import { corsForListedOrigins } from './middleware/cors-allowlist'
@@ -38,11 +39,16 @@ const app = new Hono<AppEnv>()
       crossOriginOpenerPolicy: 'same-origin',
     })
   )
-  .use(async function defaultNoStore(c, next) {
-    await next()
-    // Responses carry personal data or tokens; only explicitly public ones may be cached.
-    if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store')
-  })
+  .use(
+    declareMiddleware(
+      async function defaultNoStore(c, next) {
+        await next()
+        // Responses carry personal data or tokens; only explicitly public ones may be cached.
+        if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store')
+      },
+      { headers: ['Cache-Control'] }
+    )
+  )
   .use(
     corsForListedOrigins({
       allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
@@ -59,18 +65,55 @@ const app = new Hono<AppEnv>()
   .use('/oauth/*', clientRateLimit())
   // '/me/*' matches '/me' itself as well.
   .use('/me/*', clientRateLimit())
-  .use(limitBody(MAX_BODY_BYTES))
+  .use(
+    // Only requests that can carry a body: a GET or HEAD with one never reaches the worker.
+    declareMiddleware(limitBody(MAX_BODY_BYTES), {
+      methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+      errors: ['payload_too_large'],
+    })
+  )
   .use('/dev/*', devRoutesEnabled())
   .use(rejectUnknownMethods(() => registeredRoutes))
   .use(decideCookieMode())
   .use(cookieCsrf())
   // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
   .use('/docs', staticPage())
-  .get('/health', (c) => c.json({ status: 'ok' as const }, 200))
-  .get('/openapi.json', (c) => {
-    c.header('Cache-Control', 'public, max-age=300')
-    return c.json(openApiDocument(), 200)
-  })
+  .get(
+    '/health',
+    endpoint({
+      summary: 'Liveness probe',
+      tag: 'meta',
+      success: { status: 200, description: 'The worker is up', body: HealthResponse },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200)
+  )
+  .get(
+    '/openapi.json',
+    endpoint({
+      summary: 'This document',
+      description: 'Generated from the routes by `npm run openapi` (public/openapi.json).',
+      tag: 'meta',
+      success: {
+        status: 200,
+        description: 'The OpenAPI 3.1 document',
+        body: OpenApiDocument,
+        headers: ['Cache-Control'],
+      },
+      errors: ['server_misconfigured'],
+    }),
+    async (c) => {
+      // A static asset (public/openapi.json), so the document costs the worker's bundle nothing.
+      const asset = await c.env.ASSETS.fetch(new URL('/openapi.json', c.req.url))
+      if (!asset.ok) {
+        throw new ApiError('server_misconfigured', {
+          cause: new Error(`openapi.json asset answered ${asset.status}`),
+        })
+      }
+      c.header('Cache-Control', 'public, max-age=300')
+      c.header('Content-Type', 'application/json')
+      return c.body(await asset.arrayBuffer(), 200)
+    }
+  )
   .route('/auth/sessions', sessionRoutes)
   .route('/auth', authRoutes)
   .route('/auth', recoveryRoutes)

@@ -1,7 +1,9 @@
 /** GET /openapi.json: an OpenAPI 3.1 document of every route the app serves, with the body constraints. */
 import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
+import { openApiDocumentOf } from '../src/openapi/document'
 import { api } from './helpers'
+import { resolve } from './openapi-helpers'
 
 interface JsonSchema {
   type?: string
@@ -15,8 +17,8 @@ interface JsonSchema {
 interface OpenApiOperation {
   security?: unknown[]
   parameters?: { name: string; in: string; required: boolean }[]
-  requestBody?: { content: Record<string, { schema: JsonSchema }> }
-  responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> }
+  responses: Record<string, { content?: Record<string, { schema: unknown }> } | { $ref: string }>
 }
 
 interface OpenApiDocument {
@@ -90,9 +92,13 @@ describe('GET /openapi.json', () => {
     }
   })
 
-  it('marks the protected routes with the bearer scheme and leaves the public ones open', async () => {
+  it('marks the protected routes with the bearer and cookie schemes and leaves the public ones open', async () => {
     const document = await fetchDocument()
     expect(document.components.securitySchemes).toHaveProperty('bearerAuth')
+    expect(document.components.securitySchemes).toHaveProperty('cookieAuth')
+    expect(document.paths['/me'].get.security).toEqual([{ bearerAuth: [] }, { cookieAuth: [] }])
+    // Public operations say so explicitly, rather than inheriting a global requirement.
+    expect(document.paths['/auth/login'].post.security).toEqual([])
     const isProtected = (method: string, path: string) =>
       (document.paths[path][method].security ?? []).length > 0
     expect(isProtected('get', '/me')).toBe(true)
@@ -103,18 +109,38 @@ describe('GET /openapi.json', () => {
     expect(isProtected('get', '/health')).toBe(false)
   })
 
-  it('describes errors with the one error schema {error, message, details?}', async () => {
+  it('describes each error response with the enum of its codes and their real status', async () => {
     const document = await fetchDocument()
-    const error = document.components.schemas.Error
-    expect(error.required?.sort()).toEqual(['error', 'message'])
-    expect(Object.keys(error.properties ?? {}).sort()).toEqual(['details', 'error', 'message'])
-    const register = document.paths['/auth/register'].post.responses
-    expect(register['409'].content?.['application/json'].schema.$ref).toBe(
-      '#/components/schemas/Error'
-    )
+    const errorSchema = (method: string, path: string, status: string) =>
+      resolve(document.paths[path][method].responses[status])?.content?.['application/json']
+        .schema as {
+        required: string[]
+        properties: { error: { enum: string[] } }
+      }
+    const conflict = errorSchema('post', '/auth/register', '409')
+    expect(conflict.required.sort()).toEqual(['error', 'message'])
+    expect(conflict.properties.error.enum).toEqual(['email_taken'])
+    expect(errorSchema('post', '/auth/login', '401').properties.error.enum).toEqual([
+      'invalid_credentials',
+    ])
+    // A wrong password of a signed-in user is 403, not login's 401.
+    expect(errorSchema('post', '/auth/password', '403').properties.error.enum.sort()).toEqual([
+      'forbidden',
+      'invalid_credentials',
+    ])
+    expect(errorSchema('get', '/me', '401').properties.error.enum.sort()).toEqual([
+      'invalid_token',
+      'missing_token',
+      'token_expired',
+      'token_revoked',
+    ])
     expect(Object.keys(document.paths['/notes/{id}'].get.responses)).toEqual(
       expect.arrayContaining(['200', '401', '404'])
     )
+  })
+
+  it('is the document the routes generate: run `npm run openapi` after changing a route', async () => {
+    expect(await fetchDocument()).toEqual(openApiDocumentOf(app))
   })
 
   it("gives register's body the contract's field constraints", async () => {
@@ -141,6 +167,9 @@ describe('GET /openapi.json', () => {
       'password',
     ])
     expect(bodySchema(document, 'post', '/auth/refresh').required).toEqual(['refresh_token'])
+    // The body itself is optional where the server accepts none (logout; refresh in cookie mode).
+    expect(document.paths['/auth/logout'].post.requestBody?.required).toBe(false)
+    expect(document.paths['/auth/refresh'].post.requestBody?.required).toBe(false)
     expect(bodySchema(document, 'patch', '/me').properties?.nickname).toMatchObject({
       minLength: 1,
       maxLength: 50,

@@ -30,6 +30,10 @@ export const register = async (
 ) => {
   const { data, error, response } = await client.POST('/auth/register', { body: account })
   if (error) throw callFailed(response, error)
+  // With REQUIRE_EMAIL_VERIFICATION=true no session begins until the address is verified.
+  if ('email_verification_required' in data) {
+    throw new Error('verify the address from the emailed link, then sign in')
+  }
   return { user: data.user, tokens: tokenPairOf(data) }
 }
 
@@ -66,7 +70,6 @@ export const signIn = async (
 export const signOut = async (client: ApiClient, tokens: TokenPair) => {
   const { error, response } = await client.POST('/auth/logout', {
     headers: bearer(tokens.accessToken),
-    body: {},
   })
   if (error) throw callFailed(response, error)
 }

@@ -22,12 +22,47 @@ import {
 import type { AppEnv } from '../env'
 import { DependencyUnavailable } from '../store/guard'
 import { ApiError, bearerChallenge, renderApiError } from './errors'
+import type { ErrorCode } from './errors'
 
-const fromHttpException = (error: HTTPException): ApiError => {
-  if (error.status === 413) return new ApiError('payload_too_large')
-  if (error.status === 415) return new ApiError('unsupported_media_type')
-  if (error.status === 400) return new ApiError('invalid_json')
-  return new ApiError('internal_error')
+/** A limiter that does not say when it reopens gets the longest window the app's own ones use. */
+const DEFAULT_RETRY_AFTER_SECONDS = 60
+
+/** A client error is answered, a server one logged: whichever middleware raised it. */
+const fromHttpException = (error: HTTPException, c: Context<AppEnv>): ApiError => {
+  const { status } = error
+  // Any middleware that challenges for credentials (hono/bearer-auth, hono/jwt, a custom one)
+  // puts a WWW-Authenticate on its response: that is the contract's 401, whatever its status.
+  if (status === 401 || error.res?.headers.has('WWW-Authenticate')) {
+    const tokenSent = c.req.header('Authorization') !== undefined
+    return new ApiError(tokenSent ? 'invalid_token' : 'missing_token', {
+      headers: {
+        'WWW-Authenticate': tokenSent
+          ? bearerChallenge('The access token was rejected')
+          : bearerChallenge(),
+      },
+    })
+  }
+  if (status === 400) {
+    return new ApiError(/json/i.test(error.message) ? 'invalid_json' : 'validation_failed')
+  }
+  if (status === 403) return new ApiError('forbidden')
+  if (status === 404) return new ApiError('not_found')
+  if (status === 405) {
+    const allow = error.res?.headers.get('Allow')
+    return new ApiError('method_not_allowed', { headers: allow ? { Allow: allow } : {} })
+  }
+  if (status === 413) return new ApiError('payload_too_large')
+  if (status === 415) return new ApiError('unsupported_media_type')
+  if (status === 429) {
+    const retryAfter = error.res?.headers.get('Retry-After') ?? String(DEFAULT_RETRY_AFTER_SECONDS)
+    return new ApiError('too_many_requests', { headers: { 'Retry-After': retryAfter } })
+  }
+  if (status === 503) {
+    return new ApiError('service_unavailable', { headers: { 'Retry-After': '1' }, cause: error })
+  }
+  // Any other client error (408, 409, 422...) has no code of its own: the request was not valid.
+  if (status < 500) return new ApiError('validation_failed')
+  return new ApiError('internal_error', { cause: error })
 }
 
 const challenged = (code: 'invalid_token' | 'token_expired' | 'token_revoked', why: string) =>
@@ -80,10 +115,21 @@ const logFailure = (c: Context<AppEnv>, error: Error, cause: unknown) => {
   )
 }
 
+/** RFC 6750 §3: every 401 of a protected route says how to authenticate. */
+const TOKEN_CODES = new Set<ErrorCode>([
+  'missing_token',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+])
+
 export const handleError = (error: Error, c: Context<AppEnv>): Response => {
   const apiError = apiErrorOf(error)
   if (apiError) {
     if (apiError.status >= 500) logFailure(c, apiError, apiError.cause)
+    if (TOKEN_CODES.has(apiError.code) && apiError.headers['WWW-Authenticate'] === undefined) {
+      c.header('WWW-Authenticate', bearerChallenge(apiError.message))
+    }
     return renderApiError(c, apiError)
   }
   if (error instanceof DependencyUnavailable) {
@@ -91,7 +137,11 @@ export const handleError = (error: Error, c: Context<AppEnv>): Response => {
     c.header('Retry-After', '1')
     return renderApiError(c, new ApiError('service_unavailable'))
   }
-  if (error instanceof HTTPException) return renderApiError(c, fromHttpException(error))
+  if (error instanceof HTTPException) {
+    const mapped = fromHttpException(error, c)
+    if (mapped.status >= 500) logFailure(c, mapped, error)
+    return renderApiError(c, mapped)
+  }
   logFailure(c, new Error('unexpected failure'), error)
   return renderApiError(c, new ApiError('internal_error'))
 }

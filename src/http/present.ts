@@ -1,57 +1,70 @@
 /** Turns stored rows into the JSON shapes of the contract; nothing internal leaves through here. */
+import type * as v from 'valibot'
 import type { IssuedTokens } from '../auth/sessions'
 import { isoFromSeconds } from '../clock'
 import type { NoteRow } from '../store/notes'
 import type { SessionRow } from '../store/sessions'
 import type { PublicUser } from '../store/users'
+import type * as oauthSchemas from './oauth-schemas'
+import type * as schemas from './schemas'
 
-export const presentUser = (user: PublicUser) => ({
-  id: user.id,
-  email: user.email,
-  nickname: user.nickname,
-  created_at: user.created_at,
-  email_verified: user.email_verified_at !== null,
-})
+// Each shape is checked against the schema the route declares, so the document cannot promise
+// a field that the code does not send.
+type Out<S extends v.GenericSchema> = v.InferOutput<S>
 
-export const presentTokens = (user: PublicUser, tokens: IssuedTokens) => ({
-  user: presentUser(user),
-  access_token: tokens.accessToken,
-  token_type: 'Bearer' as const,
-  expires_in: tokens.expiresIn,
-  refresh_token: tokens.refreshToken,
-  refresh_expires_in: tokens.refreshExpiresIn,
-})
+export const presentUser = (user: PublicUser) =>
+  ({
+    id: user.id,
+    email: user.email,
+    nickname: user.nickname,
+    created_at: user.created_at,
+    email_verified: user.email_verified_at !== null,
+  }) satisfies Out<typeof schemas.UserSchema>
+
+export const presentTokens = (user: PublicUser, tokens: IssuedTokens) =>
+  ({
+    user: presentUser(user),
+    access_token: tokens.accessToken,
+    token_type: 'Bearer' as const,
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    refresh_expires_in: tokens.refreshExpiresIn,
+  }) satisfies Out<typeof schemas.TokenResponse>
 
 /** Cookie mode: the same response without the raw tokens, which travel only in HttpOnly cookies. */
-export const presentCookieTokens = (user: PublicUser, tokens: IssuedTokens) => ({
-  user: presentUser(user),
-  token_type: 'Bearer' as const,
-  expires_in: tokens.expiresIn,
-  refresh_expires_in: tokens.refreshExpiresIn,
-  auth_mode: 'cookie' as const,
-})
+export const presentCookieTokens = (user: PublicUser, tokens: IssuedTokens) =>
+  ({
+    user: presentUser(user),
+    token_type: 'Bearer' as const,
+    expires_in: tokens.expiresIn,
+    refresh_expires_in: tokens.refreshExpiresIn,
+    auth_mode: 'cookie' as const,
+  }) satisfies Out<typeof schemas.CookieTokenResponse>
 
 /** The OAuth token response (RFC 6749 §5.1): no user and no refresh expiry. */
-export const presentOAuthTokens = (tokens: IssuedTokens) => ({
-  access_token: tokens.accessToken,
-  token_type: 'Bearer' as const,
-  expires_in: tokens.expiresIn,
-  refresh_token: tokens.refreshToken,
-})
+export const presentOAuthTokens = (tokens: IssuedTokens) =>
+  ({
+    access_token: tokens.accessToken,
+    token_type: 'Bearer' as const,
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+  }) satisfies Out<typeof oauthSchemas.OAuthTokenResponse>
 
-export const presentNote = (note: NoteRow) => ({
-  id: note.id,
-  title: note.title,
-  body: note.body,
-  created_at: note.created_at,
-  updated_at: note.updated_at,
-})
+export const presentNote = (note: NoteRow) =>
+  ({
+    id: note.id,
+    title: note.title,
+    body: note.body,
+    created_at: note.created_at,
+    updated_at: note.updated_at,
+  }) satisfies Out<typeof schemas.NoteSchema>
 
-export const presentSession = (session: SessionRow, currentSessionId: string) => ({
-  id: session.id,
-  created_at: isoFromSeconds(session.created_at),
-  last_used_at: isoFromSeconds(session.last_used_at),
-  expires_at: isoFromSeconds(session.expires_at),
-  user_agent: session.user_agent,
-  current: session.id === currentSessionId,
-})
+export const presentSession = (session: SessionRow, currentSessionId: string) =>
+  ({
+    id: session.id,
+    created_at: isoFromSeconds(session.created_at),
+    last_used_at: isoFromSeconds(session.last_used_at),
+    expires_at: isoFromSeconds(session.expires_at),
+    user_agent: session.user_agent,
+    current: session.id === currentSessionId,
+  }) satisfies Out<typeof schemas.SessionSchema>

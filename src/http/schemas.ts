@@ -146,6 +146,17 @@ export const TokenResponse = v.object({
   refresh_expires_in: v.number(),
 })
 
+/** Cookie mode: the tokens travel only in HttpOnly cookies, so the body leaves them out. */
+export const CookieTokenResponse = v.object({
+  user: UserSchema,
+  token_type: v.literal('Bearer'),
+  expires_in: v.number(),
+  refresh_expires_in: v.number(),
+  auth_mode: v.literal('cookie'),
+})
+
+export const IssuedTokensResponse = v.union([TokenResponse, CookieTokenResponse])
+
 export const UserResponse = v.object({ user: UserSchema })
 
 export const NoteSchema = v.object({
@@ -178,6 +189,13 @@ export const RegisteredUnverifiedResponse = v.object({
   email_verification_required: v.literal(true),
 })
 
+/** What register answers: tokens (or their cookie-mode variant), or the unverified account. */
+export const RegisteredResponse = v.union([
+  TokenResponse,
+  CookieTokenResponse,
+  RegisteredUnverifiedResponse,
+])
+
 export const OutboxResponse = v.object({
   messages: v.array(
     v.object({ to: v.string(), subject: v.string(), text: v.string(), created_at: Timestamp })
@@ -185,6 +203,13 @@ export const OutboxResponse = v.object({
 })
 
 export const HealthResponse = v.object({ status: v.literal('ok') })
+
+/** GET /openapi.json, described only as far as a client needs to recognize it. */
+export const OpenApiDocument = v.looseObject({
+  openapi: v.literal('3.1.0'),
+  info: v.looseObject({ title: v.string(), version: v.string() }),
+  paths: v.record(v.string(), v.looseObject({})),
+})
 
 export const ErrorResponse = v.object({
   error: v.string(),

@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { warn } from '../best-effort'
 import type { AppEnv } from '../env'
+import { declareMiddleware } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 
 /** The longest period a Workers rate limiter counts over; its outcome does not say how much is left. */
@@ -30,23 +31,26 @@ export const clientKey = (ip: string): string => {
 }
 
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
-  async function clientRateLimit(c, next) {
-    const limiter = c.env.CLIENT_RATE_LIMIT
-    // Set by Cloudflare's edge on every request; without it there is no client to count.
-    const ip = c.req.header('CF-Connecting-IP')
-    if (!limiter || !ip) return next()
-    let allowed = true
-    try {
-      allowed = (await limiter.limit({ key: clientKey(ip) })).success
-    } catch (error) {
-      // Fail open: the limiter is a coarse shield, and the per-account throttle still holds.
-      warn('rate limiter unavailable', error)
-    }
-    if (!allowed) {
-      throw new ApiError('too_many_requests', {
-        message: 'Too many requests from this network; try again later.',
-        headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      })
-    }
-    await next()
-  }
+  declareMiddleware(
+    async function clientRateLimit(c, next) {
+      const limiter = c.env.CLIENT_RATE_LIMIT
+      // Set by Cloudflare's edge on every request; without it there is no client to count.
+      const ip = c.req.header('CF-Connecting-IP')
+      if (!limiter || !ip) return next()
+      let allowed = true
+      try {
+        allowed = (await limiter.limit({ key: clientKey(ip) })).success
+      } catch (error) {
+        // Fail open: the limiter is a coarse shield, and the per-account throttle still holds.
+        warn('rate limiter unavailable', error)
+      }
+      if (!allowed) {
+        throw new ApiError('too_many_requests', {
+          message: 'Too many requests from this network; try again later.',
+          headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+        })
+      }
+      await next()
+    },
+    { errors: ['too_many_requests'] }
+  )

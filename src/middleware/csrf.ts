@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { inCookieMode } from '../http/cookies'
+import { declareMiddleware } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -29,16 +30,19 @@ export const comesFromAllowedOrigin = (
 }
 
 export const cookieCsrf = (): MiddlewareHandler<AppEnv> =>
-  async function cookieCsrf(c, next) {
-    if (SAFE_METHODS.has(c.req.method)) return next()
-    // Login and register in cookie mode are checked too: a forged login would plant the attacker's session.
-    if (!inCookieMode(c)) return next()
-    const allowed = comesFromAllowedOrigin(
-      c.req.header('Origin'),
-      c.req.header('Sec-Fetch-Site'),
-      new URL(c.req.url).origin,
-      readConfig(c.env).corsOrigins
-    )
-    if (!allowed) throw new ApiError('forbidden', { message: CSRF_MESSAGE })
-    await next()
-  }
+  declareMiddleware(
+    async function cookieCsrf(c, next) {
+      if (SAFE_METHODS.has(c.req.method)) return next()
+      // Login and register in cookie mode are checked too: a forged login would plant the attacker's session.
+      if (!inCookieMode(c)) return next()
+      const allowed = comesFromAllowedOrigin(
+        c.req.header('Origin'),
+        c.req.header('Sec-Fetch-Site'),
+        new URL(c.req.url).origin,
+        readConfig(c.env).corsOrigins
+      )
+      if (!allowed) throw new ApiError('forbidden', { message: CSRF_MESSAGE })
+      await next()
+    },
+    { methods: ['POST', 'PUT', 'PATCH', 'DELETE'], errors: ['forbidden'] }
+  )

@@ -11,69 +11,174 @@ import {
 } from '../auth/sessions'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
+import type { SuccessResponse } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentUser } from '../http/present'
-import { ChangePasswordBody, LoginBody, LogoutBody, RegisterBody } from '../http/schemas'
+import {
+  ChangePasswordBody,
+  IssuedTokensResponse,
+  LoginBody,
+  LogoutBody,
+  RefreshBody,
+  RegisterBody,
+  RegisteredResponse,
+} from '../http/schemas'
 import { loggedOutResponse, tokenResponse } from '../http/token-response'
 import { createMailer } from '../mail/mailer'
-import { jsonBody } from '../middleware/json-body'
 import { refreshTokenBody } from '../middleware/refresh-body'
-import { requireAuth } from '../middleware/require-auth'
+
+/** The token response, or in cookie mode its variant without the raw tokens. */
+const issuedTokens = (status: 200 | 201, description: string): SuccessResponse => ({
+  status,
+  description,
+  body: IssuedTokensResponse,
+  headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
+})
+
+const sessionEnded = { status: 204, description: 'Ended', headers: ['Set-Cookie'] } as const
 
 export const authRoutes = new Hono<AppEnv>()
-  .post('/register', jsonBody(RegisterBody), async (c) => {
-    const config = readConfig(c.env)
-    // A new address gets its verification link at once when mail is on (and must, when
-    // verification is required: the account could never sign in otherwise).
-    const mailer = createMailer(c.env, config.mail)
-    if (config.requireEmailVerification && !mailer) {
-      throw new Misconfigured('REQUIRE_EMAIL_VERIFICATION needs a MAIL_TRANSPORT')
-    }
-    const { user, tokens } = await createAccount(c.env, config, {
-      ...c.req.valid('json'),
-      userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
-    })
-    if (mailer) {
-      c.executionCtx.waitUntil(sendAccountLink(c.env, mailer, 'email_verification', user.email))
-    }
-    if (!tokens) {
-      return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
-    }
-    return tokenResponse(c, 201, user, tokens)
-  })
-  .post('/login', jsonBody(LoginBody), async (c) => {
-    const { user, tokens } = await signIn(c.env, readConfig(c.env), {
-      ...c.req.valid('json'),
-      userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
-    })
-    return tokenResponse(c, 200, user, tokens)
-  })
-  .post('/refresh', refreshTokenBody(), async (c) => {
-    // The session's owner comes with the session row: no second read of the user.
-    const { refresh_token: refreshToken } = c.req.valid('json')
-    const tokens = await refreshSession(c.env, readConfig(c.env), refreshToken)
-    return tokenResponse(c, 200, tokens.user, tokens)
-  })
-  .post('/logout', requireAuth(), jsonBody(LogoutBody, { optional: true }), async (c) => {
-    const { userId, sessionId } = c.get('auth')
-    const { refresh_token: refreshToken } = c.req.valid('json')
-    if (
-      refreshToken !== undefined &&
-      (await sessionOfRefreshToken(c.env, refreshToken))?.sessionId !== sessionId
-    ) {
-      throw new ApiError('validation_failed', {
-        details: { refresh_token: 'refresh_token does not belong to the current session' },
+  .post(
+    '/register',
+    endpoint({
+      summary: 'Create an account and start a session',
+      description:
+        'With REQUIRE_EMAIL_VERIFICATION=true no session begins: the body is the user and `email_verification_required`.',
+      tag: 'auth',
+      cookieMode: true,
+      body: RegisterBody,
+      success: {
+        ...issuedTokens(
+          201,
+          'The account exists (and, unless verification is required, its first session)'
+        ),
+        body: RegisteredResponse,
+      },
+      errors: ['email_taken', 'server_misconfigured', 'service_unavailable'],
+    }),
+    async (c) => {
+      const config = readConfig(c.env)
+      // A new address gets its verification link at once when mail is on (and must, when
+      // verification is required: the account could never sign in otherwise).
+      const mailer = createMailer(c.env, config.mail)
+      if (config.requireEmailVerification && !mailer) {
+        throw new Misconfigured('REQUIRE_EMAIL_VERIFICATION needs a MAIL_TRANSPORT')
+      }
+      const { user, tokens } = await createAccount(c.env, config, {
+        ...c.req.valid('json'),
+        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
       })
+      if (mailer) {
+        c.executionCtx.waitUntil(sendAccountLink(c.env, mailer, 'email_verification', user.email))
+      }
+      if (!tokens) {
+        return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
+      }
+      return tokenResponse(c, 201, user, tokens)
     }
-    await endSessions(c.env, userId, { only: sessionId })
-    return loggedOutResponse(c)
-  })
-  .post('/logout-all', requireAuth(), async (c) => {
-    await endSessions(c.env, c.get('auth').userId, 'all')
-    return loggedOutResponse(c)
-  })
-  .post('/password', requireAuth(), jsonBody(ChangePasswordBody), async (c) => {
-    const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
-    await changePassword(c.env, readConfig(c.env), c.get('auth'), currentPassword, newPassword)
-    return c.body(null, 204)
-  })
+  )
+  .post(
+    '/login',
+    endpoint({
+      summary: 'Start a session with email and password',
+      tag: 'auth',
+      cookieMode: true,
+      body: LoginBody,
+      success: issuedTokens(200, 'A new session has begun'),
+      errors: [
+        'invalid_credentials',
+        'email_not_verified',
+        'too_many_requests',
+        'server_misconfigured',
+        'service_unavailable',
+      ],
+    }),
+    async (c) => {
+      const { user, tokens } = await signIn(c.env, readConfig(c.env), {
+        ...c.req.valid('json'),
+        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+      })
+      return tokenResponse(c, 200, user, tokens)
+    }
+  )
+  .post(
+    '/refresh',
+    endpoint({
+      summary: 'Rotate a refresh token for a new token pair',
+      description:
+        'The body may be left out in cookie mode (`X-Auth-Mode: cookie`): the refresh cookie stands in for it.',
+      tag: 'auth',
+      cookieMode: true,
+      body: RefreshBody,
+      bodyRequired: false,
+      validate: refreshTokenBody(),
+      success: issuedTokens(
+        200,
+        'The session goes on with a new token pair; the old refresh token is dead'
+      ),
+      errors: ['invalid_refresh_token', 'server_misconfigured', 'service_unavailable'],
+    }),
+    async (c) => {
+      // The session's owner comes with the session row: no second read of the user.
+      const { refresh_token: refreshToken } = c.req.valid('json')
+      const tokens = await refreshSession(c.env, readConfig(c.env), refreshToken)
+      return tokenResponse(c, 200, tokens.user, tokens)
+    }
+  )
+  .post(
+    '/logout',
+    endpoint({
+      summary: 'End the current session',
+      description:
+        'A `refresh_token`, when sent, must belong to the current session. In cookie mode the cookies are cleared.',
+      tag: 'auth',
+      auth: true,
+      body: LogoutBody,
+      bodyRequired: false,
+      success: sessionEnded,
+    }),
+    async (c) => {
+      const { userId, sessionId } = c.get('auth')
+      const { refresh_token: refreshToken } = c.req.valid('json')
+      if (
+        refreshToken !== undefined &&
+        (await sessionOfRefreshToken(c.env, refreshToken))?.sessionId !== sessionId
+      ) {
+        throw new ApiError('validation_failed', {
+          details: { refresh_token: 'refresh_token does not belong to the current session' },
+        })
+      }
+      await endSessions(c.env, userId, { only: sessionId })
+      return loggedOutResponse(c)
+    }
+  )
+  .post(
+    '/logout-all',
+    endpoint({
+      summary: 'End every session of the user',
+      tag: 'auth',
+      auth: true,
+      success: sessionEnded,
+    }),
+    async (c) => {
+      await endSessions(c.env, c.get('auth').userId, 'all')
+      return loggedOutResponse(c)
+    }
+  )
+  .post(
+    '/password',
+    endpoint({
+      summary: 'Change the password; ends every other session',
+      tag: 'auth',
+      auth: true,
+      body: ChangePasswordBody,
+      success: { status: 204, description: 'Changed', headers: ['Set-Cookie'] },
+      errors: [['invalid_credentials', 403], 'too_many_requests'],
+    }),
+    async (c) => {
+      const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
+      await changePassword(c.env, readConfig(c.env), c.get('auth'), currentPassword, newPassword)
+      return c.body(null, 204)
+    }
+  )

@@ -3,7 +3,9 @@ import { Hono } from 'hono'
 import type { MiddlewareHandler } from 'hono'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
+import { OutboxResponse } from '../http/schemas'
 import { readOutbox } from '../mail/outbox'
 
 /** Mounted before the 405 check, so that not even the methods of /dev/* are disclosed when off. */
@@ -13,17 +15,26 @@ export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
     await next()
   }
 
-export const devRoutes = new Hono<AppEnv>().get('/outbox', async (c) => {
-  const messages = await readOutbox(c.env)
-  return c.json(
-    {
-      messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({
-        to,
-        subject,
-        text,
-        created_at: createdAt,
-      })),
-    },
-    200
-  )
-})
+export const devRoutes = new Hono<AppEnv>().get(
+  '/outbox',
+  endpoint({
+    summary: 'Local development only (DEV_OUTBOX=on): the messages of MAIL_TRANSPORT=outbox',
+    tag: 'meta',
+    success: { status: 200, description: 'The messages, newest first', body: OutboxResponse },
+    errors: ['not_found'],
+  }),
+  async (c) => {
+    const messages = await readOutbox(c.env)
+    return c.json(
+      {
+        messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({
+          to,
+          subject,
+          text,
+          created_at: createdAt,
+        })),
+      },
+      200
+    )
+  }
+)

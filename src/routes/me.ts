@@ -3,21 +3,54 @@ import { Hono } from 'hono'
 import { deleteAccount, renameUser } from '../auth/accounts'
 import { SessionEnded } from '../auth/errors'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { presentUser } from '../http/present'
-import { DeleteMeBody, UpdateMeBody } from '../http/schemas'
-import { jsonBody } from '../middleware/json-body'
-import { requireAuth } from '../middleware/require-auth'
+import { DeleteMeBody, UpdateMeBody, UserResponse } from '../http/schemas'
 
 export const meRoutes = new Hono<AppEnv>()
   // requireAuth has read the profile along with the session: no second query on this hot path.
-  .get('/', requireAuth(), (c) => c.json({ user: presentUser(c.get('user')) }, 200))
-  .patch('/', requireAuth(), jsonBody(UpdateMeBody), async (c) => {
-    const user = await renameUser(c.env, c.get('auth').userId, c.req.valid('json').nickname)
-    // The account went away after requireAuth read it: the same answer, challenge included.
-    if (!user) throw new SessionEnded()
-    return c.json({ user: presentUser(user) }, 200)
-  })
-  .delete('/', requireAuth(), jsonBody(DeleteMeBody), async (c) => {
-    await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
-    return c.body(null, 204)
-  })
+  .get(
+    '/',
+    endpoint({
+      summary: 'The signed-in user',
+      tag: 'account',
+      auth: true,
+      success: { status: 200, description: 'The user', body: UserResponse },
+    }),
+    (c) => c.json({ user: presentUser(c.get('user')) }, 200)
+  )
+  .patch(
+    '/',
+    endpoint({
+      summary: 'Change the nickname',
+      tag: 'account',
+      auth: true,
+      body: UpdateMeBody,
+      success: { status: 200, description: 'The changed user', body: UserResponse },
+    }),
+    async (c) => {
+      const user = await renameUser(c.env, c.get('auth').userId, c.req.valid('json').nickname)
+      // The account went away after requireAuth read it: the same answer, challenge included.
+      if (!user) throw new SessionEnded()
+      return c.json({ user: presentUser(user) }, 200)
+    }
+  )
+  .delete(
+    '/',
+    endpoint({
+      summary: 'Delete the account and everything in it',
+      tag: 'account',
+      auth: true,
+      body: DeleteMeBody,
+      success: {
+        status: 204,
+        description: 'Deleted; every session has ended',
+        headers: ['Set-Cookie'],
+      },
+      errors: [['invalid_credentials', 403], 'too_many_requests'],
+    }),
+    async (c) => {
+      await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
+      return c.body(null, 204)
+    }
+  )

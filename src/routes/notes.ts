@@ -2,50 +2,101 @@
 import { Hono } from 'hono'
 import { isoNow } from '../clock'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentNote } from '../http/present'
-import { CreateNoteBody, UpdateNoteBody } from '../http/schemas'
-import { jsonBody } from '../middleware/json-body'
-import { requireAuth } from '../middleware/require-auth'
+import { CreateNoteBody, NoteListResponse, NoteResponse, UpdateNoteBody } from '../http/schemas'
 import { deleteNote, findNote, insertNote, listNotes, updateNote } from '../store/notes'
 
 // Another user's note answers exactly like a missing one, so its existence is not disclosed.
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
 
 export const noteRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth(), async (c) => {
-    const notes = await listNotes(c.env.DB, c.get('auth').userId)
-    return c.json({ notes: notes.map(presentNote) }, 200)
-  })
-  .post('/', requireAuth(), jsonBody(CreateNoteBody), async (c) => {
-    const { title, body } = c.req.valid('json')
-    const note = await insertNote(c.env.DB, {
-      id: crypto.randomUUID(),
-      user_id: c.get('auth').userId,
-      title,
-      body,
-      created_at: isoNow(),
-    })
-    if (!note) throw new ApiError('service_unavailable')
-    return c.json({ note: presentNote(note) }, 201)
-  })
-  .get('/:id', requireAuth(), async (c) => {
-    const note = await findNote(c.env.DB, c.get('auth').userId, c.req.param('id'))
-    if (!note) throw noteNotFound()
-    return c.json({ note: presentNote(note) }, 200)
-  })
-  .patch('/:id', requireAuth(), jsonBody(UpdateNoteBody), async (c) => {
-    const note = await updateNote(
-      c.env.DB,
-      c.get('auth').userId,
-      c.req.param('id'),
-      c.req.valid('json'),
-      isoNow()
-    )
-    if (!note) throw noteNotFound()
-    return c.json({ note: presentNote(note) }, 200)
-  })
-  .delete('/:id', requireAuth(), async (c) => {
-    if (!(await deleteNote(c.env.DB, c.get('auth').userId, c.req.param('id')))) throw noteNotFound()
-    return c.body(null, 204)
-  })
+  .get(
+    '/',
+    endpoint({
+      summary: "The user's notes, newest first",
+      tag: 'notes',
+      auth: true,
+      success: { status: 200, description: 'The notes', body: NoteListResponse },
+    }),
+    async (c) => {
+      const notes = await listNotes(c.env.DB, c.get('auth').userId)
+      return c.json({ notes: notes.map(presentNote) }, 200)
+    }
+  )
+  .post(
+    '/',
+    endpoint({
+      summary: 'Create a note',
+      tag: 'notes',
+      auth: true,
+      body: CreateNoteBody,
+      success: { status: 201, description: 'The new note', body: NoteResponse },
+    }),
+    async (c) => {
+      const { title, body } = c.req.valid('json')
+      const note = await insertNote(c.env.DB, {
+        id: crypto.randomUUID(),
+        user_id: c.get('auth').userId,
+        title,
+        body,
+        created_at: isoNow(),
+      })
+      if (!note) throw new ApiError('service_unavailable')
+      return c.json({ note: presentNote(note) }, 201)
+    }
+  )
+  .get(
+    '/:id',
+    endpoint({
+      summary: 'One note',
+      tag: 'notes',
+      auth: true,
+      success: { status: 200, description: 'The note', body: NoteResponse },
+      errors: ['not_found'],
+    }),
+    async (c) => {
+      const note = await findNote(c.env.DB, c.get('auth').userId, c.req.param('id'))
+      if (!note) throw noteNotFound()
+      return c.json({ note: presentNote(note) }, 200)
+    }
+  )
+  .patch(
+    '/:id',
+    endpoint({
+      summary: 'Change a note',
+      tag: 'notes',
+      auth: true,
+      body: UpdateNoteBody,
+      success: { status: 200, description: 'The changed note', body: NoteResponse },
+      errors: ['not_found'],
+    }),
+    async (c) => {
+      const note = await updateNote(
+        c.env.DB,
+        c.get('auth').userId,
+        c.req.param('id'),
+        c.req.valid('json'),
+        isoNow()
+      )
+      if (!note) throw noteNotFound()
+      return c.json({ note: presentNote(note) }, 200)
+    }
+  )
+  .delete(
+    '/:id',
+    endpoint({
+      summary: 'Delete a note',
+      tag: 'notes',
+      auth: true,
+      success: { status: 204, description: 'Deleted' },
+      errors: ['not_found'],
+    }),
+    async (c) => {
+      if (!(await deleteNote(c.env.DB, c.get('auth').userId, c.req.param('id')))) {
+        throw noteNotFound()
+      }
+      return c.body(null, 204)
+    }
+  )

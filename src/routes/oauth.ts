@@ -10,8 +10,10 @@ import { revokeToken } from '../auth/revocation'
 import { refreshSession } from '../auth/sessions'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { apiErrorOf, handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
+import { OAuthTokenResponse, RevokeForm, TokenGrantForm } from '../http/oauth-schemas'
 import { oauthTokenResponse } from '../http/token-response'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
@@ -59,33 +61,60 @@ const requireParameter = (form: Map<string, string>, name: string): string => {
 }
 
 export const oauthRoutes = new Hono<AppEnv>()
-  .post('/token', async (c) => {
-    const form = await readForm(c)
-    refuseClientCredentials(c, form)
-    const grantType = requireParameter(form, 'grant_type')
-    if (grantType !== 'refresh_token') {
-      throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
-    }
-    const refreshToken = requireParameter(form, 'refresh_token')
-    const config = readConfig(c.env)
-    try {
-      // refreshSession reads the session together with its owner, so a deleted user fails there.
-      return oauthTokenResponse(c, await refreshSession(c.env, config, refreshToken))
-    } catch (error) {
-      if (error instanceof InvalidRefreshToken) {
-        // The same words as /auth/refresh would use, in OAuth's shape.
-        throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
+  .post(
+    '/token',
+    endpoint({
+      summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh',
+      tag: 'oauth',
+      form: TokenGrantForm,
+      success: {
+        status: 200,
+        description: 'A new token pair',
+        body: OAuthTokenResponse,
+        headers: ['Cache-Control', 'Pragma'],
+      },
+      oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'],
+      errors: ['server_misconfigured', 'service_unavailable'],
+    }),
+    async (c) => {
+      const form = await readForm(c)
+      refuseClientCredentials(c, form)
+      const grantType = requireParameter(form, 'grant_type')
+      if (grantType !== 'refresh_token') {
+        throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
       }
-      throw error
+      const refreshToken = requireParameter(form, 'refresh_token')
+      const config = readConfig(c.env)
+      try {
+        // refreshSession reads the session together with its owner, so a deleted user fails there.
+        return oauthTokenResponse(c, await refreshSession(c.env, config, refreshToken))
+      } catch (error) {
+        if (error instanceof InvalidRefreshToken) {
+          // The same words as /auth/refresh would use, in OAuth's shape.
+          throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
+        }
+        throw error
+      }
     }
-  })
-  .post('/revoke', async (c) => {
-    const form = await readForm(c)
-    refuseClientCredentials(c, form)
-    // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
-    await revokeToken(c.env, readConfig(c.env), requireParameter(form, 'token'))
-    return c.body(null, 200)
-  })
+  )
+  .post(
+    '/revoke',
+    endpoint({
+      summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token',
+      tag: 'oauth',
+      form: RevokeForm,
+      success: { status: 200, description: 'Revoked, or the token was not valid (RFC 7009 §2.2)' },
+      oauthErrors: ['invalid_request', 'invalid_client'],
+      errors: ['server_misconfigured', 'service_unavailable'],
+    }),
+    async (c) => {
+      const form = await readForm(c)
+      refuseClientCredentials(c, form)
+      // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
+      await revokeToken(c.env, readConfig(c.env), requireParameter(form, 'token'))
+      return c.body(null, 200)
+    }
+  )
   .onError((error, c) =>
     error instanceof OAuthError ? renderOAuthError(c, error) : handleError(error, c)
   )

@@ -4,11 +4,17 @@ import type { Context } from 'hono'
 import { resetPassword, sendAccountLink, verifyEmail } from '../auth/recovery'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { presentUser } from '../http/present'
-import { EmailOnlyBody, ResetPasswordBody, VerifyEmailBody } from '../http/schemas'
+import {
+  AcceptedResponse,
+  EmailOnlyBody,
+  ResetPasswordBody,
+  UserResponse,
+  VerifyEmailBody,
+} from '../http/schemas'
 import { createMailer } from '../mail/mailer'
 import type { AccountLinkPurpose } from '../mail/message'
-import { jsonBody } from '../middleware/json-body'
 
 /**
  * The same 202 for every address: nothing about the account is read before answering, and the
@@ -21,18 +27,52 @@ const acceptAndSend = (c: Context<AppEnv>, purpose: AccountLinkPurpose, email: s
 }
 
 export const recoveryRoutes = new Hono<AppEnv>()
-  .post('/password/forgot', jsonBody(EmailOnlyBody), (c) =>
-    acceptAndSend(c, 'password_reset', c.req.valid('json').email)
+  .post(
+    '/password/forgot',
+    endpoint({
+      summary: 'Mail a password reset link (the same 202 whether or not the account exists)',
+      tag: 'auth',
+      body: EmailOnlyBody,
+      success: { status: 202, description: 'Accepted', body: AcceptedResponse },
+    }),
+    (c) => acceptAndSend(c, 'password_reset', c.req.valid('json').email)
   )
-  .post('/password/reset', jsonBody(ResetPasswordBody), async (c) => {
-    const { token, new_password: newPassword } = c.req.valid('json')
-    await resetPassword(c.env, readConfig(c.env), token, newPassword)
-    return c.body(null, 204)
-  })
-  .post('/email/verification', jsonBody(EmailOnlyBody), (c) =>
-    acceptAndSend(c, 'email_verification', c.req.valid('json').email)
+  .post(
+    '/password/reset',
+    endpoint({
+      summary: 'Set a new password with a reset token; ends every session',
+      tag: 'auth',
+      body: ResetPasswordBody,
+      success: { status: 204, description: 'The password is set' },
+      errors: ['invalid_one_time_token'],
+    }),
+    async (c) => {
+      const { token, new_password: newPassword } = c.req.valid('json')
+      await resetPassword(c.env, readConfig(c.env), token, newPassword)
+      return c.body(null, 204)
+    }
   )
-  .post('/email/verify', jsonBody(VerifyEmailBody), async (c) => {
-    const user = await verifyEmail(c.env, c.req.valid('json').token)
-    return c.json({ user: presentUser(user) }, 200)
-  })
+  .post(
+    '/email/verification',
+    endpoint({
+      summary: 'Mail an email verification link (the same 202 for every address)',
+      tag: 'auth',
+      body: EmailOnlyBody,
+      success: { status: 202, description: 'Accepted', body: AcceptedResponse },
+    }),
+    (c) => acceptAndSend(c, 'email_verification', c.req.valid('json').email)
+  )
+  .post(
+    '/email/verify',
+    endpoint({
+      summary: 'Mark the address verified with a verification token',
+      tag: 'auth',
+      body: VerifyEmailBody,
+      success: { status: 200, description: 'The verified user', body: UserResponse },
+      errors: ['invalid_one_time_token'],
+    }),
+    async (c) => {
+      const user = await verifyEmail(c.env, c.req.valid('json').token)
+      return c.json({ user: presentUser(user) }, 200)
+    }
+  )

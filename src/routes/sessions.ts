@@ -2,19 +2,42 @@
 import { Hono } from 'hono'
 import { endSessions, listSessions } from '../auth/sessions'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentSession } from '../http/present'
-import { requireAuth } from '../middleware/require-auth'
+import { SessionListResponse } from '../http/schemas'
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .get('/', requireAuth(), async (c) => {
-    const { userId, sessionId } = c.get('auth')
-    const sessions = await listSessions(c.env, userId)
-    return c.json({ sessions: sessions.map((session) => presentSession(session, sessionId)) }, 200)
-  })
-  .delete('/:id', requireAuth(), async (c) => {
-    // Another user's session is as absent as one that never existed.
-    const ended = await endSessions(c.env, c.get('auth').userId, { only: c.req.param('id') })
-    if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
-    return c.body(null, 204)
-  })
+  .get(
+    '/',
+    endpoint({
+      summary: "List the user's live sessions",
+      tag: 'sessions',
+      auth: true,
+      success: { status: 200, description: 'The live sessions', body: SessionListResponse },
+    }),
+    async (c) => {
+      const { userId, sessionId } = c.get('auth')
+      const sessions = await listSessions(c.env, userId)
+      return c.json(
+        { sessions: sessions.map((session) => presentSession(session, sessionId)) },
+        200
+      )
+    }
+  )
+  .delete(
+    '/:id',
+    endpoint({
+      summary: 'End one session',
+      tag: 'sessions',
+      auth: true,
+      success: { status: 204, description: 'Ended', headers: ['Set-Cookie'] },
+      errors: ['not_found'],
+    }),
+    async (c) => {
+      // Another user's session is as absent as one that never existed.
+      const ended = await endSessions(c.env, c.get('auth').userId, { only: c.req.param('id') })
+      if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
+      return c.body(null, 204)
+    }
+  )

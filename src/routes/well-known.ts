@@ -3,6 +3,8 @@ import { Hono } from 'hono'
 import { publicSigningKeys } from '../auth/access-token'
 import { readConfig } from '../config'
 import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
+import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas'
 
 /**
  * Verifiers may cache keys this long, so a new key must be published this long before a verifier
@@ -27,12 +29,39 @@ export const authorizationServerMetadata = (issuer: string) => ({
 })
 
 export const wellKnownRoutes = new Hono<AppEnv>()
-  .get('/jwks.json', (c) => {
-    const keys = publicSigningKeys(readConfig(c.env))
-    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-    return c.json({ keys }, 200)
-  })
-  .get('/oauth-authorization-server', (c) => {
-    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-    return c.json(authorizationServerMetadata(new URL(c.req.url).origin), 200)
-  })
+  .get(
+    '/jwks.json',
+    endpoint({
+      summary: 'Public keys that verify access tokens (empty for HS256)',
+      tag: 'oauth',
+      success: {
+        status: 200,
+        description: 'The JWK set',
+        body: JwksResponse,
+        headers: ['Cache-Control'],
+      },
+      errors: ['server_misconfigured'],
+    }),
+    (c) => {
+      const keys = publicSigningKeys(readConfig(c.env))
+      c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+      return c.json({ keys }, 200)
+    }
+  )
+  .get(
+    '/oauth-authorization-server',
+    endpoint({
+      summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+      tag: 'oauth',
+      success: {
+        status: 200,
+        description: 'The metadata',
+        body: AuthorizationServerMetadata,
+        headers: ['Cache-Control'],
+      },
+    }),
+    (c) => {
+      c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+      return c.json(authorizationServerMetadata(new URL(c.req.url).origin), 200)
+    }
+  )

@@ -1,0 +1,138 @@
+/**
+ * One declaration per route, next to its handler: what the route accepts and every answer it can
+ * give. The route runs it (authentication and body validation come from it), and the OpenAPI
+ * document is generated from it at build time (src/openapi/), so the two cannot drift apart.
+ */
+import type { MiddlewareHandler } from 'hono'
+import { COMPOSED_HANDLER } from 'hono/utils/constants'
+import type * as v from 'valibot'
+import type { AppEnv } from '../env'
+import { jsonBody } from '../middleware/json-body'
+import { requireAuth } from '../middleware/require-auth'
+import type { ErrorCode } from './errors'
+import type { OAuthErrorCode } from './oauth-errors'
+
+/** Response headers the document knows how to describe (src/openapi/components.ts). */
+export type HeaderName =
+  | 'Allow'
+  | 'Cache-Control'
+  | 'Pragma'
+  | 'Retry-After'
+  | 'Set-Cookie'
+  | 'WWW-Authenticate'
+  | 'X-Request-Id'
+
+/** A code at its usual status (errors.ts), or at the one this route gives it. */
+export type DeclaredError = ErrorCode | readonly [ErrorCode, number]
+
+export interface SuccessResponse {
+  status: 200 | 201 | 202 | 204
+  description: string
+  /** The JSON body; absent for an empty response. */
+  body?: v.GenericSchema
+  headers?: readonly HeaderName[]
+}
+
+export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined> {
+  summary: string
+  description?: string
+  tag: string
+  /** A live session's access token, as a bearer token or the access cookie. */
+  auth?: boolean
+  /** The client may ask for cookie mode with `X-Auth-Mode: cookie`. */
+  cookieMode?: boolean
+  /** The JSON body, validated before the handler runs. */
+  body?: B
+  /** Whether a client may leave the body out (defaults to true when a body is declared). */
+  bodyRequired?: boolean
+  /** Stands in for the plain JSON validation where the route needs more (a cookie fallback). */
+  validate?: MiddlewareHandler<AppEnv>
+  /** A form body (the OAuth routes parse it themselves: RFC 6749 picks the error by the rule). */
+  form?: v.GenericSchema
+  success: SuccessResponse
+  /** The errors the handler and what it calls can raise; the ones of auth and body are implied. */
+  errors?: readonly DeclaredError[]
+  /** RFC 6749 errors, `{error, error_description}`, for the OAuth routes. */
+  oauthErrors?: readonly OAuthErrorCode[]
+}
+
+/**
+ * What a global middleware adds to the routes it covers (its path in `app.use`), limited to some
+ * methods where it only acts on those.
+ */
+export interface MiddlewareSpec {
+  methods?: readonly string[]
+  errors?: readonly DeclaredError[]
+  /** Headers it puts on every response. */
+  headers?: readonly HeaderName[]
+}
+
+const SPEC = Symbol('openapi')
+
+interface Declared<T> {
+  [SPEC]?: T
+}
+
+type BodyInput<B> = B extends v.GenericSchema
+  ? { in: { json: v.InferInput<B> }; out: { json: v.InferOutput<B> } }
+  : // Hono's "no input"
+    {}
+
+const compose =
+  (steps: MiddlewareHandler<AppEnv>[]): MiddlewareHandler<AppEnv> =>
+  (c, next) => {
+    const run = async (index: number): Promise<void> => {
+      const step = steps[index]
+      if (!step) return next()
+      await step(c, () => run(index + 1))
+    }
+    return run(0)
+  }
+
+/** The route's first middleware: authentication, then the body, both as declared. */
+export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
+  spec: EndpointSpec<B>
+): MiddlewareHandler<AppEnv, string, BodyInput<B>> => {
+  const steps: MiddlewareHandler<AppEnv>[] = []
+  if (spec.auth) steps.push(requireAuth())
+  if (spec.validate) steps.push(spec.validate)
+  else if (spec.body) {
+    steps.push(jsonBody(spec.body, { optional: spec.bodyRequired === false }))
+  }
+  const declared: MiddlewareHandler<AppEnv> & Declared<EndpointSpec<v.GenericSchema | undefined>> =
+    compose(steps)
+  declared[SPEC] = spec
+  return declared
+}
+
+/** Attaches to a global middleware the answers it can give on the routes it covers. */
+export const declareMiddleware = <M extends MiddlewareHandler<AppEnv>>(
+  middleware: M,
+  spec: MiddlewareSpec
+): M => {
+  ;(middleware as Declared<MiddlewareSpec>)[SPEC] = spec
+  return middleware
+}
+
+/** A sub-app with its own onError has its handlers wrapped by `app.route()`; look inside. */
+const declarationOf = (
+  handler: unknown
+): EndpointSpec<v.GenericSchema | undefined> | MiddlewareSpec | undefined => {
+  let inner = handler as Declared<EndpointSpec<v.GenericSchema | undefined> | MiddlewareSpec> & {
+    [COMPOSED_HANDLER]?: unknown
+  }
+  while (inner[COMPOSED_HANDLER]) inner = inner[COMPOSED_HANDLER]
+  return inner[SPEC]
+}
+
+export const endpointSpecOf = (
+  handler: unknown
+): EndpointSpec<v.GenericSchema | undefined> | undefined => {
+  const spec = declarationOf(handler)
+  return spec && 'success' in spec ? spec : undefined
+}
+
+export const middlewareSpecOf = (handler: unknown): MiddlewareSpec | undefined => {
+  const spec = declarationOf(handler)
+  return spec && !('success' in spec) ? spec : undefined
+}

@@ -1,0 +1,351 @@
+/**
+ * Builds the OpenAPI 3.1 document from the routes' own declarations (src/http/endpoint.ts) and
+ * the global middleware's, walking the app's router. Build-time only: `npm run openapi` writes
+ * public/openapi.json, which the worker serves, so none of this reaches the deploy bundle.
+ */
+import { toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema'
+import type { ConversionConfig } from '@valibot/to-json-schema'
+import type { Hono } from 'hono'
+import type { RouterRoute } from 'hono/types'
+import type { GenericSchema } from 'valibot'
+import packageJson from '../../package.json'
+import { ACCESS_COOKIE, AUTH_MODE_HEADER, COOKIE_MODE } from '../http/cookies'
+import { endpointSpecOf, middlewareSpecOf } from '../http/endpoint'
+import type { DeclaredError, EndpointSpec, HeaderName, MiddlewareSpec } from '../http/endpoint'
+import { errorStatus } from '../http/errors'
+import type { ErrorCode } from '../http/errors'
+import { oauthErrorStatus } from '../http/oauth-errors'
+import type { OAuthErrorCode } from '../http/oauth-errors'
+import * as schemas from '../http/schemas'
+import { errorBody, HEADER_COMPONENTS, headerRef, oauthErrorBody, TAGS } from './components'
+
+type Json = Record<string, unknown>
+
+/** Response shapes that get a name, so that generated clients name their types. */
+const NAMED_SCHEMAS = {
+  User: schemas.UserSchema,
+  TokenResponse: schemas.TokenResponse,
+  CookieTokenResponse: schemas.CookieTokenResponse,
+  Note: schemas.NoteSchema,
+  Session: schemas.SessionSchema,
+}
+
+const CONVERSION: ConversionConfig = {
+  target: 'draft-2020-12',
+  errorMode: 'ignore',
+  typeMode: 'input',
+  definitions: NAMED_SCHEMAS,
+  overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+}
+
+const jsonSchema = (schema: GenericSchema): Json => {
+  const { $schema: _schema, $defs: _defs, ...rest } = toJsonSchema(schema, CONVERSION) as Json
+  return rest
+}
+
+/** What every route's authentication can answer (middleware/require-auth.ts). */
+const AUTH_ERRORS: ErrorCode[] = [
+  'missing_token',
+  'invalid_token',
+  'token_expired',
+  'token_revoked',
+  'server_misconfigured',
+  'service_unavailable',
+]
+/** What a JSON body can answer before the handler runs (middleware/json-body.ts). */
+const BODY_ERRORS: ErrorCode[] = ['invalid_json', 'validation_failed', 'unsupported_media_type']
+
+/** Headers that come with a code wherever it is raised: `true` when always present. */
+const CODE_HEADERS: Partial<Record<ErrorCode | OAuthErrorCode, [HeaderName, boolean][]>> = {
+  missing_token: [['WWW-Authenticate', true]],
+  invalid_token: [['WWW-Authenticate', true]],
+  token_expired: [['WWW-Authenticate', true]],
+  token_revoked: [['WWW-Authenticate', true]],
+  too_many_requests: [['Retry-After', true]],
+  service_unavailable: [['Retry-After', false]],
+  method_not_allowed: [['Allow', true]],
+  invalid_client: [['WWW-Authenticate', false]],
+}
+
+interface Covering {
+  path: RegExp
+  spec: MiddlewareSpec
+}
+
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}')
+
+/** Hono's `use` paths: `*` matches the rest of the path, including nothing. */
+const coveringPattern = (path: string) =>
+  new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/?\*/g, '(?:/.*)?')}$`)
+
+const appliesTo = (spec: MiddlewareSpec, method: string) =>
+  !spec.methods || spec.methods.includes(method.toUpperCase())
+
+const statusOf = (error: DeclaredError): [ErrorCode, number] =>
+  typeof error === 'string' ? [error, errorStatus(error)] : [error[0], error[1]]
+
+interface StatusGroup {
+  codes: ErrorCode[]
+  oauthCodes: OAuthErrorCode[]
+}
+
+const groupErrors = (
+  declared: DeclaredError[],
+  oauth: readonly OAuthErrorCode[]
+): Map<number, StatusGroup> => {
+  const groups = new Map<number, StatusGroup>()
+  const group = (status: number) => {
+    const found = groups.get(status) ?? { codes: [], oauthCodes: [] }
+    groups.set(status, found)
+    return found
+  }
+  for (const error of declared) {
+    const [code, status] = statusOf(error)
+    const { codes } = group(status)
+    if (!codes.includes(code)) codes.push(code)
+  }
+  for (const code of oauth) group(oauthErrorStatus(code)).oauthCodes.push(code)
+  return groups
+}
+
+const describeHeaders = (names: Iterable<HeaderName>, required: Set<HeaderName>) =>
+  Object.fromEntries(
+    [...new Set(names)].sort().map((name) => [name, headerRef(name, required.has(name))])
+  )
+
+const errorResponse = (group: StatusGroup, common: HeaderName[]) => {
+  const all = [...group.codes, ...group.oauthCodes]
+  const names = new Set<HeaderName>(common)
+  const required = new Set<HeaderName>()
+  for (const [name] of all.flatMap((code) => CODE_HEADERS[code] ?? [])) names.add(name)
+  for (const name of names) {
+    if (all.every((code) => CODE_HEADERS[code]?.some(([n, always]) => n === name && always))) {
+      required.add(name)
+    }
+  }
+  const bodies = [
+    ...(group.codes.length > 0 ? [errorBody(group.codes)] : []),
+    ...(group.oauthCodes.length > 0 ? [oauthErrorBody(group.oauthCodes)] : []),
+  ]
+  return {
+    description: all.map((code) => `\`${code}\``).join(', '),
+    headers: describeHeaders(names, required),
+    content: {
+      'application/json': { schema: bodies.length === 1 ? bodies[0] : { oneOf: bodies } },
+    },
+  }
+}
+
+const operationId = (method: string, path: string) =>
+  method +
+  path
+    .split(/[^A-Za-z]+/)
+    .filter(Boolean)
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join('')
+
+const describeOperation = (
+  method: string,
+  path: string,
+  spec: EndpointSpec<GenericSchema | undefined>,
+  covering: MiddlewareSpec[]
+): Json => {
+  const declared: DeclaredError[] = [
+    ...(spec.auth ? AUTH_ERRORS : []),
+    ...(spec.body ? BODY_ERRORS : []),
+    ...(spec.errors ?? []),
+    ...covering.flatMap((middleware) => middleware.errors ?? []),
+  ]
+  const common = covering.flatMap((middleware) => middleware.headers ?? [])
+  if (spec.auth || spec.cookieMode) common.push('Set-Cookie')
+
+  const parameters: Json[] = [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }))
+  if (spec.cookieMode) parameters.push({ $ref: '#/components/parameters/AuthMode' })
+
+  const { success } = spec
+  const responses: Json = {
+    [success.status]: {
+      description: success.description,
+      headers: describeHeaders([...common, ...(success.headers ?? [])], new Set()),
+      ...(success.body
+        ? { content: { 'application/json': { schema: jsonSchema(success.body) } } }
+        : {}),
+    },
+  }
+  const groups = groupErrors(declared, spec.oauthErrors ?? [])
+  for (const [status, group] of [...groups].sort(([a], [b]) => a - b)) {
+    responses[status] = errorResponse(group, common)
+  }
+
+  const body = spec.body ?? spec.form
+  const mediaType = spec.form ? 'application/x-www-form-urlencoded' : 'application/json'
+  return {
+    tags: [spec.tag],
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    operationId: operationId(method, path),
+    security: spec.auth ? [{ bearerAuth: [] }, { cookieAuth: [] }] : [],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(body
+      ? {
+          requestBody: {
+            required: spec.bodyRequired !== false,
+            content: { [mediaType]: { schema: jsonSchema(body) } },
+          },
+        }
+      : {}),
+    responses,
+  }
+}
+
+const REASONS: Record<string, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  429: 'TooManyRequests',
+  500: 'ServerMisconfigured',
+  503: 'ServiceUnavailable',
+}
+
+/**
+ * An error response that several operations give alike (the 401 of every protected route, the
+ * 503 of storage...) moves to `components.responses` once, and the operations refer to it.
+ */
+const shareRepeatedResponses = (paths: Record<string, Json>): Record<string, Json> => {
+  const uses = new Map<string, { status: string; count: number }>()
+  const each = (visit: (responses: Json, status: string, text: string) => void) => {
+    for (const item of Object.values(paths)) {
+      for (const operation of Object.values(item) as { responses: Json }[]) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) >= 400) visit(operation.responses, status, JSON.stringify(response))
+        }
+      }
+    }
+  }
+  each((_, status, text) => {
+    const use = uses.get(text) ?? { status, count: 0 }
+    use.count++
+    uses.set(text, use)
+  })
+  const names = new Map<string, string>()
+  const shared: Record<string, Json> = {}
+  for (const [text, { status, count }] of uses) {
+    if (count < 2) continue
+    const base = REASONS[status] ?? `Status${status}`
+    let name = base
+    for (let n = 2; name in shared; n++) name = `${base}${n}`
+    names.set(text, name)
+    shared[name] = JSON.parse(text) as Json
+  }
+  each((responses, status, text) => {
+    const name = names.get(text)
+    if (name) responses[status] = { $ref: `#/components/responses/${name}` }
+  })
+  return shared
+}
+
+export interface DocumentOptions {
+  version: string
+  license: { name: string; identifier?: string; url?: string }
+}
+
+/** The document for an app's routes: every route must carry a declaration. */
+export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): Json => {
+  const middlewares: Covering[] = []
+  const paths: Record<string, Json> = {}
+  for (const { method, path, handler } of routes) {
+    const middlewareSpec = middlewareSpecOf(handler)
+    if (method === 'ALL' && middlewareSpec) {
+      middlewares.push({ path: coveringPattern(path), spec: middlewareSpec })
+    }
+    const spec = endpointSpecOf(handler)
+    if (!spec) continue
+    const covering = middlewares
+      .filter((middleware) => middleware.path.test(path) && appliesTo(middleware.spec, method))
+      .map((middleware) => middleware.spec)
+    const route = openApiPath(path)
+    const verb = method.toLowerCase()
+    paths[route] = { ...paths[route], [verb]: describeOperation(verb, route, spec, covering) }
+  }
+  const undeclared = routes.filter(
+    ({ method, path }) =>
+      method !== 'ALL' && paths[openApiPath(path)]?.[method.toLowerCase()] === undefined
+  )
+  if (undeclared.length > 0) {
+    const list = undeclared.map(({ method, path }) => `${method} ${path}`).join(', ')
+    throw new Error(`Routes without an endpoint() declaration: ${list}`)
+  }
+
+  const responses = shareRepeatedResponses(paths)
+  // Only the headers some response refers to (405's Allow belongs to no operation).
+  const referenced = JSON.stringify({ paths, responses })
+  const headers = Object.fromEntries(
+    Object.entries(HEADER_COMPONENTS).filter(([name]) =>
+      referenced.includes(`"#/components/headers/${name}"`)
+    )
+  )
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Edge JWT auth',
+      version: options.version,
+      description: [
+        'Register, sign in, rotate refresh tokens, end sessions, and keep notes.',
+        '',
+        'Every error is `{"error": "<code>", "message": "…"}`; each response lists its codes.',
+        `A browser may use cookie mode: send \`${AUTH_MODE_HEADER}: ${COOKIE_MODE}\` to register,`,
+        'log in or refresh, and the tokens come back as HttpOnly cookies instead of in the body.',
+        'A known path asked with a method it does not serve answers `405 method_not_allowed`',
+        'with an `Allow` header; an unknown path answers `404 not_found`.',
+      ].join('\n'),
+      license: options.license,
+    },
+    servers: [{ url: '/', description: 'The origin that serves this document' }],
+    tags: TAGS,
+    paths,
+    components: {
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        cookieAuth: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: ACCESS_COOKIE,
+          description: `Cookie mode: set by register, login and refresh with \`${AUTH_MODE_HEADER}: ${COOKIE_MODE}\`; used only when no Authorization header is sent.`,
+        },
+      },
+      parameters: {
+        AuthMode: {
+          name: AUTH_MODE_HEADER,
+          in: 'header',
+          required: false,
+          description:
+            'Cookie mode: the tokens are set as HttpOnly cookies and left out of the body.',
+          schema: { type: 'string', enum: [COOKIE_MODE] },
+        },
+      },
+      headers,
+      responses,
+      schemas: toJsonSchemaDefs(NAMED_SCHEMAS, CONVERSION),
+    },
+  }
+}
+
+/**
+ * The project's document. package.json names no license, so the document says so in npm's own
+ * word for it rather than inventing one.
+ */
+export const openApiDocumentOf = (app: Pick<Hono, 'routes'>): Json =>
+  buildOpenApiDocument(app.routes, {
+    version: packageJson.version,
+    license: { name: 'UNLICENSED' },
+  })
