@@ -29,7 +29,7 @@ const laggingReplica = (db: D1Database): Spy => {
         }
         if (prop === 'first') {
           return async () => {
-            const row = await target.first<Record<string, unknown>>()
+            const row = await target.first()
             return row && 'revoked_at' in row ? { ...row, revoked_at: null } : row
           }
         }
