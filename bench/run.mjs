@@ -1,6 +1,6 @@
 // `npm run bench`: loads the worker with fixed, bounded scenarios and reports throughput, latency,
-// server CPU per request and the performance budget. Usage:
-//   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 5] [--warmup 1]
+// the worker isolate's CPU per request against the floor worker, and the performance budget. Usage:
+//   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 4] [--warmup 1]
 //                      [--connections 10] [--out bench]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
     rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench' },
