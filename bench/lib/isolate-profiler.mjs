@@ -145,7 +145,8 @@ export const hotFunctions = (profile, limit = 8) => {
     const frame = node?.callFrame
     if (!frame || IDLE_NODES.has(frame.functionName)) continue
     const file = frame.url ? frame.url.split('/').at(-1) : ''
-    const where = file ? ` ${file}:${frame.lineNumber + 1}` : ''
+    // Line and column: the deploy bundle is minified, so the line alone names little.
+    const where = file ? ` ${file}:${frame.lineNumber + 1}:${frame.columnNumber + 1}` : ''
     const key = `${frame.functionName || '(anonymous)'}${where}`
     selfSamples.set(key, (selfSamples.get(key) ?? 0) + 1)
   }
