@@ -224,6 +224,24 @@ const CASES: RouteCase[] = [
     budget: { calls: ['d1.first', 'd1.first', 'd1.all', 'd1.batch', 'kv.delete'], sequential: 5 },
   },
   {
+    route: 'POST /auth/password/forgot (mail off)',
+    arrange: async () => ({
+      path: '/auth/password/forgot',
+      init: jsonInit('POST', { email: (await signedIn()).email }),
+    }),
+    status: 202,
+    budget: { calls: [], sequential: 0 },
+  },
+  {
+    route: 'POST /auth/email/verification (mail off)',
+    arrange: async () => ({
+      path: '/auth/email/verification',
+      init: jsonInit('POST', { email: (await signedIn()).email }),
+    }),
+    status: 202,
+    budget: { calls: [], sequential: 0 },
+  },
+  {
     route: 'GET /notes',
     arrange: async () => {
       const account = await signedIn()
