@@ -107,7 +107,7 @@ const CASES: RouteCase[] = [
       }
     },
     status: 200,
-    budget: { calls: ['d1.first', 'd1.first', 'kv.put', 'd1.batch'], sequential: 3 },
+    budget: { calls: ['d1.batch', 'd1.first', 'kv.put', 'd1.batch'], sequential: 3 },
   },
   {
     route: 'POST /auth/login with a wrong password',
@@ -119,7 +119,7 @@ const CASES: RouteCase[] = [
       }
     },
     status: 401,
-    budget: { calls: ['d1.first', 'd1.first', 'd1.first'], sequential: 2 },
+    budget: { calls: ['d1.batch', 'd1.first'], sequential: 1 },
   },
   {
     route: 'POST /auth/refresh',
@@ -203,7 +203,10 @@ const CASES: RouteCase[] = [
       }
     },
     status: 204,
-    budget: { calls: ['d1.first', 'd1.first', 'd1.batch', 'kv.delete'], sequential: 4 },
+    budget: {
+      calls: ['d1.first', 'd1.first', 'd1.batch', 'd1.run', 'd1.batch', 'kv.delete'],
+      sequential: 6,
+    },
   },
   {
     route: 'PATCH /me',
@@ -221,7 +224,10 @@ const CASES: RouteCase[] = [
       init: jsonInit('DELETE', { password: PASSWORD }, (await signedIn()).accessToken),
     }),
     status: 204,
-    budget: { calls: ['d1.first', 'd1.first', 'd1.all', 'd1.batch', 'kv.delete'], sequential: 5 },
+    budget: {
+      calls: ['d1.first', 'd1.first', 'd1.batch', 'd1.run', 'd1.all', 'd1.batch', 'kv.delete'],
+      sequential: 7,
+    },
   },
   {
     route: 'POST /auth/password/forgot (mail off)',
