@@ -1,21 +1,37 @@
 // `npm run bench`: loads the worker with fixed, bounded scenarios and reports throughput, latency,
-// server CPU per request and the performance budget. Usage:
-//   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 5] [--warmup 1]
+// the worker isolate's CPU per request against the floor worker, and the performance budget. Usage:
+//   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 4] [--warmup 1]
 //                      [--connections 10] [--out bench]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { findInspector, hotFunctions, openProfilers } from './lib/isolate-profiler.mjs'
 import { measurePbkdf2Floor, measurePolicyFloor } from './lib/password-floors.mjs'
 import { chartSvg, evaluateBudget, markdownReport } from './lib/report.mjs'
 import { load, registerUsers, scenarios, seedNotes } from './lib/scenarios.mjs'
 import { buildWorker, startWorker, waitForHealth } from './lib/worker-process.mjs'
 
+const APP_NAME = 'edge-jwt-auth'
+const FLOOR_NAME = 'bench-floor'
+/**
+ * The isolates profiled in the app's workerd, by what they stand for on Cloudflare: the worker
+ * (billed CPU), the D1 and KV simulators (I/O the worker waits for), and the local request
+ * plumbing (miniflare's entry worker and the assets router, which decide where a request goes).
+ */
+const APP_ISOLATES = {
+  worker: (id) => id === `core:user:${APP_NAME}`,
+  d1: (id) => id.startsWith('d1:'),
+  kv: (id) => id.startsWith('kv:'),
+  plumbing: (id) => id === 'core:entry' || id.startsWith('assets:router'),
+}
+const FLOOR_ISOLATES = { worker: (id) => id === `core:user:${FLOOR_NAME}` }
+
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
     rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench' },
@@ -53,19 +69,31 @@ const cpuDelta = (before, after) =>
     cpuSeconds: p.cpuSeconds - (before.find((b) => b.pid === p.pid)?.cpuSeconds ?? 0),
   }))
 
-/** One warm-up and one measured run of a scenario. */
+/** Per request, per isolate group: { worker: ms, d1: ms, ... }, with the worker's hot functions. */
+const isolateFigures = (byGroup, requests) => {
+  if (!byGroup || !requests) return { isolates: null, hot: null }
+  const isolates = Object.fromEntries(
+    Object.entries(byGroup).map(([group, { cpuMs }]) => [group, cpuMs / requests])
+  )
+  return { isolates, hot: hotFunctions(byGroup.worker.profiles[0]) }
+}
+
+/** One warm-up and one measured run of a scenario, with the isolates' profilers on. */
 const sampleScenario = async (worker, scenario) => {
   if (warmupSeconds > 0) {
     await load(worker.baseUrl, scenario, warmupSeconds)
     await scenario.afterRun?.()
   }
+  await worker.profilers?.start()
   const cpuBefore = worker.cpuSeconds?.()
   const clientBefore = process.cpuUsage()
   const result = await load(worker.baseUrl, scenario, durationSeconds)
   const client = process.cpuUsage(clientBefore)
   const cpuAfter = worker.cpuSeconds?.()
+  const profiled = await worker.profilers?.stop()
   await scenario.afterRun?.()
   const requests = result.requests.total
+  const { isolates, hot } = isolateFigures(profiled, requests)
   const processes = cpuBefore && cpuAfter ? cpuDelta(cpuBefore, cpuAfter) : null
   const cpuSeconds = processes?.reduce((total, p) => total + p.cpuSeconds, 0) ?? null
   return {
@@ -85,6 +113,8 @@ const sampleScenario = async (worker, scenario) => {
     cpuMsPerRequestByProcess:
       processes?.map((p) => (requests ? (p.cpuSeconds * 1000) / requests : null)) ?? null,
     loadGeneratorCpuMsPerRequest: requests ? (client.user + client.system) / 1000 / requests : null,
+    isolateCpuMsPerRequest: isolates,
+    hotFunctions: hot,
   }
 }
 
@@ -94,6 +124,7 @@ const sampleScenario = async (worker, scenario) => {
  */
 const summarize = (scenario, samples) => ({
   name: scenario.name,
+  worker: scenario.worker ?? 'app',
   title: scenario.title,
   connections: scenario.connections,
   rounds: samples.length,
@@ -110,8 +141,43 @@ const summarize = (scenario, samples) => ({
     samples[0].cpuMsPerRequest === null
       ? null
       : { perRequestMs: median(samples.map((s) => s.cpuMsPerRequest)) },
+  isolateCpu:
+    samples[0].isolateCpuMsPerRequest === null
+      ? null
+      : Object.fromEntries(
+          Object.keys(samples[0].isolateCpuMsPerRequest).map((group) => [
+            group,
+            median(samples.map((s) => s.isolateCpuMsPerRequest?.[group] ?? null)),
+          ])
+        ),
+  // The hot functions of the round whose worker figure is the median one.
+  hotFunctions: [...samples].sort(
+    (a, b) => (a.isolateCpuMsPerRequest?.worker ?? 0) - (b.isolateCpuMsPerRequest?.worker ?? 0)
+  )[Math.floor(samples.length / 2)].hotFunctions,
   samples,
 })
+
+/** Starts a worker and opens profilers on its isolates; without an inspector, CPU is by process only. */
+const startProfiledWorker = async (options, name, groups) => {
+  const worker = await startWorker(options)
+  const pids = worker.cpuSeconds().map((p) => p.pid)
+  const inspector = await findInspector(pids, name)
+  if (!inspector) {
+    log(`no workerd inspector found for ${name}: isolate CPU not measured`)
+    return worker
+  }
+  worker.profilers = await openProfilers(inspector, groups, {
+    workerTarget: `core:user:${name}`,
+    proxyUrl: worker.inspectorProxyUrl,
+  })
+  log(`${name}: profiling ${worker.profilers.targets.map((t) => t.id).join(', ')}`)
+  const stop = worker.stop
+  worker.stop = async () => {
+    worker.profilers.close()
+    await stop()
+  }
+  return worker
+}
 
 const main = async () => {
   const machineInfo = machine()
@@ -137,13 +203,20 @@ const main = async () => {
     worker = { baseUrl, stop: async () => {} }
     log(`targeting ${baseUrl}; server CPU is not measured for a worker this run did not start`)
   } else {
-    worker = await startWorker({ entry: build.entry, log })
+    worker = await startProfiledWorker({ entry: build.entry, log }, APP_NAME, APP_ISOLATES)
     log(`worker up at ${worker.baseUrl}`)
   }
 
   const startedAt = new Date()
   let measured
+  let floor
   try {
+    floor = await startProfiledWorker(
+      { config: 'bench/floor-worker/wrangler.toml', floor: true, log },
+      FLOOR_NAME,
+      FLOOR_ISOLATES
+    )
+    log(`floor worker up at ${floor.baseUrl}`)
     log('registering users')
     const users = await registerUsers(worker.baseUrl, connections, 'chain')
     const [loginUser] = await registerUsers(worker.baseUrl, 1, 'login')
@@ -156,13 +229,17 @@ const main = async () => {
         `round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`
       )
       for (const [index, scenario] of plan.entries()) {
-        const sample = await sampleScenario(worker, scenario)
+        const sample = await sampleScenario(scenario.worker === 'floor' ? floor : worker, scenario)
         samples[index].push(sample)
         const errors = sample.errors.unexpected + sample.errors.socket + sample.errors.timeouts
+        const isolateText =
+          sample.isolateCpuMsPerRequest === null
+            ? ''
+            : `isolate ${sample.isolateCpuMsPerRequest.worker.toFixed(3)} ms, `
         const cpuText =
           sample.cpuMsPerRequest === null
             ? 'CPU not measured'
-            : `${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
+            : `${isolateText}process ${sample.cpuMsPerRequest.toFixed(3)} ms CPU/request`
         log(
           `  ${scenario.title.padEnd(28)} ${sample.requestsPerSecond.toFixed(0).padStart(5)} req/s, ` +
             `p50 ${sample.p50} ms, p99 ${sample.p99} ms, ${errors} errors, ${cpuText}`
@@ -172,6 +249,7 @@ const main = async () => {
     measured = plan.map((scenario, index) => summarize(scenario, samples[index]))
   } finally {
     await worker.stop()
+    await floor?.stop()
   }
 
   const results = {

@@ -32,6 +32,13 @@ export interface AppConfig {
   accessRefreshMargin: number
   /** PASSWORD_HASH: how new password hashes are made (pbkdf2-sha256 by default, or scrypt). */
   passwordPolicy: PasswordPolicy<unknown>
+  /**
+   * SESSION_CHECK: where the per-request session check reads. `primary` (default): the D1 primary,
+   * so a revocation holds everywhere on the next request. `replica`: the nearest D1 read replica,
+   * one long round trip fewer far from the primary, and a revoked session's access token may pass
+   * for as long as that replica lags (docs/scaling.md); refresh and every write stay on the primary.
+   */
+  sessionCheck: SessionCheck
   /** Account recovery and email verification (docs/recovery.md). */
   mail: MailConfig
   /** REQUIRE_EMAIL_VERIFICATION: no tokens until the address is verified. */
@@ -53,6 +60,9 @@ export interface MailConfig {
   /** MAIL_API_URL: the HTTP mail API's endpoint (a Resend-shaped JSON API by default). */
   apiUrl: string
 }
+
+export const SESSION_CHECKS = ['primary', 'replica'] as const
+export type SessionCheck = (typeof SESSION_CHECKS)[number]
 
 export const MAX_REUSE_GRACE = 10
 
@@ -171,6 +181,13 @@ const readOrigins = (raw: string | undefined): string[] => {
   return listed
 }
 
+const readSessionCheck = (raw: unknown): SessionCheck => {
+  if (raw === undefined || raw === '') return 'primary'
+  const mode = SESSION_CHECKS.find((name) => name === raw)
+  if (!mode) throw new Misconfigured(`SESSION_CHECK must be one of ${SESSION_CHECKS.join(', ')}`)
+  return mode
+}
+
 const parseConfig = (env: Bindings): AppConfig => ({
   signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
   issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
@@ -214,6 +231,7 @@ const parseConfig = (env: Bindings): AppConfig => ({
   mail: readMailConfig(env),
   requireEmailVerification: readFlag(env.REQUIRE_EMAIL_VERIFICATION, 'REQUIRE_EMAIL_VERIFICATION'),
   devOutbox: env.DEV_OUTBOX === 'on',
+  sessionCheck: readSessionCheck(env.SESSION_CHECK),
   corsOrigins: readOrigins(env.CORS_ORIGINS),
 })
 

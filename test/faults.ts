@@ -25,6 +25,12 @@ export class FaultyStorage {
   readonly calls: string[] = []
   /** For each call, whether it only reads (so losing its answer after it landed changes nothing). */
   readonly reads: boolean[] = []
+  /**
+   * For each call, how many round trips deep it sits: one more than the deepest call that had
+   * settled when it started. Calls made together (Promise.all) share a depth, so the largest
+   * depth is the number of round trips a client waits through one after another.
+   */
+  readonly depths: number[] = []
   /** KV keys written through the wrapped binding, whether or not the write was then "lost". */
   readonly kvKeysWritten: string[] = []
   readonly env: Cloudflare.Env
@@ -32,6 +38,7 @@ export class FaultyStorage {
   readonly reached: Promise<void>
   private markReached!: () => void
   private readonly statements = new WeakMap<object, D1PreparedStatement>()
+  private settledDepth = 0
 
   constructor(private readonly plan: FaultPlan = {}) {
     this.reached = new Promise((resolve) => (this.markReached = resolve))
@@ -40,6 +47,11 @@ export class FaultyStorage {
       DB: this.wrapDatabase(env.DB),
       REFRESH_TOKENS: this.wrapKv(env.REFRESH_TOKENS),
     }
+  }
+
+  /** Round trips in sequence: what a client far from storage waits for, each at a full RTT. */
+  get sequentialRoundTrips(): number {
+    return Math.max(0, ...this.depths)
   }
 
   /** The name of the call that failed, if one did. */
@@ -61,7 +73,12 @@ export class FaultyStorage {
   private intercept<T>(name: string, read: boolean, call: () => Promise<T>): Promise<T> {
     this.calls.push(name)
     this.reads.push(read)
-    if (this.calls.length !== this.plan.failAt) return call()
+    const depth = this.settledDepth + 1
+    this.depths.push(depth)
+    const settle = () => {
+      this.settledDepth = Math.max(this.settledDepth, depth)
+    }
+    if (this.calls.length !== this.plan.failAt) return call().finally(settle)
     this.markReached()
     const injected = new Error(`injected failure of ${name}`)
     switch (this.plan.mode ?? 'before') {

@@ -2,24 +2,26 @@
 import * as vega from 'vega'
 import * as vegaLite from 'vega-lite'
 
-const BUNDLE_BUDGET_KIB = 60
+const BUNDLE_BUDGET_KIB = 45
 
 const round = (value, digits = 2) =>
   value === null || value === undefined ? null : Number(value.toFixed(digits))
 
 /**
- * The performance budget. A benchmark on a shared machine is noisy, so a FAIL is reported, never
- * turned into an exit status.
+ * The performance budget, held on the worker isolate's own CPU (what Cloudflare bills), each line
+ * a ratio to a figure measured in the same run, so that the shared machine's load cancels out. A
+ * benchmark on a shared machine is noisy, so a FAIL is reported, never turned into an exit status.
  */
-export const evaluateBudget = ({ scenarios, pbkdf2, bundle }) => {
+export const evaluateBudget = ({ scenarios, bundle }) => {
   const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
-  const cpu = (name) => byName[name]?.cpu?.perRequestMs ?? null
-  const ratioLine = (label, value, base, limit, baseLabel, unit) => {
-    if (value === null || base === null || !base) {
+  const isolate = (name) => byName[name]?.isolateCpu?.worker ?? null
+  const ratioLine = (label, name, baseName, limit) => {
+    const [value, base] = [isolate(name), isolate(baseName)]
+    if (value === null || !base) {
       return {
         label,
         verdict: 'SKIP',
-        detail: `no ${unit} figure (CPU is only measured for a worker this run started)`,
+        detail: 'no isolate CPU figure (only measured for workers this run started)',
       }
     }
     const ratio = value / base
@@ -28,33 +30,18 @@ export const evaluateBudget = ({ scenarios, pbkdf2, bundle }) => {
       verdict: ratio <= limit ? 'PASS' : 'FAIL',
       ratio: round(ratio),
       limit,
-      detail: `${round(value, 3)} ${unit} vs ${baseLabel} ${round(base, 3)} ${unit}: ${round(ratio)}× (limit ${limit}×)`,
+      detail: `${round(value, 3)} ms vs ${byName[baseName].title} ${round(base, 3)} ms: ${round(ratio)}× (limit ${limit}×)`,
     }
   }
   const lines = [
+    ratioLine('GET /health isolate CPU ≤ 3× the floor worker', 'health', 'floor', 3),
+    ratioLine('GET /me isolate CPU ≤ 1.3× GET /health', 'me', 'health', 1.3),
+    ratioLine('POST /auth/refresh isolate CPU ≤ 2× GET /health', 'refresh', 'health', 2),
     ratioLine(
-      'GET /me CPU per request ≤ 1.5× health',
-      cpu('me'),
-      cpu('health'),
-      1.5,
-      'health',
-      'ms CPU'
-    ),
-    ratioLine(
-      'POST /auth/refresh CPU per request ≤ 3× health',
-      cpu('refresh'),
-      cpu('health'),
-      3,
-      'health',
-      'ms CPU'
-    ),
-    ratioLine(
-      'POST /auth/login p50 latency (1 connection) ≤ 1.2× the PBKDF2 floor',
-      byName.login?.latencyMs.p50 ?? null,
-      pbkdf2.medianMs,
-      1.2,
-      'PBKDF2 floor',
-      'ms'
+      'POST /auth/login isolate CPU ≤ 1.2× one PBKDF2 derivation in workerd',
+      'login',
+      'floor-pbkdf2',
+      1.2
     ),
   ]
   if (bundle) {
@@ -72,11 +59,13 @@ const cell = (value, digits = 2) =>
 
 export const markdownTable = (results) => {
   const header = [
-    '| scenario | connections | requests | requests/s | p50 ms | p99 ms | errors | server CPU ms/request |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | conn. | requests | req/s | p50 ms | p99 ms | errors | **worker isolate CPU ms/req** | × floor | D1 isolates | KV isolates | local plumbing | process CPU ms/req |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
-  const rows = results.scenarios.map((s) =>
-    [
+  const floor = results.scenarios.find((s) => s.name === 'floor')?.isolateCpu?.worker ?? null
+  const rows = results.scenarios.map((s) => {
+    const worker = s.isolateCpu?.worker ?? null
+    return [
       `| ${s.title}`,
       s.connections,
       s.requests,
@@ -84,11 +73,28 @@ export const markdownTable = (results) => {
       cell(s.latencyMs.p50, 1),
       cell(s.latencyMs.p99, 1),
       s.errors.unexpected + s.errors.socket + s.errors.timeouts,
+      `**${cell(worker, 3)}**`,
+      worker !== null && floor ? `${(worker / floor).toFixed(1)}×` : '—',
+      cell(s.isolateCpu?.d1 ?? null, 3),
+      cell(s.isolateCpu?.kv ?? null, 3),
+      cell(s.isolateCpu?.plumbing ?? null, 3),
       `${cell(s.cpu?.perRequestMs ?? null, 3)} |`,
     ].join(' | ')
-  )
+  })
   return [...header, ...rows].join('\n')
 }
+
+const hotFunctionLines = (results) =>
+  results.scenarios
+    .filter((s) => s.hotFunctions?.length && s.worker !== 'floor')
+    .map(
+      (s) =>
+        `- ${s.title}: ` +
+        s.hotFunctions
+          .slice(0, 5)
+          .map((f) => `\`${f.name}\` ${(f.share * 100).toFixed(0)}%`)
+          .join(', ')
+    )
 
 export const markdownReport = (results) => {
   const { machine, settings, pbkdf2, passwordPolicy, bundle } = results
@@ -101,17 +107,25 @@ export const markdownReport = (results) => {
       `${settings.warmupSeconds} s of warm-up and ${settings.durationSeconds} s measured (autocannon on ` +
       '127.0.0.1). Figures are medians over the rounds; "requests" and "errors" are totals, an error ' +
       'being a socket error, a timeout or a status other than the expected one (2xx; 401 for the forged ' +
-      'token). Server CPU is user + system time of every workerd process the run started ' +
-      '(/proc/<pid>/stat), divided by the responses.',
+      'token).',
+    '',
+    "**Worker isolate CPU** is what Cloudflare bills: the non-idle samples of V8's profiler on the " +
+      "worker's own isolate (workerd's inspector), times the sampler's real period, divided by the " +
+      "responses. The D1 and KV columns are the simulators' isolates (on Cloudflare, I/O the worker " +
+      "waits for); local plumbing is miniflare's entry worker and the assets router. Process CPU is " +
+      'the old figure: user + system time of every workerd process the run started, all of the above ' +
+      "and the runtime's own threads together. The floor rows come from bench/floor-worker, a bare " +
+      'Hono app served by its own wrangler dev in the same run. The machine is shared with other ' +
+      'work, so absolute figures are noisy; the budget holds ratios measured in the same run.',
     '',
     markdownTable(results),
     '',
-    `PBKDF2 floor: ${pbkdf2.medianMs.toFixed(1)} ms median of ${pbkdf2.rounds} ` +
+    `Node's PBKDF2 (for reference, not a budget line): ${pbkdf2.medianMs.toFixed(1)} ms median of ${pbkdf2.rounds} ` +
       `${pbkdf2.iterations.toLocaleString('en')}-iteration derivations (${pbkdf2.method}).`,
     passwordPolicy?.skipped
       ? ''
-      : `Current password policy floor: ${passwordPolicy.medianMs.toFixed(1)} ms median of ${passwordPolicy.rounds} ` +
-        `${passwordPolicy.policy} derivations (${passwordPolicy.method}; node's OpenSSL, not workerd's BoringSSL).`,
+      : `Current password policy in Node: ${passwordPolicy.medianMs.toFixed(1)} ms median of ${passwordPolicy.rounds} ` +
+        `${passwordPolicy.policy} derivations (${passwordPolicy.method}).`,
     bundle
       ? `Bundle: ${bundle.gzipKiB} KiB gzip, ${bundle.rawKiB} KiB raw (wrangler deploy --dry-run).`
       : '',
@@ -120,14 +134,25 @@ export const markdownReport = (results) => {
     '',
     ...results.budget.map((line) => `- **${line.verdict}** ${line.label}: ${line.detail}`),
     '',
+    "## Hot functions (self time in the worker's isolate, the median round)",
+    '',
+    ...hotFunctionLines(results),
+    '',
   ].join('\n')
 }
 
-/** Two panels: server CPU per request, and p50/p99 latency, per scenario (log scales: login is ~100× health). */
+/** Two panels: worker isolate CPU per request against the floors, and p50/p99 latency, per scenario (log scales: login is ~100× health). */
 export const chartSvg = async (results) => {
   const cpuRows = results.scenarios
-    .filter((s) => s.cpu)
-    .map((s) => ({ scenario: s.title, value: s.cpu.perRequestMs }))
+    .filter((s) => s.isolateCpu)
+    .map((s) => ({
+      scenario: s.title,
+      value: s.isolateCpu.worker,
+      kind: s.worker === 'floor' ? 'floor worker' : 'edge-jwt-auth',
+    }))
+  const floorRules = results.scenarios
+    .filter((s) => s.worker === 'floor' && s.isolateCpu)
+    .map((s) => ({ floor: s.title, value: s.isolateCpu.worker }))
   const latencyRows = results.scenarios.flatMap((s) => [
     { scenario: s.title, percentile: 'p50', value: s.latencyMs.p50 },
     { scenario: s.title, percentile: 'p99', value: s.latencyMs.p99 },
@@ -149,15 +174,17 @@ export const chartSvg = async (results) => {
     },
     config: { font: 'sans-serif', view: { stroke: null } },
     spacing: 40,
+    // The CPU panel colours app against floor, the latency panel p50 against p99.
+    resolve: { scale: { color: 'independent' } },
     hconcat: [
       {
-        title: 'server CPU per request (ms, log scale)',
-        width: 260,
+        title: 'worker isolate CPU per request (ms, log scale); dashed: the floors',
+        width: 320,
         height: 220,
-        data: { values: cpuRows },
         layer: [
           {
-            mark: { type: 'bar', color: '#4c78a8' },
+            data: { values: cpuRows },
+            mark: { type: 'bar' },
             encoding: {
               x: axisX,
               y: {
@@ -167,15 +194,27 @@ export const chartSvg = async (results) => {
                 scale: { type: 'log' },
                 title: 'ms',
               },
+              color: {
+                field: 'kind',
+                scale: { range: ['#4c78a8', '#bab0ac'] },
+                title: null,
+                legend: { orient: 'top-left' },
+              },
             },
           },
           {
+            data: { values: cpuRows },
             mark: { type: 'text', dy: -6, fontSize: 10 },
             encoding: {
               x: axisX,
               y: { field: 'value', type: 'quantitative', stack: null, scale: { type: 'log' } },
               text: { field: 'value', type: 'quantitative', format: '.2f' },
             },
+          },
+          {
+            data: { values: floorRules },
+            mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+            encoding: { y: { field: 'value', type: 'quantitative', scale: { type: 'log' } } },
           },
         ],
       },

@@ -90,6 +90,22 @@ const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
  */
 export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections }) => [
   {
+    // The floor worker (bench/floor-worker): a bare Hono app answering a constant.
+    name: 'floor',
+    title: 'floor: bare Hono, constant',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'GET', path: '/' }] },
+  },
+  {
+    // One PBKDF2 derivation in workerd, with the default policy's parameters: the login floor.
+    name: 'floor-pbkdf2',
+    title: 'floor: one PBKDF2 derivation',
+    worker: 'floor',
+    connections: 1,
+    options: { requests: [{ method: 'POST', path: '/pbkdf2' }] },
+  },
+  {
     name: 'health',
     title: 'GET /health',
     connections,

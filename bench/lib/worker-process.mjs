@@ -84,20 +84,21 @@ const run = (command, args, options = {}) => {
 export const waitForHealth = async (
   baseUrl,
   timeoutMs = STARTUP_TIMEOUT_MS,
-  isAlive = () => true
+  isAlive = () => true,
+  path = '/health'
 ) => {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (!isAlive()) throw new Error('wrangler dev exited before the worker answered /health')
+    if (!isAlive()) throw new Error(`wrangler dev exited before the worker answered ${path}`)
     try {
-      const response = await fetch(`${baseUrl}/health`)
+      const response = await fetch(`${baseUrl}${path}`)
       if (response.ok) return
     } catch {
       // Not listening yet.
     }
     await sleep(250)
   }
-  throw new Error(`${baseUrl}/health did not answer within ${timeoutMs / 1000} s`)
+  throw new Error(`${baseUrl}${path} did not answer within ${timeoutMs / 1000} s`)
 }
 
 /**
@@ -113,28 +114,35 @@ export const buildWorker = (outDir) => {
 }
 
 /**
- * Runs the bundled worker in a temporary directory of its own: D1/KV state, and an env file with
- * a random JWT_SECRET (passing --env-file makes wrangler skip .dev.vars, so nobody's local secret
- * is used). `--no-bundle` serves the snapshot as it is and watches nothing in src/.
+ * Runs a worker in a temporary directory of its own: D1/KV state, and an env file with a random
+ * JWT_SECRET (passing --env-file makes wrangler skip .dev.vars, so nobody's local secret is used).
+ * The app is served from its bundled snapshot with `--no-bundle`, which watches nothing in src/;
+ * the floor worker (`floor: true`) is bundled by wrangler from its own config and has no storage.
  */
-export const startWorker = async ({ entry, log = () => {} }) => {
+export const startWorker = async ({
+  entry,
+  config = 'wrangler.toml',
+  floor = false,
+  log = () => {},
+}) => {
   const dir = await mkdtemp(join(tmpdir(), 'edge-jwt-bench-'))
   const stateDir = join(dir, 'state')
   const envFile = join(dir, 'bench.env')
   writeFileSync(envFile, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 })
 
-  log(`applying migrations to ${stateDir}`)
-  run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir])
+  if (!floor) {
+    log(`applying migrations to ${stateDir}`)
+    run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir])
+  }
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
   const args = [
     'wrangler',
     'dev',
-    entry,
-    '--no-bundle',
+    ...(floor ? [] : [entry, '--no-bundle']),
     // Explicit, because wrangler otherwise looks for a config next to the entry file.
     '--config',
-    resolve('wrangler.toml'),
+    resolve(config),
     '--ip',
     HOST,
     '--port',
@@ -184,10 +192,17 @@ export const startWorker = async ({ entry, log = () => {} }) => {
   }
 
   try {
-    await waitForHealth(baseUrl, STARTUP_TIMEOUT_MS, () => !exited)
+    await waitForHealth(baseUrl, STARTUP_TIMEOUT_MS, () => !exited, floor ? '/' : '/health')
   } catch (error) {
     await stop()
     throw new Error(`${error.message}\n--- wrangler output ---\n${tail.join('')}`)
   }
-  return { baseUrl, pid: child.pid, stop, cpuSeconds: () => workerdProcesses(child.pid) }
+  return {
+    baseUrl,
+    pid: child.pid,
+    stop,
+    cpuSeconds: () => workerdProcesses(child.pid),
+    // wrangler's inspector proxy, which holds workerd's one session on the worker's own isolate.
+    inspectorProxyUrl: `ws://${HOST}:${inspectorPort}/ws`,
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Guards protected routes: a valid access token whose session is still live. The session check
- * is one indexed D1 read, so a logout or revocation takes effect on the next request everywhere.
+ * is one indexed D1 read on the primary, so a logout or revocation takes effect on the next
+ * request everywhere (SESSION_CHECK=replica trades that for latency: docs/scaling.md).
  * The token comes from `Authorization: Bearer …`, or in cookie mode from the access cookie, which
  * is renewed in passing from the refresh cookie when it has expired or is about to.
  */
@@ -27,7 +28,7 @@ import {
   setTokenCookies,
 } from '../http/cookies'
 import { ApiError, bearerChallenge } from '../http/errors'
-import { findSessionState } from '../store/sessions'
+import { findSessionState, sessionCheckReader } from '../store/sessions'
 import type { SessionState } from '../store/sessions'
 
 /** The token from `Authorization: Bearer …`, or null when none was sent in that scheme. */
@@ -88,7 +89,8 @@ const requireLiveSession = async (
   c: Context<AppEnv>,
   claims: AccessClaims
 ): Promise<SessionState> => {
-  const session = await findSessionState(c.env.DB, claims.sid)
+  const reader = sessionCheckReader(c.env.DB, readConfig(c.env).sessionCheck)
+  const session = await findSessionState(reader, claims.sid)
   if (
     session?.user_id !== claims.sub ||
     session.revoked_at !== null ||

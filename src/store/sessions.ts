@@ -123,11 +123,23 @@ export type SessionState = Pick<SessionRow, 'user_id' | 'expires_at' | 'revoked_
 }
 
 /**
+ * Where the session check reads: the binding itself goes to the primary; a Sessions API session
+ * with no bookmark may be served by the nearest read replica, as fresh as that replica is.
+ */
+export const sessionCheckReader = (
+  db: D1Database,
+  mode: 'primary' | 'replica'
+): Pick<D1Database, 'prepare'> => (mode === 'replica' ? db.withSession('first-unconstrained') : db)
+
+/**
  * The hot-path check of every protected request: one indexed read. It brings the owner's profile
  * along, so that GET /me needs no second round trip (the benchmark showed each D1 query costing
  * about as much as the rest of the request).
  */
-export const findSessionState = (db: D1Database, id: string): Promise<SessionState | null> =>
+export const findSessionState = (
+  db: Pick<D1Database, 'prepare'>,
+  id: string
+): Promise<SessionState | null> =>
   guardD1(() =>
     db
       .prepare(
