@@ -328,7 +328,8 @@ describe('the errors every operation of a kind declares', () => {
 
   it.each(
     declaring('429')
-      .filter((o) => o.path.startsWith('/auth/'))
+      // The per-client limit covers every route that checks a password or a token.
+      .filter((o) => /^\/(auth|me|oauth)(\/|$)/.test(o.path))
       .map((o) => [operationKey(o.method, o.path), o])
   )('%s: 429 from the per-client limit', async (_, { method, path }) => {
     const limiter = { limit: () => Promise.resolve({ success: false }) }
