@@ -43,7 +43,10 @@ export interface AppConfig {
   mail: MailConfig
   /** REQUIRE_EMAIL_VERIFICATION: no tokens until the address is verified. */
   requireEmailVerification: boolean
-  /** DEV_OUTBOX=on: GET /dev/outbox exists (local development only). */
+  /**
+   * GET /dev/outbox exists: DEV_OUTBOX=on with MAIL_TRANSPORT=outbox on a loopback APP_URL (local
+   * development only).
+   */
   devOutbox: boolean
 }
 
@@ -130,6 +133,13 @@ const readUrl = (raw: unknown, name: string): string | undefined => {
   return url.href.replace(/\/+$/, '')
 }
 
+/**
+ * The outbox keeps raw one-time tokens in D1, so it runs only where APP_URL (already validated)
+ * is a loopback host: never in a deployment.
+ */
+export const outboxAllowed = (mail: MailConfig): boolean =>
+  mail.appUrl !== undefined && LOOPBACK_HOST.test(new URL(mail.appUrl).hostname)
+
 /** `address` or `Name <address>`; line breaks would let the value inject mail headers. */
 const MAIL_FROM_SHAPE = /^(?:[^<>\r\n"]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/
 
@@ -188,52 +198,61 @@ const readSessionCheck = (raw: unknown): SessionCheck => {
   return mode
 }
 
-const parseConfig = (env: Bindings): AppConfig => ({
-  signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
-  issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
-  audience: env.JWT_AUDIENCE || env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
-  accessTokenTtl: readSeconds(
-    env.ACCESS_TOKEN_TTL,
-    DEFAULTS.ACCESS_TOKEN_TTL,
-    'ACCESS_TOKEN_TTL',
-    1,
-    86_400
-  ),
-  refreshTokenTtl: readSeconds(
-    env.REFRESH_TOKEN_TTL,
-    DEFAULTS.REFRESH_TOKEN_TTL,
-    'REFRESH_TOKEN_TTL',
-    KV_MIN_TTL,
-    31_536_000
-  ),
-  sessionMaxAge: readSeconds(
-    env.SESSION_MAX_AGE,
-    DEFAULTS.SESSION_MAX_AGE,
-    'SESSION_MAX_AGE',
-    KV_MIN_TTL,
-    10 * 31_536_000
-  ),
-  reuseGraceSeconds: readSeconds(
-    env.REFRESH_REUSE_GRACE,
-    DEFAULTS.REFRESH_REUSE_GRACE,
-    'REFRESH_REUSE_GRACE',
-    0,
-    MAX_REUSE_GRACE
-  ),
-  accessRefreshMargin: readSeconds(
-    env.ACCESS_REFRESH_MARGIN,
-    DEFAULTS.ACCESS_REFRESH_MARGIN,
-    'ACCESS_REFRESH_MARGIN',
-    0,
-    3600
-  ),
-  passwordPolicy: readPasswordPolicy(env.PASSWORD_HASH),
-  mail: readMailConfig(env),
-  requireEmailVerification: readFlag(env.REQUIRE_EMAIL_VERIFICATION, 'REQUIRE_EMAIL_VERIFICATION'),
-  devOutbox: env.DEV_OUTBOX === 'on',
-  sessionCheck: readSessionCheck(env.SESSION_CHECK),
-  corsOrigins: readOrigins(env.CORS_ORIGINS),
-})
+const readDevOutbox = (env: Bindings, mail: MailConfig): boolean =>
+  env.DEV_OUTBOX === 'on' && mail.transport === 'outbox' && outboxAllowed(mail)
+
+const parseConfig = (env: Bindings): AppConfig => {
+  const mail = readMailConfig(env)
+  return {
+    signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
+    issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE || env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
+    accessTokenTtl: readSeconds(
+      env.ACCESS_TOKEN_TTL,
+      DEFAULTS.ACCESS_TOKEN_TTL,
+      'ACCESS_TOKEN_TTL',
+      1,
+      86_400
+    ),
+    refreshTokenTtl: readSeconds(
+      env.REFRESH_TOKEN_TTL,
+      DEFAULTS.REFRESH_TOKEN_TTL,
+      'REFRESH_TOKEN_TTL',
+      KV_MIN_TTL,
+      31_536_000
+    ),
+    sessionMaxAge: readSeconds(
+      env.SESSION_MAX_AGE,
+      DEFAULTS.SESSION_MAX_AGE,
+      'SESSION_MAX_AGE',
+      KV_MIN_TTL,
+      10 * 31_536_000
+    ),
+    reuseGraceSeconds: readSeconds(
+      env.REFRESH_REUSE_GRACE,
+      DEFAULTS.REFRESH_REUSE_GRACE,
+      'REFRESH_REUSE_GRACE',
+      0,
+      MAX_REUSE_GRACE
+    ),
+    accessRefreshMargin: readSeconds(
+      env.ACCESS_REFRESH_MARGIN,
+      DEFAULTS.ACCESS_REFRESH_MARGIN,
+      'ACCESS_REFRESH_MARGIN',
+      0,
+      3600
+    ),
+    passwordPolicy: readPasswordPolicy(env.PASSWORD_HASH),
+    mail,
+    requireEmailVerification: readFlag(
+      env.REQUIRE_EMAIL_VERIFICATION,
+      'REQUIRE_EMAIL_VERIFICATION'
+    ),
+    devOutbox: readDevOutbox(env, mail),
+    sessionCheck: readSessionCheck(env.SESSION_CHECK),
+    corsOrigins: readOrigins(env.CORS_ORIGINS),
+  }
+}
 
 // The env object is stable for an isolate's life, so parsing it once per object is safe.
 const parsed = new WeakMap<object, AppConfig>()

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { api, apiWithEnv, expectError, registerUser, uniqueEmail } from './helpers'
 import { APP_URL, OUTBOX_ENV, linkToken, messagesTo, verifyEmail } from './recovery-helpers'
 
+/** A deployment's APP_URL, where the outbox must never run. */
+const DEPLOYED_APP_URL = 'https://app.example.test'
 const MAIL_API_URL = 'https://mail-api.example.test/emails'
 const MAIL_API_KEY = 're_test_key_0123456789'
 const HTTP_ENV = {
@@ -187,6 +189,36 @@ describe('MAIL_TRANSPORT=cloudflare', () => {
   })
 })
 
+describe('MAIL_TRANSPORT=outbox', () => {
+  it('is 500 server_misconfigured unless APP_URL is a loopback host, and stores nothing', async () => {
+    const account = await registerUser()
+    const deployed = { ...OUTBOX_ENV, APP_URL: DEPLOYED_APP_URL }
+    for (const path of ['/auth/password/forgot', '/auth/email/verification']) {
+      const res = await apiWithEnv(deployed, path, { json: { email: account.email } })
+      await expectError(res, 500, 'server_misconfigured')
+    }
+    expect(await messagesTo(account.email)).toEqual([])
+    const tokens = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM one_time_tokens WHERE user_id = ?1'
+    )
+      .bind(account.userId)
+      .first()
+    expect(tokens).toEqual({ n: 0 })
+  })
+
+  it('runs on every loopback host', async () => {
+    for (const appUrl of ['http://localhost:8787', 'http://127.0.0.1:8787', 'http://[::1]:8787']) {
+      const account = await registerUser()
+      const res = await apiWithEnv({ ...OUTBOX_ENV, APP_URL: appUrl }, '/auth/password/forgot', {
+        json: { email: account.email },
+      })
+      expect(res.status).toBe(202)
+      const [message] = await messagesTo(account.email)
+      expect(message.text).toContain(`${appUrl}/#reset=`)
+    }
+  })
+})
+
 describe('GET /dev/outbox', () => {
   it('does not exist under the deployed configuration: 404 for GET and for any other method', async () => {
     await expectError(await api('/dev/outbox'), 404, 'not_found')
@@ -196,6 +228,23 @@ describe('GET /dev/outbox', () => {
       404,
       'not_found'
     )
+  })
+
+  it('does not exist with DEV_OUTBOX=on unless MAIL_TRANSPORT=outbox on a loopback APP_URL', async () => {
+    const configurations = [
+      { DEV_OUTBOX: 'on' },
+      { ...HTTP_ENV, DEV_OUTBOX: 'on' },
+      { ...OUTBOX_ENV, APP_URL: DEPLOYED_APP_URL },
+    ]
+    for (const configuration of configurations) {
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        await expectError(
+          await apiWithEnv(configuration, '/dev/outbox', { method }),
+          404,
+          'not_found'
+        )
+      }
+    }
   })
 
   it('lists the outbox newest first with DEV_OUTBOX=on, each message as {to, subject, text, created_at}', async () => {

@@ -4,7 +4,8 @@ import { expect } from 'vitest'
 import { apiWithEnv } from './helpers'
 import type { RequestOptions } from './helpers'
 
-export const APP_URL = 'https://app.example.test'
+/** A loopback host: the outbox transport runs nowhere else. */
+export const APP_URL = 'http://localhost:8787'
 
 /** Local development's mail settings: messages go to the D1 outbox. */
 export const OUTBOX_ENV = { MAIL_TRANSPORT: 'outbox', DEV_OUTBOX: 'on', APP_URL }

@@ -5,6 +5,7 @@
  */
 import { EmailMessage } from 'cloudflare:email'
 import { Misconfigured } from '../auth/errors'
+import { outboxAllowed } from '../config'
 import type { MailConfig, MailTransportName } from '../config'
 import type { Bindings } from '../env'
 import type { MailMessage } from './message'
@@ -71,7 +72,14 @@ export const createMailer = (env: Bindings, mail: MailConfig): ConfiguredMailer 
   if (!mail.transport) return null
   if (!mail.appUrl) throw new Misconfigured('APP_URL is not set')
   const { appUrl } = mail
-  if (mail.transport === 'outbox') return { ...outboxMailer(env.DB), appUrl }
+  if (mail.transport === 'outbox') {
+    if (!outboxAllowed(mail)) {
+      throw new Misconfigured(
+        'MAIL_TRANSPORT=outbox is for local development: APP_URL must be loopback'
+      )
+    }
+    return { ...outboxMailer(env.DB), appUrl }
+  }
   if (!mail.from) {
     throw new Misconfigured(`MAIL_FROM is needed for MAIL_TRANSPORT=${mail.transport}`)
   }

@@ -1,4 +1,4 @@
-/** /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on. */
+/** /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport. */
 import { Hono } from 'hono'
 import type { MiddlewareHandler } from 'hono'
 import { readConfig } from '../config'
