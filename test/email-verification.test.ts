@@ -113,6 +113,25 @@ describe('POST /auth/email/verification and /auth/email/verify', () => {
     )
   })
 
+  it('answers any string token it does not know with 400 invalid_one_time_token, a non-string with validation_failed', async () => {
+    const account = await registerUser()
+    await verificationTokenFor(account.email)
+    for (const token of ['', 'A'.repeat(43), '\u0001', '\ud800', `${'A'.repeat(42)}\udfff`]) {
+      await expectError(await verifyEmail(token), 400, 'invalid_one_time_token')
+    }
+    for (const token of [42, null, ['A'.repeat(43)]]) {
+      await expectError(
+        await mailApi('/auth/email/verify', { json: { token } }),
+        400,
+        'validation_failed'
+      )
+    }
+    const me = await api('/me', { token: account.accessToken })
+    expect(((await me.json()) as { user: { email_verified: boolean } }).user.email_verified).toBe(
+      false
+    )
+  })
+
   it('counts verification and reset messages against one hourly limit of 3', async () => {
     const account = await registerUser()
     await askVerification(account.email)

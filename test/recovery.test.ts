@@ -292,7 +292,9 @@ describe('POST /auth/password/reset', () => {
     await resetTokenFor(account.email) // a live reset token exists, and is not what is sent
     const verificationToken = await verificationTokenFor(account.email)
     const unknown = 'A'.repeat(43)
-    for (const token of ['', 'short', unknown, `${unknown}A`, verificationToken, ' '.repeat(43)]) {
+    const malformed = ['', 'short', `${unknown}A`, ' '.repeat(43), '\u0001', '\u0000'.repeat(43)]
+    const notUnicode = ['\ud800', `${unknown.slice(1)}\udc00`]
+    for (const token of [unknown, verificationToken, ...malformed, ...notUnicode]) {
       await expectError(await resetPassword(token, NEW_PASSWORD), 400, 'invalid_one_time_token')
     }
     await loginUser(account.email, account.password)

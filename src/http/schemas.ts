@@ -113,9 +113,12 @@ export const UpdateNoteBody = v.pipe(
 
 export const EmailOnlyBody = v.object({ email: EmailSchema })
 
-/** Any string: a malformed token is answered like an unknown one (invalid_one_time_token). */
+/**
+ * Any string, control characters and lone surrogates included: a malformed token is answered
+ * like an unknown one (invalid_one_time_token), by the token check rather than here.
+ */
 const OneTimeToken = v.pipe(
-  text('token'),
+  v.string('token must be a string'),
   v.description('The one-time token from the link in the message (after #reset= or #verify=).')
 )
 
