@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DEFAULT_POLICY } from '../src/auth/password'
+import { FaultyStorage } from './faults'
 import { api, expectError, registerUser } from './helpers'
 
 const LIMIT = 10
@@ -46,6 +47,34 @@ describe('login throttling per account', { timeout: 60_000 }, () => {
     const body = await expectError(res, 429, 'too_many_requests')
     expect(body).not.toHaveProperty('access_token')
     expect(res.headers.get('Retry-After')).toBe(String(WINDOW_SECONDS - 60))
+  })
+
+  it('POST /auth/login gives a right password its place back when KV fails: retries during an outage never lock', async () => {
+    const account = await registerUser()
+    await failLogins(account.email, 2)
+    const rightPassword = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: account.email, password: account.password }),
+    }
+    const probe = new FaultyStorage()
+    expect((await probe.fetch('/auth/login', rightPassword)).status).toBe(200)
+    const kvPut = probe.calls.indexOf('kv.put') + 1
+    expect(kvPut).toBeGreaterThan(0)
+
+    for (let attempt = 0; attempt < LIMIT; attempt++) {
+      const outage = new FaultyStorage({ failAt: kvPut })
+      await expectError(
+        await outage.fetch('/auth/login', rightPassword),
+        503,
+        'service_unavailable'
+      )
+      expect(outage.failedCall).toBe('kv.put')
+    }
+
+    expect(await storedFailures(account.email)).toBe(2)
+    expect((await login(account.email, account.password)).status).toBe(200)
+    expect(await storedFailures(account.email)).toBe(2)
   })
 
   it('POST /auth/login counts emails case-insensitively, as it stores them', async () => {

@@ -7,7 +7,7 @@ import { bestEffort } from '../best-effort'
 import { isoNow, nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
 import type { Bindings } from '../env'
-import { UniqueViolation } from '../store/guard'
+import { DependencyUnavailable, UniqueViolation } from '../store/guard'
 import { releaseAttempt, reserveAttempt } from '../store/login-failures'
 import type { Lockout, Reservation } from '../store/login-failures'
 import { liveRefreshHashes } from '../store/sessions'
@@ -160,13 +160,25 @@ export const signIn = async (
     credentials.email,
     credentials.password
   )
-  const tokens = await startSession(
-    env,
-    config,
-    { userId: user.id, userAgent: credentials.userAgent },
-    { login: { passwordHash, reservation } }
-  )
-  return { user, tokens }
+  try {
+    const tokens = await startSession(
+      env,
+      config,
+      { userId: user.id, userAgent: credentials.userAgent },
+      { login: { passwordHash, reservation } }
+    )
+    return { user, tokens }
+  } catch (error) {
+    // A right password must not count as a failure because KV is out, or retries lock the account.
+    // Only KV: its write comes before the D1 batch that gives the place back, so that batch never
+    // ran; a failed D1 batch may have landed, and giving the place back twice would free a guess.
+    if (error instanceof DependencyUnavailable && error.dependency === 'KV') {
+      await bestEffort('could not give back a login attempt', () =>
+        releaseAttempt(env.DB, reservation)
+      )
+    }
+    throw error
+  }
 }
 
 /**
