@@ -2,15 +2,14 @@
  * The demo page in real Chromium against `wrangler dev`: cookie mode end to end, from sign-up
  * through implicit refresh to sign-out, and a screenshot for docs/browser.md.
  */
-import { chromium } from 'playwright-core'
 import type { BrowserContext, Cookie, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { openChromium } from './chromium'
+import type { OpenChromium } from './chromium'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/screenshot.png')
 const ACCESS_COOKIE = '__Host-access_token'
 const REFRESH_COOKIE = '__Host-refresh_token'
@@ -19,7 +18,7 @@ const PHONE_USER_AGENT = 'Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0
 const baseUrl = inject('baseUrl')
 const accessTokenTtl = inject('accessTokenTtl')
 
-let profile: string
+let chromium: OpenChromium
 let context: BrowserContext
 let page: Page
 
@@ -44,30 +43,12 @@ const waitPastAccessLifetime = () =>
   new Promise((done) => setTimeout(done, (accessTokenTtl + 1.5) * 1000))
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
-  profile = mkdtempSync(join(tmpdir(), 'edge-jwt-chromium-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-proxy-server',
-    ],
-    viewport: { width: 480, height: 900 },
-  })
-  page = context.pages()[0] ?? (await context.newPage())
+  chromium = await openChromium({ width: 480, height: 900 })
+  ;({ context, page } = chromium)
 })
 
 afterAll(async () => {
-  await context?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
+  await chromium?.close()
 })
 
 describe('the worker behind wrangler dev', () => {

@@ -3,40 +3,28 @@
  * verify through the Mailbox, sign out, forget the password, reset it from the mailed link, sign
  * in with the new one, and find the sessions from before the reset ended.
  */
-import { chromium } from 'playwright-core'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { openChromium } from './chromium'
+import type { OpenChromium } from './chromium'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const baseUrl = inject('baseUrl')
 
-let profile: string
-let context: BrowserContext
+let chromium: OpenChromium
 let page: Page
 /** Every URL and header the page sent, to prove no one-time token ever left in one. */
 const sent: string[] = []
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`)
-  profile = mkdtempSync(join(tmpdir(), 'edge-jwt-chromium-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-proxy-server'],
-    viewport: { width: 480, height: 1100 },
-  })
-  page = context.pages()[0] ?? (await context.newPage())
+  chromium = await openChromium({ width: 480, height: 1100 })
+  page = chromium.page
   page.on('request', (request) => {
     sent.push(`${request.url()} ${JSON.stringify(request.headers())}`)
   })
 })
 
 afterAll(async () => {
-  await context?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
+  await chromium?.close()
 })
 
 /** Refreshes the Mailbox until a message with this subject to this address shows; returns its link. */
