@@ -1,8 +1,12 @@
 // `npm run bench`: loads the worker with fixed, bounded scenarios and reports throughput, latency,
 // the worker isolate's CPU per request against the floor worker, and the performance budget. Usage:
 //   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 4] [--warmup 1]
-//                      [--connections 10] [--out bench]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+//                      [--connections 10] [--out bench] [--only floor,health,me]
+//                      [--profiles DIR]
+// --only runs the named scenarios alone (to profile one change quickly) and writes no files.
+// --profiles writes the worker isolate's V8 profile of each run (DIR/<scenario>-<round>.cpuprofile,
+// for Chrome DevTools) and the bundle with its source map, to find what a change made dearer.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,12 +39,15 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string', default: 'bench' },
+    only: { type: 'string' },
+    profiles: { type: 'string' },
   },
 })
 const rounds = Number(args.rounds)
 const durationSeconds = Number(args.duration)
 const warmupSeconds = Number(args.warmup)
 const connections = Number(args.connections)
+const only = args.only?.split(',').map((name) => name.trim())
 
 const log = (message) => console.error(`bench: ${message}`)
 
@@ -79,7 +86,7 @@ const isolateFigures = (byGroup, requests) => {
 }
 
 /** One warm-up and one measured run of a scenario, with the isolates' profilers on. */
-const sampleScenario = async (worker, scenario) => {
+const sampleScenario = async (worker, scenario, round) => {
   if (warmupSeconds > 0) {
     await load(worker.baseUrl, scenario, warmupSeconds)
     await scenario.afterRun?.()
@@ -91,6 +98,10 @@ const sampleScenario = async (worker, scenario) => {
   const client = process.cpuUsage(clientBefore)
   const cpuAfter = worker.cpuSeconds?.()
   const profiled = await worker.profilers?.stop()
+  if (args.profiles && profiled?.worker) {
+    const file = join(args.profiles, `${scenario.name}-${round}.cpuprofile`)
+    writeFileSync(file, JSON.stringify(profiled.worker.profiles[0]))
+  }
   await scenario.afterRun?.()
   const requests = result.requests.total
   const { isolates, hot } = isolateFigures(profiled, requests)
@@ -195,6 +206,12 @@ const main = async () => {
   const build = buildWorker(buildDir)
   const bundle = { rawKiB: build.rawKiB, gzipKiB: build.gzipKiB }
   log(`bundle ${bundle.gzipKiB} KiB gzip`)
+  if (args.profiles) {
+    mkdirSync(args.profiles, { recursive: true })
+    for (const file of ['index.js', 'index.js.map']) {
+      copyFileSync(join(buildDir, file), join(args.profiles, file))
+    }
+  }
 
   let worker
   if (args.url) {
@@ -222,14 +239,21 @@ const main = async () => {
     const [loginUser] = await registerUsers(worker.baseUrl, 1, 'login')
     const noteUsers = await registerUsers(worker.baseUrl, connections, 'notes')
     await seedNotes(worker.baseUrl, noteUsers)
-    const plan = scenarios({ baseUrl: worker.baseUrl, users, loginUser, noteUsers, connections })
+    const plan = scenarios({
+      baseUrl: worker.baseUrl,
+      users,
+      loginUser,
+      noteUsers,
+      connections,
+    }).filter((scenario) => !only || only.includes(scenario.name))
     const samples = plan.map(() => [])
     for (let round = 1; round <= rounds; round++) {
       log(
         `round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`
       )
       for (const [index, scenario] of plan.entries()) {
-        const sample = await sampleScenario(scenario.worker === 'floor' ? floor : worker, scenario)
+        const target = scenario.worker === 'floor' ? floor : worker
+        const sample = await sampleScenario(target, scenario, round)
         samples[index].push(sample)
         const errors = sample.errors.unexpected + sample.errors.socket + sample.errors.timeouts
         const isolateText =
@@ -267,6 +291,11 @@ const main = async () => {
   results.budget = evaluateBudget(results)
 
   const report = markdownReport(results)
+  if (only) {
+    console.log(report)
+    log('--only: a partial run, so results.{md,json} and chart.svg are left as they were')
+    return
+  }
   writeFileSync(join(args.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
   writeFileSync(join(args.out, 'results.md'), report)
   writeFileSync(join(args.out, 'chart.svg'), await chartSvg(results))

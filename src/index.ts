@@ -44,7 +44,8 @@ const app = new Hono<AppEnv>()
       async function defaultNoStore(c, next) {
         await next()
         // Responses carry personal data or tokens; only explicitly public ones may be cached.
-        if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store')
+        // Set on the response itself: after next(), c.header() would copy the whole Response.
+        if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
       },
       { headers: ['Cache-Control'] }
     )

@@ -1,8 +1,11 @@
-/** Logs: one structured line per request, and never a password, a token or the signing secret. */
+/**
+ * Logs: one structured line per request that changes something or fails (a successful read is in
+ * the platform's invocation log), and never a password, a token or the signing secret.
+ */
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FaultyStorage } from './faults'
-import { api, uniqueEmail } from './helpers'
+import { api, registerUser, uniqueEmail } from './helpers'
 import type { TokenResponseBody } from './helpers'
 
 const PASSWORD = 'a password that must never be logged'
@@ -50,7 +53,7 @@ describe('request logging', () => {
   beforeEach(captureConsole)
   afterEach(() => vi.restoreAllMocks())
 
-  it('logs register, login, refresh, a failed login and a 503 once each, with no secret in any line', async () => {
+  it('logs register, login, refresh, a failed login, a 503 and a logout once each, with no secret in any line', async () => {
     const email = uniqueEmail()
     const responses: Response[] = []
     const send = async (res: Promise<Response>) => {
@@ -83,13 +86,14 @@ describe('request logging', () => {
       responses.map(requestIdOf)
     )
     const lines = requestLines()
-    expect(lines.map((line) => line.request_id)).toEqual(responses.map(requestIdOf))
+    // Every response but the successful GET /me has its line, under the id the client was given.
+    const writesAndFailures = responses.filter((res) => res !== me)
+    expect(lines.map((line) => line.request_id)).toEqual(writesAndFailures.map(requestIdOf))
     expect(lines.map((line) => [line.method, line.route, line.status])).toEqual([
       ['POST', '/auth/register', 201],
       ['POST', '/auth/login', 200],
       ['POST', '/auth/refresh', 200],
       ['POST', '/auth/login', 401],
-      ['GET', '/me', 200],
       ['POST', '/auth/refresh', 503],
       ['POST', '/auth/logout', 204],
     ])
@@ -102,6 +106,29 @@ describe('request logging', () => {
     const everything = logged.join('\n')
     expect(logged.length).toBeGreaterThanOrEqual(lines.length)
     for (const secret of secrets) expect(everything).not.toContain(secret)
+  })
+
+  it('writes no line for a successful read, and one for a failed read', async () => {
+    const account = await registerUser()
+    logged.length = 0
+
+    const reads = [
+      await api('/health'),
+      await api('/me', { token: account.accessToken }),
+      await api('/notes', { token: account.accessToken }),
+      await api('/health', { method: 'HEAD' }),
+    ]
+    const refused = await api('/me', { token: `${account.accessToken}x` })
+    const missing = await api('/notes/does-not-exist', { token: account.accessToken })
+
+    expect(reads.map((res) => res.status)).toEqual([200, 200, 200, 200])
+    // Each read still carries its request id, for a client to quote against the platform's log.
+    for (const res of reads) expect(requestIdOf(res)).toMatch(/^[0-9a-f-]{36}$/)
+    expect([refused.status, missing.status]).toEqual([401, 404])
+    expect(requestLines().map((line) => [line.request_id, line.method, line.status])).toEqual([
+      [requestIdOf(refused), 'GET', 401],
+      [requestIdOf(missing), 'GET', 404],
+    ])
   })
 
   it('logs a 503 with its cause but without the request body', async () => {

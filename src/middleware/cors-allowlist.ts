@@ -20,7 +20,7 @@ export const corsForListedOrigins = (options: CorsOptions): MiddlewareHandler<Ap
     await next()
     // Answers differ by Origin once any origin is listed; shared caches must keep them apart.
     if (origin !== undefined && readConfig(c.env).corsOrigins.length > 0) {
-      c.header('Vary', 'Origin', { append: true })
+      c.res.headers.append('Vary', 'Origin')
     }
   }
 }

@@ -1,6 +1,11 @@
 /**
- * One structured log line per request. Only the route pattern is logged, never the path's ids,
- * the headers, the body or a token.
+ * A request id on every response, and one structured log line for each request that changed
+ * something or failed. Only the route pattern is logged, never the path's ids, the headers, the
+ * body or a token.
+ *
+ * A successful read (GET, HEAD or OPTIONS below 400) writes no line: Workers Logs already records
+ * every invocation with its method, URL, status, duration and Ray ID (our request id when
+ * Cloudflare sends one), and the console call was half of GET /health's CPU (bench/README.md).
  */
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
@@ -9,6 +14,7 @@ import type { AppEnv } from '../env'
 import { declareMiddleware } from '../http/endpoint'
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export const requestLog = (): MiddlewareHandler<AppEnv> =>
   declareMiddleware(
@@ -18,16 +24,20 @@ export const requestLog = (): MiddlewareHandler<AppEnv> =>
       const requestId = REQUEST_ID_PATTERN.test(offered) ? offered : crypto.randomUUID()
       c.set('requestId', requestId)
       await next()
-      c.header('X-Request-Id', requestId)
+      // On the response itself: after next(), c.header() would copy the whole Response. Every
+      // response here has mutable headers (static-page copies the asset's).
+      c.res.headers.set('X-Request-Id', requestId)
+      const status = c.res.status
+      if (status < 400 && READ_METHODS.has(c.req.method)) return
       console.log(
         JSON.stringify({
-          level: c.res.status >= 500 ? 'error' : 'info',
+          level: status >= 500 ? 'error' : 'info',
           msg: 'request',
           request_id: requestId,
           method: c.req.method,
           // The endpoint's pattern, even when a middleware before it answered (say, a 401).
           route: routePath(c, -1),
-          status: c.res.status,
+          status,
           duration_ms: nowMs() - started,
           ...(c.error ? { error: c.error.name } : {}),
         })
