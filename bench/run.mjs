@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { findInspector, hotFunctions, openProfilers } from './lib/isolate-profiler.mjs'
 import { measurePbkdf2Floor, measurePolicyFloor } from './lib/password-floors.mjs'
-import { chartSvg, evaluateBudget, markdownReport } from './lib/report.mjs'
+import { beyondStorage, chartSvg, evaluateBudget, markdownReport } from './lib/report.mjs'
 import { load, registerUsers, scenarios, seedNotes } from './lib/scenarios.mjs'
 import { buildWorker, startWorker, waitForHealth } from './lib/worker-process.mjs'
 
@@ -289,6 +289,7 @@ const main = async () => {
     scenarios: measured,
   }
   results.budget = evaluateBudget(results)
+  results.beyondStorage = beyondStorage(results)
 
   const report = markdownReport(results)
   if (only) {

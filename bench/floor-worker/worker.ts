@@ -1,14 +1,22 @@
 /**
- * The floor: a bare Hono app answering a constant, served beside the real worker in the same run,
- * so that the real worker's CPU is read as a ratio to the least a Hono worker costs here. It also
- * times one PBKDF2 derivation with the parameters of the default password policy, in workerd's
- * own Web Crypto (BoringSSL): the least a login can cost, CPU against CPU in the same runtime.
+ * The floors: a bare Hono app served beside the real worker in the same run, so that the real
+ * worker's CPU is read as a ratio to the least a Hono worker costs here. Besides the constant it
+ * times what the app cannot do without, each alone, in workerd itself:
+ * - one PBKDF2 derivation with the default password policy's parameters (Web Crypto in workerd is
+ *   BoringSSL, not Node's OpenSSL): the least a login can cost, CPU against CPU;
+ * - one D1 read and one KV read, through the bindings' client code in the worker's isolate: what a
+ *   session check or a token rotation pays per storage call before any of the app's own code.
  */
 import { Hono } from 'hono'
 
+interface Bindings {
+  DB: D1Database
+  KV: KVNamespace
+}
+
 const PASSWORD = new TextEncoder().encode('bench password, long enough to pass')
 
-export default new Hono()
+export default new Hono<{ Bindings: Bindings }>()
   .get('/', (c) => c.json({ status: 'ok' }))
   .post('/pbkdf2', async (c) => {
     const salt = crypto.getRandomValues(new Uint8Array(16))
@@ -18,5 +26,14 @@ export default new Hono()
       key,
       256
     )
+    return c.json({ status: 'ok' })
+  })
+  // A bound one-row read, like the session check's, with no table for the database to search.
+  .get('/d1', async (c) => {
+    await c.env.DB.prepare('SELECT ?1 AS id, ?2 AS revoked').bind(crypto.randomUUID(), 0).first()
+    return c.json({ status: 'ok' })
+  })
+  .get('/kv', async (c) => {
+    await c.env.KV.get(`floor:${crypto.randomUUID()}`)
     return c.json({ status: 'ok' })
   })

@@ -54,6 +54,43 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
   return lines
 }
 
+/**
+ * Not budget lines: the same two ratios with the storage calls each route must make taken out, at
+ * what one such call adds to the floor worker (its D1 or KV route less its constant route). They show whether the
+ * app's own code meets the ratio, and so what the remainder of a FAIL is the price of.
+ */
+export const beyondStorage = ({ scenarios }) => {
+  const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
+  const isolate = (name) => byName[name]?.isolateCpu?.worker ?? null
+  const [health, floor] = [isolate('health'), isolate('floor')]
+  // What a call adds to the bare floor: the binding's client code, the await and the reply.
+  const callPrice = (name) => (isolate(name) !== null && floor ? isolate(name) - floor : null)
+  const [d1, kv] = [callPrice('floor-d1'), callPrice('floor-kv')]
+  const line = (label, name, storageMs, storageText, limit) => {
+    const value = isolate(name)
+    if (value === null || !health || storageMs === null) return null
+    const rest = value - storageMs
+    const ratio = rest / health
+    return {
+      label,
+      verdict: ratio <= limit ? 'within' : 'over',
+      detail:
+        `${round(value, 3)} ms − ${storageText} ${round(storageMs, 3)} ms = ${round(rest, 3)} ms, ` +
+        `${round(ratio)}× GET /health ${round(health, 3)} ms (the budget's ${limit}×)`,
+    }
+  }
+  return [
+    line('GET /me beyond its one D1 read', 'me', d1, 'one D1 read', 1.3),
+    line(
+      'POST /auth/refresh beyond its two D1 and two KV calls',
+      'refresh',
+      d1 !== null && kv !== null ? 2 * d1 + 2 * kv : null,
+      'two D1 reads and two KV reads',
+      2
+    ),
+  ].filter((entry) => entry !== null)
+}
+
 const cell = (value, digits = 2) =>
   value === null || value === undefined ? '—' : value.toFixed(digits)
 
@@ -134,6 +171,17 @@ export const markdownReport = (results) => {
     '',
     ...results.budget.map((line) => `- **${line.verdict}** ${line.label}: ${line.detail}`),
     '',
+    ...(results.beyondStorage?.length
+      ? [
+          'Beyond the storage calls (not budget lines: each route less its calls, priced at the ' +
+            "floor worker's one D1 read and one KV read; bench/README.md):",
+          '',
+          ...results.beyondStorage.map(
+            (line) => `- ${line.verdict}: ${line.label}: ${line.detail}`
+          ),
+          '',
+        ]
+      : []),
     "## Hot functions (self time in the worker's isolate, the median round)",
     '',
     ...hotFunctionLines(results),

@@ -106,6 +106,21 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
     options: { requests: [{ method: 'POST', path: '/pbkdf2' }] },
   },
   {
+    // One D1 read through the binding, and one KV read: the client code's cost per storage call.
+    name: 'floor-d1',
+    title: 'floor: one D1 read',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'GET', path: '/d1' }] },
+  },
+  {
+    name: 'floor-kv',
+    title: 'floor: one KV read',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'GET', path: '/kv' }] },
+  },
+  {
     name: 'health',
     title: 'GET /health',
     connections,

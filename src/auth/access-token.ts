@@ -7,7 +7,7 @@
 import { sign, verify } from 'hono/jwt'
 import { nowSeconds } from '../clock'
 import type { AppConfig } from '../config'
-import { fromBase64Url, toBase64Url, utf8 } from './encoding'
+import { fromBase64Url, toBase64Url, utf8, utf8Decoder } from './encoding'
 import { AccessTokenExpired, InvalidAccessToken, Misconfigured } from './errors'
 import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
 import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
@@ -112,7 +112,7 @@ const readHeader = (token: string): Record<string, unknown> | null => {
   const bytes = fromBase64Url(token.slice(0, Math.max(0, token.indexOf('.'))))
   if (!bytes) return null
   try {
-    const header: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    const header: unknown = JSON.parse(utf8Decoder.decode(bytes))
     return typeof header === 'object' && header !== null && !Array.isArray(header)
       ? (header as Record<string, unknown>)
       : null

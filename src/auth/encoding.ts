@@ -1,6 +1,8 @@
 /** Byte helpers shared by the token and password modules. */
 
 export const utf8 = new TextEncoder()
+/** One decoder for the module's life: constructing one per token showed in /me's profile. */
+export const utf8Decoder = new TextDecoder()
 
 export const randomBytes = (length: number): Uint8Array =>
   crypto.getRandomValues(new Uint8Array(length))
@@ -16,7 +18,9 @@ export const fromBase64Url = (text: string): Uint8Array | null => {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null
   try {
     const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'))
-    return Uint8Array.from(binary, (char) => char.charCodeAt(0))
+    const bytes = new Uint8Array(binary.length)
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+    return bytes
   } catch {
     return null
   }

@@ -4,7 +4,14 @@
  * token together, so a racing duplicate refresh can be handed the same successor while neither a
  * copy of D1 with an old token nor the secret alone can read it.
  */
-import { fromBase64Url, randomBytes, sha256Base64Url, toBase64Url, utf8 } from './encoding'
+import {
+  fromBase64Url,
+  randomBytes,
+  sha256Base64Url,
+  toBase64Url,
+  utf8,
+  utf8Decoder,
+} from './encoding'
 
 const TOKEN_BYTES = 32
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -65,7 +72,7 @@ export const openSuccessor = async (
       await sealingKey(secret, rotatedToken),
       sealed
     )
-    return new TextDecoder().decode(opened)
+    return utf8Decoder.decode(opened)
   } catch {
     return null
   }
