@@ -5,7 +5,9 @@
  * - one PBKDF2 derivation with the default password policy's parameters (Web Crypto in workerd is
  *   BoringSSL, not Node's OpenSSL): the least a login can cost, CPU against CPU;
  * - one D1 read and one KV read, through the bindings' client code in the worker's isolate: what a
- *   session check or a token rotation pays per storage call before any of the app's own code.
+ *   session check or a token rotation pays per storage call before any of the app's own code;
+ * - one log line shaped like the app's: under wrangler dev each console call is also serialised to
+ *   wrangler's inspector session (that is how it prints them), a cost a deployed worker does not pay.
  */
 import { Hono } from 'hono'
 
@@ -31,6 +33,20 @@ export default new Hono<{ Bindings: Bindings }>()
   // A bound one-row read, like the session check's, with no table for the database to search.
   .get('/d1', async (c) => {
     await c.env.DB.prepare('SELECT ?1 AS id, ?2 AS revoked').bind(crypto.randomUUID(), 0).first()
+    return c.json({ status: 'ok' })
+  })
+  .get('/log', (c) => {
+    console.log(
+      JSON.stringify({
+        level: 'info',
+        msg: 'request',
+        request_id: crypto.randomUUID(),
+        method: c.req.method,
+        route: '/log',
+        status: 200,
+        duration_ms: 0,
+      })
+    )
     return c.json({ status: 'ok' })
   })
   .get('/kv', async (c) => {

@@ -56,7 +56,8 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
 
 /**
  * Not budget lines: the same two ratios with the storage calls each route must make taken out, at
- * what one such call adds to the floor worker (its D1 or KV route less its constant route). They show whether the
+ * what one such call adds to the floor worker (its D1, KV or log route less its constant route).
+ * A successful GET writes no log line; a write does (src/middleware/request-log.ts). They show whether the
  * app's own code meets the ratio, and so what the remainder of a FAIL is the price of.
  */
 export const beyondStorage = ({ scenarios }) => {
@@ -65,7 +66,7 @@ export const beyondStorage = ({ scenarios }) => {
   const [health, floor] = [isolate('health'), isolate('floor')]
   // What a call adds to the bare floor: the binding's client code, the await and the reply.
   const callPrice = (name) => (isolate(name) !== null && floor ? isolate(name) - floor : null)
-  const [d1, kv] = [callPrice('floor-d1'), callPrice('floor-kv')]
+  const [d1, kv, logLine] = [callPrice('floor-d1'), callPrice('floor-kv'), callPrice('floor-log')]
   const line = (label, name, storageMs, storageText, limit) => {
     const value = isolate(name)
     if (value === null || !health || storageMs === null) return null
@@ -82,10 +83,10 @@ export const beyondStorage = ({ scenarios }) => {
   return [
     line('GET /me beyond its one D1 read', 'me', d1, 'one D1 read', 1.3),
     line(
-      'POST /auth/refresh beyond its two D1 and two KV calls',
+      'POST /auth/refresh beyond its two D1 calls, two KV calls and its log line',
       'refresh',
-      d1 !== null && kv !== null ? 2 * d1 + 2 * kv : null,
-      'two D1 reads and two KV reads',
+      d1 !== null && kv !== null && logLine !== null ? 2 * d1 + 2 * kv + logLine : null,
+      'two D1 reads, two KV reads and a log line',
       2
     ),
   ].filter((entry) => entry !== null)

@@ -121,6 +121,14 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
     options: { requests: [{ method: 'GET', path: '/kv' }] },
   },
   {
+    // One console line like the app's request line (its cost is inflated under wrangler dev).
+    name: 'floor-log',
+    title: 'floor: one log line',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'GET', path: '/log' }] },
+  },
+  {
     name: 'health',
     title: 'GET /health',
     connections,
