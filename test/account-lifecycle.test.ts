@@ -2,20 +2,21 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hashPassword } from '../src/auth/password'
-import { api, expectError, loginUser, refresh, registerUser } from './helpers'
+import { loginUser, registerUser, login } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
+import { api, expectError, apiWithEnv } from './helpers/requests'
 import {
-  apiWithEnv,
-  d1PausingAfterRead,
+  refresh,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
-  pinClock,
   refreshKeyOf,
   refreshRecords,
   rotate,
   sessionIdOf,
-} from './session-helpers'
-import type { SessionTokens } from './session-helpers'
+} from './helpers/sessions'
+import type { SessionTokens } from './helpers/sessions'
+import { d1PausingAfterRead } from './helpers/storage-faults'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
@@ -39,7 +40,6 @@ const changePassword = (token: string, body: unknown) =>
   api('/auth/password', { token, json: body })
 const deleteMe = (token: string, body: unknown) =>
   api('/me', { method: 'DELETE', token, json: body })
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 const addNote = async (token: string, title: string) => {
   const res = await api('/notes', { token, json: { title, body: 'text' } })

@@ -1,12 +1,11 @@
 /** Registration, login, refresh rotation and logout, as a client observes them. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, expectError, loginUser, refresh, registerUser, uniqueEmail } from './helpers'
-import type { TokenResponseBody } from './helpers'
-
-const PASSWORD = 'correct horse battery staple'
+import { loginUser, registerUser, uniqueEmail, login, PASSWORD } from './helpers/accounts'
+import type { TokenResponseBody } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
+import { refresh } from './helpers/sessions'
 
 const register = (body: Record<string, unknown>) => api('/auth/register', { json: body })
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 /** The contract's token response, field by field, with the headers every token response needs. */
 const expectTokenResponse = async (

@@ -1,7 +1,8 @@
 /** Request bodies on every JSON route: malformed, mistyped or oversized input is a clear 4xx, never a 5xx. */
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { BASE_URL, api, expectError, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { BASE_URL, api, expectError } from './helpers/requests'
 
 interface JsonRoute {
   name: string

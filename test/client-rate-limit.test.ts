@@ -6,7 +6,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { app } from '../src/index'
 import { clientKey } from '../src/middleware/client-rate-limit'
-import { BASE_URL, api, expectError } from './helpers'
+import { BASE_URL, api, expectError } from './helpers/requests'
 
 /** Allows `limit` calls per key, then refuses; remembers the keys it was asked about. */
 const fakeLimiter = (limit: number) => {

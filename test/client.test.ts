@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { noteTitles, signIn } from '../examples/hc/accounts'
 import { createClient } from '../src/client'
 import type { ErrorCode } from '../src/http/errors'
-import { BASE_URL, uniqueEmail } from './helpers'
+import { uniqueEmail } from './helpers/accounts'
+import { BASE_URL } from './helpers/requests'
 
 const client = createClient(BASE_URL, {
   fetch: (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, init),

@@ -1,7 +1,8 @@
 /** Races on one account: the database, not the order of arrival, decides who wins. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, uniqueEmail } from './helpers'
+import { uniqueEmail } from './helpers/accounts'
+import { api } from './helpers/requests'
 
 describe('concurrent registrations', () => {
   // Fifty password hashes on a shared machine take a while.

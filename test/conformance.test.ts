@@ -4,17 +4,10 @@
  * body schema); an undeclared status fails, and so does a declared one that no case produced.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  COOKIE_MODE,
-  CookieJar,
-  PASSWORD,
-  browserApi,
-  registerInCookieMode,
-} from './cookie-helpers'
-import { FaultyStorage } from './faults'
-import { buildRequest, apiWithEnv, api, registerUser, uniqueEmail } from './helpers'
-import type { Account, RequestOptions } from './helpers'
-import { expectConforms, observed, operationKey, operations } from './openapi-helpers'
+import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
+import type { Account } from './helpers/accounts'
+import { COOKIE_MODE, CookieJar, browserApi, registerInCookieMode } from './helpers/cookies'
+import { expectConforms, observed, operationKey, operations } from './helpers/openapi'
 import {
   askVerification,
   forgot,
@@ -23,7 +16,10 @@ import {
   resetTokenFor,
   verificationTokenFor,
   verifyEmail,
-} from './recovery-helpers'
+} from './helpers/recovery'
+import { buildRequest, apiWithEnv, api } from './helpers/requests'
+import type { RequestOptions } from './helpers/requests'
+import { FaultyStorage } from './helpers/storage-faults'
 
 const ANY_ID = '00000000-0000-4000-8000-000000000000'
 const NEW_PASSWORD = 'a brand new passphrase'

@@ -5,9 +5,9 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { CookieJar } from './cookie-helpers'
-import { COOKIE_MODE, SAME_ORIGIN, registerInCookieMode, setCookies } from './cookie-helpers'
-import { api, expectError } from './helpers'
+import { COOKIE_MODE, SAME_ORIGIN, registerInCookieMode, setCookies } from './helpers/cookies'
+import type { CookieJar } from './helpers/cookies'
+import { api, expectError } from './helpers/requests'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 

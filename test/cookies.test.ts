@@ -1,17 +1,18 @@
 /** Cookie mode: HttpOnly cookies instead of tokens in the body, implicit refresh, and logout. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import {
   ACCESS_COOKIE,
   COOKIE_MODE,
   CookieJar,
-  PASSWORD,
   REFRESH_COOKIE,
   browserApi,
   registerInCookieMode,
   setCookies,
-} from './cookie-helpers'
-import { api, decodeJwt, registerUser, uniqueEmail, expectError } from './helpers'
+} from './helpers/cookies'
+import { api, expectError } from './helpers/requests'
+import { decodeJwt } from './helpers/tokens'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 const MARGIN = Number(env.ACCESS_REFRESH_MARGIN)

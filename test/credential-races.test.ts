@@ -6,14 +6,13 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { pbkdf2Sha256 } from '../src/auth/password'
-import { api, apiWithEnv, expectError, registerUser } from './helpers'
-import { Barrier, d1PausingAfter } from './race-helpers'
+import { registerUser, login } from './helpers/accounts'
+import { api, apiWithEnv, expectError } from './helpers/requests'
+import { Barrier, d1PausingAfter } from './helpers/storage-faults'
 
 const LIMIT = 10
 const WRONG = 'not the password at all'
 const NEW_PASSWORD = 'a brand new passphrase'
-
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 /** Holds each request right after its first statement on login_failures, whatever that is. */
 const throttleGate = (expected: number) => {

@@ -1,15 +1,10 @@
 /** CSRF defence: cookie-authenticated writes must come from an allowed origin; bearer ones need not. */
 import { describe, expect, it } from 'vitest'
 import { comesFromAllowedOrigin } from '../src/middleware/csrf'
-import type { CookieJar } from './cookie-helpers'
-import {
-  COOKIE_MODE,
-  PASSWORD,
-  SAME_ORIGIN,
-  browserApi,
-  registerInCookieMode,
-} from './cookie-helpers'
-import { api, expectError, registerUser } from './helpers'
+import { PASSWORD, registerUser } from './helpers/accounts'
+import { COOKIE_MODE, SAME_ORIGIN, browserApi, registerInCookieMode } from './helpers/cookies'
+import type { CookieJar } from './helpers/cookies'
+import { api, expectError } from './helpers/requests'
 
 const NOTE = { title: 'groceries', body: 'milk' }
 const EVIL_ORIGIN = 'https://evil.example'

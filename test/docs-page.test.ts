@@ -1,6 +1,6 @@
 /** /docs, the API reference: a static page the worker routes first, so wrong methods get JSON. */
 import { describe, expect, it } from 'vitest'
-import { api, expectError } from './helpers'
+import { api, expectError } from './helpers/requests'
 
 describe('/docs', () => {
   it('GET /docs serves the static reference page with its own Content-Security-Policy', async () => {

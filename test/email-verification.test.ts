@@ -2,7 +2,8 @@
 import { createExecutionContext, env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { app } from '../src/index'
-import { api, buildRequest, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
+import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
 import {
   OUTBOX_ENV,
   askVerification,
@@ -13,10 +14,10 @@ import {
   resetTokenFor,
   verificationTokenFor,
   verifyEmail,
-} from './recovery-helpers'
-import { d1PausingAfterRead, pinClock } from './session-helpers'
+} from './helpers/recovery'
+import { api, buildRequest, expectError } from './helpers/requests'
+import { d1PausingAfterRead } from './helpers/storage-faults'
 
-const PASSWORD = 'correct horse battery staple'
 const REQUIRED = { REQUIRE_EMAIL_VERIFICATION: 'true' }
 
 afterEach(() => {

@@ -2,9 +2,8 @@
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { DEFAULT_POLICY } from '../src/auth/password'
-import { api, expectError, registerUser, uniqueEmail } from './helpers'
-
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
+import { registerUser, uniqueEmail, login } from './helpers/accounts'
+import { expectError } from './helpers/requests'
 
 /** Everything a client can compare, minus what differs per request by design. */
 const observable = async (res: Response) => {

@@ -14,9 +14,9 @@ import {
   renameNote,
 } from '../examples/openapi-fetch/notes'
 import { refreshTokens, startSession } from '../examples/openapi-fetch/session'
-import { BASE_URL, uniqueEmail } from './helpers'
+import { uniqueEmail, PASSWORD } from './helpers/accounts'
+import { BASE_URL } from './helpers/requests'
 
-const PASSWORD = 'correct horse battery staple'
 const LOGIN_FAILURES_ALLOWED = 10
 
 /** Every path the clients below asked for, in order. */

@@ -9,19 +9,13 @@ import { toBase64Url } from '../src/auth/encoding'
 import { hashRefreshToken } from '../src/auth/refresh-token'
 import { STORAGE_TIMEOUT_MS } from '../src/store/guard'
 import { getRefreshRecord } from '../src/store/refresh-tokens'
-import { FaultyStorage } from './faults'
-import type { FaultMode } from './faults'
-import {
-  api,
-  decodeJwt,
-  expectError,
-  loginUser,
-  refresh,
-  registerUser,
-  uniqueEmail,
-} from './helpers'
+import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
+import { refresh } from './helpers/sessions'
+import { FaultyStorage } from './helpers/storage-faults'
+import type { FaultMode } from './helpers/storage-faults'
+import { decodeJwt } from './helpers/tokens'
 
-const PASSWORD = 'correct horse battery staple'
 const NEW_PASSWORD = 'a different passphrase'
 const MODES: FaultMode[] = ['before', 'after']
 const json = (body: unknown): RequestInit => ({

@@ -6,7 +6,8 @@ import { SELF } from 'cloudflare:test'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
-import { BASE_URL, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { BASE_URL } from './helpers/requests'
 
 // Modest run counts: the suite shares two cores, and some inputs reach a password derivation.
 const RUNS = { numRuns: 100 }

@@ -9,20 +9,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import devVarsExample from '../.dev.vars.example?raw'
 import { pbkdf2Sha256, scryptHasher } from '../src/auth/password'
 import { app } from '../src/index'
-import {
-  BASE_URL,
-  accessClaims,
-  api,
-  apiWithEnv,
-  decodeJwt,
-  expectError,
-  forgeToken,
-  refresh,
-  registerUser,
-  uniqueEmail,
-} from './helpers'
-import { Barrier, d1PausingAfter } from './race-helpers'
-import { pinClock, rotate } from './session-helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
+import { BASE_URL, api, apiWithEnv, expectError } from './helpers/requests'
+import { refresh, rotate } from './helpers/sessions'
+import { Barrier, d1PausingAfter } from './helpers/storage-faults'
+import { accessClaims, decodeJwt, forgeToken } from './helpers/tokens'
 
 const DAY = 86_400
 const DEFAULT_MAX_AGE = 90 * DAY

@@ -2,8 +2,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
-import { FaultyStorage } from './faults'
-import { BASE_URL, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { BASE_URL } from './helpers/requests'
+import { FaultyStorage } from './helpers/storage-faults'
 
 const ALLOWED = 'https://app.example.com'
 const OTHER = 'https://evil.example.net'

@@ -1,7 +1,8 @@
 /** Hostile request bodies: size, shape, encoding and prototype tricks all get a clear 4xx. */
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { BASE_URL, api, expectError, registerUser, uniqueEmail } from './helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { BASE_URL, api, expectError } from './helpers/requests'
 
 const LIMIT = 16 * 1024
 const JSON_HEADERS = { 'Content-Type': 'application/json' }

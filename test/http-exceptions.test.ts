@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import type { AppEnv } from '../src/env'
 import { ApiError } from '../src/http/errors'
 import { handleError } from '../src/http/handle-error'
-import { expectError } from './helpers'
+import { expectError } from './helpers/requests'
 
 const ORIGIN = 'https://app.example.test'
 

@@ -2,16 +2,11 @@
 import { env } from 'cloudflare:test'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { decodeJwt, expectError, forgeToken, uniqueEmail } from './helpers'
-import {
-  callApp,
-  envWithKeys,
-  fetchJwks,
-  generateKey,
-  registerWith,
-  signWith,
-} from './jwks-helpers'
-import type { Asymmetric, PrivateJwk } from './jwks-helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { envWithKeys, fetchJwks, generateKey } from './helpers/jwks'
+import type { Asymmetric, PrivateJwk } from './helpers/jwks'
+import { expectError, callApp } from './helpers/requests'
+import { decodeJwt, forgeToken } from './helpers/tokens'
 
 const ALGORITHMS: Asymmetric[] = ['EdDSA', 'ES256']
 
@@ -49,13 +44,13 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
 
   it('signs access tokens with the first key and names it in the header', async () => {
     const key = await generateKey(alg, 'signer')
-    const tokens = await registerWith(envWithKeys(alg, [key]))
+    const { tokens } = await registerUser({ appEnv: envWithKeys(alg, [key]) })
     expect(decodeJwt(tokens.access_token).header).toEqual({ alg, typ: 'JWT', kid: 'signer' })
   })
 
   it('issues tokens that jose verifies against the fetched JWKS, and that the worker accepts', async () => {
     const appEnv = envWithKeys(alg, [await generateKey(alg, 'k1')])
-    const tokens = await registerWith(appEnv)
+    const { tokens } = await registerUser({ appEnv })
     const { payload, protectedHeader } = await verifyWithJose(
       tokens.access_token,
       await fetchJwks(appEnv),
@@ -75,7 +70,7 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
     const before = envWithKeys(alg, [oldKey])
     const overlap = envWithKeys(alg, [newKey, oldKey])
     const after = envWithKeys(alg, [newKey])
-    const oldTokens = await registerWith(before)
+    const { tokens: oldTokens } = await registerUser({ appEnv: before })
 
     // The new key is added in front: it signs at once, and the old key still verifies.
     expect((await callApp(overlap, '/me', { token: oldTokens.access_token })).status).toBe(200)
@@ -101,7 +96,9 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
 
   it('JWT_ACTIVE_KID picks the signing key out of the set', async () => {
     const keys = [await generateKey(alg, 'published-early'), await generateKey(alg, 'current')]
-    const tokens = await registerWith(envWithKeys(alg, keys, { JWT_ACTIVE_KID: 'current' }))
+    const { tokens } = await registerUser({
+      appEnv: envWithKeys(alg, keys, { JWT_ACTIVE_KID: 'current' }),
+    })
     expect(decodeJwt(tokens.access_token).header.kid).toBe('current')
   })
 })
@@ -111,14 +108,14 @@ describe('algorithm confusion and key selection', () => {
     const edKey = await generateKey('EdDSA', 'ed')
     const ecKey = await generateKey('ES256', 'ec')
     const appEnv = envWithKeys('EdDSA', [edKey, ecKey])
-    const tokens = await registerWith(appEnv)
+    const { tokens } = await registerUser({ appEnv })
     const { header, payload } = decodeJwt(tokens.access_token)
     return { edKey, ecKey, appEnv, header, payload, tokens }
   }
 
   it('accepts a token built by hand with the right key, so the refusals below are about one change each', async () => {
     const { edKey, appEnv, header, payload } = await setUp()
-    const token = await signWith(edKey, header, payload)
+    const token = await forgeToken(header, payload, edKey)
     expect((await callApp(appEnv, '/me', { token })).status).toBe(200)
   })
 
@@ -139,7 +136,7 @@ describe('algorithm confusion and key selection', () => {
 
   it("refuses a token whose alg is not its kid's key's, even with a valid signature from another key of the set", async () => {
     const { ecKey, appEnv, payload } = await setUp()
-    const token = await signWith(ecKey, { alg: 'ES256', typ: 'JWT', kid: 'ed' }, payload)
+    const token = await forgeToken({ alg: 'ES256', typ: 'JWT', kid: 'ed' }, payload, ecKey)
     await expectInvalidToken(await callApp(appEnv, '/me', { token }))
   })
 
@@ -148,12 +145,12 @@ describe('algorithm confusion and key selection', () => {
     const stranger = await generateKey('EdDSA', 'stranger')
     await expectInvalidToken(
       await callApp(appEnv, '/me', {
-        token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT', kid: 'stranger' }, payload),
+        token: await forgeToken({ alg: 'EdDSA', typ: 'JWT', kid: 'stranger' }, payload, stranger),
       })
     )
     await expectInvalidToken(
       await callApp(appEnv, '/me', {
-        token: await signWith(stranger, { alg: 'EdDSA', typ: 'JWT' }, payload),
+        token: await forgeToken({ alg: 'EdDSA', typ: 'JWT' }, payload, stranger),
       })
     )
   })
@@ -168,7 +165,7 @@ describe('algorithm confusion and key selection', () => {
       { x5c: ['MIIB'] },
     ]
     for (const extra of extras) {
-      const token = await signWith(edKey, { ...header, ...extra }, payload)
+      const token = await forgeToken({ ...header, ...extra }, payload, edKey)
       await expectInvalidToken(await callApp(appEnv, '/me', { token }))
     }
   })
@@ -184,13 +181,13 @@ describe('algorithm confusion and key selection', () => {
     const now = Math.floor(Date.now() / 1000)
     const stale = { ...payload, iat: now - 100, exp: now - 10 }
     await expectError(
-      await callApp(appEnv, '/me', { token: await signWith(edKey, header, stale) }),
+      await callApp(appEnv, '/me', { token: await forgeToken(header, stale, edKey) }),
       401,
       'token_expired'
     )
     const stranger = await generateKey('EdDSA', 'ed')
     await expectInvalidToken(
-      await callApp(appEnv, '/me', { token: await signWith(stranger, header, stale) })
+      await callApp(appEnv, '/me', { token: await forgeToken(header, stale, stranger) })
     )
   })
 })
@@ -204,12 +201,12 @@ describe('HS256, the default', () => {
   })
 
   it('keeps its header without kid', async () => {
-    const tokens = await registerWith(env)
+    const { tokens } = await registerUser({ appEnv: env })
     expect(decodeJwt(tokens.access_token).header).toEqual({ alg: 'HS256', typ: 'JWT' })
   })
 
   it('refuses a token signed with JWT_SECRET that carries a jku header', async () => {
-    const tokens = await registerWith(env)
+    const { tokens } = await registerUser({ appEnv: env })
     const token = await forgeToken(
       { alg: 'HS256', typ: 'JWT', jku: 'https://attacker.example/jwks.json' },
       decodeJwt(tokens.access_token).payload

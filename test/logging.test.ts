@@ -4,9 +4,10 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { FaultyStorage } from './faults'
-import { api, registerUser, uniqueEmail } from './helpers'
-import type { TokenResponseBody } from './helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import type { TokenResponseBody } from './helpers/accounts'
+import { api } from './helpers/requests'
+import { FaultyStorage } from './helpers/storage-faults'
 
 const PASSWORD = 'a password that must never be logged'
 const WRONG_PASSWORD = 'a wrong password, not to be logged either'

@@ -5,8 +5,9 @@
  */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, apiWithEnv, expectError, registerUser, uniqueEmail } from './helpers'
-import { APP_URL, OUTBOX_ENV, linkToken, messagesTo, verifyEmail } from './recovery-helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { APP_URL, OUTBOX_ENV, linkToken, messagesTo, verifyEmail } from './helpers/recovery'
+import { api, apiWithEnv, expectError } from './helpers/requests'
 
 /** A deployment's APP_URL, where the outbox must never run. */
 const DEPLOYED_APP_URL = 'https://app.example.test'

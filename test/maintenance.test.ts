@@ -2,7 +2,9 @@
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../src/index'
-import { api, refresh, registerUser, uniqueEmail } from './helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { api } from './helpers/requests'
+import { refresh } from './helpers/sessions'
 
 const runCron = async () => {
   await worker.scheduled(createScheduledController(), env, createExecutionContext())

@@ -1,6 +1,7 @@
 /** GET and PATCH /me: the signed-in user's profile. */
 import { describe, expect, it } from 'vitest'
-import { api, expectError, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
 
 interface User {
   id: string

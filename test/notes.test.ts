@@ -1,7 +1,8 @@
 /** The notes API: CRUD scoped to the caller, validation, and notes of others kept out of sight. */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, expectError, registerUser } from './helpers'
-import type { Account } from './helpers'
+import { registerUser } from './helpers/accounts'
+import type { Account } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
 
 interface Note {
   id: string

@@ -2,7 +2,10 @@
 import { SELF } from 'cloudflare:test'
 import * as oauth from 'oauth4webapi'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { BASE_URL, api, decodeJwt, expectError, refresh, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { BASE_URL, api, expectError } from './helpers/requests'
+import { refresh } from './helpers/sessions'
+import { decodeJwt } from './helpers/tokens'
 
 const client: oauth.Client = { client_id: 'notes-app' }
 const clientAuth = oauth.None()

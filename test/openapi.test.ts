@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
 import { openApiDocumentOf } from '../src/openapi/document'
-import { api } from './helpers'
-import { resolve } from './openapi-helpers'
+import { resolve } from './helpers/openapi'
+import { api } from './helpers/requests'
 
 interface JsonSchema {
   type?: string

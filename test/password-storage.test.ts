@@ -8,9 +8,8 @@ import {
   pbkdf2Sha256,
   scryptHasher,
 } from '../src/auth/password'
-import { api, apiWithEnv, expectError, loginUser, registerUser, uniqueEmail } from './helpers'
-
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
+import { loginUser, registerUser, uniqueEmail, login } from './helpers/accounts'
+import { apiWithEnv, expectError } from './helpers/requests'
 
 /** The worker as a deployment with PASSWORD_HASH = "scrypt" runs it, on the same D1 and KV. */
 const postWithScrypt = (path: string, json: unknown): Promise<Response> =>

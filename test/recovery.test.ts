@@ -7,16 +7,8 @@ import {
 } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker, { app } from '../src/index'
-import { FaultyStorage } from './faults'
-import {
-  api,
-  apiWithEnv,
-  buildRequest,
-  expectError,
-  loginUser,
-  registerUser,
-  uniqueEmail,
-} from './helpers'
+import { loginUser, registerUser, uniqueEmail, login } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
 import {
   APP_URL,
   OUTBOX_ENV,
@@ -26,20 +18,14 @@ import {
   messagesTo,
   resetPassword,
   resetTokenFor,
-  sha256Base64Url,
   verificationTokenFor,
-} from './recovery-helpers'
-import {
-  d1PausingAfterRead,
-  expectSessionAlive,
-  expectSessionEnded,
-  pinClock,
-  tokensOf,
-} from './session-helpers'
+} from './helpers/recovery'
+import { api, apiWithEnv, buildRequest, expectError } from './helpers/requests'
+import { expectSessionAlive, expectSessionEnded, tokensOf } from './helpers/sessions'
+import { FaultyStorage, d1PausingAfterRead } from './helpers/storage-faults'
+import { sha256Base64Url } from './helpers/tokens'
 
 const NEW_PASSWORD = 'a brand new passphrase'
-
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,17 +1,13 @@
 /** What refresh tokens leave behind in KV and D1: hashes with expirations, never the tokens. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, base64UrlEncode, decodeJwt, refresh, registerUser } from './helpers'
-import type { TokenResponseBody } from './helpers'
+import { registerUser } from './helpers/accounts'
+import type { TokenResponseBody } from './helpers/accounts'
+import { api } from './helpers/requests'
+import { refresh, refreshKeyOf } from './helpers/sessions'
+import { decodeJwt, sha256Base64Url } from './helpers/tokens'
 
 const KEY_PATTERN = /^v1:refresh:[A-Za-z0-9_-]{43}$/
-
-const sha256Base64Url = async (text: string): Promise<string> =>
-  base64UrlEncode(
-    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))
-  )
-
-const keyFor = async (token: string) => `v1:refresh:${await sha256Base64Url(token)}`
 
 /** Every key of the namespace with its expiration and value, following list() cursors. */
 const dumpNamespace = async () => {
@@ -57,12 +53,12 @@ describe('refresh tokens in Workers KV', () => {
     const { tokens } = await registerAndRefresh()
     const names = (await dumpNamespace()).map((entry) => entry.name)
     for (const name of names) expect(name).toMatch(KEY_PATTERN)
-    for (const token of tokens) expect(names).toContain(await keyFor(token))
+    for (const token of tokens) expect(names).toContain(await refreshKeyOf(token))
   })
 
   it('store a record naming the session and user, not the token', async () => {
     const { account, rotated } = await registerAndRefresh()
-    const value = await env.REFRESH_TOKENS.get(await keyFor(rotated.refresh_token), 'json')
+    const value = await env.REFRESH_TOKENS.get(await refreshKeyOf(rotated.refresh_token), 'json')
     const { sid } = decodeJwt(rotated.access_token).payload
     expect(value).toMatchObject({ sid, uid: account.userId })
   })
@@ -70,7 +66,7 @@ describe('refresh tokens in Workers KV', () => {
   it('expire about refresh_expires_in seconds after they were issued', async () => {
     const { rotated } = await registerAndRefresh()
     const now = Date.now() / 1000
-    const key = await keyFor(rotated.refresh_token)
+    const key = await refreshKeyOf(rotated.refresh_token)
     const issued = (await dumpNamespace()).find((candidate) => candidate.name === key)
     expect(issued?.expiration).toBeTypeOf('number')
     // KV keeps whole seconds; a few seconds of slack for the requests in between.
@@ -89,7 +85,7 @@ describe('refresh tokens in Workers KV', () => {
 
   it('are removed from KV when their session is logged out', async () => {
     const { rotated } = await registerAndRefresh()
-    const key = await keyFor(rotated.refresh_token)
+    const key = await refreshKeyOf(rotated.refresh_token)
     expect(await env.REFRESH_TOKENS.get(key)).not.toBeNull()
     expect(
       (await api('/auth/logout', { method: 'POST', token: rotated.access_token })).status

@@ -1,21 +1,22 @@
 /** Refresh-token rotation under replay and races: the grace window, reuse detection, KV writes. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, expectError, loginUser, refresh, registerUser } from './helpers'
-import type { TokenResponseBody } from './helpers'
+import { loginUser, registerUser } from './helpers/accounts'
+import type { TokenResponseBody } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
+import { api, expectError, apiWithEnv } from './helpers/requests'
 import {
-  apiWithEnv,
-  d1PausingAfterRead,
+  refresh,
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
-  pinClock,
   refreshKeyOf,
   refreshRecords,
   rotate,
   sessionIdOf,
   tokensOf,
-} from './session-helpers'
+} from './helpers/sessions'
+import { d1PausingAfterRead } from './helpers/storage-faults'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })

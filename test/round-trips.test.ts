@@ -6,9 +6,11 @@
  * latency model are updated with it.
  */
 import { describe, expect, it } from 'vitest'
-import { FaultyStorage } from './faults'
-import { api, decodeJwt, expectError, registerUser, uniqueEmail } from './helpers'
-import type { Account } from './helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import type { Account } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
+import { FaultyStorage } from './helpers/storage-faults'
+import { decodeJwt } from './helpers/tokens'
 
 const PASSWORD = 'correct horse battery staple'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { api, expectError, registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
 
 describe('routing', () => {
   it('answers 405 with Allow for a known path and a wrong method, before asking for a token', async () => {

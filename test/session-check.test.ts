@@ -6,8 +6,9 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { api, apiWithEnv, expectError, refresh, registerUser } from './helpers'
-import { sessionIdOf } from './session-helpers'
+import { registerUser } from './helpers/accounts'
+import { api, apiWithEnv, expectError } from './helpers/requests'
+import { refresh, sessionIdOf } from './helpers/sessions'
 
 interface Spy {
   db: D1Database

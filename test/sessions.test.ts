@@ -1,17 +1,18 @@
 /** The session endpoints: listing, ending one, logout and logout-all, as a client observes them. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api, expectError, loginUser, registerUser } from './helpers'
-import type { Account } from './helpers'
+import { loginUser, registerUser } from './helpers/accounts'
+import type { Account } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
+import { api, expectError } from './helpers/requests'
 import {
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
-  pinClock,
   rotate,
   sessionIdOf,
-} from './session-helpers'
-import type { SessionTokens } from './session-helpers'
+} from './helpers/sessions'
+import type { SessionTokens } from './helpers/sessions'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })

@@ -1,7 +1,8 @@
 /** JSON bodies are decoded strictly: bytes that are not UTF-8 are refused, never replaced. */
 import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { BASE_URL, expectError, registerUser, uniqueEmail } from './helpers'
+import { registerUser, uniqueEmail } from './helpers/accounts'
+import { BASE_URL, expectError } from './helpers/requests'
 
 const encoder = new TextEncoder()
 

@@ -6,8 +6,9 @@
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import worker from '../src/index'
-import { refresh, registerUser } from './helpers'
-import { pinClock, rotate, sessionIdOf } from './session-helpers'
+import { registerUser } from './helpers/accounts'
+import { pinClock } from './helpers/clock'
+import { refresh, rotate, sessionIdOf } from './helpers/sessions'
 
 const GRACE = Number(env.REFRESH_REUSE_GRACE)
 

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { registerUser } from './helpers'
+import { registerUser } from './helpers/accounts'
 
 describe('the bindings the suite runs with', () => {
   it("are wrangler.toml's vars, not a developer's .dev.vars", () => {

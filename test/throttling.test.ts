@@ -2,14 +2,13 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DEFAULT_POLICY } from '../src/auth/password'
-import { FaultyStorage } from './faults'
-import { api, expectError, registerUser } from './helpers'
+import { registerUser, login } from './helpers/accounts'
+import { expectError } from './helpers/requests'
+import { FaultyStorage } from './helpers/storage-faults'
 
 const LIMIT = 10
 const WINDOW_SECONDS = 15 * 60
 const START = new Date('2026-11-25T12:00:00Z')
-
-const login = (email: string, password: string) => api('/auth/login', { json: { email, password } })
 
 const failLogins = async (email: string, times: number) => {
   for (let i = 0; i < times; i++) {

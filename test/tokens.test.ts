@@ -1,16 +1,10 @@
 /** Access tokens: what they carry, and every forged, stale or misplaced token a client might send. */
 import { env } from 'cloudflare:test'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  accessClaims,
-  api,
-  base64UrlEncode,
-  decodeJwt,
-  expectError,
-  forgeToken,
-  registerUser,
-} from './helpers'
-import type { Account } from './helpers'
+import { registerUser } from './helpers/accounts'
+import type { Account } from './helpers/accounts'
+import { api, expectError } from './helpers/requests'
+import { accessClaims, base64UrlEncode, decodeJwt, forgeToken } from './helpers/tokens'
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 

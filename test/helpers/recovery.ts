@@ -1,8 +1,8 @@
 /** Helpers for recovery and verification tests: the outbox transport, its messages and their links. */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { apiWithEnv } from './helpers'
-import type { RequestOptions } from './helpers'
+import { apiWithEnv } from './requests'
+import type { RequestOptions } from './requests'
 
 /** A loopback host: the outbox transport runs nowhere else. */
 export const APP_URL = 'http://localhost:8787'
@@ -73,13 +73,3 @@ export const resetPassword = (token: string, newPassword: string) =>
   mailApi('/auth/password/reset', { json: { token, new_password: newPassword } })
 
 export const verifyEmail = (token: string) => mailApi('/auth/email/verify', { json: { token } })
-
-export const sha256Base64Url = async (text: string): Promise<string> => {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  )
-  return btoa(String.fromCharCode(...digest))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')
-}

@@ -1,12 +1,12 @@
 /** Helpers for cookie-mode tests: a tiny cookie jar and Set-Cookie parsing, as a browser would do. */
 import { expect } from 'vitest'
-import { BASE_URL, api, uniqueEmail } from './helpers'
-import type { RequestOptions } from './helpers'
+import { PASSWORD, uniqueEmail } from './accounts'
+import { BASE_URL, api } from './requests'
+import type { RequestOptions } from './requests'
 
 export const ACCESS_COOKIE = '__Host-access_token'
 export const REFRESH_COOKIE = '__Host-refresh_token'
 export const SAME_ORIGIN = new URL(BASE_URL).origin
-export const PASSWORD = 'correct horse battery staple'
 
 export interface SetCookie {
   name: string

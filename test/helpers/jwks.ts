@@ -1,10 +1,7 @@
-/** Key sets for the asymmetric algorithms, an app env that uses them, and JWTs signed by hand. */
+/** Key sets for the asymmetric algorithms, and an app env that signs with them. */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
-import { base64UrlEncode, callApp, uniqueEmail } from './helpers'
-import type { TokenResponseBody } from './helpers'
-
-export { callApp }
+import { callApp } from './requests'
 
 export type Asymmetric = 'EdDSA' | 'ES256'
 
@@ -19,7 +16,8 @@ export interface PrivateJwk {
   use: 'sig'
 }
 
-const PARAMS = {
+/** Web Crypto's names for each algorithm: to generate or import a key, and to sign. */
+export const SIGNING_PARAMS = {
   EdDSA: { generate: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
   ES256: {
     generate: { name: 'ECDSA', namedCurve: 'P-256' },
@@ -28,7 +26,7 @@ const PARAMS = {
 } as const
 
 export const generateKey = async (alg: Asymmetric, kid: string): Promise<PrivateJwk> => {
-  const pair = (await crypto.subtle.generateKey(PARAMS[alg].generate, true, [
+  const pair = (await crypto.subtle.generateKey(SIGNING_PARAMS[alg].generate, true, [
     'sign',
     'verify',
   ])) as CryptoKeyPair
@@ -53,39 +51,8 @@ export const envWithKeys = (
   ...extra,
 })
 
-export const registerWith = async (appEnv: object): Promise<TokenResponseBody> => {
-  const res = await callApp(appEnv, '/auth/register', {
-    json: { email: uniqueEmail(), password: 'correct horse battery staple' },
-  })
-  expect(res.status, await res.clone().text()).toBe(201)
-  return res.json()
-}
-
 export const fetchJwks = async (appEnv: object): Promise<{ keys: Record<string, unknown>[] }> => {
   const res = await callApp(appEnv, '/.well-known/jwks.json')
   expect(res.status, await res.clone().text()).toBe(200)
   return res.json()
-}
-
-/** Signs any header and payload with a private JWK, whatever the header claims. */
-export const signWith = async (
-  key: PrivateJwk,
-  header: Record<string, unknown>,
-  payload: Record<string, unknown>
-): Promise<string> => {
-  const { kty, crv, x, y, d } = key
-  const privateKey = await crypto.subtle.importKey(
-    'jwk',
-    { kty, crv, x, y, d },
-    PARAMS[key.alg].generate,
-    false,
-    ['sign']
-  )
-  const signingInput = `${base64UrlEncode(JSON.stringify(header))}.${base64UrlEncode(JSON.stringify(payload))}`
-  const signature = await crypto.subtle.sign(
-    PARAMS[key.alg].sign,
-    privateKey,
-    new TextEncoder().encode(signingInput)
-  )
-  return `${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`
 }

@@ -5,7 +5,7 @@
 import { Validator } from '@cfworker/json-schema'
 import type { Schema } from '@cfworker/json-schema'
 import { expect } from 'vitest'
-import document from '../public/openapi.json'
+import document from '../../public/openapi.json'
 
 interface Header {
   required?: boolean

@@ -1,22 +1,14 @@
-/** Helpers for session tests: a pinned clock, probes of a session's two tokens, and KV listings. */
+/** Sessions seen from outside: a session's two tokens, probes of whether it lives, and its KV records. */
 import { env } from 'cloudflare:test'
-import { expect, vi } from 'vitest'
-import { api, decodeJwt, expectError, refresh } from './helpers'
-import type { TokenResponseBody } from './helpers'
-
-export { apiWithEnv } from './helpers'
+import { expect } from 'vitest'
+import type { TokenResponseBody } from './accounts'
+import { api, expectError } from './requests'
+import { decodeJwt, sha256Base64Url } from './tokens'
 
 /** The two tokens a client holds for one session. */
 export interface SessionTokens {
   accessToken: string
   refreshToken: string
-}
-
-/** A whole second, so that "N seconds later" means N seconds on the worker's clock too. */
-export const pinClock = (at = Math.floor(Date.now() / 1000) * 1000): number => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(at)
-  return at
 }
 
 export const sessionIdOf = (accessToken: string): string =>
@@ -26,6 +18,10 @@ export const tokensOf = (body: TokenResponseBody): SessionTokens => ({
   accessToken: body.access_token,
   refreshToken: body.refresh_token,
 })
+
+/** POST /auth/refresh with a token in the body, whatever it answers. */
+export const refresh = (refreshToken: string): Promise<Response> =>
+  api('/auth/refresh', { json: { refresh_token: refreshToken } })
 
 /** Refreshes and expects success; returns the new pair. */
 export const rotate = async (refreshToken: string): Promise<SessionTokens> => {
@@ -84,46 +80,5 @@ export const refreshRecords = async (): Promise<Map<string, string>> => {
 }
 
 /** The KV key of a raw refresh token: its SHA-256, base64url, behind the versioned prefix. */
-export const refreshKeyOf = async (refreshToken: string): Promise<string> => {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(refreshToken))
-  )
-  const base64 = btoa(String.fromCharCode(...digest))
-  return REFRESH_KEY_PREFIX + base64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-/**
- * Wraps the real D1 binding so that every `first()` reading `table` calls `afterRead` once its
- * row has arrived and before the worker sees it: a place to hold a request at a chosen point.
- */
-export const d1PausingAfterRead = (
-  db: D1Database,
-  table: 'users' | 'sessions' | 'one_time_tokens',
-  afterRead: () => Promise<void>
-): D1Database => {
-  const reads = new RegExp(`\\bFROM ${table}\\b`)
-  const passThrough = (target: object, prop: string | symbol): unknown => {
-    const value: unknown = Reflect.get(target, prop, target)
-    return typeof value === 'function' ? value.bind(target) : value
-  }
-  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement =>
-    new Proxy(statement, {
-      get(target, prop) {
-        if (prop === 'bind') return (...values: unknown[]) => wrap(target.bind(...values), sql)
-        if (prop === 'first' && reads.test(sql)) {
-          return async () => {
-            const row = await target.first()
-            await afterRead()
-            return row
-          }
-        }
-        return passThrough(target, prop)
-      },
-    })
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql), sql)
-      return passThrough(target, prop)
-    },
-  })
-}
+export const refreshKeyOf = async (refreshToken: string): Promise<string> =>
+  REFRESH_KEY_PREFIX + (await sha256Base64Url(refreshToken))

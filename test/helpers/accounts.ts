@@ -1,0 +1,75 @@
+/** Accounts for tests: unique emails, registration and login, and the token response they give. */
+import { expect } from 'vitest'
+import { api, callApp } from './requests'
+
+/** The password every test account gets unless a test says otherwise. */
+export const PASSWORD = 'correct horse battery staple'
+
+let emailCounter = 0
+export const uniqueEmail = (): string =>
+  `user${Date.now().toString(36)}${(emailCounter++).toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`
+
+export interface TokenResponseBody {
+  user: {
+    id: string
+    email: string
+    nickname: string | null
+    created_at: string
+    email_verified: boolean
+  }
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  refresh_token: string
+  refresh_expires_in: number
+}
+
+export interface Account {
+  email: string
+  password: string
+  tokens: TokenResponseBody
+  accessToken: string
+  refreshToken: string
+  userId: string
+}
+
+const toAccount = (email: string, password: string, tokens: TokenResponseBody): Account => ({
+  email,
+  password,
+  tokens,
+  accessToken: tokens.access_token,
+  refreshToken: tokens.refresh_token,
+  userId: tokens.user.id,
+})
+
+/**
+ * Registers an account and expects 201. With `appEnv` the request goes through app.fetch with
+ * that env (another signing algorithm, other keys) instead of SELF.
+ */
+export const registerUser = async (
+  overrides: { email?: string; password?: string; nickname?: string; appEnv?: object } = {}
+): Promise<Account> => {
+  const email = overrides.email ?? uniqueEmail()
+  const password = overrides.password ?? PASSWORD
+  const options = { json: { email, password, nickname: overrides.nickname } }
+  const res = overrides.appEnv
+    ? await callApp(overrides.appEnv, '/auth/register', options)
+    : await api('/auth/register', options)
+  expect(res.status, await res.clone().text()).toBe(201)
+  return toAccount(email, password, await res.json())
+}
+
+/** POST /auth/login, whatever it answers. */
+export const login = (email: string, password: string): Promise<Response> =>
+  api('/auth/login', { json: { email, password } })
+
+/** Logs in (a new session of the same account) and expects 200. */
+export const loginUser = async (
+  email: string,
+  password: string,
+  headers?: Record<string, string>
+): Promise<Account> => {
+  const res = await api('/auth/login', { json: { email, password }, headers })
+  expect(res.status, await res.clone().text()).toBe(200)
+  return toAccount(email, password, await res.json())
+}
