@@ -52,7 +52,11 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['./test/setup/apply-migrations.ts', './test/setup/property-seed.ts'],
+    setupFiles: [
+      './test/setup/apply-migrations.ts',
+      './test/setup/property-seed.ts',
+      './test/setup/restore-after-each.ts',
+    ],
     // The worker logs a JSON line per request; show it only for failing tests.
     silent: 'passed-only',
     // Every register and login derives a password hash (PBKDF2, 100 000 iterations); tests that

@@ -1,6 +1,6 @@
 /** Password change and account deletion: which sessions they end, and what they leave behind. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { hashPassword } from '../src/auth/password'
 import { loginUser, registerUser, login } from './helpers/accounts'
 import { pinClock } from './helpers/clock'
@@ -20,10 +20,6 @@ import { d1PausingAfterRead } from './helpers/storage-faults'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 const NEW_PASSWORD = 'a brand new passphrase'
 

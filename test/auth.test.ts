@@ -1,7 +1,8 @@
 /** Registration, login, refresh rotation and logout, as a client observes them. */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loginUser, registerUser, uniqueEmail, login, PASSWORD } from './helpers/accounts'
 import type { TokenResponseBody } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 
@@ -47,17 +48,6 @@ const expectTokenResponse = async (
   expect(body.refresh_expires_in).toBeGreaterThan(2_592_000 - 30)
   return body
 }
-
-/** A fixed Date, for tests that move the worker's clock (it runs in this isolate). */
-const pinClock = (at = Date.now()): number => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(at)
-  return at
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 describe('POST /auth/register', () => {
   it('returns 201 with a token response and the no-store and nosniff headers', async () => {
@@ -320,11 +310,11 @@ describe('POST /auth/refresh', () => {
     const account = await registerUser()
     const successor = await expectTokenResponse(await refresh(account.refreshToken), 200)
     // Late in the window the old token still yields the same successor...
-    vi.setSystemTime(start + 9_000)
+    setClock(start + 9_000)
     const late = await expectTokenResponse(await refresh(account.refreshToken), 200)
     expect(late.refresh_token).toBe(successor.refresh_token)
     // ...and one second later it is dead.
-    vi.setSystemTime(start + 11_000)
+    setClock(start + 11_000)
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
   })
 

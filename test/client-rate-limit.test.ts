@@ -3,7 +3,7 @@
  * with the binding's interface (`limit({ key })` → `{ success }`) plays the deployed one.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { app } from '../src/index'
 import { clientKey } from '../src/middleware/client-rate-limit'
 import { BASE_URL, api, expectError } from './helpers/requests'
@@ -32,8 +32,6 @@ const send = async (bindings: Record<string, unknown>, path: string, ip?: string
 }
 
 describe('per-client rate limit', () => {
-  afterEach(() => vi.restoreAllMocks())
-
   it('is off without a CLIENT_RATE_LIMIT binding, as in local development', async () => {
     for (let i = 0; i < 30; i++) {
       await expectError(

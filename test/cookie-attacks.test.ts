@@ -4,7 +4,8 @@
  * navigations that try to make the worker set or clear cookies (logout CSRF).
  */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { pinClock, setClock } from './helpers/clock'
 import { COOKIE_MODE, SAME_ORIGIN, registerInCookieMode, setCookies } from './helpers/cookies'
 import type { CookieJar } from './helpers/cookies'
 import { api, expectError } from './helpers/requests'
@@ -13,17 +14,6 @@ const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 
 /** The names a sibling subdomain can write: `__Secure-` allows `Domain=`, `__Host-` never does. */
 const TOSSABLE_REFRESH_COOKIE = '__Secure-refresh_token'
-
-afterEach(() => {
-  vi.useRealTimers()
-})
-
-const freezeClock = (): number => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  const start = Date.now()
-  vi.setSystemTime(start)
-  return start
-}
 
 /** The one cookie of a jar whose name says it holds the refresh token, whatever its prefix. */
 const refreshCookieOf = (jar: CookieJar): [string, string] => {
@@ -59,10 +49,10 @@ describe('cookie tossing', () => {
   })
 
   it('GET /me with the victim`s expired access cookie and a refresh cookie tossed from a sibling subdomain is 401 and renews nothing', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
     const attacker = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     const res = await api('/me', {
       headers: {
@@ -83,10 +73,10 @@ describe('cookie tossing', () => {
   })
 
   it('GET /me with an access cookie of one session and a refresh cookie of another is 401, and neither session is renewed', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
     const attacker = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     // The attacker's refresh cookie under the very name the worker uses, however it got there.
     const res = await api('/me', {
@@ -106,10 +96,10 @@ describe('cookie tossing', () => {
   })
 
   it('POST /notes with a mismatched pair writes nothing into the other account', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
     const attacker = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     const res = await api('/notes', {
       json: { title: 'diary', body: 'private' },
@@ -140,9 +130,9 @@ describe('cross-site requests never set or clear cookies', () => {
   })
 
   it('a cross-site navigation to GET /me with an expired access cookie is 401 and clears nothing', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     // SameSite=Strict keeps the refresh cookie out of a cross-site navigation; Lax lets this in.
     const res = await api('/me', crossSiteNavigation(cookieHeader(accessCookieOf(victim.jar))))
@@ -153,9 +143,9 @@ describe('cross-site requests never set or clear cookies', () => {
   })
 
   it('a cross-site request carrying both cookies renews nothing and sets no cookie', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     const res = await api(
       '/me',
@@ -192,9 +182,9 @@ describe('cross-site requests never set or clear cookies', () => {
   })
 
   it('a same-site request with an expired access cookie still renews both cookies', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const victim = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
     const res = await api('/me', {
       headers: {
         Cookie: victim.jar.header,

@@ -1,7 +1,8 @@
 /** Cookie mode: HttpOnly cookies instead of tokens in the body, implicit refresh, and logout. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import {
   ACCESS_COOKIE,
   COOKIE_MODE,
@@ -16,17 +17,6 @@ import { decodeJwt } from './helpers/tokens'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 const MARGIN = Number(env.ACCESS_REFRESH_MARGIN)
-
-const freezeClock = (): number => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  const start = Date.now()
-  vi.setSystemTime(start)
-  return start
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 describe('cookie mode on register, login and refresh', () => {
   it('POST /auth/register sets HttpOnly __Host- access and refresh cookies, the refresh one Strict', async () => {
@@ -187,10 +177,10 @@ describe('protected routes with the access cookie', () => {
 
 describe('implicit refresh', () => {
   it('GET /notes with an expired access cookie and a valid refresh cookie rotates both and serves the request', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
     const before = jar.clone()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     const res = await browserApi(jar, '/notes')
     expect(res.status, await res.clone().text()).toBe(200)
@@ -220,23 +210,23 @@ describe('implicit refresh', () => {
   })
 
   it('renews an access cookie that is within ACCESS_REFRESH_MARGIN of expiry, and not one further away', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL - MARGIN - 5) * 1000)
+    setClock(start + (ACCESS_TTL - MARGIN - 5) * 1000)
     const early = await browserApi(jar, '/me')
     expect(early.status).toBe(200)
     expect(early.headers.getSetCookie()).toEqual([])
 
-    vi.setSystemTime(start + (ACCESS_TTL - MARGIN + 5) * 1000)
+    setClock(start + (ACCESS_TTL - MARGIN + 5) * 1000)
     const due = await browserApi(jar, '/me')
     expect(due.status).toBe(200)
     expect([...setCookies(due).keys()].sort()).toEqual([ACCESS_COOKIE, REFRESH_COOKIE].sort())
   })
 
   it('delivers the rotated cookies even when the route then answers with an error', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
     const res = await browserApi(jar, `/notes/${crypto.randomUUID()}`)
     await expectError(res, 404, 'not_found')
     const before = jar.refresh
@@ -246,9 +236,9 @@ describe('implicit refresh', () => {
   })
 
   it('concurrent requests with the same expired cookies all succeed and share one successor', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
 
     const responses = await Promise.all(
       Array.from({ length: 6 }, () => browserApi(jar.clone(), '/notes'))
@@ -261,17 +251,17 @@ describe('implicit refresh', () => {
 
     // No reuse alarm: the session lives on with the successor.
     jar.absorb(responses[0])
-    vi.setSystemTime(start + (ACCESS_TTL + 30) * 1000)
+    setClock(start + (ACCESS_TTL + 30) * 1000)
     expect((await browserApi(jar, '/me')).status).toBe(200)
     const sessions = await browserApi(jar, '/auth/sessions')
     expect((await sessions.json<{ sessions: unknown[] }>()).sessions).toHaveLength(1)
   })
 
   it('an expired access cookie without a refresh cookie is 401 token_expired and is cleared', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
     jar.cookies.delete(REFRESH_COOKIE)
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'token_expired')
     jar.absorb(res)
@@ -279,10 +269,10 @@ describe('implicit refresh', () => {
   })
 
   it('an expired access cookie with a dead refresh cookie is 401 token_expired and both are cleared', async () => {
-    const start = freezeClock()
+    const start = pinClock()
     const { jar } = await registerInCookieMode()
     jar.cookies.set(REFRESH_COOKIE, 'A'.repeat(43))
-    vi.setSystemTime(start + (ACCESS_TTL + 1) * 1000)
+    setClock(start + (ACCESS_TTL + 1) * 1000)
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'token_expired')
     jar.absorb(res)

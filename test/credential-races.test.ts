@@ -4,7 +4,7 @@
  * while a password change was committing.
  */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { pbkdf2Sha256 } from '../src/auth/password'
 import { registerUser, login } from './helpers/accounts'
 import { api, apiWithEnv, expectError } from './helpers/requests'
@@ -42,10 +42,6 @@ const storedHash = async (userId: string): Promise<string | undefined> =>
       .bind(userId)
       .first<{ password_hash: string }>()
   )?.password_hash
-
-afterEach(() => {
-  vi.restoreAllMocks()
-})
 
 // Every guess here is a full PBKDF2 derivation on shared cores.
 describe('the login throttle under concurrent guesses', { timeout: 120_000 }, () => {

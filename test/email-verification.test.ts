@@ -1,9 +1,9 @@
 /** Email verification: the link, `email_verified` on the user, and REQUIRE_EMAIL_VERIFICATION. */
 import { createExecutionContext, env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { app } from '../src/index'
 import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import {
   OUTBOX_ENV,
   askVerification,
@@ -19,10 +19,6 @@ import { api, buildRequest, expectError } from './helpers/requests'
 import { d1PausingAfterRead } from './helpers/storage-faults'
 
 const REQUIRED = { REQUIRE_EMAIL_VERIFICATION: 'true' }
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 const registerWithMail = (email: string, overrides: Record<string, unknown> = {}) =>
   mailApi('/auth/register', { json: { email, password: PASSWORD } }, overrides)
@@ -85,9 +81,9 @@ describe('POST /auth/email/verification and /auth/email/verify', () => {
     const early = await verificationTokenFor(account.email)
     const late = await verificationTokenFor(account.email)
 
-    vi.setSystemTime(start + 24 * 60 * 60 * 1000 - 1000)
+    setClock(start + 24 * 60 * 60 * 1000 - 1000)
     expect((await verifyEmail(early)).status).toBe(200)
-    vi.setSystemTime(start + 24 * 60 * 60 * 1000)
+    setClock(start + 24 * 60 * 60 * 1000)
     await expectError(await verifyEmail(late), 400, 'invalid_one_time_token')
   })
 

@@ -1,6 +1,6 @@
 /** Login must not reveal which emails have accounts: same answer, same work, for both failures. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { DEFAULT_POLICY } from '../src/auth/password'
 import { registerUser, uniqueEmail, login } from './helpers/accounts'
 import { expectError } from './helpers/requests'
@@ -16,8 +16,6 @@ const derivationParams = (spy: { mock: { calls: unknown[][] } }): unknown[] =>
   spy.mock.calls.map((call) => call[2])
 
 describe('login enumeration resistance', () => {
-  afterEach(() => vi.restoreAllMocks())
-
   it('POST /auth/login answers an unknown email exactly like a wrong password', async () => {
     const account = await registerUser()
 

@@ -4,12 +4,13 @@
  * the store must hold either the old state or the new one, never a half-written mix.
  */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { toBase64Url } from '../src/auth/encoding'
 import { hashRefreshToken } from '../src/auth/refresh-token'
 import { STORAGE_TIMEOUT_MS } from '../src/store/guard'
 import { getRefreshRecord } from '../src/store/refresh-tokens'
 import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
+import { advanceTimeouts, fakeTimeouts } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 import { FaultyStorage } from './helpers/storage-faults'
@@ -166,11 +167,6 @@ const sweep = async <S>(scenario: Scenario<S>): Promise<string[]> => {
 
 // Each sweep runs a route a dozen times or more, with a password derivation in most runs.
 describe('storage failures mid-request', { timeout: 120_000 }, () => {
-  afterEach(() => {
-    vi.restoreAllMocks()
-    vi.useRealTimers()
-  })
-
   it('POST /auth/register leaves either no account or an account with a usable session', async () => {
     const swept = await sweep({
       setup: async () => ({ email: uniqueEmail() }),
@@ -353,8 +349,6 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
 })
 
 describe('storage failures on the remaining routes', () => {
-  afterEach(() => vi.restoreAllMocks())
-
   it(
     'every other route answers 503, never another 5xx, whichever of its storage calls fails',
     { timeout: 120_000 },
@@ -397,18 +391,13 @@ describe('storage failures on the remaining routes', () => {
 })
 
 describe('storage that never answers', () => {
-  afterEach(() => {
-    vi.restoreAllMocks()
-    vi.useRealTimers()
-  })
-
   for (const [call, failAt] of [
     ['a D1 read', 1],
     ['a KV write', 2],
     ['the D1 commit', 3],
   ] as const) {
     it(`POST /auth/register answers 503 after ${STORAGE_TIMEOUT_MS} ms when ${call} hangs`, async () => {
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+      fakeTimeouts()
       const email = uniqueEmail()
       const storage = new FaultyStorage({ failAt, mode: 'hang' })
       let settled = false
@@ -419,9 +408,9 @@ describe('storage that never answers', () => {
         })
       await storage.reached
 
-      await vi.advanceTimersByTimeAsync(STORAGE_TIMEOUT_MS - 1)
+      await advanceTimeouts(STORAGE_TIMEOUT_MS - 1)
       expect(settled).toBe(false)
-      await vi.advanceTimersByTimeAsync(1)
+      await advanceTimeouts(1)
 
       await expectUnavailable(await pending, call)
       expect(await userByEmail(email)).toBeNull()

@@ -5,12 +5,12 @@
  * password algorithms.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import devVarsExample from '../.dev.vars.example?raw'
 import { pbkdf2Sha256, scryptHasher } from '../src/auth/password'
 import { app } from '../src/index'
 import { registerUser, uniqueEmail } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import { BASE_URL, api, apiWithEnv, expectError } from './helpers/requests'
 import { refresh, rotate } from './helpers/sessions'
 import { Barrier, d1PausingAfter } from './helpers/storage-faults'
@@ -18,11 +18,6 @@ import { accessClaims, decodeJwt, forgeToken } from './helpers/tokens'
 
 const DAY = 86_400
 const DEFAULT_MAX_AGE = 90 * DAY
-
-afterEach(() => {
-  vi.restoreAllMocks()
-  vi.useRealTimers()
-})
 
 describe('JWT_AUDIENCE', () => {
   it('access tokens carry aud, the issuer by default', async () => {
@@ -78,16 +73,16 @@ describe('SESSION_MAX_AGE', () => {
     const account = await registerUser()
     let tokens = { accessToken: account.accessToken, refreshToken: account.refreshToken }
     for (const day of [29, 58]) {
-      vi.setSystemTime(start + day * DAY * 1000)
+      setClock(start + day * DAY * 1000)
       tokens = await rotate(tokens.refreshToken)
     }
-    vi.setSystemTime(start + 87 * DAY * 1000)
+    setClock(start + 87 * DAY * 1000)
     const late = await refresh(tokens.refreshToken)
     expect(late.status).toBe(200)
     const body = (await late.json()) as { refresh_token: string; refresh_expires_in: number }
     expect(body.refresh_expires_in).toBe(DEFAULT_MAX_AGE - 87 * DAY)
 
-    vi.setSystemTime(start + DEFAULT_MAX_AGE * 1000)
+    setClock(start + DEFAULT_MAX_AGE * 1000)
     await expectError(await refresh(body.refresh_token), 401, 'invalid_refresh_token')
   })
 

@@ -3,7 +3,7 @@
  * the platform's invocation log), and never a password, a token or the signing secret.
  */
 import { env } from 'cloudflare:test'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import type { TokenResponseBody } from './helpers/accounts'
 import { api } from './helpers/requests'
@@ -52,7 +52,6 @@ const requestIdOf = (res: Response) => res.headers.get('X-Request-Id')!
 
 describe('request logging', () => {
   beforeEach(captureConsole)
-  afterEach(() => vi.restoreAllMocks())
 
   it('logs register, login, refresh, a failed login, a 503 and a logout once each, with no secret in any line', async () => {
     const email = uniqueEmail()

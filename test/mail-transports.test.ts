@@ -4,7 +4,7 @@
  * simulation, which parses the MIME it is given), the outbox and GET /dev/outbox.
  */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import { APP_URL, OUTBOX_ENV, linkToken, messagesTo, verifyEmail } from './helpers/recovery'
 import { api, apiWithEnv, expectError } from './helpers/requests'
@@ -55,10 +55,6 @@ const standInMailApi = (status = 200) => {
 
 const logLines = (spy: { mock: { calls: unknown[][] } }): string[] =>
   spy.mock.calls.map((call) => call.map(String).join(' '))
-
-afterEach(() => {
-  vi.restoreAllMocks()
-})
 
 describe('MAIL_TRANSPORT=http', () => {
   it('posts the message to the mail API with the key as a bearer token', async () => {

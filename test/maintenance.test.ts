@@ -1,8 +1,9 @@
 /** The daily cron: ended and expired sessions and old login-failure counters are pruned, nothing else. */
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../src/index'
 import { registerUser, uniqueEmail } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import { api } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 
@@ -21,8 +22,6 @@ const failureRow = (email: string) =>
   env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1').bind(email).first()
 
 describe('scheduled pruning', () => {
-  afterEach(() => vi.useRealTimers())
-
   it('keeps live sessions and a fresh failure counter', async () => {
     const account = await registerUser()
     const email = uniqueEmail()
@@ -36,8 +35,7 @@ describe('scheduled pruning', () => {
   })
 
   it('prunes a session ended more than a day ago, and only that one', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const start = Date.now()
+    const start = pinClock()
     const account = await registerUser()
     const other = await api('/auth/login', {
       json: { email: account.email, password: account.password },
@@ -46,11 +44,11 @@ describe('scheduled pruning', () => {
     const logout = await api('/auth/logout', { method: 'POST', token: account.accessToken })
     expect(logout.status).toBe(204)
 
-    vi.setSystemTime(start + 86_400_000 - 60_000)
+    setClock(start + 86_400_000 - 60_000)
     await runCron()
     expect(await sessionCount(account.userId)).toBe(2)
 
-    vi.setSystemTime(start + 86_400_000 + 60_000)
+    setClock(start + 86_400_000 + 60_000)
     await runCron()
     expect(await sessionCount(account.userId)).toBe(1)
     const { refresh_token: otherRefresh } = (await other.json()) as { refresh_token: string }
@@ -58,18 +56,17 @@ describe('scheduled pruning', () => {
   })
 
   it('prunes expired sessions and failure counters whose window has passed', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const start = Date.now()
+    const start = pinClock()
     const account = await registerUser()
     const email = uniqueEmail()
     await api('/auth/login', { json: { email, password: 'not a real account' } })
 
-    vi.setSystemTime(start + 16 * 60_000)
+    setClock(start + 16 * 60_000)
     await runCron()
     expect(await failureRow(email)).toBeNull()
     expect(await sessionCount(account.userId)).toBe(1)
 
-    vi.setSystemTime(start + (account.tokens.refresh_expires_in + 1) * 1000)
+    setClock(start + (account.tokens.refresh_expires_in + 1) * 1000)
     await runCron()
     expect(await sessionCount(account.userId)).toBe(0)
   })

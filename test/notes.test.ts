@@ -1,7 +1,8 @@
 /** The notes API: CRUD scoped to the caller, validation, and notes of others kept out of sight. */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 
 interface Note {
@@ -33,16 +34,6 @@ const listNotes = async (account: Account): Promise<Note[]> => {
   return (await res.json<{ notes: Note[] }>()).notes
 }
 
-/** Moves the worker's clock (it shares this isolate's Date) so that timestamps differ for sure. */
-const pinClock = (at: number) => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(at)
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-})
-
 describe('notes CRUD', () => {
   it('POST /notes creates a note: 201 with id, title, body and equal timestamps', async () => {
     const account = await registerUser()
@@ -68,14 +59,13 @@ describe('notes CRUD', () => {
   })
 
   it("GET /notes lists only the caller's notes, newest first", async () => {
-    const start = Date.now()
-    pinClock(start)
+    const start = pinClock()
     const account = await registerUser()
     const other = await registerUser()
     const first = await createNote(account, { title: 'first', body: '' })
-    vi.setSystemTime(start + 1000)
+    setClock(start + 1000)
     const second = await createNote(account, { title: 'second', body: '' })
-    vi.setSystemTime(start + 2000)
+    setClock(start + 2000)
     const third = await createNote(account, { title: 'third', body: '' })
     await createNote(other, { title: 'not yours', body: '' })
     expect((await listNotes(account)).map((note) => note.id)).toEqual([
@@ -86,7 +76,7 @@ describe('notes CRUD', () => {
   })
 
   it('GET /notes keeps creation order for notes made in the same millisecond', async () => {
-    pinClock(Date.now())
+    pinClock()
     const account = await registerUser()
     const ids: string[] = []
     for (const title of ['a', 'b', 'c']) {
@@ -100,11 +90,10 @@ describe('notes CRUD', () => {
   })
 
   it('PATCH /notes/:id changes only the fields sent and moves updated_at', async () => {
-    const start = Date.now()
-    pinClock(start)
+    const start = pinClock()
     const account = await registerUser()
     const created = await createNote(account, { title: 'Title', body: 'Body' })
-    vi.setSystemTime(start + 5000)
+    setClock(start + 5000)
 
     const titleOnly = await patchNote(account, created.id, { title: 'New title' })
     expect(titleOnly.status).toBe(200)
@@ -117,7 +106,7 @@ describe('notes CRUD', () => {
     })
     expect(afterTitle.updated_at).toBe(new Date(start + 5000).toISOString())
 
-    vi.setSystemTime(start + 9000)
+    setClock(start + 9000)
     const bodyOnly = await patchNote(account, created.id, { body: '' })
     expect(bodyOnly.status).toBe(200)
     const afterBody = (await bodyOnly.json<{ note: Note }>()).note

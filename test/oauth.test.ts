@@ -1,8 +1,9 @@
 /** The OAuth 2.0 surface: metadata, the refresh_token grant and revocation, driven by oauth4webapi and by hand. */
 import { SELF } from 'cloudflare:test'
 import * as oauth from 'oauth4webapi'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import { BASE_URL, api, expectError } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 import { decodeJwt } from './helpers/tokens'
@@ -39,10 +40,6 @@ const expectOAuthError = async (res: Response, status: number, error: string) =>
   expect(body.error).toBe(error)
   expect(body.error_description.length).toBeGreaterThan(0)
 }
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 describe('with oauth4webapi', () => {
   it('discovers the server from its metadata', async () => {
@@ -221,18 +218,16 @@ describe('POST /oauth/token', () => {
   })
 
   it('follows the reuse rules of /auth/refresh: same successor within grace, session ended after it', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    const start = Math.floor(Date.now() / 1000) * 1000
-    vi.setSystemTime(start)
+    const start = pinClock()
     const account = await registerUser()
     const grant = { grant_type: 'refresh_token', refresh_token: account.refreshToken }
     const first = (await (await postForm('/oauth/token', grant)).json()) as Record<string, string>
 
-    vi.setSystemTime(start + 5_000)
+    setClock(start + 5_000)
     const racing = (await (await postForm('/oauth/token', grant)).json()) as Record<string, string>
     expect(racing.refresh_token).toBe(first.refresh_token)
 
-    vi.setSystemTime(start + 11_000)
+    setClock(start + 11_000)
     await expectOAuthError(await postForm('/oauth/token', grant), 400, 'invalid_grant')
     await expectError(await api('/me', { token: first.access_token }), 401, 'token_revoked')
     await expectError(await refresh(first.refresh_token), 401, 'invalid_refresh_token')

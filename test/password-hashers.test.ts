@@ -1,5 +1,5 @@
 /** The hasher module on its own: each algorithm's round trip, Unicode forms, and refused rows. */
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   PBKDF2_POLICY,
   SCRYPT_POLICY,
@@ -16,8 +16,6 @@ const PASSWORD = 'correct horse battery staple'
 const POLICIES: PasswordPolicy<unknown>[] = [SCRYPT_POLICY, PBKDF2_POLICY]
 
 describe('password hashers', () => {
-  afterEach(() => vi.restoreAllMocks())
-
   for (const policy of POLICIES) {
     const id = policy.hasher.id
 

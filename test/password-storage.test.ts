@@ -1,6 +1,6 @@
 /** Password storage seen from a client and from the users table: login, upgrades, crafted rows. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   PBKDF2_POLICY,
   SCRYPT_POLICY,
@@ -42,8 +42,6 @@ const { logN, r, p } = SCRYPT_POLICY.params
 const SCRYPT_PREFIX = `$scrypt$ln=${logN},r=${r},p=${p}$`
 
 describe('password storage', () => {
-  afterEach(() => vi.restoreAllMocks())
-
   it('POST /auth/register stores a self-describing PBKDF2 hash by default, never the password', async () => {
     const account = await registerUser({ password: 'a long and unusual passphrase' })
     const stored = await storedHash(account.email)

@@ -5,10 +5,10 @@ import {
   env,
   waitOnExecutionContext,
 } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import worker, { app } from '../src/index'
 import { loginUser, registerUser, uniqueEmail, login } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import {
   APP_URL,
   OUTBOX_ENV,
@@ -26,11 +26,6 @@ import { FaultyStorage, d1PausingAfterRead } from './helpers/storage-faults'
 import { sha256Base64Url } from './helpers/tokens'
 
 const NEW_PASSWORD = 'a brand new passphrase'
-
-afterEach(() => {
-  vi.useRealTimers()
-  vi.restoreAllMocks()
-})
 
 describe('POST /auth/password/forgot', () => {
   it('answers 202 and mails a reset link to APP_URL with a fragment token', async () => {
@@ -87,7 +82,7 @@ describe('POST /auth/password/forgot', () => {
     for (let i = 0; i < 5; i++) expect((await forgot(account.email)).status).toBe(202)
     expect(await messagesTo(account.email)).toHaveLength(3)
 
-    vi.setSystemTime(start + 60 * 60 * 1000 + 1000)
+    setClock(start + 60 * 60 * 1000 + 1000)
     expect((await forgot(account.email)).status).toBe(202)
     expect(await messagesTo(account.email)).toHaveLength(4)
   })
@@ -232,7 +227,7 @@ describe('POST /auth/password/reset', () => {
     const account = await registerUser()
     const token = await resetTokenFor(account.email)
 
-    vi.setSystemTime(start + 30 * 60 * 1000)
+    setClock(start + 30 * 60 * 1000)
     await expectError(await resetPassword(token, NEW_PASSWORD), 400, 'invalid_one_time_token')
     await loginUser(account.email, account.password)
   })
@@ -242,7 +237,7 @@ describe('POST /auth/password/reset', () => {
     const account = await registerUser()
     const token = await resetTokenFor(account.email)
 
-    vi.setSystemTime(start + 30 * 60 * 1000 - 1000)
+    setClock(start + 30 * 60 * 1000 - 1000)
     expect((await resetPassword(token, NEW_PASSWORD)).status).toBe(204)
   })
 
@@ -435,10 +430,10 @@ describe('the daily cron and one-time tokens', () => {
     const start = pinClock()
     const old = await registerUser()
     await resetTokenFor(old.email)
-    vi.setSystemTime(start + 40 * 60 * 1000)
+    setClock(start + 40 * 60 * 1000)
     const recent = await registerUser()
     await resetTokenFor(recent.email)
-    vi.setSystemTime(start + 61 * 60 * 1000)
+    setClock(start + 61 * 60 * 1000)
 
     await worker.scheduled(createScheduledController(), env, createExecutionContext())
 

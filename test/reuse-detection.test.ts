@@ -1,9 +1,9 @@
 /** Refresh-token rotation under replay and races: the grace window, reuse detection, KV writes. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loginUser, registerUser } from './helpers/accounts'
 import type { TokenResponseBody } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import { api, expectError, apiWithEnv } from './helpers/requests'
 import {
   refresh,
@@ -21,10 +21,6 @@ import { d1PausingAfterRead } from './helpers/storage-faults'
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
 
-afterEach(() => {
-  vi.useRealTimers()
-})
-
 const GRACE_MS = Number(env.REFRESH_REUSE_GRACE) * 1000
 
 const sessionRow = (id: string) =>
@@ -38,9 +34,9 @@ describe('POST /auth/refresh: reuse after the grace window', () => {
     const account = await registerUser()
     const other = await loginUser(account.email, account.password)
     const second = await rotate(account.refreshToken)
-    vi.setSystemTime(start + 60_000)
+    setClock(start + 60_000)
     const third = await rotate(second.refreshToken)
-    vi.setSystemTime(start + 60_000 + GRACE_MS)
+    setClock(start + 60_000 + GRACE_MS)
 
     // The first token, two generations back, is replayed: taken as theft.
     const replay = await expectError(
@@ -68,7 +64,7 @@ describe('POST /auth/refresh: reuse after the grace window', () => {
     const start = pinClock()
     const account = await registerUser()
     const next = await rotate(account.refreshToken)
-    vi.setSystemTime(start + GRACE_MS)
+    setClock(start + GRACE_MS)
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
     await expectSessionEnded(next)
   })
@@ -77,7 +73,7 @@ describe('POST /auth/refresh: reuse after the grace window', () => {
     const start = pinClock()
     const account = await registerUser()
     await rotate(account.refreshToken)
-    vi.setSystemTime(start + GRACE_MS + 1000)
+    setClock(start + GRACE_MS + 1000)
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
   })
@@ -88,7 +84,7 @@ describe('POST /auth/refresh: inside the grace window', () => {
     const start = pinClock()
     const account = await registerUser()
     const first = await rotate(account.refreshToken)
-    vi.setSystemTime(start + GRACE_MS - 1)
+    setClock(start + GRACE_MS - 1)
 
     const res = await refresh(account.refreshToken)
     expect(res.status).toBe(200)
@@ -136,11 +132,11 @@ describe('POST /auth/refresh: REFRESH_REUSE_GRACE', () => {
     const account = await registerUser()
     const res = await refreshWith('3', account.refreshToken)
     const next = tokensOf(await res.json())
-    vi.setSystemTime(start + 2_999)
+    setClock(start + 2_999)
     const again = await refreshWith('3', account.refreshToken)
     expect(again.status).toBe(200)
     expect(((await again.json()) as TokenResponseBody).refresh_token).toBe(next.refreshToken)
-    vi.setSystemTime(start + 3_000)
+    setClock(start + 3_000)
     await expectError(await refreshWith('3', account.refreshToken), 401, 'invalid_refresh_token')
     await expectSessionEnded(next)
   })
@@ -176,7 +172,7 @@ const raceRefreshes = async (count: number, send: (refreshToken: string) => Prom
   expect(successors.size).toBe(1)
 
   // After the window, at most one of the returned tokens still refreshes.
-  vi.setSystemTime(start + GRACE_MS + 1000)
+  setClock(start + GRACE_MS + 1000)
   const alive = []
   for (const successor of successors) {
     if ((await refresh(successor)).status === 200) alive.push(successor)

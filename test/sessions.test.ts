@@ -1,9 +1,9 @@
 /** The session endpoints: listing, ending one, logout and logout-all, as a client observes them. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loginUser, registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 import {
   expectSessionAlive,
@@ -16,10 +16,6 @@ import type { SessionTokens } from './helpers/sessions'
 
 // Every session here starts with a password derivation, and the machine running CI may be busy.
 vi.setConfig({ testTimeout: 30_000 })
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 /** One user with three sessions (register and two logins) and another user with one. */
 const twoUsers = async () => {
@@ -72,7 +68,7 @@ describe('GET /auth/sessions', () => {
   it('moves last_used_at and expires_at forward when the session is refreshed', async () => {
     const start = pinClock()
     const account = await registerUser()
-    vi.setSystemTime(start + 120_000)
+    setClock(start + 120_000)
     const rotated = await rotate(account.refreshToken)
     const [session] = await listSessions(rotated.accessToken)
     expect(session.created_at).toBe(new Date(start).toISOString())
@@ -212,9 +208,9 @@ describe('DELETE /auth/sessions/:id', () => {
     const owner = await registerUser()
     const old = await loginUser(owner.email, owner.password)
     // Keep the owner's session alive by refreshing just before the other one expires.
-    vi.setSystemTime(start + (Number(env.REFRESH_TOKEN_TTL) - 60) * 1000)
+    setClock(start + (Number(env.REFRESH_TOKEN_TTL) - 60) * 1000)
     const fresh = await rotate(owner.refreshToken)
-    vi.setSystemTime(start + (Number(env.REFRESH_TOKEN_TTL) + 1) * 1000)
+    setClock(start + (Number(env.REFRESH_TOKEN_TTL) + 1) * 1000)
     await expectError(
       await api(`/auth/sessions/${sessionIdOf(old.accessToken)}`, {
         method: 'DELETE',

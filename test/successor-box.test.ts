@@ -4,10 +4,10 @@
  * the window.
  */
 import { createExecutionContext, createScheduledController, env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../src/index'
 import { registerUser } from './helpers/accounts'
-import { pinClock } from './helpers/clock'
+import { pinClock, setClock } from './helpers/clock'
 import { refresh, rotate, sessionIdOf } from './helpers/sessions'
 
 const GRACE = Number(env.REFRESH_REUSE_GRACE)
@@ -58,10 +58,6 @@ const openWithoutTheSecret = async (
   return null
 }
 
-afterEach(() => {
-  vi.useRealTimers()
-})
-
 describe('the successor box', () => {
   it('cannot be opened with a copy of D1 and the old refresh token alone', async () => {
     const account = await registerUser()
@@ -89,7 +85,7 @@ describe('the successor box', () => {
     const account = await registerUser()
     const sessionId = sessionIdOf(account.accessToken)
     const next = await rotate(account.refreshToken)
-    vi.setSystemTime(start + (GRACE + 1) * 1000)
+    setClock(start + (GRACE + 1) * 1000)
 
     await worker.scheduled(createScheduledController(), env, createExecutionContext())
 
@@ -102,7 +98,7 @@ describe('the successor box', () => {
     const account = await registerUser()
     const sessionId = sessionIdOf(account.accessToken)
     await rotate(account.refreshToken)
-    vi.setSystemTime(start + (GRACE + 1) * 1000)
+    setClock(start + (GRACE + 1) * 1000)
 
     expect((await refresh(account.refreshToken)).status).toBe(401)
 

@@ -1,8 +1,9 @@
 /** Per-account login throttling: the limit, its window, its reset, and concurrent failures. */
 import { env } from 'cloudflare:test'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { DEFAULT_POLICY } from '../src/auth/password'
 import { registerUser, login } from './helpers/accounts'
+import { advanceClock, pinClock } from './helpers/clock'
 import { expectError } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
 
@@ -16,8 +17,6 @@ const failLogins = async (email: string, times: number) => {
   }
 }
 
-const advanceSeconds = (seconds: number) => vi.setSystemTime(Date.now() + seconds * 1000)
-
 const storedFailures = async (email: string): Promise<number | null> => {
   const row = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
     .bind(email)
@@ -28,18 +27,13 @@ const storedFailures = async (email: string): Promise<number | null> => {
 // Each failed login costs a full password derivation; a dozen of them take a while on shared cores.
 describe('login throttling per account', { timeout: 60_000 }, () => {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] })
-    vi.setSystemTime(START)
-  })
-  afterEach(() => {
-    vi.restoreAllMocks()
-    vi.useRealTimers()
+    pinClock(START)
   })
 
   it('POST /auth/login refuses the right password with 429 and Retry-After after 10 failures', async () => {
     const account = await registerUser()
     await failLogins(account.email, LIMIT)
-    advanceSeconds(60)
+    advanceClock(60)
 
     const res = await login(account.email, account.password)
 
@@ -86,12 +80,12 @@ describe('login throttling per account', { timeout: 60_000 }, () => {
   it('POST /auth/login accepts the right password again once the window has passed', async () => {
     const account = await registerUser()
     await failLogins(account.email, LIMIT)
-    advanceSeconds(WINDOW_SECONDS - 1)
+    advanceClock(WINDOW_SECONDS - 1)
     const stillLocked = await login(account.email, account.password)
     await expectError(stillLocked, 429, 'too_many_requests')
     expect(stillLocked.headers.get('Retry-After')).toBe('1')
 
-    advanceSeconds(1)
+    advanceClock(1)
 
     expect((await login(account.email, account.password)).status).toBe(200)
   })
@@ -99,7 +93,7 @@ describe('login throttling per account', { timeout: 60_000 }, () => {
   it('POST /auth/login opens a fresh window for failures after the old one has passed', async () => {
     const account = await registerUser()
     await failLogins(account.email, LIMIT - 1)
-    advanceSeconds(WINDOW_SECONDS)
+    advanceClock(WINDOW_SECONDS)
     await failLogins(account.email, LIMIT - 1)
 
     expect(await storedFailures(account.email)).toBe(LIMIT - 1)

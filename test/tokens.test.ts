@@ -1,8 +1,9 @@
 /** Access tokens: what they carry, and every forged, stale or misplaced token a client might send. */
 import { env } from 'cloudflare:test'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
+import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 import { accessClaims, base64UrlEncode, decodeJwt, forgeToken } from './helpers/tokens'
 
@@ -35,17 +36,6 @@ const expectMissingToken = async (res: Response) => {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
-
-/** Pins Date (here and in the worker, which shares this isolate) so that edge cases are exact. */
-const pinClock = (at = Date.now()): number => {
-  vi.useFakeTimers({ toFake: ['Date'] })
-  vi.setSystemTime(at)
-  return Math.floor(at / 1000)
-}
-
-afterEach(() => {
-  vi.useRealTimers()
-})
 
 const withoutClaim = (account: Account, claim: string): Record<string, unknown> => {
   const claims = accessClaims(account)
@@ -173,12 +163,11 @@ describe('time claims', () => {
   })
 
   it("the worker's own token is token_expired once its exp has passed", async () => {
-    const start = Date.now()
-    pinClock(start)
+    const start = pinClock()
     const account = await registerUser()
-    vi.setSystemTime(start + (account.tokens.expires_in - 1) * 1000)
+    setClock(start + (account.tokens.expires_in - 1) * 1000)
     expect((await callMe(account.accessToken)).status).toBe(200)
-    vi.setSystemTime(start + (account.tokens.expires_in + 1) * 1000)
+    setClock(start + (account.tokens.expires_in + 1) * 1000)
     await expectRejectedToken(await callMe(account.accessToken), 'token_expired')
   })
 
@@ -200,7 +189,7 @@ describe('time claims', () => {
 
   it('iat more than 30 s in the future is invalid_token; 30 s is tolerated as clock skew', async () => {
     const account = await registerUser()
-    const now = pinClock()
+    const now = pinClock() / 1000
     const beyond = await forgeToken(HS256, accessClaims(account, { iat: now + 31, exp: now + 900 }))
     await expectRejectedToken(await callMe(beyond))
     const within = await forgeToken(HS256, accessClaims(account, { iat: now + 30, exp: now + 900 }))
@@ -209,7 +198,7 @@ describe('time claims', () => {
 
   it('nbf more than 30 s in the future is invalid_token; 30 s is tolerated as clock skew', async () => {
     const account = await registerUser()
-    const now = pinClock()
+    const now = pinClock() / 1000
     const beyond = await forgeToken(HS256, accessClaims(account, { nbf: now + 31 }))
     await expectRejectedToken(await callMe(beyond))
     const within = await forgeToken(HS256, accessClaims(account, { nbf: now + 30 }))
