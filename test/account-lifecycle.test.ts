@@ -1,6 +1,6 @@
 /** Password change and account deletion: which sessions they end, and what they leave behind. */
 import { env } from 'cloudflare:test'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashPassword } from '../src/auth/password'
 import { loginUser, registerUser, login } from './helpers/accounts'
 import { pinClock } from './helpers/clock'
@@ -17,9 +17,6 @@ import {
 } from './helpers/sessions'
 import type { SessionTokens } from './helpers/sessions'
 import { d1PausingAfterRead } from './helpers/storage-faults'
-
-// Every session here starts with a password derivation, and the machine running CI may be busy.
-vi.setConfig({ testTimeout: 30_000 })
 
 const NEW_PASSWORD = 'a brand new passphrase'
 

@@ -1,6 +1,6 @@
 /** Refresh-token rotation under replay and races: the grace window, reuse detection, KV writes. */
 import { env } from 'cloudflare:test'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loginUser, registerUser } from './helpers/accounts'
 import type { TokenResponseBody } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
@@ -17,9 +17,6 @@ import {
   tokensOf,
 } from './helpers/sessions'
 import { d1PausingAfterRead } from './helpers/storage-faults'
-
-// Every session here starts with a password derivation, and the machine running CI may be busy.
-vi.setConfig({ testTimeout: 30_000 })
 
 const GRACE_MS = Number(env.REFRESH_REUSE_GRACE) * 1000
 

@@ -1,6 +1,6 @@
 /** The session endpoints: listing, ending one, logout and logout-all, as a client observes them. */
 import { env } from 'cloudflare:test'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loginUser, registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
@@ -13,9 +13,6 @@ import {
   sessionIdOf,
 } from './helpers/sessions'
 import type { SessionTokens } from './helpers/sessions'
-
-// Every session here starts with a password derivation, and the machine running CI may be busy.
-vi.setConfig({ testTimeout: 30_000 })
 
 /** One user with three sessions (register and two logins) and another user with one. */
 const twoUsers = async () => {
