@@ -1,53 +1,11 @@
-/** Registration, login, refresh rotation and logout, as a client observes them. */
+/** Registration, login and refresh rotation, as a client observes them. */
 import { describe, expect, it } from 'vitest'
-import { loginUser, registerUser, uniqueEmail, login, PASSWORD } from './helpers/accounts'
-import type { TokenResponseBody } from './helpers/accounts'
+import { PASSWORD, expectTokenResponse, login, registerUser, uniqueEmail } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 
 const register = (body: Record<string, unknown>) => api('/auth/register', { json: body })
-
-/** The contract's token response, field by field, with the headers every token response needs. */
-const expectTokenResponse = async (
-  res: Response,
-  status: 200 | 201
-): Promise<TokenResponseBody> => {
-  const text = await res.text()
-  expect(res.status, text).toBe(status)
-  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
-  expect(res.headers.get('Cache-Control')).toBe('no-store')
-  expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
-  const body = JSON.parse(text) as TokenResponseBody
-  expect(Object.keys(body).sort()).toEqual(
-    [
-      'access_token',
-      'expires_in',
-      'refresh_expires_in',
-      'refresh_token',
-      'token_type',
-      'user',
-    ].sort()
-  )
-  expect(Object.keys(body.user).sort()).toEqual([
-    'created_at',
-    'email',
-    'email_verified',
-    'id',
-    'nickname',
-  ])
-  expect(body.user.email_verified).toBe(false)
-  expect(body.user.id).toMatch(/\S/)
-  expect(new Date(body.user.created_at).toISOString()).toBe(body.user.created_at)
-  expect(body.access_token.split('.')).toHaveLength(3)
-  expect(body.token_type).toBe('Bearer')
-  expect(body.expires_in).toBe(900)
-  expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/)
-  // A successor handed out again within the grace window reports its remaining lifetime.
-  expect(body.refresh_expires_in).toBeLessThanOrEqual(2_592_000)
-  expect(body.refresh_expires_in).toBeGreaterThan(2_592_000 - 30)
-  return body
-}
 
 describe('POST /auth/register', () => {
   it('returns 201 with a token response and the no-store and nosniff headers', async () => {
@@ -340,91 +298,5 @@ describe('POST /auth/refresh', () => {
   it('rejects an access token sent as the refresh token', async () => {
     const account = await registerUser()
     await expectError(await refresh(account.accessToken), 401, 'invalid_refresh_token')
-  })
-})
-
-describe('POST /auth/logout', () => {
-  it('returns 204, then refuses the access token with token_revoked and the refresh token', async () => {
-    const account = await registerUser()
-    const res = await api('/auth/logout', { method: 'POST', token: account.accessToken })
-    expect(res.status).toBe(204)
-    expect(await res.text()).toBe('')
-
-    const me = await api('/me', { token: account.accessToken })
-    await expectError(me, 401, 'token_revoked')
-    expect(me.headers.get('WWW-Authenticate')).toMatch(/^Bearer .*error="invalid_token"/)
-    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
-  })
-
-  it('accepts the session refresh token in the body and ends that session', async () => {
-    const account = await registerUser()
-    const res = await api('/auth/logout', {
-      token: account.accessToken,
-      json: { refresh_token: account.refreshToken },
-    })
-    expect(res.status).toBe(204)
-    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
-  })
-
-  it('ends only the current session: another login of the same user keeps working', async () => {
-    const first = await registerUser()
-    const second = await loginUser(first.email, first.password)
-    expect((await api('/auth/logout', { method: 'POST', token: first.accessToken })).status).toBe(
-      204
-    )
-    expect((await api('/me', { token: second.accessToken })).status).toBe(200)
-    await expectTokenResponse(await refresh(second.refreshToken), 200)
-  })
-
-  it('requires an access token: 401 missing_token without one', async () => {
-    await expectError(await api('/auth/logout', { method: 'POST' }), 401, 'missing_token')
-  })
-})
-
-describe('the rest of the surface', () => {
-  it('GET /health answers 200 {"status":"ok"}', async () => {
-    const res = await api('/health')
-    expect(res.status).toBe(200)
-    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
-    expect(await res.json()).toEqual({ status: 'ok' })
-  })
-
-  it('an unknown path is 404 not_found in JSON', async () => {
-    const res = await api('/no/such/path')
-    const body = await expectError(res, 404, 'not_found')
-    expect(Object.keys(body).sort()).toEqual(['error', 'message'])
-  })
-
-  it.each([
-    ['PUT', '/health'],
-    ['DELETE', '/health'],
-    ['GET', '/auth/register'],
-    ['GET', '/auth/login'],
-    ['PUT', '/notes'],
-    ['PUT', '/me'],
-  ])('%s %s (a known path, wrong method) is a 404 or 405 JSON error', async (method, path) => {
-    const res = await api(path, { method })
-    expect([404, 405]).toContain(res.status)
-    await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')
-  })
-
-  it.each(['/notes/a/b', '/me/extra', '/auth/sessions/a/b'])(
-    '%s (under a protected prefix, but no route) is 404 not_found, not a 401',
-    async (path) => {
-      await expectError(await api(path), 404, 'not_found')
-    }
-  )
-
-  it('a wrong method on a protected path is a 404 or 405 with a valid token too', async () => {
-    const account = await registerUser()
-    for (const [method, path] of [
-      ['PUT', '/notes'],
-      ['POST', '/me'],
-      ['PUT', '/notes/some-id'],
-    ]) {
-      const res = await api(path, { method, token: account.accessToken })
-      expect([404, 405], `${method} ${path}`).toContain(res.status)
-      await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')
-    }
   })
 })

@@ -1,3 +1,4 @@
+/** Routing: the JSON 404 and 405 for paths and methods that name no route, and GET /health. */
 import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 import { api, expectError } from './helpers/requests'
@@ -56,5 +57,53 @@ describe('routing', () => {
     const res = await api('/notes', { token: account.accessToken })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ notes: [] })
+  })
+
+  it('an unknown path is 404 not_found in JSON', async () => {
+    const res = await api('/no/such/path')
+    const body = await expectError(res, 404, 'not_found')
+    expect(Object.keys(body).sort()).toEqual(['error', 'message'])
+  })
+
+  it.each([
+    ['PUT', '/health'],
+    ['DELETE', '/health'],
+    ['GET', '/auth/register'],
+    ['GET', '/auth/login'],
+    ['PUT', '/notes'],
+    ['PUT', '/me'],
+  ])('%s %s (a known path, wrong method) is a 404 or 405 JSON error', async (method, path) => {
+    const res = await api(path, { method })
+    expect([404, 405]).toContain(res.status)
+    await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')
+  })
+
+  it.each(['/notes/a/b', '/me/extra', '/auth/sessions/a/b'])(
+    '%s (under a protected prefix, but no route) is 404 not_found, not a 401',
+    async (path) => {
+      await expectError(await api(path), 404, 'not_found')
+    }
+  )
+
+  it('a wrong method on a protected path is a 404 or 405 with a valid token too', async () => {
+    const account = await registerUser()
+    for (const [method, path] of [
+      ['PUT', '/notes'],
+      ['POST', '/me'],
+      ['PUT', '/notes/some-id'],
+    ]) {
+      const res = await api(path, { method, token: account.accessToken })
+      expect([404, 405], `${method} ${path}`).toContain(res.status)
+      await expectError(res, res.status, res.status === 404 ? 'not_found' : 'method_not_allowed')
+    }
+  })
+})
+
+describe('GET /health', () => {
+  it('answers 200 {"status":"ok"}', async () => {
+    const res = await api('/health')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+    expect(await res.json()).toEqual({ status: 'ok' })
   })
 })

@@ -1,7 +1,7 @@
 /** The session endpoints: listing, ending one, logout and logout-all, as a client observes them. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { loginUser, registerUser } from './helpers/accounts'
+import { expectTokenResponse, loginUser, registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
@@ -9,6 +9,7 @@ import {
   expectSessionAlive,
   expectSessionEnded,
   listSessions,
+  refresh,
   rotate,
   sessionIdOf,
 } from './helpers/sessions'
@@ -235,6 +236,42 @@ describe('DELETE /auth/sessions/:id', () => {
 })
 
 describe('POST /auth/logout', () => {
+  it('returns 204, then refuses the access token with token_revoked and the refresh token', async () => {
+    const account = await registerUser()
+    const res = await api('/auth/logout', { method: 'POST', token: account.accessToken })
+    expect(res.status).toBe(204)
+    expect(await res.text()).toBe('')
+
+    const me = await api('/me', { token: account.accessToken })
+    await expectError(me, 401, 'token_revoked')
+    expect(me.headers.get('WWW-Authenticate')).toMatch(/^Bearer .*error="invalid_token"/)
+    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+  })
+
+  it('accepts the session refresh token in the body and ends that session', async () => {
+    const account = await registerUser()
+    const res = await api('/auth/logout', {
+      token: account.accessToken,
+      json: { refresh_token: account.refreshToken },
+    })
+    expect(res.status).toBe(204)
+    await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+  })
+
+  it('ends only the current session: another login of the same user keeps working', async () => {
+    const first = await registerUser()
+    const second = await loginUser(first.email, first.password)
+    expect((await api('/auth/logout', { method: 'POST', token: first.accessToken })).status).toBe(
+      204
+    )
+    expect((await api('/me', { token: second.accessToken })).status).toBe(200)
+    await expectTokenResponse(await refresh(second.refreshToken), 200)
+  })
+
+  it('requires an access token: 401 missing_token without one', async () => {
+    await expectError(await api('/auth/logout', { method: 'POST' }), 401, 'missing_token')
+  })
+
   it('ends only the current session, checked through both tokens of every session', async () => {
     const { owner, laptop, phone, stranger } = await twoUsers()
     const res = await api('/auth/logout', {

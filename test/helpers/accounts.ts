@@ -73,3 +73,44 @@ export const loginUser = async (
   expect(res.status, await res.clone().text()).toBe(200)
   return toAccount(email, password, await res.json())
 }
+
+/** The contract's token response, field by field, with the headers every token response needs. */
+export const expectTokenResponse = async (
+  res: Response,
+  status: 200 | 201
+): Promise<TokenResponseBody> => {
+  const text = await res.text()
+  expect(res.status, text).toBe(status)
+  expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+  expect(res.headers.get('Cache-Control')).toBe('no-store')
+  expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
+  const body = JSON.parse(text) as TokenResponseBody
+  expect(Object.keys(body).sort()).toEqual(
+    [
+      'access_token',
+      'expires_in',
+      'refresh_expires_in',
+      'refresh_token',
+      'token_type',
+      'user',
+    ].sort()
+  )
+  expect(Object.keys(body.user).sort()).toEqual([
+    'created_at',
+    'email',
+    'email_verified',
+    'id',
+    'nickname',
+  ])
+  expect(body.user.email_verified).toBe(false)
+  expect(body.user.id).toMatch(/\S/)
+  expect(new Date(body.user.created_at).toISOString()).toBe(body.user.created_at)
+  expect(body.access_token.split('.')).toHaveLength(3)
+  expect(body.token_type).toBe('Bearer')
+  expect(body.expires_in).toBe(900)
+  expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/)
+  // A successor handed out again within the grace window reports its remaining lifetime.
+  expect(body.refresh_expires_in).toBeLessThanOrEqual(2_592_000)
+  expect(body.refresh_expires_in).toBeGreaterThan(2_592_000 - 30)
+  return body
+}
