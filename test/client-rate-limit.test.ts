@@ -2,11 +2,10 @@
  * The optional per-client limit. Local runs have no rate-limiting binding, so a small stand-in
  * with the binding's interface (`limit({ key })` → `{ success }`) plays the deployed one.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
-import { app } from '../src/index'
 import { clientKey } from '../src/middleware/client-rate-limit'
-import { BASE_URL, api, expectError } from './helpers/requests'
+import { BASE_URL, api, callAppWith, expectError } from './helpers/requests'
 
 /** Allows `limit` calls per key, then refuses; remembers the keys it was asked about. */
 const fakeLimiter = (limit: number) => {
@@ -24,11 +23,8 @@ const fakeLimiter = (limit: number) => {
 const send = async (bindings: Record<string, unknown>, path: string, ip?: string) => {
   const headers = new Headers({ 'Content-Type': 'application/json' })
   if (ip) headers.set('CF-Connecting-IP', ip)
-  const ctx = createExecutionContext()
   const request = new Request(`${BASE_URL}${path}`, { method: 'POST', headers, body: '{}' })
-  const res = await app.fetch(request, { ...env, ...bindings }, ctx)
-  await waitOnExecutionContext(ctx)
-  return res
+  return callAppWith({ ...env, ...bindings }, request)
 }
 
 describe('per-client rate limit', () => {

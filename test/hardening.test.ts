@@ -4,14 +4,13 @@
  * challenge on every token_revoked, the per-client limit's reach, and login timing across
  * password algorithms.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import devVarsExample from '../.dev.vars.example?raw'
 import { pbkdf2Sha256, scryptHasher } from '../src/auth/password'
-import { app } from '../src/index'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
-import { BASE_URL, api, apiWithEnv, expectError } from './helpers/requests'
+import { BASE_URL, api, apiWithEnv, callAppWith, expectError } from './helpers/requests'
 import { refresh, rotate } from './helpers/sessions'
 import { Barrier, d1PausingAfter } from './helpers/storage-faults'
 import { accessClaims, decodeJwt, forgeToken } from './helpers/tokens'
@@ -194,16 +193,13 @@ describe('every token_revoked carries WWW-Authenticate', () => {
 
 describe('the per-client rate limit', () => {
   const refusingLimiter = { limit: async () => ({ success: false }) }
-  const send = async (method: string, path: string) => {
-    const ctx = createExecutionContext()
+  const send = (method: string, path: string) => {
     const request = new Request(`${BASE_URL}${path}`, {
       method,
       headers: { 'CF-Connecting-IP': '192.0.2.7', 'Content-Type': 'application/json' },
       body: method === 'GET' ? undefined : '{}',
     })
-    const res = await app.fetch(request, { ...env, CLIENT_RATE_LIMIT: refusingLimiter }, ctx)
-    await waitOnExecutionContext(ctx)
-    return res
+    return callAppWith({ ...env, CLIENT_RATE_LIMIT: refusingLimiter }, request)
   }
 
   it('counts a request to GET /me once', async () => {
@@ -214,10 +210,8 @@ describe('the per-client rate limit', () => {
         return { success: true }
       },
     }
-    const ctx = createExecutionContext()
     const request = new Request(`${BASE_URL}/me`, { headers: { 'CF-Connecting-IP': '192.0.2.8' } })
-    await app.fetch(request, { ...env, CLIENT_RATE_LIMIT: counting }, ctx)
-    await waitOnExecutionContext(ctx)
+    await callAppWith({ ...env, CLIENT_RATE_LIMIT: counting }, request)
     expect(calls).toBe(1)
   })
 

@@ -1,25 +1,19 @@
 /** Security headers on every kind of response, and CORS only for the origins CORS_ORIGINS lists. */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { app } from '../src/index'
 import { registerUser } from './helpers/accounts'
-import { BASE_URL } from './helpers/requests'
+import { BASE_URL, callAppWith } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
 
 const ALLOWED = 'https://app.example.com'
 const OTHER = 'https://evil.example.net'
 
 /** Calls the app with some vars replaced, as a deployment with other settings would. */
-const fetchWith = async (
+const fetchWith = (
   vars: Record<string, string | undefined>,
   path: string,
   init: RequestInit = {}
-) => {
-  const ctx = createExecutionContext()
-  const res = await app.fetch(new Request(`${BASE_URL}${path}`, init), { ...env, ...vars }, ctx)
-  await waitOnExecutionContext(ctx)
-  return res
-}
+) => callAppWith({ ...env, ...vars }, new Request(`${BASE_URL}${path}`, init))
 
 const preflight = (origin: string): RequestInit => ({
   method: 'OPTIONS',

@@ -50,24 +50,27 @@ export const forgot = (email: string, overrides?: Record<string, unknown>) =>
 export const askVerification = (email: string, overrides?: Record<string, unknown>) =>
   mailApi('/auth/email/verification', { json: { email } }, overrides)
 
-/** Asks for a reset and returns the token of the message it sent. */
-export const resetTokenFor = async (email: string): Promise<string> => {
+/** Asks for a message with `ask`, expects 202 and exactly one new message, returns its link's token. */
+const tokenOfNextMessage = async (
+  email: string,
+  ask: (email: string) => Promise<Response>,
+  kind: LinkKind
+): Promise<string> => {
   const before = (await messagesTo(email)).length
-  const res = await forgot(email)
+  const res = await ask(email)
   expect(res.status, await res.clone().text()).toBe(202)
   const messages = await messagesTo(email)
   expect(messages).toHaveLength(before + 1)
-  return linkToken(messages[0], 'reset')
+  return linkToken(messages[0], kind)
 }
 
-export const verificationTokenFor = async (email: string): Promise<string> => {
-  const before = (await messagesTo(email)).length
-  const res = await askVerification(email)
-  expect(res.status, await res.clone().text()).toBe(202)
-  const messages = await messagesTo(email)
-  expect(messages).toHaveLength(before + 1)
-  return linkToken(messages[0], 'verify')
-}
+/** Asks for a reset and returns the token of the message it sent. */
+export const resetTokenFor = (email: string): Promise<string> =>
+  tokenOfNextMessage(email, (to) => forgot(to), 'reset')
+
+/** Asks for a verification link and returns the token of the message it sent. */
+export const verificationTokenFor = (email: string): Promise<string> =>
+  tokenOfNextMessage(email, (to) => askVerification(to), 'verify')
 
 export const resetPassword = (token: string, newPassword: string) =>
   mailApi('/auth/password/reset', { json: { token, new_password: newPassword } })
