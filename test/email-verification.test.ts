@@ -16,7 +16,7 @@ import {
   verifyEmail,
 } from './helpers/recovery'
 import { api, buildRequest, expectError } from './helpers/requests'
-import { d1PausingAfterRead } from './helpers/storage-faults'
+import { Barrier, d1PausingAfterRead } from './helpers/storage-faults'
 
 const REQUIRED = { REQUIRE_EMAIL_VERIFICATION: 'true' }
 
@@ -55,13 +55,8 @@ describe('POST /auth/email/verification and /auth/email/verify', () => {
   it('lets exactly one of two concurrent uses of a verification token succeed', async () => {
     const account = await registerUser()
     const token = await verificationTokenFor(account.email)
-    let arrived = 0
-    let release: () => void = () => {}
-    const bothRead = new Promise<void>((resolve) => (release = resolve))
-    const db = d1PausingAfterRead(env.DB, 'one_time_tokens', async () => {
-      if (++arrived === 2) release()
-      await bothRead
-    })
+    const bothRead = Barrier.releasedWhenFull(2)
+    const db = d1PausingAfterRead(env.DB, 'one_time_tokens', () => bothRead.arrive())
     const attempt = () =>
       app.fetch(
         buildRequest('/auth/email/verify', { json: { token } }),
@@ -71,7 +66,7 @@ describe('POST /auth/email/verification and /auth/email/verify', () => {
 
     const answers = await Promise.all([attempt(), attempt()])
 
-    expect(arrived).toBe(2)
+    expect(bothRead.arrived).toBe(2)
     expect(answers.map((res) => res.status).sort()).toEqual([200, 400])
   })
 

@@ -22,7 +22,7 @@ import {
 } from './helpers/recovery'
 import { api, apiWithEnv, buildRequest, expectError } from './helpers/requests'
 import { expectSessionAlive, expectSessionEnded, tokensOf } from './helpers/sessions'
-import { FaultyStorage, d1PausingAfterRead } from './helpers/storage-faults'
+import { Barrier, FaultyStorage, d1PausingAfterRead } from './helpers/storage-faults'
 import { sha256Base64Url } from './helpers/tokens'
 
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -195,13 +195,8 @@ describe('POST /auth/password/reset', () => {
     const account = await registerUser()
     const token = await resetTokenFor(account.email)
     // Both requests read the live token before either writes: the race the UPDATE must decide.
-    let arrived = 0
-    let releaseBoth: () => void = () => {}
-    const bothRead = new Promise<void>((resolve) => (releaseBoth = resolve))
-    const db = d1PausingAfterRead(env.DB, 'one_time_tokens', async () => {
-      if (++arrived === 2) releaseBoth()
-      await bothRead
-    })
+    const bothRead = Barrier.releasedWhenFull(2)
+    const db = d1PausingAfterRead(env.DB, 'one_time_tokens', () => bothRead.arrive())
     const attempt = (password: string) =>
       app.fetch(
         buildRequest('/auth/password/reset', { json: { token, new_password: password } }),
@@ -211,7 +206,7 @@ describe('POST /auth/password/reset', () => {
 
     const answers = await Promise.all([attempt('first racer password'), attempt('second racer pw')])
 
-    expect(arrived).toBe(2)
+    expect(bothRead.arrived).toBe(2)
     expect(answers.map((res) => res.status).sort()).toEqual([204, 400])
     const loser = answers.find((res) => res.status === 400)
     if (loser) await expectError(loser, 400, 'invalid_one_time_token')

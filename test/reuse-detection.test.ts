@@ -16,7 +16,7 @@ import {
   sessionIdOf,
   tokensOf,
 } from './helpers/sessions'
-import { d1PausingAfterRead } from './helpers/storage-faults'
+import { Barrier, d1PausingAfterRead } from './helpers/storage-faults'
 
 const GRACE_MS = Number(env.REFRESH_REUSE_GRACE) * 1000
 
@@ -183,15 +183,8 @@ const raceRefreshes = async (count: number, send: (refreshToken: string) => Prom
  * other: every request then sees the same head and races to the compare-and-swap.
  */
 const racingDb = (db: D1Database, parties: number): D1Database => {
-  let arrived = 0
-  let open!: () => void
-  const gate = new Promise<void>((resolve) => (open = resolve))
-  return d1PausingAfterRead(db, 'sessions', async () => {
-    if (arrived >= parties) return
-    arrived += 1
-    if (arrived === parties) open()
-    await gate
-  })
+  const allRead = Barrier.releasedWhenFull(parties)
+  return d1PausingAfterRead(db, 'sessions', () => allRead.arrive())
 }
 
 describe('POST /auth/refresh: concurrent refreshes of one token', () => {

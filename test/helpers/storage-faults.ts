@@ -123,6 +123,15 @@ export class Barrier {
   release(): void {
     this.markReleased()
   }
+
+  /** A barrier that lets everyone go once all `expected` requests wait: all read before any goes on. */
+  static releasedWhenFull(expected: number): Barrier {
+    const barrier = new Barrier(expected)
+    void barrier.allArrived.then(() => {
+      barrier.release()
+    })
+    return barrier
+  }
 }
 
 /**
