@@ -50,7 +50,7 @@ export const forgot = (email: string, overrides?: Record<string, unknown>) =>
 export const askVerification = (email: string, overrides?: Record<string, unknown>) =>
   mailApi('/auth/email/verification', { json: { email } }, overrides)
 
-/** Asks for a message with `ask`, expects 202 and exactly one new message, returns its link's token. */
+/** Asks with `ask`, expects 202 and exactly one new message, and returns its link's token. */
 const tokenOfNextMessage = async (
   email: string,
   ask: (email: string) => Promise<Response>,

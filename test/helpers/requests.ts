@@ -1,4 +1,4 @@
-/** Requests to the worker (through SELF, or app.fetch with an env of the test's choosing) and the error shape. */
+/** Requests to the worker (through SELF, or app.fetch with a chosen env) and the error shape. */
 import { SELF, createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { expect } from 'vitest'
 import { app } from '../../src/index'

@@ -1,4 +1,4 @@
-/** Sessions seen from outside: a session's two tokens, probes of whether it lives, and its KV records. */
+/** Sessions from outside: a session's two tokens, probes of whether it lives, its KV records. */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
 import type { TokenResponseBody } from './accounts'

@@ -124,7 +124,7 @@ export class Barrier {
     this.markReleased()
   }
 
-  /** A barrier that lets everyone go once all `expected` requests wait: all read before any goes on. */
+  /** A barrier that lets everyone go once all `expected` requests wait there. */
   static releasedWhenFull(expected: number): Barrier {
     const barrier = new Barrier(expected)
     void barrier.allArrived.then(() => {
@@ -146,7 +146,7 @@ export interface FaultPlan {
   mode?: FaultMode
 }
 
-/** The test pool's env with D1 and KV wrapped: one chosen storage call fails, every call is logged. */
+/** The test pool's env with D1 and KV wrapped: one chosen call fails, every call is recorded. */
 export class FaultyStorage {
   /** Every storage call made through the wrapped bindings, in order, e.g. `d1.batch`, `kv.put`. */
   readonly calls: string[] = []
