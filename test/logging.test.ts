@@ -131,6 +131,18 @@ describe('request logging', () => {
     ])
   })
 
+  it("answers with Cloudflare's Ray ID as the request id, so a read with no line of its own can be found in the platform's log", async () => {
+    const rayId = '8f1e2d3c4b5a6978-LHR'
+
+    const read = await api('/health', { headers: { 'CF-Ray': rayId } })
+    const failed = await api('/me', { headers: { 'CF-Ray': rayId } })
+
+    expect([read.status, failed.status]).toEqual([200, 401])
+    expect(requestIdOf(read)).toBe(rayId)
+    expect(requestIdOf(failed)).toBe(rayId)
+    expect(requestLines().map((line) => [line.request_id, line.status])).toEqual([[rayId, 401]])
+  })
+
   it('logs a 503 with its cause but without the request body', async () => {
     const res = await new FaultyStorage({ failAt: 1 }).fetch('/auth/login', {
       method: 'POST',

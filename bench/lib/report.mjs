@@ -55,10 +55,12 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
 }
 
 /**
- * Not budget lines: the same two ratios with the storage calls each route must make taken out, at
- * what one such call adds to the floor worker (its D1, KV or log route less its constant route).
- * A successful GET writes no log line; a write does (src/middleware/request-log.ts). They show whether the
- * app's own code meets the ratio, and so what the remainder of a FAIL is the price of.
+ * Not budget lines: the failing ratios again with the storage calls each route must make taken
+ * out, at what one such call adds to the floor worker (its D1, KV or log route less its constant
+ * route). A successful GET writes no log line; a write does (src/middleware/request-log.ts). Every
+ * call is priced as a read (a two-column constant row, a missing KV key), so writes and batches are
+ * likely underpriced. They show roughly whether the app's own code meets the ratio, and so what
+ * the remainder of a FAIL is the price of.
  */
 export const beyondStorage = ({ scenarios }) => {
   const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
@@ -189,8 +191,9 @@ export const markdownReport = (results) => {
     '',
     ...(results.beyondStorage?.length
       ? [
-          'Beyond the storage calls (not budget lines: each route less its calls, priced at the ' +
-            "floor worker's one D1 read and one KV read; bench/README.md):",
+          'Beyond the storage calls (not budget lines: each route less its calls and its log line, ' +
+            "priced at the floor worker's one D1 read, one KV read and one log line; " +
+            'bench/README.md):',
           '',
           ...results.beyondStorage.map(
             (line) => `- ${line.verdict}: ${line.label}: ${line.detail}`

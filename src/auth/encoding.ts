@@ -1,7 +1,10 @@
 /** Byte helpers shared by the token and password modules. */
 
 export const utf8 = new TextEncoder()
-/** One decoder for the module's life: constructing one per token showed in /me's profile. */
+/**
+ * One decoder for the module's life: constructing one per token showed in /me's profile. Never call
+ * it with `{ stream: true }`: its state would then carry from one request into the next.
+ */
 export const utf8Decoder = new TextDecoder()
 
 export const randomBytes = (length: number): Uint8Array =>

@@ -4,8 +4,10 @@
  * body or a token.
  *
  * A successful read (GET, HEAD or OPTIONS below 400) writes no line: Workers Logs already records
- * every invocation with its method, URL, status, duration and Ray ID (our request id when
- * Cloudflare sends one), and the console call was half of GET /health's CPU (bench/README.md).
+ * every invocation with its method, URL, status, duration and Ray ID (our request id whenever
+ * Cloudflare sends a CF-Ray), and under wrangler dev the console call was half of GET /health's
+ * CPU (bench/README.md). This holds only while no GET changes anything: a route that writes
+ * must not be a GET (the round-trip tests list every route's writes).
  */
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
