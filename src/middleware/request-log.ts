@@ -7,7 +7,7 @@
  * every invocation with its method, URL, status, duration and Ray ID (our request id whenever
  * Cloudflare sends a CF-Ray), and under wrangler dev the console call was half of GET /health's
  * CPU (bench/README.md). This holds only while no GET changes anything: a route that writes
- * must not be a GET (the round-trip tests list every route's writes).
+ * must not be a GET (test/round-trips.test.ts counts each route's storage calls).
  */
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
