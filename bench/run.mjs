@@ -3,7 +3,8 @@
 //   node bench/run.mjs [--url http://127.0.0.1:8787] [--rounds 3] [--duration 4] [--warmup 1]
 //                      [--connections 10] [--out bench] [--only floor,health,me]
 //                      [--profiles DIR]
-// --only runs the named scenarios alone (to profile one change quickly) and writes no files.
+// --only runs the named scenarios alone (to profile one change quickly) and leaves results.{md,json}
+// and chart.svg as they were.
 // --profiles writes the worker isolate's V8 profile of each run (DIR/<scenario>-<round>.cpuprofile,
 // for Chrome DevTools) and the bundle with its source map, to find what a change made dearer.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -7,14 +7,19 @@ const BUNDLE_BUDGET_KIB = 45
 const round = (value, digits = 2) =>
   value === null || value === undefined ? null : Number(value.toFixed(digits))
 
+/** Each scenario by name, and the worker isolate's CPU per request of one (null if unmeasured). */
+const indexScenarios = (scenarios) => {
+  const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
+  return { byName, isolate: (name) => byName[name]?.isolateCpu?.worker ?? null }
+}
+
 /**
  * The performance budget, held on the worker isolate's own CPU (what Cloudflare bills), each line
  * a ratio to a figure measured in the same run, so that the shared machine's load cancels out. A
  * benchmark on a shared machine is noisy, so a FAIL is reported, never turned into an exit status.
  */
 export const evaluateBudget = ({ scenarios, bundle }) => {
-  const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
-  const isolate = (name) => byName[name]?.isolateCpu?.worker ?? null
+  const { byName, isolate } = indexScenarios(scenarios)
   const ratioLine = (label, name, baseName, limit) => {
     const [value, base] = [isolate(name), isolate(baseName)]
     if (value === null || !base) {
@@ -63,8 +68,7 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
  * the remainder of a FAIL is the price of.
  */
 export const beyondStorage = ({ scenarios }) => {
-  const byName = Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario]))
-  const isolate = (name) => byName[name]?.isolateCpu?.worker ?? null
+  const { isolate } = indexScenarios(scenarios)
   const [health, floor, pbkdf2] = [isolate('health'), isolate('floor'), isolate('floor-pbkdf2')]
   // What a call adds to the bare floor: the binding's client code, the await and the reply.
   const callPrice = (name) => (isolate(name) !== null && floor ? isolate(name) - floor : null)
