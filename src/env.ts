@@ -24,6 +24,9 @@ export interface CookieMode {
   requested: boolean
   /** No Authorization header at all and one of our cookies sent: the cookies are the credentials. */
   authenticates: boolean
+  /** Our two cookies' values, read in one pass over the Cookie header. */
+  accessCookie?: string
+  refreshCookie?: string
 }
 
 export interface Variables {

@@ -15,6 +15,11 @@ import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
 const ALGORITHM = 'HS256'
 /** Marks the token's kind, so that no other token signed with the same key passes for it. */
 export const ACCESS_TOKEN_USE = 'access'
+/**
+ * No token this worker signs comes near 8 KiB; a longer one is refused before any of it is
+ * decoded, so its cost stays bounded whatever a stranger sends.
+ */
+export const MAX_TOKEN_LENGTH = 8 * 1024
 /** Clock skew tolerated for `iat` and `nbf` in the future. */
 export const CLOCK_LEEWAY_SECONDS = 30
 
@@ -160,6 +165,7 @@ export const verifyAccessToken = async (
 ): Promise<AccessClaims> => {
   // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
   config.signer.check()
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidAccessToken('The access token is too long')
   const header = readHeader(token)
   if (!header) throw new InvalidAccessToken(MALFORMED)
   if (KEY_BEARING_HEADERS.some((name) => name in header)) {

@@ -4,7 +4,7 @@
  * context everywhere else; reading, setting and clearing the cookies happens only here.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { setCookie } from 'hono/cookie'
 import type { IssuedTokens } from '../auth/sessions'
 import type { AppEnv } from '../env'
 
@@ -23,18 +23,63 @@ export const COOKIE_MODE = 'cookie'
 type AnyContext = Context<AppEnv>
 
 export const readAccessCookie = (c: AnyContext): string | undefined =>
-  getCookie(c, ACCESS_COOKIE) || undefined
+  c.get('cookieMode').accessCookie
 
 export const readRefreshCookie = (c: AnyContext): string | undefined =>
-  getCookie(c, REFRESH_COOKIE) || undefined
+  c.get('cookieMode').refreshCookie
+
+const isCookieWhitespace = (code: number) => code === 0x20 || code === 0x09
+
+/** `text` without the spaces and tabs around it: two linear scans, no regular expression. */
+const trimCookieWhitespace = (text: string): string => {
+  let start = 0
+  let end = text.length
+  while (start < end && isCookieWhitespace(text.charCodeAt(start))) start++
+  while (end > start && isCookieWhitespace(text.charCodeAt(end - 1))) end--
+  return text.slice(start, end)
+}
+
+/**
+ * The values of our two cookies, from one left-to-right pass over the Cookie header: each pair
+ * is looked at once, so a header of any length costs time linear in its length. The first pair
+ * of a name wins, as in hono's parser. Values are taken as sent, never URL-decoded: the tokens
+ * are base64url, and anything else fails their own checks (an over-long one before it is parsed).
+ */
+export const readTokenCookies = (
+  header: string | undefined
+): { access?: string; refresh?: string } => {
+  const found: { access?: string; refresh?: string } = {}
+  if (header === undefined) return found
+  let position = 0
+  while (position <= header.length) {
+    const semicolon = header.indexOf(';', position)
+    const end = semicolon === -1 ? header.length : semicolon
+    const pair = header.slice(position, end)
+    position = end + 1
+    const equals = pair.indexOf('=')
+    if (equals === -1) continue
+    const name = trimCookieWhitespace(pair.slice(0, equals))
+    const slot = name === ACCESS_COOKIE ? 'access' : name === REFRESH_COOKIE ? 'refresh' : null
+    if (slot === null || found[slot] !== undefined) continue
+    let value = trimCookieWhitespace(pair.slice(equals + 1))
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1)
+    }
+    if (value !== '') found[slot] = value
+  }
+  return found
+}
 
 /** Sets the `cookieMode` variable that csrf, require-auth, refresh-body and the routes read. */
 export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
   async function decideCookieMode(c, next) {
-    const carriesCookie = readAccessCookie(c) !== undefined || readRefreshCookie(c) !== undefined
+    const cookies = readTokenCookies(c.req.header('Cookie'))
+    const carriesCookie = cookies.access !== undefined || cookies.refresh !== undefined
     c.set('cookieMode', {
       requested: c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE,
       authenticates: c.req.header('Authorization') === undefined && carriesCookie,
+      accessCookie: cookies.access,
+      refreshCookie: cookies.refresh,
     })
     await next()
   }
@@ -75,9 +120,13 @@ export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
   })
 }
 
-/** Expires both cookies; the attributes must match the ones they were set with. */
+/**
+ * Expires both cookies; the attributes must match the ones they were set with. hono's
+ * deleteCookie would parse the whole Cookie header again to return the old value.
+ */
 export const clearTokenCookies = (c: AnyContext): void => {
   if (isCrossSiteRequest(c)) return
-  deleteCookie(c, ACCESS_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Lax' })
-  deleteCookie(c, REFRESH_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'Strict' })
+  const expired = { path: '/', secure: true, httpOnly: true, maxAge: 0 } as const
+  setCookie(c, ACCESS_COOKIE, '', { ...expired, sameSite: 'Lax' })
+  setCookie(c, REFRESH_COOKIE, '', { ...expired, sameSite: 'Strict' })
 }

@@ -22,7 +22,8 @@ export const clientKey = (ip: string): string => {
   const left = head ? head.split(':') : []
   const right = tail ? tail.split(':') : []
   const groups = ip.includes('::')
-    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    ? // Cloudflare sets this header, but a malformed one must not throw (Array(-1) would).
+      [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
     : left
   return `${groups
     .slice(0, 4)

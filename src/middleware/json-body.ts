@@ -5,6 +5,14 @@ import type { AppEnv } from '../env'
 import { ApiError } from '../http/errors'
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+/** Far longer than any real media type: a longer header is refused without being matched. */
+export const MAX_MEDIA_TYPE_LENGTH = 256
+
+/** Whether the request's Content-Type is `pattern`, looked at only when it is of a sane length. */
+export const hasMediaType = (request: Request, pattern: RegExp): boolean => {
+  const contentType = request.headers.get('Content-Type') ?? ''
+  return contentType.length <= MAX_MEDIA_TYPE_LENGTH && pattern.test(contentType)
+}
 const ROOT_FIELD = 'request'
 // Fatal: bytes that are not UTF-8 are refused, never turned into U+FFFD (ten 0xFF bytes and ten
 // 0xFE bytes would otherwise be the same password).
@@ -21,7 +29,7 @@ const readJsonObject = async (
   optional: boolean
 ): Promise<Record<string, unknown>> => {
   // The media type is checked before the body is read: a refused body is never decoded.
-  if (!JSON_MEDIA_TYPE.test(request.header('Content-Type') ?? '')) {
+  if (!hasMediaType(request.raw, JSON_MEDIA_TYPE)) {
     if (optional && (await isBlank(request))) return {}
     throw new ApiError('unsupported_media_type')
   }

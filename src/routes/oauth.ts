@@ -15,13 +15,14 @@ import { apiErrorOf, handleError } from '../http/handle-error'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
 import { OAuthTokenResponse, RevokeForm, TokenGrantForm } from '../http/oauth-schemas'
 import { oauthTokenResponse } from '../http/token-response'
+import { hasMediaType } from '../middleware/json-body'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
 const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
 
 /** The parameters of a form body; RFC 6749 §3.2 forbids repeating one, §3.1 makes empty ones absent. */
 const readForm = async (c: Context<AppEnv>): Promise<Map<string, string>> => {
-  if (!FORM_MEDIA_TYPE.test(c.req.header('Content-Type') ?? '')) {
+  if (!hasMediaType(c.req.raw, FORM_MEDIA_TYPE)) {
     throw new OAuthError(
       'invalid_request',
       'The request body must be application/x-www-form-urlencoded'
@@ -42,7 +43,8 @@ const readForm = async (c: Context<AppEnv>): Promise<Map<string, string>> => {
 const refuseClientCredentials = (c: Context<AppEnv>, form: Map<string, string>) => {
   const authorization = c.req.header('Authorization')
   if (authorization !== undefined) {
-    const scheme = AUTH_SCHEME.exec(authorization)?.[1] ?? 'Basic'
+    // A scheme is a short token: only the header's start is looked at, however long it is.
+    const scheme = AUTH_SCHEME.exec(authorization.slice(0, 64))?.[1] ?? 'Basic'
     throw new OAuthError('invalid_client', 'Clients of this server do not authenticate', {
       'WWW-Authenticate': `${scheme} realm="edge-jwt-auth"`,
     })
