@@ -12,7 +12,7 @@ import { getRefreshRecord } from '../src/store/refresh-tokens'
 import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
 import { advanceTimeouts, fakeTimeouts } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
-import { refresh } from './helpers/sessions'
+import { expectSessionEnded, refresh, rotate } from './helpers/sessions'
 import { FaultyStorage } from './helpers/storage-faults'
 import type { FaultMode } from './helpers/storage-faults'
 import { decodeJwt } from './helpers/tokens'
@@ -235,6 +235,25 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
       },
     })
     expect(swept).toEqual(expect.arrayContaining(['kv.put:before', 'kv.put:after', 'd1.run:after']))
+  })
+
+  it('POST /auth/refresh with a replayed token ends the session, or answers 503 and the retry ends it', async () => {
+    // A token two generations back is a replay whatever the clock says: the theft path.
+    const swept = await sweep({
+      setup: async () => {
+        const account = await registerUser()
+        const first = await rotate(account.refreshToken)
+        return { stolen: account.refreshToken, live: await rotate(first.refreshToken) }
+      },
+      act: (storage, { stolen }) => storage.fetch('/auth/refresh', json({ refresh_token: stolen })),
+      success: 401,
+      check: async ({ stolen, live }, _storage, context) => {
+        const retry = await refresh(stolen)
+        expect(retry.status, `${context}: ${await retry.clone().text()}`).toBe(401)
+        await expectSessionEnded(live)
+      },
+    })
+    expect(swept).toEqual(expect.arrayContaining(['d1.run:before', 'd1.run:after']))
   })
 
   it('POST /auth/logout either ends the session or leaves it whole', async () => {

@@ -200,6 +200,15 @@ describe.each(ROUTES)('$name', (route) => {
     await expectErrorBody(res, 415, 'unsupported_media_type')
   })
 
+  it('answers a JSON media type named only in a parameter (text/plain; x=application/json) with 415', async () => {
+    const { path, headers } = await setUp(route)
+    const res = await send(route, path, headers, {
+      body: JSON.stringify(route.mistyped),
+      headers: { 'Content-Type': 'text/plain; x=application/json' },
+    })
+    await expectErrorBody(res, 415, 'unsupported_media_type')
+  })
+
   it('answers a body without Content-Type with 415', async () => {
     const { path, headers } = await setUp(route)
     // Bytes, not a string: fetch would label a string text/plain on its own.

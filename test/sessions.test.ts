@@ -115,6 +115,22 @@ describe('GET /auth/sessions', () => {
     expect(sessions[0].current).toBe(true)
   })
 
+  it('leaves out a session that expired without being ended', async () => {
+    const start = pinClock()
+    const owner = await registerUser()
+    const old = await loginUser(owner.email, owner.password)
+    // Keep the owner's session alive by refreshing just before the other one expires.
+    setClock(start + (Number(env.REFRESH_TOKEN_TTL) - 60) * 1000)
+    const fresh = await rotate(owner.refreshToken)
+    const both = await listSessions(fresh.accessToken)
+    expect(both.map((session) => session.id).sort()).toEqual(
+      [sessionIdOf(owner.accessToken), sessionIdOf(old.accessToken)].sort()
+    )
+    setClock(start + Number(env.REFRESH_TOKEN_TTL) * 1000)
+    const sessions = await listSessions(fresh.accessToken)
+    expect(sessions.map((session) => session.id)).toEqual([sessionIdOf(owner.accessToken)])
+  })
+
   it('answers 401 missing_token without a token and 401 invalid_token with a bad one', async () => {
     const res = await api('/auth/sessions')
     await expectError(res, 401, 'missing_token')

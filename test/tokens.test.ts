@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
-import { api, expectError } from './helpers/requests'
+import { api, callApp, expectError } from './helpers/requests'
 import { accessClaims, base64UrlEncode, decodeJwt, forgeToken } from './helpers/tokens'
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
@@ -70,6 +70,17 @@ describe('issued access tokens', () => {
     expect(refreshed.jti).not.toBe(original.jti)
   })
 
+  it('name JWT_ISSUER as their aud when JWT_AUDIENCE is empty, not the built-in issuer name', async () => {
+    // The test pool's JWT_ISSUER is the built-in default, so a deployment's own issuer is needed
+    // to tell "the issuer" from "the name the code falls back to".
+    const deployment = { ...env, JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: '' }
+    const account = await registerUser({ appEnv: deployment })
+    const { payload } = decodeJwt(account.accessToken)
+    expect(payload.iss).toBe('https://auth.example.com')
+    expect(payload.aud).toBe('https://auth.example.com')
+    expect((await callApp(deployment, '/me', { token: account.accessToken })).status).toBe(200)
+  })
+
   it('are accepted when rebuilt here with the same claims and secret (the forging helper is sound)', async () => {
     const account = await registerUser()
     expect((await callMe(await forgeToken(HS256, accessClaims(account)))).status).toBe(200)
@@ -96,6 +107,36 @@ describe('forged and tampered access tokens are 401 invalid_token', () => {
     await expectRejectedToken(
       await callMe(await forgeToken({ alg: 'HS512', typ: 'JWT' }, accessClaims(account)))
     )
+  })
+
+  it('HS512 or HS384 in the header over an HMAC-SHA-256 signature: the pin, not the key, refuses it', async () => {
+    // The key is imported for SHA-256 whatever the header says, so a header naming another HMAC
+    // hash over a genuine SHA-256 signature is only refused if the algorithm is pinned to HS256.
+    const account = await registerUser()
+    const key = await crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(env.JWT_SECRET),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign']
+    )
+    for (const alg of ['HS512', 'HS384']) {
+      const signingInput = `${base64UrlEncode(JSON.stringify({ alg, typ: 'JWT' }))}.${base64UrlEncode(JSON.stringify(accessClaims(account)))}`
+      const signature = await crypto.subtle.sign(
+        'HMAC',
+        key,
+        new TextEncoder().encode(signingInput)
+      )
+      await expectRejectedToken(
+        await callMe(`${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`)
+      )
+    }
+    // The same bytes under an HS256 header pass: the signature itself is genuine.
+    const signingInput = `${base64UrlEncode(JSON.stringify(HS256))}.${base64UrlEncode(JSON.stringify(accessClaims(account)))}`
+    const signature = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(signingInput))
+    expect(
+      (await callMe(`${signingInput}.${base64UrlEncode(new Uint8Array(signature))}`)).status
+    ).toBe(200)
   })
 
   it('a payload changed after signing (another sub, same signature)', async () => {
@@ -168,6 +209,17 @@ describe('time claims', () => {
     setClock(start + (account.tokens.expires_in - 1) * 1000)
     expect((await callMe(account.accessToken)).status).toBe(200)
     setClock(start + (account.tokens.expires_in + 1) * 1000)
+    await expectRejectedToken(await callMe(account.accessToken), 'token_expired')
+  })
+
+  it('is token_expired at exactly its exp, not one second later (RFC 7519 §4.1.4: on or after)', async () => {
+    const start = pinClock()
+    const account = await registerUser()
+    const { exp } = decodeJwt(account.accessToken).payload as { exp: number }
+    setClock((exp - 1) * 1000)
+    expect((await callMe(account.accessToken)).status).toBe(200)
+    setClock(exp * 1000)
+    expect(exp * 1000).toBe(start + account.tokens.expires_in * 1000)
     await expectRejectedToken(await callMe(account.accessToken), 'token_expired')
   })
 
@@ -248,6 +300,22 @@ describe('tokens whose session or user is gone are 401 token_revoked', () => {
     })
     expect(deleted.status).toBe(204)
     await expectRejectedToken(await callMe(account.accessToken), 'token_revoked')
+  })
+
+  it('an access token that would outlive its session: refused once SESSION_MAX_AGE has passed', async () => {
+    // A day-long access token on a one-minute session: only the session check's own look at
+    // expires_at stops the token at the session's end (and at that very second).
+    const shortSessions = { ...env, SESSION_MAX_AGE: '60', ACCESS_TOKEN_TTL: '86400' }
+    const start = pinClock()
+    const account = await registerUser({ appEnv: shortSessions })
+    expect(decodeJwt(account.accessToken).payload.exp).toBe(start / 1000 + 86_400)
+    setClock(start + 59_000)
+    expect((await callApp(shortSessions, '/me', { token: account.accessToken })).status).toBe(200)
+    setClock(start + 60_000)
+    await expectRejectedToken(
+      await callApp(shortSessions, '/me', { token: account.accessToken }),
+      'token_revoked'
+    )
   })
 
   it('a validly signed token naming a session that never existed', async () => {
