@@ -2,6 +2,20 @@
 // on the TypeScript sources; the plain-JS scripts in bench/ and scripts/ are left to Node.
 import baseConfig from '@hono/eslint-config'
 
+/**
+ * Identifiers named like a hash, digest, MAC, signature or fingerprint, in camelCase, snake_case or
+ * CONSTANT_CASE as a whole word (`tokenHash`, `refresh_hash`, `mac`, not `hasher` or `machine`).
+ */
+const SECRET_DIGEST_NAME =
+  '/(^|_)(hash|digest|mac|signature|fingerprint|HASH|DIGEST|MAC|SIGNATURE|FINGERPRINT)($|_|[A-Z0-9])|[a-z0-9](Hash|Digest|Mac|Signature|Fingerprint)($|_|[A-Z0-9])/'
+// A comparison with a literal (null, '') asks whether there is a value at all, not which one.
+// esquery compares attribute values as strings, so a missing `name` would equal "undefined": the
+// type is checked too.
+const EQUALITY_NOT_WITH_LITERAL =
+  'BinaryExpression[operator=/^[!=]==?$/]:not([left.type="Literal"]):not([right.type="Literal"])' +
+  ':not([left.type="Identifier"][left.name="undefined"])' +
+  ':not([right.type="Identifier"][right.name="undefined"])'
+
 export default [
   {
     // Generated: worker-configuration.d.ts by wrangler types, examples/api.d.ts by client:types.
@@ -33,6 +47,33 @@ export default [
       '@typescript-eslint/prefer-nullish-coalescing': [
         'error',
         { ignorePrimitives: { string: true } },
+      ],
+    },
+  },
+  {
+    // Hashes, digests, MACs and signatures are compared in constant time (constantTimeEqual,
+    // constantTimeEqualText in src/auth/encoding.ts), never with === or !==, whose early exit
+    // leaks how many leading bytes match. Functional tests cannot see the difference, so a rule
+    // does: any strict or loose equality whose operand is named like one of them. A comparison
+    // with null, undefined or another literal (is there a hash at all?) is not one of those. All of
+    // src/, not only src/auth and the stores, so that the rule follows the code when files move.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          `Identifier[name=${SECRET_DIGEST_NAME}]`,
+          `MemberExpression[property.name=${SECRET_DIGEST_NAME}]`,
+          `ChainExpression > MemberExpression[property.name=${SECRET_DIGEST_NAME}]`,
+          `CallExpression[callee.name=${SECRET_DIGEST_NAME}]`,
+          `CallExpression[callee.property.name=${SECRET_DIGEST_NAME}]`,
+          `AwaitExpression > CallExpression[callee.name=${SECRET_DIGEST_NAME}]`,
+          `AwaitExpression > CallExpression[callee.property.name=${SECRET_DIGEST_NAME}]`,
+        ].map((operand) => ({
+          selector: `${EQUALITY_NOT_WITH_LITERAL} > ${operand}`,
+          message:
+            'Compare hashes, digests, MACs and signatures with constantTimeEqual / constantTimeEqualText, not === or !==.',
+        })),
       ],
     },
   },

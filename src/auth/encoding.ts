@@ -39,3 +39,7 @@ export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i]
   return difference === 0
 }
+
+/** The same for texts (base64url digests, as stored): their UTF-8 bytes, compared in constant time. */
+export const constantTimeEqualText = (a: string, b: string): boolean =>
+  constantTimeEqual(utf8.encode(a), utf8.encode(b))

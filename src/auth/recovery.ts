@@ -17,7 +17,7 @@ import {
 import type { TokenHolder } from '../store/one-time-tokens'
 import { findUserByEmail } from '../store/users'
 import type { PublicUser } from '../store/users'
-import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { constantTimeEqualText, randomBytes, sha256Base64Url, toBase64Url } from './encoding'
 import { InvalidOneTimeToken } from './errors'
 import { hashPassword } from './password'
 import { forgetRefreshTokens } from './sessions'
@@ -127,7 +127,9 @@ export const resetPassword = async (
   newPassword: string
 ): Promise<void> => {
   const { tokenHash, holder } = await liveTokenHolder(env, token, 'password_reset')
-  if (holder.passwordFingerprint !== (await passwordFingerprint(holder.passwordHash))) {
+  const fingerprint = await passwordFingerprint(holder.passwordHash)
+  const stored = holder.passwordFingerprint
+  if (stored === null || !constantTimeEqualText(stored, fingerprint)) {
     throw invalidToken()
   }
   const newPasswordHash = await hashPassword(newPassword, config.passwordPolicy)

@@ -23,6 +23,7 @@ import type { SessionRow, SessionScope } from '../store/sessions'
 import { insertUserWithSession } from '../store/users'
 import type { NewUser, PublicUser } from '../store/users'
 import { signAccessToken } from './access-token'
+import { constantTimeEqualText } from './encoding'
 import { InvalidCredentials, InvalidRefreshToken } from './errors'
 import {
   hashRefreshToken,
@@ -151,7 +152,7 @@ export const refreshSession = async (
     throw new InvalidRefreshToken()
   }
 
-  if (session.refresh_hash === tokenHash) {
+  if (constantTimeEqualText(session.refresh_hash, tokenHash)) {
     const successor = newRefreshToken()
     const successorHash = await hashRefreshToken(successor)
     const refreshExpiresAt = refreshExpiry(config, now, session.created_at)
@@ -181,7 +182,9 @@ export const refreshSession = async (
   // Strictly less, on whole seconds: the window never exceeds the configured length (the contract
   // says at most 10 s), and a grace of 0 switches it off instead of meaning "the same second".
   const withinGrace = rotatedAt !== null && now - rotatedAt < config.reuseGraceSeconds
-  if (session.previous_hash === tokenHash && withinGrace && session.successor_box) {
+  const isPrevious =
+    session.previous_hash !== null && constantTimeEqualText(session.previous_hash, tokenHash)
+  if (isPrevious && withinGrace && session.successor_box) {
     const successor = await openSuccessor(
       boxSecret(config),
       session.id,
