@@ -2,11 +2,15 @@
 /**
  * The layering rules of src/, checked as text (no build needed); exits 1 and names file:line for
  * every violation.
- *   - SQL, D1 batches (.batch(, D1PreparedStatement, runBatch) and KV calls live only in src/store/.
- *   - src/auth/ imports nothing from the HTTP side (src/http/, src/middleware/, src/routes/) and
- *     not hono's Context: domain code never sees a request.
- *   - src/routes/ imports nothing from src/store/ except store/notes (the one resource without
- *     domain rules); everything else goes through src/auth/.
+ *   - SQL, D1 batches and statements, and KV calls live only in an `adapters/` folder
+ *     (src/adapters/, or a feature's own src/sign-in/<method>/adapters/).
+ *   - The Worker env is read only by the Worker entry and the composition root: no `c.env`, no
+ *     `env.<BINDING>`, no optionsFromEnv/readConfig anywhere else.
+ *   - src/auth/ (the domain) imports nothing of HTTP: not hono (its JWT helpers excepted), not
+ *     the HTTP layer, the routes, the features or the composition root.
+ *   - No import circle between files, type-only imports included.
+ *   - No import runs back up the layers (LAYERS below): each file imports only files of its own
+ *     layer or of a lower one.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -14,6 +18,19 @@ import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const src = join(root, 'src')
+
+/** Bottom to top. A path is matched by its first matching prefix (relative to src/). */
+const LAYERS = [
+  ['base: time, logging, the ports', ['clock.ts', 'best-effort.ts', 'ports.ts']],
+  ['domain', ['auth/', 'options.ts', 'mail/message.ts']],
+  ['adapters', ['adapters/', 'mail/']],
+  ['services', ['services.ts']],
+  ['HTTP layer', ['http/', 'env.ts']],
+  ['routes and features', ['routes/', 'sign-in/', 'feature.ts', 'openapi/']],
+  ['composition root', ['create-auth.ts', 'features.ts']],
+  ['Worker entry', ['index.ts', 'env-options.ts', 'client.ts']],
+]
+const ENV_READERS = ['index.ts', 'env-options.ts', 'create-auth.ts', 'features.ts']
 
 const STORAGE_ONLY = [
   [/\.prepare\s*\(/, 'a D1 statement (.prepare)'],
@@ -25,9 +42,22 @@ const STORAGE_ONLY = [
   [/\bKVNamespace\b/, 'a KV namespace'],
   [/\b(?:REFRESH_TOKENS|kv)\s*\.\s*(?:get|getWithMetadata|put|delete|list)\s*\(/, 'a KV call'],
 ]
-const HTTP_SIDE = ['http', 'middleware', 'routes'].map((folder) => join(src, folder) + sep)
-const STORE = join(src, 'store') + sep
-const ROUTES_MAY_IMPORT_FROM_STORE = [join(src, 'store', 'notes')]
+const ENV_ONLY = [
+  [/\bc\s*\.\s*env\b/, 'c.env'],
+  [/\benv\s*\.\s*[A-Z][A-Z0-9_]*\b/, 'a binding or var read from env'],
+  [/\b(?:readConfig|optionsFromEnv)\s*\(/, 'configuration read from the env'],
+]
+const HONO_IN_DOMAIN = /^hono(?:$|\/(?!jwt$|utils\/jwt))/
+
+const relativeToSrc = (file) => relative(src, file).split(sep).join('/')
+
+const layerOf = (file) => {
+  const path = relativeToSrc(file)
+  const index = LAYERS.findIndex(([, prefixes]) =>
+    prefixes.some((prefix) => (prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix))
+  )
+  return index
+}
 
 const sourceFiles = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -50,46 +80,91 @@ const importsOf = (text) =>
     (match) => ({ names: match[1], specifier: match[2], line: lineOf(text, match.index) })
   )
 
-const resolved = (file, specifier) =>
-  specifier.startsWith('.') ? resolve(dirname(file), specifier) : specifier
+const files = sourceFiles(src)
+const known = new Set(files)
 
-const under = (path, folder) => path.startsWith(folder) || path + sep === folder
+/** A relative specifier as the file it names (./x -> x.ts or x/index.ts), or null. */
+const resolvedFile = (file, specifier) => {
+  if (!specifier.startsWith('.')) return null
+  const base = resolve(dirname(file), specifier)
+  for (const candidate of [base, `${base}.ts`, join(base, 'index.ts')]) {
+    if (known.has(candidate)) return candidate
+  }
+  return null
+}
 
 const violations = []
 const report = (file, line, rule) => violations.push(`${relative(root, file)}:${line}: ${rule}`)
+const graph = new Map()
 
-for (const file of sourceFiles(src)) {
+for (const file of files) {
+  const path = relativeToSrc(file)
   const text = withoutComments(readFileSync(file, 'utf8'))
-  if (!under(file, STORE)) {
-    text.split('\n').forEach((line, index) => {
+  const lines = text.split('\n')
+  if (!/(^|\/)adapters\//.test(path)) {
+    lines.forEach((line, index) => {
       for (const [pattern, what] of STORAGE_ONLY) {
-        if (pattern.test(line)) report(file, index + 1, `${what} outside src/store/`)
+        if (pattern.test(line)) report(file, index + 1, `${what} outside an adapters/ folder`)
       }
     })
   }
-  for (const { names, specifier, line } of importsOf(text)) {
-    const target = resolved(file, specifier)
-    if (under(file, join(src, 'auth') + sep)) {
-      if (HTTP_SIDE.some((folder) => under(target, folder))) {
-        report(file, line, `src/auth/ imports the HTTP side (${specifier})`)
+  if (!ENV_READERS.includes(path)) {
+    lines.forEach((line, index) => {
+      for (const [pattern, what] of ENV_ONLY) {
+        if (pattern.test(line)) {
+          report(file, index + 1, `${what} outside the Worker entry and the composition root`)
+        }
       }
-      if (specifier === 'hono' && /\bContext\b/.test(names)) {
-        report(file, line, "src/auth/ imports hono's Context")
+    })
+  }
+  const layer = layerOf(file)
+  if (layer === -1) report(file, 1, 'a file in no layer (add its folder to LAYERS)')
+  const edges = []
+  for (const { names, specifier, line } of importsOf(text)) {
+    const target = resolvedFile(file, specifier)
+    if (path.startsWith('auth/')) {
+      if (HONO_IN_DOMAIN.test(specifier) || (specifier === 'hono' && /\bContext\b/.test(names))) {
+        report(file, line, `the domain imports HTTP (${specifier})`)
       }
     }
-    if (
-      under(file, join(src, 'routes') + sep) &&
-      under(target, STORE) &&
-      !ROUTES_MAY_IMPORT_FROM_STORE.includes(target.replace(/\.ts$/, ''))
-    ) {
-      report(file, line, `src/routes/ imports ${specifier} (only store/notes is allowed)`)
+    if (!target) continue
+    edges.push({ target, line })
+    const targetLayer = layerOf(target)
+    if (layer !== -1 && targetLayer > layer) {
+      report(
+        file,
+        line,
+        `imports up the layers: ${LAYERS[layer][0]} -> ${LAYERS[targetLayer][0]} (${specifier})`
+      )
     }
   }
+  graph.set(file, edges)
 }
+
+// Import circles: a depth-first walk; a file met again while still on the path closes one.
+const state = new Map()
+const path = []
+const circles = new Set()
+const walk = (file) => {
+  state.set(file, 'open')
+  path.push(file)
+  for (const { target } of graph.get(file) ?? []) {
+    if (state.get(target) === 'open') {
+      const circle = path.slice(path.indexOf(target)).map(relativeToSrc)
+      circles.add([...circle, relativeToSrc(target)].join(' -> '))
+    } else if (!state.has(target)) {
+      walk(target)
+    }
+  }
+  path.pop()
+  state.set(file, 'done')
+}
+for (const file of files) if (!state.has(file)) walk(file)
+for (const circle of circles) violations.push(`import circle: ${circle}`)
 
 if (violations.length > 0) {
   console.error(`architecture: ${violations.length} violation(s)`)
   for (const violation of violations) console.error(`  ${violation}`)
   process.exit(1)
 }
-console.log('architecture: no violations')
+console.log(`architecture: no violations (${files.length} files, ${LAYERS.length} layers)`)

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
-import { clientKey } from '../src/middleware/client-rate-limit'
+import { clientKey } from '../src/http/client-rate-limit'
 import { BASE_URL, api, callAppWith, expectError } from './helpers/requests'
 
 /** Allows `limit` calls per key, then refuses; remembers the keys it was asked about. */

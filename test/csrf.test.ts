@@ -1,6 +1,6 @@
 /** CSRF defence: cookie-authenticated writes must come from an allowed origin; bearer ones need not. */
 import { describe, expect, it } from 'vitest'
-import { comesFromAllowedOrigin } from '../src/middleware/csrf'
+import { comesFromAllowedOrigin } from '../src/http/csrf'
 import { PASSWORD, registerUser } from './helpers/accounts'
 import { COOKIE_MODE, SAME_ORIGIN, browserApi, registerInCookieMode } from './helpers/cookies'
 import type { CookieJar } from './helpers/cookies'

@@ -5,10 +5,10 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
+import { STORAGE_TIMEOUT_MS } from '../src/adapters/guard'
+import { kvRefreshIndex } from '../src/adapters/kv/refresh-index'
 import { toBase64Url } from '../src/auth/encoding'
 import { hashRefreshToken } from '../src/auth/refresh-token'
-import { STORAGE_TIMEOUT_MS } from '../src/store/guard'
-import { getRefreshRecord } from '../src/store/refresh-tokens'
 import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
 import { advanceTimeouts, fakeTimeouts } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
@@ -89,7 +89,7 @@ const countNotes = async (userId: string) =>
 /** A live session is only usable if KV still maps its current refresh token to it. */
 const expectSessionsUsable = async (userId: string, context: string) => {
   for (const session of await liveSessionsOf(userId)) {
-    const record = await getRefreshRecord(env.REFRESH_TOKENS, session.refresh_hash)
+    const record = await kvRefreshIndex(env.REFRESH_TOKENS).get(session.refresh_hash)
     expect(record, `${context}: KV record of live session ${session.id}`).toMatchObject({
       sid: session.id,
       uid: userId,

@@ -8,11 +8,15 @@
 import { describe, expect, it } from 'vitest'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
+import { advanceClock, pinClock } from './helpers/clock'
+import { SAME_ORIGIN, registerInCookieMode } from './helpers/cookies'
 import { api, expectError } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
 import { decodeJwt } from './helpers/tokens'
 
 const PASSWORD = 'correct horse battery staple'
+/** wrangler.toml's ACCESS_TOKEN_TTL. */
+const ACCESS_TOKEN_TTL = 900
 
 interface Budget {
   /** Every storage call in the order it was made, e.g. `d1.first`, `kv.put`. */
@@ -87,6 +91,28 @@ const CASES: RouteCase[] = [
   {
     route: 'GET /me',
     arrange: async () => ({ path: '/me', init: authInit((await signedIn()).accessToken) }),
+    status: 200,
+    budget: { calls: ['d1.first'], sequential: 1 },
+  },
+  {
+    // The access cookie has expired: the refresh cookie renews it in passing. The rotation's own
+    // reads stand in for the session check: the index, the session, the successor, the swap.
+    route: 'GET /me in cookie mode, renewing an expired access cookie',
+    arrange: async () => {
+      const { jar } = await registerInCookieMode()
+      pinClock()
+      advanceClock(ACCESS_TOKEN_TTL + 1)
+      return { path: '/me', init: { headers: { Origin: SAME_ORIGIN, Cookie: jar.header } } }
+    },
+    status: 200,
+    budget: { calls: ['kv.get', 'd1.first', 'kv.put', 'd1.run'], sequential: 4 },
+  },
+  {
+    route: 'GET /me in cookie mode, with an access cookie that needs no renewal',
+    arrange: async () => {
+      const { jar } = await registerInCookieMode()
+      return { path: '/me', init: { headers: { Origin: SAME_ORIGIN, Cookie: jar.header } } }
+    },
     status: 200,
     budget: { calls: ['d1.first'], sequential: 1 },
   },

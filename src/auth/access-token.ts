@@ -6,7 +6,7 @@
  */
 import { sign, verify } from 'hono/jwt'
 import { nowSeconds } from '../clock'
-import type { AppConfig } from '../config'
+import type { AuthOptions } from '../options'
 import { fromBase64Url, toBase64Url, utf8, utf8Decoder } from './encoding'
 import { AccessTokenExpired, InvalidAccessToken, Misconfigured } from './errors'
 import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
@@ -33,6 +33,10 @@ export interface AccessClaims {
   iat: number
   exp: number
   token_use: typeof ACCESS_TOKEN_USE
+  /** RFC 8176 methods the session's user proved, in order (RFC 9068 §2.2.3). */
+  amr?: string[]
+  /** When the session's user last proved who they are, seconds since the epoch. */
+  auth_time?: number
 }
 
 // Importing a key costs more than using it; one CryptoKey per secret is safe to keep per isolate.
@@ -74,39 +78,43 @@ const signWithKeySet = async (keySet: KeySet, claims: AccessClaims): Promise<str
 }
 
 /** The public keys to publish at /.well-known/jwks.json; none for HS256, whose key is secret. */
-export const publicSigningKeys = (config: AppConfig): PublicJwk[] => {
+export const publicSigningKeys = (options: AuthOptions): PublicJwk[] => {
   // HS256 has no public half; its empty set tells verifiers that they cannot verify alone.
-  if (config.signer.algorithm === 'HS256') return []
-  const material = config.signer.material()
+  if (options.signer.algorithm === 'HS256') return []
+  const material = options.signer.material()
   return 'keySet' in material ? material.keySet.keys.map((key) => key.publicJwk) : []
 }
 
 export const signAccessToken = async (
-  config: AppConfig,
-  subject: { userId: string; sessionId: string }
+  options: AuthOptions,
+  subject: { userId: string; sessionId: string; amr: string[]; authTime: number }
 ): Promise<{ token: string; expiresIn: number }> => {
   const issuedAt = nowSeconds()
   const claims: AccessClaims = {
-    iss: config.issuer,
-    aud: config.audience,
+    iss: options.issuer,
+    aud: options.audience,
     sub: subject.userId,
     sid: subject.sessionId,
     jti: crypto.randomUUID(),
     iat: issuedAt,
-    exp: issuedAt + config.accessTokenTtl,
+    exp: issuedAt + options.accessTokenTtl,
     token_use: ACCESS_TOKEN_USE,
+    amr: subject.amr,
+    auth_time: subject.authTime,
   }
-  const material = config.signer.material()
+  const material = options.signer.material()
   const token =
     'keySet' in material
       ? await signWithKeySet(material.keySet, claims)
       : await sign({ ...claims }, await signingKey(material.secret), ALGORITHM)
-  return { token, expiresIn: config.accessTokenTtl }
+  return { token, expiresIn: options.accessTokenTtl }
 }
 
 const isNumber = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value)
 const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0
+const isMethodList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((entry) => typeof entry === 'string')
 
 const MALFORMED = 'The access token is malformed or its signature is invalid'
 
@@ -132,10 +140,10 @@ const readHeader = (token: string): Record<string, unknown> | null => {
  * alg that differs from its key's, never reaches a signature check.
  */
 const verificationKey = async (
-  config: AppConfig,
+  options: AuthOptions,
   header: Record<string, unknown>
 ): Promise<{ key: CryptoKey; alg: SigningAlgorithm }> => {
-  const material = config.signer.material()
+  const material = options.signer.material()
   if (!('keySet' in material)) return { key: await signingKey(material.secret), alg: ALGORITHM }
   const key = material.keySet.keys.find((candidate) => candidate.kid === header.kid)
   if (!key) throw new InvalidAccessToken('The token names no known signing key')
@@ -159,19 +167,19 @@ export interface VerifyOptions {
 }
 
 export const verifyAccessToken = async (
-  config: AppConfig,
+  options: AuthOptions,
   token: string,
-  options: VerifyOptions = {}
+  check: VerifyOptions = {}
 ): Promise<AccessClaims> => {
   // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
-  config.signer.check()
+  options.signer.check()
   if (token.length > MAX_TOKEN_LENGTH) throw new InvalidAccessToken('The access token is too long')
   const header = readHeader(token)
   if (!header) throw new InvalidAccessToken(MALFORMED)
   if (KEY_BEARING_HEADERS.some((name) => name in header)) {
     throw new InvalidAccessToken('The token carries its own key or key location')
   }
-  const { key, alg } = await verificationKey(config, header)
+  const { key, alg } = await verificationKey(options, header)
   let payload: Record<string, unknown>
   try {
     payload = await verify(token, key, { alg, exp: false, nbf: false, iat: false })
@@ -179,12 +187,24 @@ export const verifyAccessToken = async (
     throw new InvalidAccessToken(MALFORMED)
   }
   const now = nowSeconds()
-  const { iss, aud, sub, sid, jti, iat, exp, nbf, token_use: use } = payload
+  const {
+    iss,
+    aud,
+    sub,
+    sid,
+    jti,
+    iat,
+    exp,
+    nbf,
+    token_use: use,
+    amr,
+    auth_time: authTime,
+  } = payload
   if (use !== ACCESS_TOKEN_USE || !isText(sub) || !isText(sid) || !isText(jti)) {
     throw new InvalidAccessToken('The token is not an access token')
   }
-  if (iss !== config.issuer) throw new InvalidAccessToken('The token has the wrong issuer')
-  if (!namesAudience(aud, config.audience)) {
+  if (iss !== options.issuer) throw new InvalidAccessToken('The token has the wrong issuer')
+  if (!namesAudience(aud, options.audience)) {
     throw new InvalidAccessToken('The token is meant for another audience')
   }
   if (!isNumber(iat) || !isNumber(exp)) {
@@ -196,6 +216,17 @@ export const verifyAccessToken = async (
   if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
     throw new InvalidAccessToken('The token is not valid yet')
   }
-  if (exp <= now && options.acceptExpired !== true) throw new AccessTokenExpired()
-  return { iss, aud: config.audience, sub, sid, jti, iat, exp, token_use: use }
+  if (exp <= now && check.acceptExpired !== true) throw new AccessTokenExpired()
+  return {
+    iss,
+    aud: options.audience,
+    sub,
+    sid,
+    jti,
+    iat,
+    exp,
+    token_use: use,
+    ...(isMethodList(amr) ? { amr } : {}),
+    ...(isNumber(authTime) ? { auth_time: authTime } : {}),
+  }
 }

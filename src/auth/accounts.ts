@@ -5,23 +5,9 @@
  */
 import { bestEffort } from '../best-effort'
 import { isoNow, nowSeconds } from '../clock'
-import type { AppConfig } from '../config'
-import type { Bindings } from '../env'
-import { DependencyUnavailable, UniqueViolation } from '../store/guard'
-import { releaseAttempt, reserveAttempt } from '../store/login-failures'
-import type { Lockout, Reservation } from '../store/login-failures'
-import { liveRefreshHashes } from '../store/sessions'
-import {
-  deleteUserCascade,
-  emailIsTaken,
-  findUserByEmail,
-  findUserById,
-  insertUser,
-  replacePasswordEndingOtherSessions,
-  replacePasswordHash,
-  updateNickname,
-} from '../store/users'
-import type { PublicUser, UserRow } from '../store/users'
+import { DependencyUnavailable, UniqueViolation } from '../ports'
+import type { Lockout, PublicUser, UserRow } from '../ports'
+import type { Core } from './core'
 import {
   AccountChangedMeanwhile,
   EmailNotVerified,
@@ -32,8 +18,8 @@ import {
   WrongPassword,
 } from './errors'
 import { checkLoginPassword, hashPassword, verifyPassword } from './password'
-import { forgetRefreshTokens, startSession } from './sessions'
-import type { IssuedTokens } from './sessions'
+import { forgetRefreshTokens, startSession, startSessionForNewUser } from './sessions'
+import type { IssuedTokens, SignInMeta, SignInOutcome, VerifiedSignIn } from './sign-in'
 
 const throttled = (lockout: Lockout): LoginThrottled => new LoginThrottled(lockout.retryAfter)
 
@@ -43,20 +29,11 @@ const throttled = (lockout: Lockout): LoginThrottled => new LoginThrottled(locko
  * wins), and a failure is logged, not thrown: the old hash still works, so the upgrade simply
  * waits for the next login.
  */
-const upgradePasswordHash = async (
-  env: Bindings,
-  config: AppConfig,
-  user: UserRow,
-  password: string
-): Promise<string> => {
-  let stored = user.password_hash
+const upgradePasswordHash = async (core: Core, user: UserRow, password: string): Promise<void> => {
   await bestEffort('password rehash failed', async () => {
-    const newHash = await hashPassword(password, config.passwordPolicy)
-    if (await replacePasswordHash(env.DB, user.id, user.password_hash, newHash, isoNow())) {
-      stored = newHash
-    }
+    const newHash = await hashPassword(password, core.options.passwordPolicy)
+    await core.ports.users.replacePasswordHash(user.id, user.password_hash, newHash, isoNow())
   })
-  return stored
 }
 
 /**
@@ -64,34 +41,33 @@ const upgradePasswordHash = async (
  * racing past the email check are decided by the UNIQUE index: the loser gets email_taken.
  */
 export const createAccount = async (
-  env: Bindings,
-  config: AppConfig,
-  account: { email: string; password: string; nickname?: string; userAgent: string | null }
+  core: Core,
+  account: { email: string; password: string; nickname?: string },
+  meta: SignInMeta
 ): Promise<{ user: PublicUser; tokens: IssuedTokens | null }> => {
+  const { options, ports } = core
   // A server that cannot sign refuses before its first read, as it would before any write.
-  config.signer.check()
-  if (await emailIsTaken(env.DB, account.email)) throw new EmailTaken()
+  options.signer.check()
+  if (await ports.users.emailIsTaken(account.email)) throw new EmailTaken()
   const now = isoNow()
   const user = {
     id: crypto.randomUUID(),
     email: account.email,
     nickname: account.nickname ?? null,
-    password_hash: await hashPassword(account.password, config.passwordPolicy),
+    password_hash: await hashPassword(account.password, options.passwordPolicy),
     created_at: now,
     email_verified_at: null,
   }
   try {
-    if (config.requireEmailVerification) {
+    if (options.requireEmailVerification) {
       // No session until the address is proven (REQUIRE_EMAIL_VERIFICATION): the account only.
-      await insertUser(env.DB, user)
+      await ports.users.insert(user)
       return { user, tokens: null }
     }
-    const tokens = await startSession(
-      env,
-      config,
-      { userId: user.id, userAgent: account.userAgent },
-      { newUser: user }
-    )
+    const tokens = await startSessionForNewUser(core, user, meta, {
+      amr: ['pwd'],
+      authTime: nowSeconds(),
+    })
     return { user, tokens }
   } catch (error) {
     if (error instanceof UniqueViolation) throw new EmailTaken()
@@ -100,81 +76,77 @@ export const createAccount = async (
 }
 
 /**
- * A checked login: the user, the hash the password matched (the session insert is conditional on
- * it) and the throttle's place, given back in the session's transaction.
+ * Checks an email and password: the password method's half of the sign-in seam. The attempt takes
+ * its place in the per-account count before any hashing (a full count is LoginThrottled at once);
+ * an unknown email does the same work and gets the same answer as a wrong password.
  */
-export interface Authenticated {
-  user: UserRow
-  passwordHash: string
-  reservation: Reservation
-}
-
-/**
- * Checks an email and password. The attempt takes its place in the per-account count before any
- * hashing (a full count is LoginThrottled at once); an unknown email does the same work and gets
- * the same answer as a wrong password.
- */
-export const authenticate = async (
-  env: Bindings,
-  config: AppConfig,
+export const checkPassword = async (
+  core: Core,
   email: string,
   password: string
-): Promise<Authenticated> => {
+): Promise<{ user: UserRow; signIn: VerifiedSignIn }> => {
+  const { options, ports } = core
   const now = nowSeconds()
   // Both at once: one D1 round trip of waiting, and the same work whether or not the account exists.
   const [{ reservation, lockout }, user] = await Promise.all([
-    reserveAttempt(env.DB, email, now),
-    findUserByEmail(env.DB, email),
+    ports.loginThrottle.reserve(email, now),
+    ports.users.findByEmail(email),
   ])
   if (lockout) throw throttled(lockout)
   const check = await checkLoginPassword(
     password,
     user?.password_hash ?? null,
-    config.passwordPolicy
+    options.passwordPolicy
   )
   if (!user || !check.valid) throw new InvalidCredentials()
-  let passwordHash = user.password_hash
-  if (check.needsRehash) passwordHash = await upgradePasswordHash(env, config, user, password)
+  // The same password under a newer policy: the credential version stays, so the session below
+  // still lands however the rehash went.
+  if (check.needsRehash) await upgradePasswordHash(core, user, password)
   // Only after the password check, so that a guesser learns nothing from it; the right password
   // gives its place in the throttle back all the same.
-  if (config.requireEmailVerification && user.email_verified_at === null) {
-    await releaseAttempt(env.DB, reservation)
+  if (options.requireEmailVerification && user.email_verified_at === null) {
+    await ports.loginThrottle.release(reservation)
     throw new EmailNotVerified()
   }
-  return { user, passwordHash, reservation }
+  return {
+    user,
+    signIn: {
+      userId: user.id,
+      amr: ['pwd'],
+      authTime: now,
+      credentialVersion: user.credential_version,
+      reservation,
+    },
+  }
 }
 
 /**
- * Login: the credentials, then a new session. A server that cannot sign refuses first, so that a
- * misconfiguration never counts failed logins.
+ * A first factor's sign-in: the features' gates may ask for a second factor (no session, and the
+ * throttle place is given back: the credential was right); otherwise the session starts.
  */
-export const signIn = async (
-  env: Bindings,
-  config: AppConfig,
-  credentials: { email: string; password: string; userAgent: string | null }
-): Promise<{ user: PublicUser; tokens: IssuedTokens }> => {
-  config.signer.check()
-  const { user, passwordHash, reservation } = await authenticate(
-    env,
-    config,
-    credentials.email,
-    credentials.password
-  )
+export const completeSignIn = async (
+  core: Core,
+  signIn: VerifiedSignIn,
+  user: UserRow,
+  meta: SignInMeta
+): Promise<SignInOutcome> => {
+  for (const gate of core.hooks.secondFactorGates) {
+    const challenge = await gate(signIn, user)
+    if (challenge) {
+      if (signIn.reservation) await core.ports.loginThrottle.release(signIn.reservation)
+      return { kind: 'second_factor', challenge }
+    }
+  }
   try {
-    const tokens = await startSession(
-      env,
-      config,
-      { userId: user.id, userAgent: credentials.userAgent },
-      { login: { passwordHash, reservation } }
-    )
-    return { user, tokens }
+    return { kind: 'session', user, tokens: await startSession(core, signIn, meta) }
   } catch (error) {
     // A right password must not count as a failure because KV is out, or retries lock the account.
     // Only KV: its write comes before the D1 batch that gives the place back, so that batch never
     // ran; a failed D1 batch may have landed, and giving the place back twice would free a guess.
-    if (error instanceof DependencyUnavailable && error.dependency === 'KV') {
+    const reservation = signIn.reservation
+    if (reservation && error instanceof DependencyUnavailable && error.dependency === 'KV') {
       await bestEffort('could not give back a login attempt', () =>
-        releaseAttempt(env.DB, reservation)
+        core.ports.loginThrottle.release(reservation)
       )
     }
     throw error
@@ -182,33 +154,43 @@ export const signIn = async (
 }
 
 /**
+ * Login with email and password. A server that cannot sign refuses first, so that a
+ * misconfiguration never counts failed logins.
+ */
+export const passwordLogin = async (
+  core: Core,
+  credentials: { email: string; password: string },
+  meta: SignInMeta
+): Promise<SignInOutcome> => {
+  core.options.signer.check()
+  const { user, signIn } = await checkPassword(core, credentials.email, credentials.password)
+  return completeSignIn(core, signIn, user, meta)
+}
+
+/**
  * A signed-in user re-proving their password; the token itself is fine, so a wrong one is not a
  * 401. It counts against the same per-account limit as a login, and past it is LoginThrottled
  * without hashing.
  */
-const requirePassword = async (
-  env: Bindings,
-  userId: string,
-  password: string
-): Promise<UserRow> => {
-  const user = await findUserById(env.DB, userId)
+const requirePassword = async (core: Core, userId: string, password: string): Promise<UserRow> => {
+  const user = await core.ports.users.findById(userId)
   if (!user) throw new SessionEnded()
-  const { reservation, lockout } = await reserveAttempt(env.DB, user.email, nowSeconds())
+  const { reservation, lockout } = await core.ports.loginThrottle.reserve(user.email, nowSeconds())
   if (lockout) throw throttled(lockout)
   const check = await verifyPassword(password, user.password_hash)
   if (!check.valid) {
     throw new WrongPassword()
   }
-  await releaseAttempt(env.DB, reservation)
+  await core.ports.loginThrottle.release(reservation)
   return user
 }
 
 /** Sets the user's nickname; null when the user has gone meanwhile. */
 export const renameUser = (
-  env: Bindings,
+  core: Core,
   userId: string,
   nickname: string | null
-): Promise<UserRow | null> => updateNickname(env.DB, userId, nickname, isoNow())
+): Promise<UserRow | null> => core.ports.users.rename(userId, nickname, isoNow())
 
 /** A rehash at login can swap the stored hash under a change; one retry re-checks against it. */
 const PASSWORD_CHANGE_ATTEMPTS = 2
@@ -220,17 +202,16 @@ const PASSWORD_CHANGE_ATTEMPTS = 2
  * concurrent change to another password makes `current_password` wrong (403).
  */
 export const changePassword = async (
-  env: Bindings,
-  config: AppConfig,
+  core: Core,
   subject: { userId: string; sessionId: string },
   currentPassword: string,
   newPassword: string
 ): Promise<void> => {
-  let user = await requirePassword(env, subject.userId, currentPassword)
-  const newHash = await hashPassword(newPassword, config.passwordPolicy)
+  let user = await requirePassword(core, subject.userId, currentPassword)
+  const newHash = await hashPassword(newPassword, core.options.passwordPolicy)
   for (let attempt = 1; attempt <= PASSWORD_CHANGE_ATTEMPTS; attempt++) {
-    if (attempt > 1) user = await requirePassword(env, subject.userId, currentPassword)
-    const { landed, endedRefreshHashes } = await replacePasswordEndingOtherSessions(env.DB, {
+    if (attempt > 1) user = await requirePassword(core, subject.userId, currentPassword)
+    const { landed, endedRefreshHashes } = await core.ports.users.changePassword({
       userId: user.id,
       sessionId: subject.sessionId,
       previousHash: user.password_hash,
@@ -239,21 +220,31 @@ export const changePassword = async (
       now: nowSeconds(),
     })
     if (landed) {
-      await forgetRefreshTokens(env, endedRefreshHashes)
+      await forgetRefreshTokens(core, endedRefreshHashes)
       return
     }
   }
   throw new AccountChangedMeanwhile()
 }
 
-/** Removes the user with their notes and sessions, then the live refresh records in KV. */
+/**
+ * Removes the user with everything of theirs (the features' rows included, in the same
+ * transaction), then the live refresh records in KV and whatever the features tidy afterwards.
+ */
 export const deleteAccount = async (
-  env: Bindings,
+  core: Core,
   userId: string,
   password: string
 ): Promise<void> => {
-  const user = await requirePassword(env, userId, password)
-  const tokenHashes = await liveRefreshHashes(env.DB, user.id)
-  await deleteUserCascade(env.DB, user.id)
-  await forgetRefreshTokens(env, tokenHashes)
+  const user = await requirePassword(core, userId, password)
+  const tokenHashes = await core.ports.sessions.liveRefreshHashes(user.id)
+  const parts = core.hooks.userDeleted.map((part) => part(user.id))
+  await core.ports.users.deleteCascade(
+    user.id,
+    parts.flatMap((part) => part.steps ?? [])
+  )
+  await forgetRefreshTokens(core, tokenHashes)
+  for (const part of parts) {
+    if (part.after) await bestEffort('cleanup after an account deletion failed', part.after)
+  }
 }

@@ -3,32 +3,14 @@
  * Tokens are 256 random bits, kept only as a SHA-256 hash, and single use is decided by D1.
  */
 import { isoNow, nowSeconds } from '../clock'
-import type { AppConfig } from '../config'
-import type { Bindings } from '../env'
-import type { ConfiguredMailer } from '../mail/mailer'
 import { composeAccountMessage } from '../mail/message'
 import type { AccountLinkPurpose } from '../mail/message'
-import {
-  findLiveToken,
-  insertTokenWithinBudget,
-  redeemEmailVerification,
-  redeemPasswordReset,
-} from '../store/one-time-tokens'
-import type { TokenHolder } from '../store/one-time-tokens'
-import { findUserByEmail } from '../store/users'
-import type { PublicUser } from '../store/users'
+import type { ConfiguredMailer, PublicUser, TokenHolder } from '../ports'
+import type { Core } from './core'
 import { constantTimeEqualText, randomBytes, sha256Base64Url, toBase64Url } from './encoding'
 import { InvalidOneTimeToken } from './errors'
 import { hashPassword } from './password'
 import { forgetRefreshTokens } from './sessions'
-
-export const TOKEN_LIFETIME_SECONDS: Record<AccountLinkPurpose, number> = {
-  password_reset: 30 * 60,
-  email_verification: 24 * 60 * 60,
-}
-
-/** At most this many messages per account per hour, resets and verifications together. */
-export const MESSAGE_BUDGET = { limit: 3, windowSeconds: 60 * 60 }
 
 const TOKEN_BYTES = 32
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
@@ -54,7 +36,7 @@ const log = (level: 'info' | 'error', msg: string, fields: Record<string, unknow
  * throws: a failure is logged, without the token or the address.
  */
 export const sendAccountLink = async (
-  env: Bindings,
+  core: Core,
   mailer: ConfiguredMailer | null,
   purpose: AccountLinkPurpose,
   email: string
@@ -72,13 +54,13 @@ export const sendAccountLink = async (
   }
   const fields = { purpose, transport: mailer.transport }
   try {
-    const user = await findUserByEmail(env.DB, email)
+    const { ports, options } = core
+    const user = await ports.users.findByEmail(email)
     if (!user) return
     if (purpose === 'email_verification' && user.email_verified_at !== null) return
     const now = nowSeconds()
     const token = toBase64Url(randomBytes(TOKEN_BYTES))
-    const issued = await insertTokenWithinBudget(
-      env.DB,
+    const issued = await ports.oneTimeTokens.insertWithinBudget(
       {
         tokenHash: await hashOneTimeToken(token),
         purpose,
@@ -87,9 +69,9 @@ export const sendAccountLink = async (
         passwordFingerprint:
           purpose === 'password_reset' ? await passwordFingerprint(user.password_hash) : null,
         now,
-        expiresAt: now + TOKEN_LIFETIME_SECONDS[purpose],
+        expiresAt: now + options.limits.oneTimeTokenLifetime[purpose],
       },
-      MESSAGE_BUDGET
+      options.limits.mailBudget
     )
     if (!issued) {
       log('info', 'account message not sent: hourly limit reached', fields)
@@ -105,13 +87,13 @@ export const sendAccountLink = async (
 
 /** The holder of a live token of this purpose; malformed, unknown, used and expired are alike. */
 const liveTokenHolder = async (
-  env: Bindings,
+  core: Core,
   token: string,
   purpose: AccountLinkPurpose
 ): Promise<{ tokenHash: string; holder: TokenHolder }> => {
   if (!TOKEN_PATTERN.test(token)) throw invalidToken()
   const tokenHash = await hashOneTimeToken(token)
-  const holder = await findLiveToken(env.DB, tokenHash, purpose, nowSeconds())
+  const holder = await core.ports.oneTimeTokens.findLive(tokenHash, purpose, nowSeconds())
   if (!holder) throw invalidToken()
   return { tokenHash, holder }
 }
@@ -121,19 +103,18 @@ const liveTokenHolder = async (
  * failed-login count. A token issued before any later password change is dead.
  */
 export const resetPassword = async (
-  env: Bindings,
-  config: AppConfig,
+  core: Core,
   token: string,
   newPassword: string
 ): Promise<void> => {
-  const { tokenHash, holder } = await liveTokenHolder(env, token, 'password_reset')
+  const { tokenHash, holder } = await liveTokenHolder(core, token, 'password_reset')
   const fingerprint = await passwordFingerprint(holder.passwordHash)
   const stored = holder.passwordFingerprint
   if (stored === null || !constantTimeEqualText(stored, fingerprint)) {
     throw invalidToken()
   }
-  const newPasswordHash = await hashPassword(newPassword, config.passwordPolicy)
-  const ended = await redeemPasswordReset(env.DB, {
+  const newPasswordHash = await hashPassword(newPassword, core.options.passwordPolicy)
+  const ended = await core.ports.oneTimeTokens.redeemPasswordReset({
     tokenHash,
     holder,
     newPasswordHash,
@@ -141,12 +122,17 @@ export const resetPassword = async (
     nowIso: isoNow(),
   })
   if (ended === null) throw invalidToken()
-  await forgetRefreshTokens(env, ended)
+  await forgetRefreshTokens(core, ended)
 }
 
-export const verifyEmail = async (env: Bindings, token: string): Promise<PublicUser> => {
-  const { tokenHash, holder } = await liveTokenHolder(env, token, 'email_verification')
-  const user = await redeemEmailVerification(env.DB, tokenHash, holder, nowSeconds(), isoNow())
+export const verifyEmail = async (core: Core, token: string): Promise<PublicUser> => {
+  const { tokenHash, holder } = await liveTokenHolder(core, token, 'email_verification')
+  const user = await core.ports.oneTimeTokens.redeemEmailVerification(
+    tokenHash,
+    holder,
+    nowSeconds(),
+    isoNow()
+  )
   if (!user) throw invalidToken()
   return user
 }

@@ -5,8 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { setCookie } from 'hono/cookie'
-import type { IssuedTokens } from '../auth/sessions'
-import type { AppEnv } from '../env'
+import type { IssuedTokens } from '../auth/sign-in'
+import type { AppEnv, CookieMode } from '../env'
 
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */
 export const ACCESS_COOKIE = '__Host-access_token'
@@ -70,17 +70,22 @@ export const readTokenCookies = (
   return found
 }
 
+/** How this request uses cookies (see CookieMode). */
+export const cookieModeOf = (c: AnyContext): CookieMode => {
+  const cookies = readTokenCookies(c.req.header('Cookie'))
+  const carriesCookie = cookies.access !== undefined || cookies.refresh !== undefined
+  return {
+    requested: c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE,
+    authenticates: c.req.header('Authorization') === undefined && carriesCookie,
+    accessCookie: cookies.access,
+    refreshCookie: cookies.refresh,
+  }
+}
+
 /** Sets the `cookieMode` variable that csrf, require-auth, refresh-body and the routes read. */
 export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
   async function decideCookieMode(c, next) {
-    const cookies = readTokenCookies(c.req.header('Cookie'))
-    const carriesCookie = cookies.access !== undefined || cookies.refresh !== undefined
-    c.set('cookieMode', {
-      requested: c.req.header(AUTH_MODE_HEADER)?.trim().toLowerCase() === COOKIE_MODE,
-      authenticates: c.req.header('Authorization') === undefined && carriesCookie,
-      accessCookie: cookies.access,
-      refreshCookie: cookies.refresh,
-    })
+    c.set('cookieMode', cookieModeOf(c))
     await next()
   }
 

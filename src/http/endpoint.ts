@@ -7,10 +7,10 @@ import type { MiddlewareHandler } from 'hono'
 import { COMPOSED_HANDLER } from 'hono/utils/constants'
 import type * as v from 'valibot'
 import type { AppEnv } from '../env'
-import { jsonBody } from '../middleware/json-body'
-import { requireAuth } from '../middleware/require-auth'
 import type { ErrorCode } from './errors'
+import { jsonBody } from './json-body'
 import type { OAuthErrorCode } from './oauth-errors'
+import { requireAuth } from './require-auth'
 
 /** Response headers the document knows how to describe (src/openapi/components.ts). */
 export type HeaderName =

@@ -1,8 +1,11 @@
-/** The error vocabulary of the HTTP contract and its one JSON shape. */
+/**
+ * The error vocabulary of the HTTP contract and its one JSON shape. Features add their own codes
+ * (registerErrors, called by createAuth), typed through FeatureErrorCodes.
+ */
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 
-const ERRORS = {
+const CORE_ERRORS = {
   invalid_json: [400, 'The request body must be a JSON object.'],
   validation_failed: [400, 'Some fields are missing or invalid.'],
   missing_token: [401, 'This route needs an access token.'],
@@ -25,9 +28,40 @@ const ERRORS = {
   service_unavailable: [503, 'A storage service is unavailable; try again shortly.'],
 } as const satisfies Record<string, readonly [ContentfulStatusCode, string]>
 
-export type ErrorCode = keyof typeof ERRORS
+/**
+ * A feature's codes, by module augmentation, each with its status:
+ * `declare module '../../http/errors' { interface FeatureErrorCodes { invalid_mfa_code: 401 } }`
+ */
+export interface FeatureErrorCodes {}
+
+type CoreErrorCode = keyof typeof CORE_ERRORS
+// Until a feature augments FeatureErrorCodes its keys are `never`, and the union is the core's.
+/* eslint-disable @typescript-eslint/no-redundant-type-constituents */
+export type ErrorCode = CoreErrorCode | keyof FeatureErrorCodes
 /** Every status an error of the contract can have (typed clients narrow on it). */
-export type ErrorStatus = (typeof ERRORS)[ErrorCode][0]
+export type ErrorStatus =
+  (typeof CORE_ERRORS)[CoreErrorCode][0] | FeatureErrorCodes[keyof FeatureErrorCodes]
+/* eslint-enable @typescript-eslint/no-redundant-type-constituents */
+
+/** A feature's error table: code -> [status, default message]. */
+export type FeatureErrors = Readonly<Record<string, readonly [ContentfulStatusCode, string]>>
+
+const ERRORS = new Map<string, readonly [ContentfulStatusCode, string]>(Object.entries(CORE_ERRORS))
+
+/** Adds a feature's codes to the one table; the same code at another status is a startup error. */
+export const registerErrors = (errors: FeatureErrors): void => {
+  for (const [code, entry] of Object.entries(errors)) {
+    const known = ERRORS.get(code)
+    if (known && known[0] !== entry[0]) {
+      throw new Error(`error code ${code} is already registered with status ${known[0]}`)
+    }
+    ERRORS.set(code, entry)
+  }
+}
+
+// A code nobody registered is a programming error: it renders as the generic 500.
+const entryOf = (code: string): readonly [ContentfulStatusCode, string] =>
+  ERRORS.get(code) ?? CORE_ERRORS.internal_error
 
 export interface ErrorBody {
   error: ErrorCode
@@ -52,7 +86,7 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>
 
   constructor(code: ErrorCode, options: ApiErrorOptions = {}) {
-    const [status, defaultMessage] = ERRORS[code]
+    const [status, defaultMessage] = entryOf(code)
     super(options.message ?? defaultMessage, { cause: options.cause })
     this.name = 'ApiError'
     this.code = code
@@ -73,7 +107,7 @@ export class ApiError extends Error {
 export const renderApiError = (c: Context, error: ApiError): Response =>
   c.json(error.body, error.status, error.headers)
 
-export const errorStatus = (code: ErrorCode): ContentfulStatusCode => ERRORS[code][0]
+export const errorStatus = (code: ErrorCode): ContentfulStatusCode => entryOf(code)[0]
 
 /** The RFC 6750 challenge: no error attribute when no token was sent, invalid_token otherwise. */
 export const bearerChallenge = (description?: string): string =>

@@ -1,7 +1,7 @@
 /**
- * Maps every failure to the contract's error shape, in one place: the named errors of auth/ and
- * store/ become the contract's codes, statuses and headers; internals go to the log, never the
- * client.
+ * Maps every failure to the contract's error shape, in one place: the named errors of auth/, of
+ * the features and of the ports become the contract's codes, statuses and headers; internals go
+ * to the log, never the client.
  */
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
@@ -20,7 +20,7 @@ import {
   WrongPassword,
 } from '../auth/errors'
 import type { AppEnv } from '../env'
-import { DependencyUnavailable } from '../store/guard'
+import { DependencyUnavailable } from '../ports'
 import { ApiError, bearerChallenge, renderApiError } from './errors'
 import type { ErrorCode } from './errors'
 
@@ -68,9 +68,23 @@ const fromHttpException = (error: HTTPException, c: Context<AppEnv>): ApiError =
 const challenged = (code: 'invalid_token' | 'token_expired' | 'token_revoked', why: string) =>
   new ApiError(code, { headers: { 'WWW-Authenticate': bearerChallenge(why) } })
 
-/** The contract's answer to a domain failure of auth/; null for anything else. */
+/** A feature's mapping of its own domain errors; null for an error that is not its own. */
+export type ErrorMapper = (error: Error) => ApiError | null
+
+const featureMappers = new Set<ErrorMapper>()
+
+/** createAuth registers each feature's mapper; a Set, as every createAuth of an isolate may. */
+export const registerErrorMapper = (mapper: ErrorMapper): void => {
+  featureMappers.add(mapper)
+}
+
+/** The contract's answer to a domain failure of auth/ or of a feature; null for anything else. */
 export const apiErrorOf = (error: Error): ApiError | null => {
   if (error instanceof ApiError) return error
+  for (const mapper of featureMappers) {
+    const mapped = mapper(error)
+    if (mapped) return mapped
+  }
   if (error instanceof InvalidAccessToken) return challenged('invalid_token', error.message)
   if (error instanceof AccessTokenExpired) return challenged('token_expired', error.message)
   if (error instanceof SessionEnded) return challenged('token_revoked', 'The session has ended')

@@ -1,10 +1,8 @@
 /** Turns stored rows into the JSON shapes of the contract; nothing internal leaves through here. */
 import type * as v from 'valibot'
-import type { IssuedTokens } from '../auth/sessions'
+import type { IssuedTokens } from '../auth/sign-in'
 import { isoFromSeconds } from '../clock'
-import type { NoteRow } from '../store/notes'
-import type { SessionRow } from '../store/sessions'
-import type { PublicUser } from '../store/users'
+import type { NoteRow, PublicUser, SessionRow } from '../ports'
 import type * as oauthSchemas from './oauth-schemas'
 import type * as schemas from './schemas'
 

@@ -3,9 +3,9 @@
  * cookies in cookie mode), the OAuth token endpoint's (RFC 6749 §5.1), and logout's.
  */
 import type { Context } from 'hono'
-import type { IssuedTokens } from '../auth/sessions'
+import type { IssuedTokens, SignInOutcome } from '../auth/sign-in'
 import type { AppEnv } from '../env'
-import type { PublicUser } from '../store/users'
+import type { PublicUser } from '../ports'
 import { clearTokenCookies, inCookieMode, setTokenCookies } from './cookies'
 import { presentCookieTokens, presentOAuthTokens, presentTokens } from './present'
 
@@ -39,4 +39,20 @@ export const oauthTokenResponse = (c: Context<AppEnv>, tokens: IssuedTokens) => 
 export const loggedOutResponse = (c: Context<AppEnv>) => {
   if (inCookieMode(c)) clearTokenCookies(c)
   return c.body(null, 204)
+}
+
+/**
+ * The answer to a sign-in: the token response (cookies in cookie mode), or, when a feature asks
+ * for a second factor, 202 with the challenge and no session.
+ */
+export const signInResponse = <S extends 200 | 201>(
+  c: Context<AppEnv>,
+  outcome: SignInOutcome,
+  status: S
+) => {
+  if (outcome.kind === 'second_factor') {
+    forbidCaching(c)
+    return c.json({ mfa_required: true as const, ...outcome.challenge }, 202)
+  }
+  return tokenResponse(c, status, outcome.user, outcome.tokens)
 }

@@ -5,18 +5,11 @@
  */
 import { EmailMessage } from 'cloudflare:email'
 import { Misconfigured } from '../auth/errors'
-import { outboxAllowed } from '../config'
-import type { MailConfig, MailTransportName } from '../config'
-import type { Bindings } from '../env'
-import type { MailMessage } from './message'
+import { isoNow } from '../clock'
+import { outboxAllowed } from '../options'
+import type { MailOptions } from '../options'
+import type { ConfiguredMailer, Mailer, OutboxStore } from '../ports'
 import { buildMimeMessage, parseMailbox } from './mime'
-import { outboxMailer } from './outbox'
-
-export interface Mailer {
-  readonly transport: MailTransportName
-  /** Rejects when the message was not accepted for delivery. */
-  send(message: MailMessage): Promise<void>
-}
 
 /** A provider refused or failed; the status only, as a provider's body may echo the message. */
 export class MailDeliveryFailed extends Error {
@@ -62,13 +55,19 @@ const httpMailer = (url: string, apiKey: string, from: string): Mailer => ({
   },
 })
 
-export type ConfiguredMailer = Mailer & { appUrl: string }
+/** MAIL_TRANSPORT=outbox (local development only): messages kept in D1, listed by GET /dev/outbox. */
+const outboxMailer = (outbox: OutboxStore): Mailer => ({
+  transport: 'outbox',
+  async send(message) {
+    await outbox.insert({ ...message, created_at: isoNow() })
+  },
+})
 
 /**
  * The configured mailer, or null when MAIL_TRANSPORT is unset; throws server_misconfigured when a
  * transport is chosen but a setting it needs is missing.
  */
-export const createMailer = (env: Bindings, mail: MailConfig): ConfiguredMailer | null => {
+export const createMailer = (mail: MailOptions, outbox: OutboxStore): ConfiguredMailer | null => {
   if (!mail.transport) return null
   if (!mail.appUrl) throw new Misconfigured('APP_URL is not set')
   const { appUrl } = mail
@@ -78,17 +77,17 @@ export const createMailer = (env: Bindings, mail: MailConfig): ConfiguredMailer 
         'MAIL_TRANSPORT=outbox is for local development: APP_URL must be loopback'
       )
     }
-    return { ...outboxMailer(env.DB), appUrl }
+    return { ...outboxMailer(outbox), appUrl }
   }
   if (!mail.from) {
     throw new Misconfigured(`MAIL_FROM is needed for MAIL_TRANSPORT=${mail.transport}`)
   }
   if (mail.transport === 'http') {
-    if (!env.MAIL_API_KEY) throw new Misconfigured('MAIL_API_KEY is needed for MAIL_TRANSPORT=http')
-    return { ...httpMailer(mail.apiUrl, env.MAIL_API_KEY, mail.from), appUrl }
+    if (!mail.apiKey) throw new Misconfigured('MAIL_API_KEY is needed for MAIL_TRANSPORT=http')
+    return { ...httpMailer(mail.apiUrl, mail.apiKey, mail.from), appUrl }
   }
-  if (!(env.EMAIL as SendEmail | undefined)) {
+  if (!mail.sendEmail) {
     throw new Misconfigured('the EMAIL send_email binding is needed for MAIL_TRANSPORT=cloudflare')
   }
-  return { ...cloudflareMailer(env.EMAIL, mail.from), appUrl }
+  return { ...cloudflareMailer(mail.sendEmail, mail.from), appUrl }
 }

@@ -2,13 +2,7 @@
  * The two account messages. They carry the one-time link and the recipient's address and nothing
  * else: no nickname or other text an attacker could have chosen.
  */
-
-export interface MailMessage {
-  to: string
-  subject: string
-  text: string
-  html: string
-}
+import type { MailMessage } from '../ports'
 
 export type AccountLinkPurpose = 'password_reset' | 'email_verification'
 

@@ -6,7 +6,7 @@
  * output with a real MIME parser.
  */
 import { randomBytes, utf8 } from '../auth/encoding'
-import type { MailMessage } from './message'
+import type { MailMessage } from '../ports'
 
 const CRLF = '\r\n'
 const BASE64_LINE = 76

@@ -1,20 +1,12 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono'
-import { changePassword, createAccount, signIn } from '../auth/accounts'
-import { Misconfigured } from '../auth/errors'
-import { sendAccountLink } from '../auth/recovery'
-import {
-  endSessions,
-  refreshSession,
-  sanitizeUserAgent,
-  sessionOfRefreshToken,
-} from '../auth/sessions'
-import { readConfig } from '../config'
+import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import type { SuccessResponse } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentUser } from '../http/present'
+import { refreshTokenBody } from '../http/refresh-body'
 import {
   ChangePasswordBody,
   IssuedTokensResponse,
@@ -24,9 +16,7 @@ import {
   RegisterBody,
   RegisteredResponse,
 } from '../http/schemas'
-import { loggedOutResponse, tokenResponse } from '../http/token-response'
-import { createMailer } from '../mail/mailer'
-import { refreshTokenBody } from '../middleware/refresh-body'
+import { loggedOutResponse, signInResponse, tokenResponse } from '../http/token-response'
 
 /** The token response, or in cookie mode its variant without the raw tokens. */
 const issuedTokens = (status: 200 | 201, description: string): SuccessResponse => ({
@@ -58,20 +48,12 @@ export const authRoutes = new Hono<AppEnv>()
       errors: ['email_taken', 'server_misconfigured', 'service_unavailable'],
     }),
     async (c) => {
-      const config = readConfig(c.env)
-      // A new address gets its verification link at once when mail is on (and must, when
-      // verification is required: the account could never sign in otherwise).
-      const mailer = createMailer(c.env, config.mail)
-      if (config.requireEmailVerification && !mailer) {
-        throw new Misconfigured('REQUIRE_EMAIL_VERIFICATION needs a MAIL_TRANSPORT')
-      }
-      const { user, tokens } = await createAccount(c.env, config, {
-        ...c.req.valid('json'),
-        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
-      })
-      if (mailer) {
-        c.executionCtx.waitUntil(sendAccountLink(c.env, mailer, 'email_verification', user.email))
-      }
+      // A new address gets its verification link at once when mail is on.
+      const { user, tokens, sendVerification } = await c.var.services.accounts.register(
+        c.req.valid('json'),
+        { userAgent: sanitizeUserAgent(c.req.header('User-Agent')) }
+      )
+      if (sendVerification) c.executionCtx.waitUntil(sendVerification())
       if (!tokens) {
         return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
       }
@@ -95,11 +77,11 @@ export const authRoutes = new Hono<AppEnv>()
       ],
     }),
     async (c) => {
-      const { user, tokens } = await signIn(c.env, readConfig(c.env), {
-        ...c.req.valid('json'),
+      // The password is the first factor: a registered feature may ask for a second (202).
+      const outcome = await c.var.services.signIn.password(c.req.valid('json'), {
         userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
       })
-      return tokenResponse(c, 200, user, tokens)
+      return signInResponse(c, outcome, 200)
     }
   )
   .post(
@@ -122,7 +104,7 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       // The session's owner comes with the session row: no second read of the user.
       const { refresh_token: refreshToken } = c.req.valid('json')
-      const tokens = await refreshSession(c.env, readConfig(c.env), refreshToken)
+      const tokens = await c.var.services.sessions.refresh(refreshToken)
       return tokenResponse(c, 200, tokens.user, tokens)
     }
   )
@@ -143,13 +125,13 @@ export const authRoutes = new Hono<AppEnv>()
       const { refresh_token: refreshToken } = c.req.valid('json')
       if (
         refreshToken !== undefined &&
-        (await sessionOfRefreshToken(c.env, refreshToken))?.sessionId !== sessionId
+        (await c.var.services.sessions.ofRefreshToken(refreshToken))?.sessionId !== sessionId
       ) {
         throw new ApiError('validation_failed', {
           details: { refresh_token: 'refresh_token does not belong to the current session' },
         })
       }
-      await endSessions(c.env, userId, { only: sessionId })
+      await c.var.services.sessions.end(userId, { only: sessionId })
       return loggedOutResponse(c)
     }
   )
@@ -162,7 +144,7 @@ export const authRoutes = new Hono<AppEnv>()
       success: sessionEnded,
     }),
     async (c) => {
-      await endSessions(c.env, c.get('auth').userId, 'all')
+      await c.var.services.sessions.end(c.get('auth').userId, 'all')
       return loggedOutResponse(c)
     }
   )
@@ -178,7 +160,7 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
-      await changePassword(c.env, readConfig(c.env), c.get('auth'), currentPassword, newPassword)
+      await c.var.services.accounts.changePassword(c.get('auth'), currentPassword, newPassword)
       return c.body(null, 204)
     }
   )

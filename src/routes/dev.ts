@@ -1,17 +1,15 @@
 /** /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport. */
 import { Hono } from 'hono'
 import type { MiddlewareHandler } from 'hono'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { OutboxResponse } from '../http/schemas'
-import { readOutbox } from '../mail/outbox'
 
 /** Mounted before the 405 check, so that not even the methods of /dev/* are disclosed when off. */
 export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
   async function devRoutesEnabled(c, next) {
-    if (!readConfig(c.env).devOutbox) throw new ApiError('not_found')
+    if (!c.var.services.options.devOutbox) throw new ApiError('not_found')
     await next()
   }
 
@@ -24,7 +22,7 @@ export const devRoutes = new Hono<AppEnv>().get(
     errors: ['not_found'],
   }),
   async (c) => {
-    const messages = await readOutbox(c.env)
+    const messages = await c.var.services.readOutbox()
     return c.json(
       {
         messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({

@@ -1,6 +1,5 @@
 /** /me: the signed-in user's profile, and deleting the account. */
 import { Hono } from 'hono'
-import { deleteAccount, renameUser } from '../auth/accounts'
 import { SessionEnded } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
@@ -29,7 +28,10 @@ export const meRoutes = new Hono<AppEnv>()
       success: { status: 200, description: 'The changed user', body: UserResponse },
     }),
     async (c) => {
-      const user = await renameUser(c.env, c.get('auth').userId, c.req.valid('json').nickname)
+      const user = await c.var.services.accounts.rename(
+        c.get('auth').userId,
+        c.req.valid('json').nickname
+      )
       // The account went away after requireAuth read it: the same answer, challenge included.
       if (!user) throw new SessionEnded()
       return c.json({ user: presentUser(user) }, 200)
@@ -50,7 +52,7 @@ export const meRoutes = new Hono<AppEnv>()
       errors: [['invalid_credentials', 403], 'too_many_requests'],
     }),
     async (c) => {
-      await deleteAccount(c.env, c.get('auth').userId, c.req.valid('json').password)
+      await c.var.services.accounts.delete(c.get('auth').userId, c.req.valid('json').password)
       return c.body(null, 204)
     }
   )

@@ -6,7 +6,6 @@ import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentNote } from '../http/present'
 import { CreateNoteBody, NoteListResponse, NoteResponse, UpdateNoteBody } from '../http/schemas'
-import { deleteNote, findNote, insertNote, listNotes, updateNote } from '../store/notes'
 
 // Another user's note answers exactly like a missing one, so its existence is not disclosed.
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
@@ -21,7 +20,7 @@ export const noteRoutes = new Hono<AppEnv>()
       success: { status: 200, description: 'The notes', body: NoteListResponse },
     }),
     async (c) => {
-      const notes = await listNotes(c.env.DB, c.get('auth').userId)
+      const notes = await c.var.services.ports.notes.list(c.get('auth').userId)
       return c.json({ notes: notes.map(presentNote) }, 200)
     }
   )
@@ -36,7 +35,7 @@ export const noteRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { title, body } = c.req.valid('json')
-      const note = await insertNote(c.env.DB, {
+      const note = await c.var.services.ports.notes.insert({
         id: crypto.randomUUID(),
         user_id: c.get('auth').userId,
         title,
@@ -57,7 +56,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      const note = await findNote(c.env.DB, c.get('auth').userId, c.req.param('id'))
+      const note = await c.var.services.ports.notes.find(c.get('auth').userId, c.req.param('id'))
       if (!note) throw noteNotFound()
       return c.json({ note: presentNote(note) }, 200)
     }
@@ -73,8 +72,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      const note = await updateNote(
-        c.env.DB,
+      const note = await c.var.services.ports.notes.update(
         c.get('auth').userId,
         c.req.param('id'),
         c.req.valid('json'),
@@ -94,7 +92,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      if (!(await deleteNote(c.env.DB, c.get('auth').userId, c.req.param('id')))) {
+      if (!(await c.var.services.ports.notes.delete(c.get('auth').userId, c.req.param('id')))) {
         throw noteNotFound()
       }
       return c.body(null, 204)

@@ -6,16 +6,13 @@
 import { Hono } from 'hono'
 import type { Context } from 'hono'
 import { InvalidRefreshToken } from '../auth/errors'
-import { revokeToken } from '../auth/revocation'
-import { refreshSession } from '../auth/sessions'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { apiErrorOf, handleError } from '../http/handle-error'
+import { hasMediaType } from '../http/json-body'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
 import { OAuthTokenResponse, RevokeForm, TokenGrantForm } from '../http/oauth-schemas'
 import { oauthTokenResponse } from '../http/token-response'
-import { hasMediaType } from '../middleware/json-body'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
 const AUTH_SCHEME = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)/
@@ -86,10 +83,9 @@ export const oauthRoutes = new Hono<AppEnv>()
         throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
       }
       const refreshToken = requireParameter(form, 'refresh_token')
-      const config = readConfig(c.env)
       try {
-        // refreshSession reads the session together with its owner, so a deleted user fails there.
-        return oauthTokenResponse(c, await refreshSession(c.env, config, refreshToken))
+        // The refresh reads the session together with its owner, so a deleted user fails there.
+        return oauthTokenResponse(c, await c.var.services.sessions.refresh(refreshToken))
       } catch (error) {
         if (error instanceof InvalidRefreshToken) {
           // The same words as /auth/refresh would use, in OAuth's shape.
@@ -113,7 +109,7 @@ export const oauthRoutes = new Hono<AppEnv>()
       const form = await readForm(c)
       refuseClientCredentials(c, form)
       // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
-      await revokeToken(c.env, readConfig(c.env), requireParameter(form, 'token'))
+      await c.var.services.sessions.revokeToken(requireParameter(form, 'token'))
       return c.body(null, 200)
     }
   )

@@ -1,8 +1,6 @@
 /** /auth/password/forgot, /auth/password/reset, /auth/email/verification, /auth/email/verify. */
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { resetPassword, sendAccountLink, verifyEmail } from '../auth/recovery'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { presentUser } from '../http/present'
@@ -13,7 +11,6 @@ import {
   UserResponse,
   VerifyEmailBody,
 } from '../http/schemas'
-import { createMailer } from '../mail/mailer'
 import type { AccountLinkPurpose } from '../mail/message'
 
 /**
@@ -21,8 +18,7 @@ import type { AccountLinkPurpose } from '../mail/message'
  * lookup, the token and the message all happen after the response.
  */
 const acceptAndSend = (c: Context<AppEnv>, purpose: AccountLinkPurpose, email: string) => {
-  const mailer = createMailer(c.env, readConfig(c.env).mail)
-  c.executionCtx.waitUntil(sendAccountLink(c.env, mailer, purpose, email))
+  c.executionCtx.waitUntil(c.var.services.recovery.sendLink(purpose, email)())
   return c.json({ status: 'accepted' as const }, 202)
 }
 
@@ -48,7 +44,7 @@ export const recoveryRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { token, new_password: newPassword } = c.req.valid('json')
-      await resetPassword(c.env, readConfig(c.env), token, newPassword)
+      await c.var.services.recovery.resetPassword(token, newPassword)
       return c.body(null, 204)
     }
   )
@@ -72,7 +68,7 @@ export const recoveryRoutes = new Hono<AppEnv>()
       errors: ['invalid_one_time_token'],
     }),
     async (c) => {
-      const user = await verifyEmail(c.env, c.req.valid('json').token)
+      const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)
       return c.json({ user: presentUser(user) }, 200)
     }
   )

@@ -1,6 +1,5 @@
 /** /auth/sessions: the signed-in user's live sessions, and ending one of them. */
 import { Hono } from 'hono'
-import { endSessions, listSessions } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
@@ -18,7 +17,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { userId, sessionId } = c.get('auth')
-      const sessions = await listSessions(c.env, userId)
+      const sessions = await c.var.services.sessions.list(userId)
       return c.json(
         { sessions: sessions.map((session) => presentSession(session, sessionId)) },
         200
@@ -36,7 +35,9 @@ export const sessionRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // Another user's session is as absent as one that never existed.
-      const ended = await endSessions(c.env, c.get('auth').userId, { only: c.req.param('id') })
+      const ended = await c.var.services.sessions.end(c.get('auth').userId, {
+        only: c.req.param('id'),
+      })
       if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
       return c.body(null, 204)
     }

@@ -1,7 +1,5 @@
 /** /.well-known: the public signing keys (JWKS) and the OAuth 2.0 authorization server metadata. */
 import { Hono } from 'hono'
-import { publicSigningKeys } from '../auth/access-token'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas'
@@ -43,7 +41,7 @@ export const wellKnownRoutes = new Hono<AppEnv>()
       errors: ['server_misconfigured'],
     }),
     (c) => {
-      const keys = publicSigningKeys(readConfig(c.env))
+      const keys = c.var.services.publicSigningKeys()
       c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
       return c.json({ keys }, 200)
     }

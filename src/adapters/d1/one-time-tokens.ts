@@ -2,92 +2,71 @@
  * Every query on one_time_tokens: issuing a token within the per-account message budget, and
  * redeeming one, where single use is decided by conditional UPDATEs inside one D1 transaction.
  */
+import type {
+  MessageBudget,
+  NewOneTimeToken,
+  OneTimePurpose,
+  OneTimeTokenStore,
+  PasswordReset,
+  PublicUser,
+  TokenHolder,
+} from '../../ports'
 import { runBatch } from './batch'
-import { guardD1 } from './guard'
-import type { PublicUser } from './users'
-
-export type OneTimePurpose = 'password_reset' | 'email_verification'
-
-export interface NewOneTimeToken {
-  tokenHash: string
-  purpose: OneTimePurpose
-  userId: string
-  email: string
-  passwordFingerprint: string | null
-  now: number
-  expiresAt: number
-}
-
-export interface MessageBudget {
-  limit: number
-  windowSeconds: number
-}
+import { endSessionsStatement } from './sessions'
 
 /**
  * Inserts the token only while the account has had fewer than `budget.limit` tokens issued in the
  * window: one statement, so that concurrent requests cannot both see room for the last message.
  * False when the budget is spent.
  */
-export const insertTokenWithinBudget = async (
+const insertTokenWithinBudget = async (
   db: D1Database,
   token: NewOneTimeToken,
   budget: MessageBudget
 ): Promise<boolean> => {
-  const row = await guardD1(() =>
-    db
-      .prepare(
-        `INSERT INTO one_time_tokens
+  const row = await db
+    .prepare(
+      `INSERT INTO one_time_tokens
            (token_hash, purpose, user_id, email, password_fingerprint, created_at, expires_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
           WHERE (SELECT COUNT(*) FROM one_time_tokens WHERE user_id = ?3 AND created_at > ?8) < ?9
          RETURNING token_hash`
-      )
-      .bind(
-        token.tokenHash,
-        token.purpose,
-        token.userId,
-        token.email,
-        token.passwordFingerprint,
-        token.now,
-        token.expiresAt,
-        token.now - budget.windowSeconds,
-        budget.limit
-      )
-      .first<{ token_hash: string }>()
-  )
+    )
+    .bind(
+      token.tokenHash,
+      token.purpose,
+      token.userId,
+      token.email,
+      token.passwordFingerprint,
+      token.now,
+      token.expiresAt,
+      token.now - budget.windowSeconds,
+      budget.limit
+    )
+    .first<{ token_hash: string }>()
   return row !== null
 }
 
-/** A live token with the account it belongs to, as it is now. */
-export interface TokenHolder {
-  userId: string
-  email: string
-  passwordHash: string
-  passwordFingerprint: string | null
-}
-
 /** The unused, unexpired token of this purpose whose address is still the account's address. */
-export const findLiveToken = async (
+const findLiveToken = async (
   db: D1Database,
   tokenHash: string,
   purpose: OneTimePurpose,
   now: number
 ): Promise<TokenHolder | null> => {
-  const row = await guardD1(() =>
-    db
-      .prepare(
-        `SELECT t.user_id, t.email, t.password_fingerprint, u.password_hash
+  const row = await db
+    .prepare(
+      `SELECT t.user_id, t.email, t.password_fingerprint, u.password_hash
            FROM one_time_tokens t JOIN users u ON u.id = t.user_id AND u.email = t.email
           WHERE t.token_hash = ?1 AND t.purpose = ?2 AND t.used_at IS NULL AND t.expires_at > ?3`
-      )
-      .bind(tokenHash, purpose, now)
-      .first<{
-        user_id: string
-        email: string
-        password_fingerprint: string | null
-        password_hash: string
-      }>()
-  )
+    )
+    .bind(tokenHash, purpose, now)
+    .first<{
+      user_id: string
+      email: string
+      password_fingerprint: string | null
+      password_hash: string
+    }>()
   if (!row) return null
   return {
     userId: row.user_id,
@@ -95,14 +74,6 @@ export const findLiveToken = async (
     passwordHash: row.password_hash,
     passwordFingerprint: row.password_fingerprint,
   }
-}
-
-export interface PasswordReset {
-  tokenHash: string
-  holder: TokenHolder
-  newPasswordHash: string
-  now: number
-  nowIso: string
 }
 
 /**
@@ -113,7 +84,7 @@ export interface PasswordReset {
  * count and marking the address verified (the link reached it). Returns the ended sessions'
  * refresh hashes, or null when the token was not redeemed.
  */
-export const redeemPasswordReset = async (
+const redeemPasswordReset = async (
   db: D1Database,
   reset: PasswordReset
 ): Promise<string[] | null> => {
@@ -123,7 +94,8 @@ export const redeemPasswordReset = async (
     db
       .prepare(
         `UPDATE users
-            SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3)
+            SET password_hash = ?2, updated_at = ?3, email_verified_at = COALESCE(email_verified_at, ?3),
+                credential_version = credential_version + 1
           WHERE id = ?1 AND password_hash = ?4
             AND EXISTS (SELECT 1 FROM one_time_tokens
                          WHERE token_hash = ?5 AND used_at IS NULL AND expires_at > ?6)`
@@ -136,13 +108,14 @@ export const redeemPasswordReset = async (
           RETURNING token_hash`
       )
       .bind(holder.userId, newPasswordHash, tokenHash, now),
-    db
-      .prepare(
-        `UPDATE sessions SET revoked_at = ?3
-          WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?3 AND ${landed}
-          RETURNING refresh_hash`
-      )
-      .bind(holder.userId, newPasswordHash, now),
+    endSessionsStatement(
+      db,
+      now,
+      `user_id = ?2 AND expires_at > ?1
+         AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?3)`,
+      holder.userId,
+      newPasswordHash
+    ),
     db
       .prepare(`DELETE FROM login_failures WHERE email = ?3 AND ${landed}`)
       .bind(holder.userId, newPasswordHash, holder.email),
@@ -155,7 +128,7 @@ export const redeemPasswordReset = async (
  * Marks the token used and the address verified in one transaction; the user row changes only
  * if this very statement used the token. Null when the token was not redeemed.
  */
-export const redeemEmailVerification = async (
+const redeemEmailVerification = async (
   db: D1Database,
   tokenHash: string,
   holder: TokenHolder,
@@ -185,3 +158,11 @@ export const redeemEmailVerification = async (
   if (used.length !== 1 || users.length !== 1) return null
   return users[0] as unknown as PublicUser
 }
+
+export const d1OneTimeTokenStore = (db: D1Database): OneTimeTokenStore => ({
+  insertWithinBudget: (token, budget) => insertTokenWithinBudget(db, token, budget),
+  findLive: (tokenHash, purpose, now) => findLiveToken(db, tokenHash, purpose, now),
+  redeemPasswordReset: (reset) => redeemPasswordReset(db, reset),
+  redeemEmailVerification: (tokenHash, holder, now, nowIso) =>
+    redeemEmailVerification(db, tokenHash, holder, now, nowIso),
+})

@@ -4,7 +4,6 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
 
 type CorsOptions = Omit<NonNullable<Parameters<typeof cors>[0]>, 'origin'>
@@ -15,11 +14,11 @@ export const corsForListedOrigins = (options: CorsOptions): MiddlewareHandler<Ap
   return async function corsForListedOrigins(c, next) {
     const origin = c.req.header('Origin')
     // The config is read only when a browser sends an Origin, as before this guard existed.
-    const listed = origin !== undefined && readConfig(c.env).corsOrigins.includes(origin)
+    const listed = origin !== undefined && c.var.services.options.corsOrigins.includes(origin)
     if (listed) return listedOriginCors(c, next)
     await next()
     // Answers differ by Origin once any origin is listed; shared caches must keep them apart.
-    if (origin !== undefined && readConfig(c.env).corsOrigins.length > 0) {
+    if (origin !== undefined && c.var.services.options.corsOrigins.length > 0) {
       c.res.headers.append('Vary', 'Origin')
     }
   }

@@ -13,7 +13,7 @@ import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
 import { nowMs } from '../clock'
 import type { AppEnv } from '../env'
-import { declareMiddleware } from '../http/endpoint'
+import { declareMiddleware } from './endpoint'
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])

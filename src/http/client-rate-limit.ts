@@ -6,8 +6,8 @@
 import type { MiddlewareHandler } from 'hono'
 import { warn } from '../best-effort'
 import type { AppEnv } from '../env'
-import { declareMiddleware } from '../http/endpoint'
-import { ApiError } from '../http/errors'
+import { declareMiddleware } from './endpoint'
+import { ApiError } from './errors'
 
 /** The longest period a Workers rate limiter counts over; its outcome does not say how much is left. */
 const RETRY_AFTER_SECONDS = 60
@@ -34,7 +34,7 @@ export const clientKey = (ip: string): string => {
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
   declareMiddleware(
     async function clientRateLimit(c, next) {
-      const limiter = c.env.CLIENT_RATE_LIMIT
+      const limiter = c.var.services.options.clientRateLimit
       // Set by Cloudflare's edge on every request; without it there is no client to count.
       const ip = c.req.header('CF-Connecting-IP')
       if (!limiter || !ip) return next()

@@ -2,7 +2,7 @@
 import type { HonoRequest, MiddlewareHandler } from 'hono'
 import * as v from 'valibot'
 import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
+import { ApiError } from './errors'
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 /** Far longer than any real media type: a longer header is refused without being matched. */

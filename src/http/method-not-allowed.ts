@@ -5,7 +5,7 @@
 import type { MiddlewareHandler } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
+import { ApiError } from './errors'
 
 interface PathMethods {
   pattern: RegExp

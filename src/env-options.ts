@@ -1,73 +1,36 @@
 /**
- * Reads and validates configuration once per env object, with the contract's defaults. The HTTP
- * edge reads it and passes it into auth/; the signing secret inside is checked only when used.
+ * The Worker entry's half of configuration: parses and validates the Worker env once per env
+ * object into AuthOptions, with the contract's defaults. Nothing but the entry reads the env; the
+ * signing secret inside is checked only when used.
  */
+import { KV_MIN_TTL } from './adapters/kv/refresh-index'
 import { Misconfigured } from './auth/errors'
 import { DEFAULT_POLICY_NAME, PASSWORD_POLICIES, policyNamed } from './auth/password'
 import type { PasswordPolicy } from './auth/password'
 import { lazySigner } from './auth/signer'
-import type { Signer } from './auth/signer'
 import { SIGNING_ALGORITHMS } from './auth/signing-keys'
 import type { SigningAlgorithm } from './auth/signing-keys'
-import type { Bindings } from './env'
-import { KV_MIN_TTL } from './store/refresh-tokens'
+import {
+  DEFAULT_ISSUER,
+  DEFAULT_LIMITS,
+  MAIL_TRANSPORTS,
+  MAX_REUSE_GRACE,
+  SESSION_CHECKS,
+  isLoopbackHost,
+  outboxAllowed,
+} from './options'
+import type { AuthOptions, MailOptions, SessionCheck } from './options'
 
-export interface AppConfig {
-  issuer: string
-  /** JWT_AUDIENCE: the access token's `aud`, checked on every verify (the issuer by default). */
-  audience: string
-  accessTokenTtl: number
-  refreshTokenTtl: number
-  /** SESSION_MAX_AGE: seconds from login after which no refresh extends the session. */
-  sessionMaxAge: number
-  /** Seconds during which a just-rotated refresh token still yields its successor (racing clients). */
-  reuseGraceSeconds: number
-  corsOrigins: string[]
-  /**
-   * JWT_ALGORITHM: HS256 (JWT_SECRET) by default, or EdDSA / ES256 (JWT_PRIVATE_KEYS, signing with
-   * JWT_ACTIVE_KID or else the first key). Validated lazily: see auth/signer.ts.
-   */
-  signer: Signer
-  /** Cookie mode: an access cookie this close to its expiry (seconds) is renewed in passing. */
-  accessRefreshMargin: number
-  /** PASSWORD_HASH: how new password hashes are made (pbkdf2-sha256 by default, or scrypt). */
-  passwordPolicy: PasswordPolicy<unknown>
-  /**
-   * SESSION_CHECK: where the per-request session check reads. `primary` (default): the D1 primary,
-   * so a revocation holds everywhere on the next request. `replica`: the nearest D1 read replica,
-   * one long round trip fewer far from the primary, and a revoked session's access token may pass
-   * for as long as that replica lags (docs/scaling.md); refresh and every write stay on the primary.
-   */
-  sessionCheck: SessionCheck
-  /** Account recovery and email verification (docs/recovery.md). */
-  mail: MailConfig
-  /** REQUIRE_EMAIL_VERIFICATION: no tokens until the address is verified. */
-  requireEmailVerification: boolean
-  /**
-   * GET /dev/outbox exists: DEV_OUTBOX=on with MAIL_TRANSPORT=outbox on a loopback APP_URL (local
-   * development only).
-   */
-  devOutbox: boolean
+/** `Env` comes from worker-configuration.d.ts; the secret is optional because a deployment may lack it. */
+export type Bindings = Omit<Env, 'JWT_SECRET'> & {
+  JWT_SECRET?: string
+  /** The private JWK set for EdDSA / ES256 (a secret, like JWT_SECRET); unused with HS256. */
+  JWT_PRIVATE_KEYS?: string
+  /** A Workers rate limiter, bound only where the deployment opts in (http/client-rate-limit). */
+  CLIENT_RATE_LIMIT?: RateLimit
+  /** The HTTP mail API's key, for MAIL_TRANSPORT=http (a secret). */
+  MAIL_API_KEY?: string
 }
-
-export const MAIL_TRANSPORTS = ['cloudflare', 'http', 'outbox'] as const
-export type MailTransportName = (typeof MAIL_TRANSPORTS)[number]
-
-export interface MailConfig {
-  /** MAIL_TRANSPORT; undefined when none is configured: mail is off (nothing is sent, it is logged). */
-  transport?: MailTransportName
-  /** APP_URL: the page the links in messages open, without a trailing slash. */
-  appUrl?: string
-  /** MAIL_FROM: the sender, `address` or `Name <address>`. */
-  from?: string
-  /** MAIL_API_URL: the HTTP mail API's endpoint (a Resend-shaped JSON API by default). */
-  apiUrl: string
-}
-
-export const SESSION_CHECKS = ['primary', 'replica'] as const
-export type SessionCheck = (typeof SESSION_CHECKS)[number]
-
-export const MAX_REUSE_GRACE = 10
 
 const DEFAULTS = {
   ACCESS_TOKEN_TTL: 900,
@@ -75,12 +38,11 @@ const DEFAULTS = {
   SESSION_MAX_AGE: 7_776_000,
   REFRESH_REUSE_GRACE: 10,
   ACCESS_REFRESH_MARGIN: 60,
-  JWT_ISSUER: 'edge-jwt-auth',
+  JWT_ISSUER: DEFAULT_ISSUER,
   JWT_ALGORITHM: 'HS256' as SigningAlgorithm,
 }
 
 const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails'
-const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/
 
 const readSeconds = (raw: unknown, fallback: number, name: string, min: number, max: number) => {
   if (raw === undefined || raw === '') return fallback
@@ -126,24 +88,17 @@ const readUrl = (raw: unknown, name: string): string | undefined => {
     url = null
   }
   const secure =
-    url?.protocol === 'https:' || (url?.protocol === 'http:' && LOOPBACK_HOST.test(url.hostname))
+    url?.protocol === 'https:' || (url?.protocol === 'http:' && isLoopbackHost(url.hostname))
   if (!url || !secure || url.search !== '' || url.hash !== '' || url.username !== '') {
     throw new Misconfigured(`${name} must be an https URL without query or fragment`)
   }
   return url.href.replace(/\/+$/, '')
 }
 
-/**
- * The outbox keeps raw one-time tokens in D1, so it runs only where APP_URL (already validated)
- * is a loopback host: never in a deployment.
- */
-export const outboxAllowed = (mail: MailConfig): boolean =>
-  mail.appUrl !== undefined && LOOPBACK_HOST.test(new URL(mail.appUrl).hostname)
-
 /** `address` or `Name <address>`; line breaks would let the value inject mail headers. */
 const MAIL_FROM_SHAPE = /^(?:[^<>\r\n"]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/
 
-const readMailConfig = (env: Bindings): MailConfig => {
+const readMailOptions = (env: Bindings): MailOptions => {
   const rawTransport = env.MAIL_TRANSPORT ?? ''
   const transport = MAIL_TRANSPORTS.find((name) => name === rawTransport)
   if (rawTransport !== '' && !transport) {
@@ -158,6 +113,8 @@ const readMailConfig = (env: Bindings): MailConfig => {
     appUrl: readUrl(env.APP_URL, 'APP_URL'),
     from,
     apiUrl: readUrl(env.MAIL_API_URL, 'MAIL_API_URL') ?? DEFAULT_MAIL_API_URL,
+    apiKey: env.MAIL_API_KEY || undefined,
+    sendEmail: env.EMAIL,
   }
 }
 
@@ -198,11 +155,11 @@ const readSessionCheck = (raw: unknown): SessionCheck => {
   return mode
 }
 
-const readDevOutbox = (env: Bindings, mail: MailConfig): boolean =>
+const readDevOutbox = (env: Bindings, mail: MailOptions): boolean =>
   env.DEV_OUTBOX === 'on' && mail.transport === 'outbox' && outboxAllowed(mail)
 
-const parseConfig = (env: Bindings): AppConfig => {
-  const mail = readMailConfig(env)
+const parseOptions = (env: Bindings): AuthOptions => {
+  const mail = readMailOptions(env)
   return {
     signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
     issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
@@ -251,17 +208,21 @@ const parseConfig = (env: Bindings): AppConfig => {
     devOutbox: readDevOutbox(env, mail),
     sessionCheck: readSessionCheck(env.SESSION_CHECK),
     corsOrigins: readOrigins(env.CORS_ORIGINS),
+    clientRateLimit: env.CLIENT_RATE_LIMIT,
+    assets: env.ASSETS,
+    limits: DEFAULT_LIMITS,
   }
 }
 
 // The env object is stable for an isolate's life, so parsing it once per object is safe.
-const parsed = new WeakMap<object, AppConfig>()
+const parsed = new WeakMap<object, AuthOptions>()
 
-export const readConfig = (env: Bindings): AppConfig => {
-  let config = parsed.get(env)
-  if (!config) {
-    config = parseConfig(env)
-    parsed.set(env, config)
+/** Throws Misconfigured, naming the setting (never a secret's value). */
+export const optionsFromEnv = (env: Bindings): AuthOptions => {
+  let options = parsed.get(env)
+  if (!options) {
+    options = parseOptions(env)
+    parsed.set(env, options)
   }
-  return config
+  return options
 }

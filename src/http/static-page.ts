@@ -5,14 +5,16 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
+import { ApiError } from './errors'
 
 export const staticPage = (): MiddlewareHandler<AppEnv> =>
   async function staticPage(c) {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       throw new ApiError('method_not_allowed', { headers: { Allow: 'GET, HEAD' } })
     }
-    const asset = await c.env.ASSETS.fetch(c.req.raw)
+    const assets = c.var.services.options.assets
+    if (!assets) throw new ApiError('not_found')
+    const asset = await assets.fetch(c.req.raw)
     // A copy: the global middleware adds headers, and a fetched response's are immutable.
     return new Response(asset.body, asset)
   }

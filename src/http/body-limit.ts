@@ -8,7 +8,7 @@
  */
 import type { MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../env'
-import { ApiError } from '../http/errors'
+import { ApiError } from './errors'
 
 const tooLarge = (): ApiError => new ApiError('payload_too_large')
 

@@ -5,10 +5,10 @@
 import type { MiddlewareHandler } from 'hono'
 import * as v from 'valibot'
 import type { AppEnv } from '../env'
-import { readRefreshCookie } from '../http/cookies'
-import { ApiError } from '../http/errors'
-import { RefreshBody } from '../http/schemas'
+import { readRefreshCookie } from './cookies'
+import { ApiError } from './errors'
 import { jsonBody } from './json-body'
+import { RefreshBody } from './schemas'
 
 interface RefreshInput {
   in: { json: v.InferInput<typeof RefreshBody> }

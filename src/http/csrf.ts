@@ -4,11 +4,10 @@
  * by another site (it cannot attach the header), so they pass untouched.
  */
 import type { MiddlewareHandler } from 'hono'
-import { readConfig } from '../config'
 import type { AppEnv } from '../env'
-import { inCookieMode } from '../http/cookies'
-import { declareMiddleware } from '../http/endpoint'
-import { ApiError } from '../http/errors'
+import { inCookieMode } from './cookies'
+import { declareMiddleware } from './endpoint'
+import { ApiError } from './errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -39,7 +38,7 @@ export const cookieCsrf = (): MiddlewareHandler<AppEnv> =>
         c.req.header('Origin'),
         c.req.header('Sec-Fetch-Site'),
         new URL(c.req.url).origin,
-        readConfig(c.env).corsOrigins
+        c.var.services.options.corsOrigins
       )
       if (!allowed) throw new ApiError('forbidden', { message: CSRF_MESSAGE })
       await next()

@@ -4,20 +4,8 @@
  * the limit are ever checked in a window; a right password gives its place back. KV's eventual
  * consistency could not count like this.
  */
-import { guardD1 } from './guard'
 
-export const LOGIN_FAILURE_LIMIT = 10
-export const LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
-
-export interface Lockout {
-  retryAfter: number
-}
-
-/** A place in the count: given back with `releaseAttemptStatement` when the password was right. */
-export interface Reservation {
-  email: string
-  windowStartedAt: number
-}
+import type { FailureWindow, LoginThrottle, Reservation } from '../../ports'
 
 interface CounterRow {
   failures: number
@@ -30,35 +18,32 @@ interface CounterRow {
  * refused attempt leaves the count as it was; the SELECT in the same transaction gives the
  * refused attempt its Retry-After.
  */
-export const reserveAttempt = async (
+const reserveAttempt = async (
   db: D1Database,
+  window: FailureWindow,
   email: string,
   now: number
-): Promise<
-  { reservation: Reservation; lockout: null } | { reservation: null; lockout: Lockout }
-> => {
-  const windowOpenSince = now - LOGIN_FAILURE_WINDOW_SECONDS
-  const [reserved, current] = await guardD1(() =>
-    db.batch<CounterRow>([
-      db
-        .prepare(
-          `INSERT INTO login_failures (email, failures, window_started_at) VALUES (?1, 1, ?2)
+): ReturnType<LoginThrottle['reserve']> => {
+  const windowOpenSince = now - window.windowSeconds
+  const [reserved, current] = await db.batch<CounterRow>([
+    db
+      .prepare(
+        `INSERT INTO login_failures (email, failures, window_started_at) VALUES (?1, 1, ?2)
            ON CONFLICT (email) DO UPDATE SET
              failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
              window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
            WHERE window_started_at <= ?3 OR failures < ?4
            RETURNING failures, window_started_at`
-        )
-        .bind(email, now, windowOpenSince, LOGIN_FAILURE_LIMIT),
-      db
-        .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
-        .bind(email),
-    ])
-  )
+      )
+      .bind(email, now, windowOpenSince, window.limit),
+    db
+      .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
+      .bind(email),
+  ])
   const row = reserved.results?.[0]
   if (row) return { reservation: { email, windowStartedAt: row.window_started_at }, lockout: null }
   const windowStartedAt = current.results?.[0]?.window_started_at ?? now
-  const retryAfter = Math.max(1, windowStartedAt + LOGIN_FAILURE_WINDOW_SECONDS - now)
+  const retryAfter = Math.max(1, windowStartedAt + window.windowSeconds - now)
   return { reservation: null, lockout: { retryAfter } }
 }
 
@@ -77,6 +62,9 @@ export const releaseAttemptStatement = (
     )
     .bind(reservation.email, reservation.windowStartedAt)
 
-export const releaseAttempt = async (db: D1Database, reservation: Reservation): Promise<void> => {
-  await guardD1(() => releaseAttemptStatement(db, reservation).run())
-}
+export const d1LoginThrottle = (db: D1Database, window: FailureWindow): LoginThrottle => ({
+  reserve: (email, now) => reserveAttempt(db, window, email, now),
+  async release(reservation) {
+    await releaseAttemptStatement(db, reservation).run()
+  },
+})

@@ -1,0 +1,58 @@
+/** Pruning of rows that can no longer matter, run by the daily cron trigger. */
+import { isoFromSeconds } from '../../clock'
+import type { Maintenance, PruneResult } from '../../ports'
+
+/**
+ * Ended sessions are kept a day (an access token of a pruned session would still be refused, as
+ * token_revoked, but the row helps when someone asks what happened); expired ones have no use.
+ */
+const ENDED_SESSION_RETENTION_SECONDS = 86_400
+
+/** One-time tokens count toward the hourly message limit for an hour, whatever their lifetime. */
+const TOKEN_COUNTING_SECONDS = 3600
+/** Local development's outbox keeps a day of messages. */
+const OUTBOX_RETENTION_SECONDS = 86_400
+
+/** What bounds how long a row can matter: the login failure window and the longest grace. */
+export interface Retention {
+  loginFailureWindowSeconds: number
+  maxReuseGraceSeconds: number
+}
+
+const pruneStaleRows = async (
+  db: D1Database,
+  retention: Retention,
+  now: number
+): Promise<PruneResult> => {
+  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes] = await db.batch([
+    db
+      .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
+      .bind(now, now - ENDED_SESSION_RETENTION_SECONDS),
+    db
+      .prepare('DELETE FROM login_failures WHERE window_started_at <= ?1')
+      .bind(now - retention.loginFailureWindowSeconds),
+    db
+      .prepare('DELETE FROM one_time_tokens WHERE expires_at <= ?1 AND created_at <= ?2')
+      .bind(now, now - TOKEN_COUNTING_SECONDS),
+    db
+      .prepare('DELETE FROM dev_outbox WHERE created_at <= ?1')
+      .bind(isoFromSeconds(now - OUTBOX_RETENTION_SECONDS)),
+    // A box only serves its grace window; past it, it is one more thing a stolen copy could hold.
+    db
+      .prepare(
+        'UPDATE sessions SET successor_box = NULL WHERE successor_box IS NOT NULL AND rotated_at <= ?1'
+      )
+      .bind(now - retention.maxReuseGraceSeconds),
+  ])
+  return {
+    sessions: sessions.meta.changes,
+    loginFailures: loginFailures.meta.changes,
+    oneTimeTokens: oneTimeTokens.meta.changes,
+    outbox: outbox.meta.changes,
+    successorBoxes: successorBoxes.meta.changes,
+  }
+}
+
+export const d1Maintenance = (db: D1Database, retention: Retention): Maintenance => ({
+  pruneStaleRows: (now) => pruneStaleRows(db, retention, now),
+})

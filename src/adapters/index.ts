@@ -1,0 +1,41 @@
+/** The ports over Cloudflare's bindings: each binding wrapped once in the 503 guard. */
+import type { AuthPorts, FailureWindow } from '../ports'
+import { d1LoginThrottle } from './d1/login-failures'
+import { d1Maintenance } from './d1/maintenance'
+import { d1NoteStore } from './d1/notes'
+import { d1OneTimeTokenStore } from './d1/one-time-tokens'
+import { d1OutboxStore } from './d1/outbox'
+import { d1SessionStore } from './d1/sessions'
+import { d1UserStore } from './d1/users'
+import { guardD1Binding, guardKVBinding } from './guard'
+import { kvRefreshIndex } from './kv/refresh-index'
+
+export interface CloudflarePortsOptions {
+  /** The D1 database: users, sessions, notes, one-time tokens, counters. */
+  db: D1Database
+  /** The KV namespace of refresh-token records. */
+  refreshTokens: KVNamespace
+  loginFailures: FailureWindow
+  /** The longest refresh reuse grace any configuration allows (successor boxes are pruned past it). */
+  maxReuseGraceSeconds: number
+  storageTimeoutMs: number
+}
+
+export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
+  const db = guardD1Binding(options.db, options.storageTimeoutMs)
+  const kv = guardKVBinding(options.refreshTokens, options.storageTimeoutMs)
+  return {
+    users: d1UserStore(db),
+    sessions: d1SessionStore(db),
+    refreshIndex: kvRefreshIndex(kv),
+    oneTimeTokens: d1OneTimeTokenStore(db),
+    loginThrottle: d1LoginThrottle(db, options.loginFailures),
+    outbox: d1OutboxStore(db),
+    notes: d1NoteStore(db),
+    maintenance: d1Maintenance(db, {
+      loginFailureWindowSeconds: options.loginFailures.windowSeconds,
+      maxReuseGraceSeconds: options.maxReuseGraceSeconds,
+    }),
+    d1: db,
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The sign-in seam: every way of signing in (a password, a TOTP code after it, a passkey, an
+ * identity provider) ends in a VerifiedSignIn, and a session starts from that, never from a
+ * particular credential. A first factor may end in "second factor required" instead: the
+ * features' gates decide, so that no method's code knows about another's.
+ */
+import type { PublicUser, Reservation, UserRow } from '../ports'
+
+/** RFC 8176 method references: 'pwd', 'otp', 'hwk', 'swk', 'user', 'fed', ... */
+export type AuthMethodReference = string
+
+/** What a sign-in method hands over once it has checked a credential. */
+export interface VerifiedSignIn {
+  userId: string
+  /** The methods proved, in order: ['pwd'], then ['pwd', 'otp'] after a TOTP code. */
+  amr: AuthMethodReference[]
+  /** When the user proved it, seconds since the epoch (the token's `auth_time`). */
+  authTime: number
+  /**
+   * users.credential_version, read in the same read as the credential that was checked. The
+   * session insert lands only while it is unchanged: no sign-in checked against an old
+   * credential outlives a password change or reset.
+   */
+  credentialVersion: number
+  /** The login throttle's place, given back in the session insert's transaction. */
+  reservation?: Reservation | null
+}
+
+/** Facts about the request a session records. */
+export interface SignInMeta {
+  userAgent: string | null
+}
+
+/** A session's tokens, as register, login and refresh hand them out. */
+export interface IssuedTokens {
+  sessionId: string
+  userId: string
+  accessToken: string
+  expiresIn: number
+  refreshToken: string
+  refreshExpiresIn: number
+}
+
+/** What a first factor asks for instead of a session: the 202 body's fields. */
+export interface SecondFactorChallenge {
+  mfa_token: string
+  methods: string[]
+  expires_in: number
+}
+
+export type SignInOutcome =
+  | { kind: 'session'; user: PublicUser; tokens: IssuedTokens }
+  | { kind: 'second_factor'; challenge: SecondFactorChallenge }
+
+/**
+ * A feature's hook after a first factor: a challenge when this account needs a second factor,
+ * or null to let the session start. Gates run in registration order; the first challenge wins.
+ */
+export type SecondFactorGate = (
+  signIn: VerifiedSignIn,
+  user: UserRow
+) => Promise<SecondFactorChallenge | null>

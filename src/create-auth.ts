@@ -1,0 +1,212 @@
+/**
+ * The composition root: options, ports and features in, the app and its gate out. Everything is
+ * built once here; routes and middleware read what they need from `c.var.services`, never from
+ * the Worker env. The standalone Worker (src/index.ts) is the same assembly with the options
+ * parsed from its env.
+ */
+import { Hono } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import type { Core, DomainHooks } from './auth/core'
+import type { AppEnv } from './env'
+import type { AuthFeature } from './feature'
+import { limitBody } from './http/body-limit'
+import { clientRateLimit } from './http/client-rate-limit'
+import { decideCookieMode } from './http/cookies'
+import { corsForListedOrigins } from './http/cors-allowlist'
+import { cookieCsrf } from './http/csrf'
+import { declareMiddleware, endpoint } from './http/endpoint'
+import { ApiError, registerErrors, renderApiError } from './http/errors'
+import { handleError, registerErrorMapper } from './http/handle-error'
+import { rejectUnknownMethods } from './http/method-not-allowed'
+import { requestLog } from './http/request-log'
+import { requireAuthWith } from './http/require-auth'
+import { HealthResponse, OpenApiDocument } from './http/schemas'
+import { staticPage } from './http/static-page'
+import { DEFAULT_LIMITS } from './options'
+import type { AuthOptions } from './options'
+import type { AuthPorts } from './ports'
+import { authRoutes } from './routes/auth'
+import { devRoutes, devRoutesEnabled } from './routes/dev'
+import { meRoutes } from './routes/me'
+import { noteRoutes } from './routes/notes'
+import { oauthRoutes } from './routes/oauth'
+import { recoveryRoutes } from './routes/recovery'
+import { sessionRoutes } from './routes/sessions'
+import { wellKnownRoutes } from './routes/well-known'
+import { createServices } from './services'
+import type { AuthServices } from './services'
+
+/** How the app finds the services of a request: one createAuth's, or the Worker env's. */
+export type ServicesOf = (c: Context<AppEnv>) => AuthServices
+
+/** createAuth's options: the tunables, plus the features and their own settings. */
+export interface CreateAuthOptions extends AuthOptions {
+  /** Registered in order; a second-factor gate of an earlier feature is asked first. */
+  features?: readonly AuthFeature[]
+  /** Each feature's settings, by feature id (the Worker entry reads them from its env). */
+  featureOptions?: Readonly<Record<string, unknown>>
+}
+
+/** The domain for one set of options and ports: the features set up, their hooks collected. */
+export const buildServices = (options: CreateAuthOptions, ports: AuthPorts): AuthServices => {
+  const features = options.features ?? []
+  const hooks: { secondFactorGates: DomainHooks['secondFactorGates'][number][] } & {
+    userDeleted: DomainHooks['userDeleted'][number][]
+  } = { secondFactorGates: [], userDeleted: [] }
+  const core: Core = { options, ports, hooks }
+  const featureServices: Record<string, unknown> = {}
+  for (const feature of features) {
+    const runtime = feature.setup?.(core, options.featureOptions?.[feature.id])
+    if (runtime?.secondFactorGate) hooks.secondFactorGates.push(runtime.secondFactorGate)
+    if (runtime?.onUserDeleted) hooks.userDeleted.push(runtime.onUserDeleted)
+    featureServices[feature.id] = runtime?.services
+  }
+  return createServices(core, featureServices)
+}
+
+/**
+ * The app: global middleware, the core's routes and the features', and the one place errors are
+ * rendered (a sub-app mounted with its own onError, /oauth, renders OAuth's shape and defers the
+ * rest to handleError).
+ */
+export const assembleApp = (
+  servicesOf: ServicesOf,
+  features: readonly AuthFeature[] = [],
+  maxBodyBytes: number = DEFAULT_LIMITS.maxBodyBytes
+) => {
+  for (const feature of features) {
+    if (feature.errors) registerErrors(feature.errors)
+    if (feature.mapError) registerErrorMapper(feature.mapError)
+  }
+  // Filled in once the app below is built; the 405 check reads it on the first request.
+  let registeredRoutes: Hono<AppEnv>['routes'] = []
+
+  const provideServices: MiddlewareHandler<AppEnv> = async function provideServices(c, next) {
+    c.set('services', servicesOf(c))
+    await next()
+  }
+
+  const app = new Hono<AppEnv>()
+    .use(provideServices)
+    .use(requestLog())
+    .use(
+      secureHeaders({
+        crossOriginResourcePolicy: 'same-site',
+        crossOriginOpenerPolicy: 'same-origin',
+      })
+    )
+    .use(
+      declareMiddleware(
+        async function defaultNoStore(c, next) {
+          await next()
+          // Responses carry personal data or tokens; only explicitly public ones may be cached.
+          // Set on the response itself: after next(), c.header() would copy the whole Response.
+          if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
+        },
+        { headers: ['Cache-Control'] }
+      )
+    )
+    .use(
+      corsForListedOrigins({
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode'],
+        // Cookie mode from an origin in CORS_ORIGINS (a same-site front end) needs credentialed CORS.
+        credentials: true,
+        exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
+        maxAge: 600,
+      })
+    )
+    // Before the body is read: a limited client costs no more than a header check. Every route
+    // under /auth, /oauth and /me is covered (those that hash a password, send mail or check a
+    // token); /health, /notes and the public documents are not.
+    .use('/auth/*', clientRateLimit())
+    .use('/oauth/*', clientRateLimit())
+    // '/me/*' matches '/me' itself as well.
+    .use('/me/*', clientRateLimit())
+    .use(
+      // Only requests that can carry a body: a GET or HEAD with one never reaches the worker.
+      declareMiddleware(limitBody(maxBodyBytes), {
+        methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+        errors: ['payload_too_large'],
+      })
+    )
+    .use('/dev/*', devRoutesEnabled())
+    .use(rejectUnknownMethods(() => registeredRoutes))
+    .use(decideCookieMode())
+    .use(cookieCsrf())
+    // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
+    .use('/docs', staticPage())
+    .get(
+      '/health',
+      endpoint({
+        summary: 'Liveness probe',
+        tag: 'meta',
+        success: { status: 200, description: 'The worker is up', body: HealthResponse },
+      }),
+      (c) => c.json({ status: 'ok' as const }, 200)
+    )
+    .get(
+      '/openapi.json',
+      endpoint({
+        summary: 'This document',
+        description: 'Generated from the routes by `npm run openapi` (public/openapi.json).',
+        tag: 'meta',
+        success: {
+          status: 200,
+          description: 'The OpenAPI 3.1 document',
+          body: OpenApiDocument,
+          headers: ['Cache-Control'],
+        },
+        errors: ['server_misconfigured'],
+      }),
+      async (c) => {
+        // A static asset (public/openapi.json), so the document costs the worker's bundle nothing.
+        const assets = c.var.services.options.assets
+        const asset = await assets?.fetch(new URL('/openapi.json', c.req.url))
+        if (!asset?.ok) {
+          throw new ApiError('server_misconfigured', {
+            cause: new Error(`openapi.json asset answered ${asset?.status ?? 'nothing'}`),
+          })
+        }
+        c.header('Cache-Control', 'public, max-age=300')
+        c.header('Content-Type', 'application/json')
+        return c.body(await asset.arrayBuffer(), 200)
+      }
+    )
+    .route('/auth/sessions', sessionRoutes)
+    .route('/auth', authRoutes)
+    .route('/auth', recoveryRoutes)
+    .route('/me', meRoutes)
+    .route('/notes', noteRoutes)
+    .route('/.well-known', wellKnownRoutes)
+    .route('/oauth', oauthRoutes)
+    .route('/dev', devRoutes)
+  for (const feature of features) {
+    for (const mount of feature.routes ?? []) app.route(mount.path, mount.routes)
+  }
+  app.notFound((c) => renderApiError(c, new ApiError('not_found'))).onError(handleError)
+  registeredRoutes = app.routes
+  return app
+}
+
+export type AuthApp = ReturnType<typeof assembleApp>
+
+export interface Auth {
+  /** Every route of the service: mount it whole or under a prefix (`host.route('/id', app)`). */
+  app: AuthApp
+  /** The session gate for any Hono app's routes: bearer header or access cookie. */
+  requireAuth: () => MiddlewareHandler<AppEnv>
+  /** The domain, built once: what routes and features call. */
+  services: AuthServices
+}
+
+/** Builds the service once from its options and ports. */
+export const createAuth = (options: CreateAuthOptions, ports: AuthPorts): Auth => {
+  const services = buildServices(options, ports)
+  return {
+    app: assembleApp(() => services, options.features, options.limits.maxBodyBytes),
+    requireAuth: () => requireAuthWith(services),
+    services,
+  }
+}

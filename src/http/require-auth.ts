@@ -1,0 +1,120 @@
+/**
+ * Guards protected routes: read the bearer header or the access cookie, let
+ * `services.sessions.authenticate` decide (one liveness rule, renewal included), set the context.
+ * It needs no other middleware to have run, so a host app can put it on its own routes; there it
+ * also renders its own failures as the contract's JSON, whatever the host's onError does.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { MAX_TOKEN_LENGTH } from '../auth/access-token'
+import { InvalidAccessToken, Unauthenticated } from '../auth/errors'
+import type { AppEnv, CookieMode } from '../env'
+import type { AuthServices } from '../services'
+import {
+  clearTokenCookies,
+  cookieModeOf,
+  isCrossSiteRequest,
+  readAccessCookie,
+  readRefreshCookie,
+  setTokenCookies,
+} from './cookies'
+import { ApiError, bearerChallenge } from './errors'
+import { handleError } from './handle-error'
+
+/** As long as the longest token: a longer header is refused before it is parsed. */
+export const MAX_AUTHORIZATION_LENGTH = MAX_TOKEN_LENGTH
+
+const SPACE = 0x20
+
+/**
+ * The token from `Authorization: Bearer …`, or null when none was sent in that scheme. One pass
+ * over the header, no regular expression: a backtracking pattern here let one request with a
+ * long run of spaces burn seconds of CPU. Whatever follows the scheme is the token as sent:
+ * "Bearer a b" is a malformed token (invalid_token), not a missing one.
+ */
+export const bearerToken = (authorization: string | undefined): string | null => {
+  if (authorization === undefined) return null
+  if (authorization.length > MAX_AUTHORIZATION_LENGTH) {
+    throw new InvalidAccessToken('The Authorization header is too long')
+  }
+  const scheme = 'bearer'
+  if (authorization.slice(0, scheme.length).toLowerCase() !== scheme) return null
+  let start = scheme.length
+  let end = authorization.length
+  // "Bearerx" is another scheme; "Bearer" alone, or followed by spaces only, sends no token.
+  if (start < end && authorization.charCodeAt(start) !== SPACE) return null
+  while (start < end && authorization.charCodeAt(start) === SPACE) start++
+  while (end > start && authorization.charCodeAt(end - 1) === SPACE) end--
+  return start < end ? authorization.slice(start, end) : null
+}
+
+const missingToken = () =>
+  new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
+
+const authenticateWithBearer = (c: Context<AppEnv>, services: AuthServices) => {
+  const token = bearerToken(c.req.header('Authorization'))
+  if (!token) throw missingToken()
+  return services.sessions.authenticate(token)
+}
+
+/**
+ * The access cookie, renewed from the refresh cookie when due: only with a refresh cookie of the
+ * access token's own session (a planted one renews nothing), and never for a cross-site request,
+ * whose response may not carry the rotated cookies.
+ */
+const authenticateWithCookies = async (c: Context<AppEnv>, services: AuthServices) => {
+  const accessToken = readAccessCookie(c)
+  if (!accessToken) throw missingToken()
+  try {
+    const renewWith = isCrossSiteRequest(c) ? null : (readRefreshCookie(c) ?? null)
+    const authenticated = await services.sessions.authenticate(accessToken, { renewWith })
+    // Set before the handler runs, so that even an error response delivers the rotated cookies.
+    if (authenticated.renewed) setTokenCookies(c, authenticated.renewed)
+    return authenticated
+  } catch (error) {
+    // The one place cookies that can no longer authenticate are dropped, so the page starts clean.
+    if (error instanceof Unauthenticated) clearTokenCookies(c)
+    throw error
+  }
+}
+
+const authenticateRequest = async (c: Context<AppEnv>, services: AuthServices) => {
+  // Decided here when no app middleware did (a host app's route).
+  let cookieMode = c.get('cookieMode') as CookieMode | undefined
+  if (!cookieMode) {
+    cookieMode = cookieModeOf(c)
+    c.set('cookieMode', cookieMode)
+  }
+  const authenticated = cookieMode.authenticates
+    ? await authenticateWithCookies(c, services)
+    : await authenticateWithBearer(c, services)
+  c.set('auth', {
+    userId: authenticated.userId,
+    sessionId: authenticated.sessionId,
+    amr: authenticated.amr,
+    authTime: authenticated.authTime,
+  })
+  c.set('user', authenticated.user)
+}
+
+/** The gate of the app's own routes (endpoint({ auth: true })): services come from the context. */
+export const requireAuth = (): MiddlewareHandler<AppEnv> =>
+  async function requireAuth(c, next) {
+    await authenticateRequest(c, c.var.services)
+    await next()
+  }
+
+/**
+ * The gate for a host app's routes: bound to the services of one createAuth, sets
+ * `c.var.services` too, and answers a failure itself (401 with WWW-Authenticate, 503, 500) as
+ * the contract's JSON, so that the host's onError never turns it into its own 500.
+ */
+export const requireAuthWith = (services: AuthServices): MiddlewareHandler<AppEnv> =>
+  async function requireAuth(c, next) {
+    c.set('services', services)
+    try {
+      await authenticateRequest(c, services)
+    } catch (error) {
+      return handleError(error instanceof Error ? error : new Error(String(error)), c)
+    }
+    await next()
+  }

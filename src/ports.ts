@@ -1,0 +1,347 @@
+/**
+ * The store interfaces the domain is written against, one per aggregate, each operation with the
+ * guarantee it gives. The D1 and KV adapters (src/adapters/) implement them; the conformance
+ * suite (src/adapters/testing/) holds every adapter of a port to the same guarantees. Every
+ * failure of the storage behind a port is DependencyUnavailable (a 503), never a partial write.
+ */
+
+/** What storage a failure came from. */
+export type Dependency = 'D1' | 'KV'
+
+export class DependencyUnavailable extends Error {
+  readonly dependency: Dependency
+
+  constructor(dependency: Dependency, cause: unknown) {
+    super(`${dependency} is unavailable`, { cause })
+    this.name = 'DependencyUnavailable'
+    this.dependency = dependency
+  }
+}
+
+/** A write that collided with a UNIQUE constraint: a domain outcome, not an outage. */
+export class UniqueViolation extends Error {
+  constructor(cause: unknown) {
+    super('unique constraint violated', { cause })
+    this.name = 'UniqueViolation'
+  }
+}
+
+export interface UserRow {
+  id: string
+  email: string
+  nickname: string | null
+  password_hash: string
+  created_at: string
+  updated_at: string
+  /** When the address was proven (a verification or reset link was used); null until then. */
+  email_verified_at: string | null
+  /** Bumped by every change of how the account signs in; a session insert checks it. */
+  credential_version: number
+}
+
+export type NewUser = Omit<UserRow, 'updated_at' | 'email_verified_at' | 'credential_version'>
+
+/** What a client may see of a user. */
+export type PublicUser = Pick<
+  UserRow,
+  'id' | 'email' | 'nickname' | 'created_at' | 'email_verified_at'
+>
+
+export interface SessionRow {
+  id: string
+  user_id: string
+  refresh_hash: string
+  previous_hash: string | null
+  rotated_at: number | null
+  successor_box: string | null
+  user_agent: string | null
+  created_at: number
+  last_used_at: number
+  expires_at: number
+  revoked_at: number | null
+  /** JSON array of RFC 8176 method references, in the order proved. */
+  amr: string
+  /** When the user last proved who they are (seconds); null for sessions older than the column. */
+  auth_time: number | null
+}
+
+export type NewSession = Pick<
+  SessionRow,
+  | 'id'
+  | 'user_id'
+  | 'refresh_hash'
+  | 'user_agent'
+  | 'created_at'
+  | 'expires_at'
+  | 'amr'
+  | 'auth_time'
+>
+
+/** A session with its owner's public profile: a refresh answers with both. */
+export type SessionWithOwner = SessionRow & { owner: PublicUser }
+
+/** The hot-path view of a session: its liveness, how it was proven, and its owner's profile. */
+export type SessionState = Pick<
+  SessionRow,
+  'user_id' | 'expires_at' | 'revoked_at' | 'amr' | 'auth_time'
+> & { owner: PublicUser }
+
+/** Which of a user's live sessions to end. */
+export type SessionScope = { only: string } | { except: string } | 'all'
+
+export interface Rotation {
+  id: string
+  expectedHash: string
+  nextHash: string
+  successorBox: string
+  now: number
+  expiresAt: number
+}
+
+/** A place in the login failure count, given back when the credential was right. */
+export interface Reservation {
+  email: string
+  windowStartedAt: number
+}
+
+export interface Lockout {
+  retryAfter: number
+}
+
+export interface FailureWindow {
+  limit: number
+  windowSeconds: number
+}
+
+export interface RefreshRecord {
+  /** Session (chain) the token belongs to. */
+  sid: string
+  uid: string
+  /** Expiry, seconds since the epoch. */
+  exp: number
+}
+
+export type OneTimePurpose = 'password_reset' | 'email_verification'
+
+export interface NewOneTimeToken {
+  tokenHash: string
+  purpose: OneTimePurpose
+  userId: string
+  email: string
+  passwordFingerprint: string | null
+  now: number
+  expiresAt: number
+}
+
+export interface MessageBudget {
+  limit: number
+  windowSeconds: number
+}
+
+/** A live token with the account it belongs to, as it is now. */
+export interface TokenHolder {
+  userId: string
+  email: string
+  passwordHash: string
+  passwordFingerprint: string | null
+}
+
+export interface PasswordReset {
+  tokenHash: string
+  holder: TokenHolder
+  newPasswordHash: string
+  now: number
+  nowIso: string
+}
+
+export interface OutboxMessage {
+  to: string
+  subject: string
+  text: string
+  html: string
+  created_at: string
+}
+
+export interface MailMessage {
+  to: string
+  subject: string
+  text: string
+  html: string
+}
+
+/** Sends mail (MAIL_TRANSPORT: Cloudflare's send_email, an HTTP API, or the local outbox). */
+export interface Mailer {
+  readonly transport: 'cloudflare' | 'http' | 'outbox'
+  /** Rejects when the message was not accepted for delivery. */
+  send(message: MailMessage): Promise<void>
+}
+
+/** A mailer with the page its links open (APP_URL). */
+export type ConfiguredMailer = Mailer & { appUrl: string }
+
+export interface NoteRow {
+  id: string
+  user_id: string
+  title: string
+  body: string
+  created_at: string
+  updated_at: string
+}
+
+export interface PruneResult {
+  sessions: number
+  loginFailures: number
+  oneTimeTokens: number
+  outbox: number
+  successorBoxes: number
+}
+
+/** What a password change did: whether the swap landed, and the heads of the chains it ended. */
+export interface PasswordReplacement {
+  landed: boolean
+  endedRefreshHashes: string[]
+}
+
+export interface PasswordChange {
+  userId: string
+  sessionId: string
+  previousHash: string
+  newHash: string
+  updatedAt: string
+  now: number
+}
+
+/**
+ * An adapter-specific step a feature adds to a user's deletion (for D1: statements run in the
+ * deletion's transaction). Opaque to the domain.
+ */
+export type DeletionStep = unknown
+
+export interface UserStore {
+  findByEmail(email: string): Promise<UserRow | null>
+  findById(id: string): Promise<UserRow | null>
+  emailIsTaken(email: string): Promise<boolean>
+  /** Throws UniqueViolation when the email is taken. */
+  insert(user: NewUser): Promise<void>
+  /** Atomic: the user and their first session, or neither. UniqueViolation when taken. */
+  insertWithSession(user: NewUser, session: NewSession): Promise<void>
+  /** Null when the user is gone. */
+  rename(id: string, nickname: string | null, updatedAt: string): Promise<UserRow | null>
+  /**
+   * Compare-and-swap on the hash: lands only while the row holds `previousHash`. For a rehash of
+   * the same password, so the credential version stays.
+   */
+  replacePasswordHash(
+    id: string,
+    previousHash: string,
+    newHash: string,
+    updatedAt: string
+  ): Promise<boolean>
+  /**
+   * Atomic: swap the hash (compare-and-swap on `previousHash`), bump the credential version, and
+   * end every other live session of the user, all only if the swap landed.
+   */
+  changePassword(change: PasswordChange): Promise<PasswordReplacement>
+  /** Atomic: the user and everything of theirs, the features' steps included. */
+  deleteCascade(id: string, steps: readonly DeletionStep[]): Promise<void>
+}
+
+export interface SessionStore {
+  /**
+   * Inserts a session only while the owner's credential version is still `credentialVersion`,
+   * giving the throttle place back in the same transaction. False when the version moved.
+   */
+  insert(
+    session: NewSession,
+    guard: { credentialVersion: number; release?: Reservation | null }
+  ): Promise<boolean>
+  /** Strong read (the primary) of a session and its owner. */
+  find(id: string): Promise<SessionWithOwner | null>
+  /**
+   * The per-request check: one read. `replica` may read a lagging replica (SESSION_CHECK),
+   * `primary` is strong.
+   */
+  check(id: string, consistency: 'primary' | 'replica'): Promise<SessionState | null>
+  /** Compare-and-swap on the chain's head: of two racing rotations exactly one wins. */
+  rotate(rotation: Rotation): Promise<boolean>
+  /** Ends one session (refresh reuse); true when it was live. */
+  revoke(id: string, now: number): Promise<boolean>
+  /** Ends some of a user's live sessions; returns the heads of the ended chains. */
+  revokeUserSessions(userId: string, scope: SessionScope, now: number): Promise<string[]>
+  listLive(userId: string, now: number): Promise<SessionRow[]>
+  liveRefreshHashes(userId: string): Promise<string[]>
+}
+
+/** Refresh-token hash -> session, for lookups only: revocation is decided in SessionStore. */
+export interface RefreshIndex {
+  /** Written once per token, expiring with it (at least 60 s). */
+  put(tokenHash: string, record: RefreshRecord, now: number): Promise<void>
+  /** Eventually consistent: a just-written record may be missing elsewhere for a while. */
+  get(tokenHash: string): Promise<RefreshRecord | null>
+  /** Best effort: a record whose session has ended is already useless. */
+  delete(tokenHashes: string[]): Promise<void>
+}
+
+export interface OneTimeTokenStore {
+  /** Atomic: inserts only while the account has budget left in the window; false when spent. */
+  insertWithinBudget(token: NewOneTimeToken, budget: MessageBudget): Promise<boolean>
+  findLive(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<TokenHolder | null>
+  /**
+   * Atomic and single use: sets the password (bumping the credential version), uses the token,
+   * ends every session and clears the failure count. Null when the token was not redeemed.
+   */
+  redeemPasswordReset(reset: PasswordReset): Promise<string[] | null>
+  /** Atomic and single use; null when the token was not redeemed. */
+  redeemEmailVerification(
+    tokenHash: string,
+    holder: TokenHolder,
+    now: number,
+    nowIso: string
+  ): Promise<PublicUser | null>
+}
+
+export interface LoginThrottle {
+  /** Atomic: at most `window.limit` places are ever handed out per account and window. */
+  reserve(
+    email: string,
+    now: number
+  ): Promise<{ reservation: Reservation; lockout: null } | { reservation: null; lockout: Lockout }>
+  /** Gives a place back (a right password); never resets the count. */
+  release(reservation: Reservation): Promise<void>
+}
+
+export interface OutboxStore {
+  insert(message: OutboxMessage): Promise<void>
+  /** Newest first. */
+  list(): Promise<OutboxMessage[]>
+}
+
+export interface NoteStore {
+  list(userId: string): Promise<NoteRow[]>
+  insert(note: Omit<NoteRow, 'updated_at'>): Promise<NoteRow | null>
+  find(userId: string, id: string): Promise<NoteRow | null>
+  update(
+    userId: string,
+    id: string,
+    changes: { title?: string; body?: string },
+    updatedAt: string
+  ): Promise<NoteRow | null>
+  delete(userId: string, id: string): Promise<boolean>
+}
+
+export interface Maintenance {
+  pruneStaleRows(now: number): Promise<PruneResult>
+}
+
+export interface AuthPorts {
+  users: UserStore
+  sessions: SessionStore
+  refreshIndex: RefreshIndex
+  oneTimeTokens: OneTimeTokenStore
+  loginThrottle: LoginThrottle
+  outbox: OutboxStore
+  notes: NoteStore
+  maintenance: Maintenance
+  /** The guarded D1 binding, for the adapters of features' own stores. */
+  d1: D1Database
+}
