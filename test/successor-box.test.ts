@@ -10,6 +10,7 @@ import { openSuccessor, sealSuccessor } from '../src/auth/refresh-token'
 import worker from '../src/index'
 import { registerUser } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
+import { resetPassword, resetTokenFor } from './helpers/recovery'
 import { apiWithEnv, expectError } from './helpers/requests'
 import { expectSessionEnded, refresh, rotate, sessionIdOf } from './helpers/sessions'
 
@@ -166,5 +167,21 @@ describe('the successor box', () => {
     expect((await refresh(account.refreshToken)).status).toBe(401)
 
     expect(await boxOf(sessionId)).toBeNull()
+  })
+
+  it('is cleared when a password reset ends the session inside the window', async () => {
+    // Every way of ending a session drops the box: a reset is no exception, or a copy of D1 taken
+    // after the reset would still hold the live token's seal of a session that has ended.
+    pinClock()
+    const account = await registerUser()
+    const sessionId = sessionIdOf(account.accessToken)
+    await rotate(account.refreshToken)
+    expect(await boxOf(sessionId)).not.toBeNull()
+
+    const res = await resetPassword(await resetTokenFor(account.email), 'a brand new password')
+    expect(res.status).toBe(204)
+
+    expect(await boxOf(sessionId)).toBeNull()
+    expect((await refresh(account.refreshToken)).status).toBe(401)
   })
 })
