@@ -3,7 +3,8 @@
  * object from its own folder: its routes, its error codes and their mapping, its hook after a
  * first factor, and its part of a user's deletion. No feature edits another's files.
  */
-import type { Hono } from 'hono'
+import type { HonoBase } from 'hono/hono-base'
+import type { Schema } from 'hono/types'
 import type { Core, UserDeletion } from './auth/core'
 import type { SecondFactorGate } from './auth/sign-in'
 import type { AppEnv } from './env'
@@ -23,7 +24,7 @@ export interface AuthFeature<Options = unknown> {
   /** Unique among the registered features: 'totp', 'passkeys', 'oidc', 'events'. */
   id: string
   /** Sub-apps mounted under `path` (e.g. '/auth/mfa'); their endpoint() declarations document them. */
-  routes?: readonly { path: string; routes: Hono<AppEnv> }[]
+  routes?: readonly { path: string; routes: HonoBase<AppEnv, Schema, string, string> }[]
   /** The feature's error codes: code -> [status, message]. */
   errors?: FeatureErrors
   /** The feature's domain errors -> the contract's errors; null for one that is not its own. */

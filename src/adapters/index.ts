@@ -1,4 +1,5 @@
 /** The ports over Cloudflare's bindings: each binding wrapped once in the 503 guard. */
+import { DEFAULT_LIMITS, MAX_REUSE_GRACE } from '../options'
 import type { AuthPorts, FailureWindow } from '../ports'
 import { d1LoginThrottle } from './d1/login-failures'
 import { d1Maintenance } from './d1/maintenance'
@@ -15,26 +16,33 @@ export interface CloudflarePortsOptions {
   db: D1Database
   /** The KV namespace of refresh-token records. */
   refreshTokens: KVNamespace
-  loginFailures: FailureWindow
-  /** The longest refresh reuse grace any configuration allows (successor boxes are pruned past it). */
-  maxReuseGraceSeconds: number
-  storageTimeoutMs: number
+  /** The login failure window (default: 10 in 15 minutes). */
+  loginFailures?: FailureWindow
+  /** The longest reuse grace any configuration allows: successor boxes are pruned past it. */
+  maxReuseGraceSeconds?: number
+  /** How long one call may take before it is an outage (default 5 s). */
+  storageTimeoutMs?: number
 }
 
 export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
-  const db = guardD1Binding(options.db, options.storageTimeoutMs)
-  const kv = guardKVBinding(options.refreshTokens, options.storageTimeoutMs)
+  const {
+    loginFailures = DEFAULT_LIMITS.loginFailures,
+    maxReuseGraceSeconds = MAX_REUSE_GRACE,
+    storageTimeoutMs = DEFAULT_LIMITS.storageTimeoutMs,
+  } = options
+  const db = guardD1Binding(options.db, storageTimeoutMs)
+  const kv = guardKVBinding(options.refreshTokens, storageTimeoutMs)
   return {
     users: d1UserStore(db),
     sessions: d1SessionStore(db),
     refreshIndex: kvRefreshIndex(kv),
     oneTimeTokens: d1OneTimeTokenStore(db),
-    loginThrottle: d1LoginThrottle(db, options.loginFailures),
+    loginThrottle: d1LoginThrottle(db, loginFailures),
     outbox: d1OutboxStore(db),
     notes: d1NoteStore(db),
     maintenance: d1Maintenance(db, {
-      loginFailureWindowSeconds: options.loginFailures.windowSeconds,
-      maxReuseGraceSeconds: options.maxReuseGraceSeconds,
+      loginFailureWindowSeconds: loginFailures.windowSeconds,
+      maxReuseGraceSeconds,
     }),
     d1: db,
   }
