@@ -28,7 +28,10 @@ const LAYERS = [
   ['HTTP layer', ['http/', 'env.ts']],
   ['routes and features', ['routes/', 'sign-in/', 'feature.ts', 'openapi/']],
   ['composition root', ['create-auth.ts', 'features.ts']],
-  ['Worker entry', ['index.ts', 'env-options.ts', 'client.ts']],
+  [
+    'entries: the Worker, the library, the client',
+    ['index.ts', 'env-options.ts', 'lib.ts', 'client.ts'],
+  ],
 ]
 const ENV_READERS = ['index.ts', 'env-options.ts', 'create-auth.ts', 'features.ts']
 

@@ -114,7 +114,10 @@ export const requireAuthWith = (services: AuthServices): MiddlewareHandler<AppEn
     try {
       await authenticateRequest(c, services)
     } catch (error) {
-      return handleError(error instanceof Error ? error : new Error(String(error)), c)
+      const res = handleError(error instanceof Error ? error : new Error(String(error)), c)
+      // The contract's header on the answer this gate owns; the host's own answers are its own.
+      res.headers.set('X-Content-Type-Options', 'nosniff')
+      return res
     }
     await next()
   }
