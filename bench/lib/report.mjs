@@ -62,7 +62,7 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
 /**
  * Not budget lines: the failing ratios again with the storage calls each route must make taken
  * out, at what one such call adds to the floor worker (its D1, KV or log route less its constant
- * route). A successful GET writes no log line; a write does (src/middleware/request-log.ts). Every
+ * route). A successful GET writes no log line; a write does (src/http/request-log.ts). Every
  * call is priced as a read (a two-column constant row, a missing KV key), so writes and batches are
  * likely underpriced. They show roughly whether the app's own code meets the ratio, and so what
  * the remainder of a FAIL is the price of.

@@ -43,7 +43,7 @@ const jsonSchema = (schema: GenericSchema): Json => {
   return rest
 }
 
-/** What every route's authentication can answer (middleware/require-auth.ts). */
+/** What every route's authentication can answer (http/require-auth.ts). */
 const AUTH_ERRORS: ErrorCode[] = [
   'missing_token',
   'invalid_token',
@@ -52,7 +52,7 @@ const AUTH_ERRORS: ErrorCode[] = [
   'server_misconfigured',
   'service_unavailable',
 ]
-/** What a JSON body can answer before the handler runs (middleware/json-body.ts). */
+/** What a JSON body can answer before the handler runs (http/json-body.ts). */
 const BODY_ERRORS: ErrorCode[] = ['invalid_json', 'validation_failed', 'unsupported_media_type']
 
 /** Headers that come with a code wherever it is raised: `true` when always present. */
