@@ -55,7 +55,7 @@ const readJsonObject = async (
 }
 
 /** One message per field, the first that applies; a missing field says so plainly. */
-export const fieldErrors = (issues: readonly v.BaseIssue<unknown>[]): Record<string, string> => {
+const fieldErrors = (issues: readonly v.BaseIssue<unknown>[]): Record<string, string> => {
   const details: Record<string, string> = {}
   for (const issue of issues) {
     const field = issue.path?.map((item) => String(item.key)).join('.') || ROOT_FIELD

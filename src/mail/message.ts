@@ -42,7 +42,7 @@ const escapeHtml = (text: string): string =>
   )
 
 /** The link is a fragment (`#reset=…`), so the token never reaches a server log or a Referer. */
-export const accountLink = (appUrl: string, purpose: AccountLinkPurpose, token: string): string =>
+const accountLink = (appUrl: string, purpose: AccountLinkPurpose, token: string): string =>
   `${appUrl}/#${WORDING[purpose].fragment}=${token}`
 
 export const composeAccountMessage = (

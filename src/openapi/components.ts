@@ -8,7 +8,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: '
   schema,
 })
 
-export const HEADERS: Record<HeaderName, ReturnType<typeof header>> = {
+const HEADERS: Record<HeaderName, ReturnType<typeof header>> = {
   Allow: header('The methods this path serves.'),
   'Cache-Control': header('`no-store` unless the response is public (keys, metadata).'),
   Pragma: header('`no-cache` on token responses, for HTTP/1.0 caches (RFC 6749 §5.1).'),

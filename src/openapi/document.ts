@@ -259,7 +259,7 @@ export interface DocumentOptions {
 }
 
 /** The document for an app's routes: every route must carry a declaration. */
-export const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): Json => {
+const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): Json => {
   const middlewares: Covering[] = []
   const paths: Record<string, Json> = {}
   for (const { method, path, handler } of routes) {

@@ -8,13 +8,13 @@ import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas
  * Verifiers may cache keys this long, so a new key must be published this long before a verifier
  * that caches strictly sees a token it signed (docs/keys-and-oauth.md).
  */
-export const PUBLIC_MAX_AGE = 300
+const PUBLIC_MAX_AGE = 300
 
 /**
  * RFC 8414 metadata. The issuer is the origin the client asked, which is what the RFC and OAuth
  * libraries require it to be; JWT_ISSUER (the tokens' `iss`) should be set to the same URL.
  */
-export const authorizationServerMetadata = (issuer: string) => ({
+const authorizationServerMetadata = (issuer: string) => ({
   issuer,
   token_endpoint: `${issuer}/oauth/token`,
   revocation_endpoint: `${issuer}/oauth/revoke`,

@@ -15,9 +15,6 @@ import type {
 import { runBatch } from './batch'
 import { releaseAttemptStatement } from './login-failures'
 
-export const isSessionLive = (session: SessionRow | null, now: number): session is SessionRow =>
-  session !== null && session.revoked_at === null && session.expires_at > now
-
 /**
  * The one statement that ends sessions. `condition` is SQL over the sessions row that may use ?1
  * (now) and the bound `params` from ?2 on; RETURNING gives the heads of the ended chains. The box
