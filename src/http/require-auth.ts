@@ -9,6 +9,7 @@ import { MAX_TOKEN_LENGTH } from '../auth/access-token'
 import { InvalidAccessToken, Unauthenticated } from '../auth/errors'
 import type { AppEnv, CookieMode } from '../env'
 import type { AuthServices } from '../services'
+import { refuseForeignCookieWrite } from './cookie-origin'
 import {
   clearTokenCookies,
   cookieModeOf,
@@ -77,13 +78,18 @@ const authenticateWithCookies = async (c: Context<AppEnv>, services: AuthService
   }
 }
 
-const authenticateRequest = async (c: Context<AppEnv>, services: AuthServices) => {
-  // Decided here when no app middleware did (a host app's route).
+/** Decided here when no app middleware did (a host app's route). */
+const decidedCookieMode = (c: Context<AppEnv>): CookieMode => {
   let cookieMode = c.get('cookieMode') as CookieMode | undefined
   if (!cookieMode) {
     cookieMode = cookieModeOf(c)
     c.set('cookieMode', cookieMode)
   }
+  return cookieMode
+}
+
+const authenticateRequest = async (c: Context<AppEnv>, services: AuthServices) => {
+  const cookieMode = decidedCookieMode(c)
   const authenticated = cookieMode.authenticates
     ? await authenticateWithCookies(c, services)
     : await authenticateWithBearer(c, services)
@@ -112,6 +118,9 @@ export const requireAuthWith = (services: AuthServices): MiddlewareHandler<AppEn
   async function requireAuth(c, next) {
     c.set('services', services)
     try {
+      // No app middleware ran the CSRF check here: a host's write behind cookies needs it too.
+      decidedCookieMode(c)
+      refuseForeignCookieWrite(c, services.options.corsOrigins)
       await authenticateRequest(c, services)
     } catch (error) {
       const res = handleError(error instanceof Error ? error : new Error(String(error)), c)
