@@ -1,7 +1,12 @@
 /** Attacks on the composition root: the host app's gate, the 503 guard, the error registries. */
+import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
+import { cloudflarePorts } from '../src/adapters'
+import { lazySigner } from '../src/auth/signer'
+import { createAuth } from '../src/create-auth'
 import type { AppEnv } from '../src/env'
+import { authOptions } from '../src/options'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
 import { COOKIE_MODE, CookieJar, SAME_ORIGIN } from './helpers/cookies'
 import { fetchApp, testAuth } from './helpers/create-auth'
@@ -50,5 +55,35 @@ describe("the host app's gate", () => {
     })
     expect(own.status).toBe(201)
     expect(writes).toHaveLength(1)
+  })
+})
+
+describe('the 503 guard', () => {
+  it('SESSION_CHECK=replica: a D1 binding whose session API fails answers 503, not 500', async () => {
+    const registered = await fetchApp(testAuth().app, '/auth/register', {
+      json: { email: uniqueEmail(), password: PASSWORD },
+    })
+    const { access_token: token } = await registered.json<{ access_token: string }>()
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'withSession') {
+          return () => {
+            throw new Error('D1_ERROR: the Sessions API is unreachable')
+          }
+        }
+        const value: unknown = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const broken = createAuth(
+      authOptions({
+        signer: lazySigner('HS256', undefined, { JWT_SECRET: env.TEST_JWT_SECRET }),
+        issuer: env.JWT_ISSUER,
+        sessionCheck: 'replica',
+      }),
+      cloudflarePorts({ db, refreshTokens: env.REFRESH_TOKENS })
+    )
+    const res = await fetchApp(broken.app, '/me', { token })
+    await expectError(res, 503, 'service_unavailable')
   })
 })

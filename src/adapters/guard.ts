@@ -109,7 +109,13 @@ export const guardD1Binding = (
     ...guardReader(db, timeoutMs),
     exec: (query: string) => guardD1(() => db.exec(query), timeoutMs),
     withSession: (constraint?: string) => {
-      const session = db.withSession(constraint)
+      let session: D1DatabaseSession
+      // Like prepare(): a binding that fails here is an outage, not an unexpected 500.
+      try {
+        session = db.withSession(constraint)
+      } catch (error) {
+        throw new DependencyUnavailable('D1', error)
+      }
       return { ...guardReader(session, timeoutMs), getBookmark: () => session.getBookmark() }
     },
   }
