@@ -4,9 +4,8 @@
  * the Worker env. The standalone Worker (src/index.ts) is the same assembly with the options
  * parsed from its env.
  */
-import { Hono } from 'hono'
 import type { Context, MiddlewareHandler } from 'hono'
-import { secureHeaders } from 'hono/secure-headers'
+import { Hono } from 'hono/tiny'
 import type { Core, DomainHooks } from './auth/core'
 import type { AppEnv } from './env'
 import type { AuthFeature } from './feature'
@@ -22,6 +21,7 @@ import { rejectUnknownMethods } from './http/method-not-allowed'
 import { requestLog } from './http/request-log'
 import { requireAuthWith } from './http/require-auth'
 import { HealthResponse, OpenApiDocument } from './http/schemas'
+import { securityHeaders } from './http/security-headers'
 import { staticPage } from './http/static-page'
 import { DEFAULT_LIMITS } from './options'
 import type { AuthOptions } from './options'
@@ -90,12 +90,7 @@ export const assembleApp = (
   const app = new Hono<AppEnv>()
     .use(provideServices)
     .use(requestLog())
-    .use(
-      secureHeaders({
-        crossOriginResourcePolicy: 'same-site',
-        crossOriginOpenerPolicy: 'same-origin',
-      })
-    )
+    .use(securityHeaders())
     .use(
       declareMiddleware(
         async function defaultNoStore(c, next) {

@@ -1,6 +1,8 @@
 /**
  * Answers 405 with an Allow header when the path exists but not with this method, before any
- * route's own middleware (such as require-auth) can turn the mistake into a misleading 401.
+ * route's own middleware (such as require-auth) can turn the mistake into a misleading 401; and
+ * 404 for a trailing slash, which the router (hono/tiny's PatternRouter) would otherwise take as
+ * the path without it.
  */
 import type { MiddlewareHandler } from 'hono'
 import type { RouterRoute } from 'hono/types'
@@ -38,8 +40,10 @@ const groupByPath = (routes: RouterRoute[]): PathMethods[] => {
 export const rejectUnknownMethods = (routes: () => RouterRoute[]): MiddlewareHandler<AppEnv> => {
   let known: PathMethods[] | undefined
   return async function rejectUnknownMethods(c, next) {
+    const path = c.req.path
+    if (path.length > 1 && path.endsWith('/')) throw new ApiError('not_found')
     known ??= groupByPath(routes())
-    const matching = known.filter(({ pattern }) => pattern.test(c.req.path))
+    const matching = known.filter(({ pattern }) => pattern.test(path))
     if (
       matching.length > 0 &&
       c.req.method !== 'OPTIONS' &&

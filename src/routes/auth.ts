@@ -1,5 +1,5 @@
 /** /auth: registration, login, refresh, logout and password change. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'

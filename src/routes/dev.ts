@@ -1,6 +1,6 @@
 /** /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport. */
-import { Hono } from 'hono'
 import type { MiddlewareHandler } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'

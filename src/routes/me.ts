@@ -1,5 +1,5 @@
 /** /me: the signed-in user's profile, and deleting the account. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { SessionEnded } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'

@@ -1,5 +1,5 @@
 /** /notes: a small resource API, every query scoped to the caller. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { isoNow } from '../clock'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'

@@ -3,8 +3,8 @@
  * endpoint (RFC 7009), for public clients. Both reuse the session logic of /auth; only the wire
  * format differs: form-encoded requests and `{error, error_description}` errors.
  */
-import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import { InvalidRefreshToken } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'

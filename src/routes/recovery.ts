@@ -1,6 +1,6 @@
 /** /auth/password/forgot, /auth/password/reset, /auth/email/verification, /auth/email/verify. */
-import { Hono } from 'hono'
 import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { presentUser } from '../http/present'

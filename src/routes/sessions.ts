@@ -1,5 +1,5 @@
 /** /auth/sessions: the signed-in user's live sessions, and ending one of them. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'

@@ -1,5 +1,5 @@
 /** /.well-known: the public signing keys (JWKS) and the OAuth 2.0 authorization server metadata. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas'
