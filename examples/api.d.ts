@@ -75,6 +75,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's security events, newest first, 50 a page */
+        get: operations["getAuthEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/register": {
         parameters: {
             query?: never;
@@ -444,6 +461,17 @@ export interface components {
             expires_at: string;
             user_agent: string | null;
             current: boolean;
+        };
+        SecurityEvent: {
+            /** @enum {string} */
+            type: "login" | "login_failed" | "mfa_failed" | "password_changed" | "password_reset" | "email_verified" | "session_revoked" | "refresh_reuse_detected" | "mfa_enabled" | "mfa_disabled" | "passkey_added" | "passkey_removed" | "identity_linked" | "identity_unlinked" | "account_deleted";
+            method: string | null;
+            /** Format: date-time */
+            created_at: string;
+            ip: string | null;
+            user_agent: string | null;
+            country: string | null;
+            session_id: string | null;
         };
     };
     responses: {
@@ -917,6 +945,60 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAuthEvents: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: components["schemas"]["SecurityEvent"][];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description `validation_failed` */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "validation_failed";
+                        /** @description A sentence for a person. */
+                        message: string;
+                        /** @description What is wrong with each field, by field name. */
+                        details?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerMisconfigured2"];
             503: components["responses"]["ServiceUnavailable"];

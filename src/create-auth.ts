@@ -28,6 +28,7 @@ import type { AuthOptions } from './options'
 import type { AuthPorts } from './ports'
 import { authRoutes } from './routes/auth'
 import { devRoutes, devRoutesEnabled } from './routes/dev'
+import { eventRoutes } from './routes/events'
 import { meRoutes } from './routes/me'
 import { noteRoutes } from './routes/notes'
 import { oauthRoutes } from './routes/oauth'
@@ -170,6 +171,7 @@ export const assembleApp = (
       }
     )
     .route('/auth/sessions', sessionRoutes)
+    .route('/auth/events', eventRoutes)
     .route('/auth', authRoutes)
     .route('/auth', recoveryRoutes)
     .route('/me', meRoutes)

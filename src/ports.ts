@@ -188,12 +188,51 @@ export interface NoteRow {
   updated_at: string
 }
 
+/** Every kind of security event an account can show (features record theirs too). */
+export const SECURITY_EVENT_TYPES = [
+  'login',
+  'login_failed',
+  'mfa_failed',
+  'password_changed',
+  'password_reset',
+  'email_verified',
+  'session_revoked',
+  'refresh_reuse_detected',
+  'mfa_enabled',
+  'mfa_disabled',
+  'passkey_added',
+  'passkey_removed',
+  'identity_linked',
+  'identity_unlinked',
+  'account_deleted',
+] as const
+
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number]
+
+export interface SecurityEventRow {
+  /** Increases with every event written: the order of a user's list, and its cursor. */
+  id: number
+  user_id: string
+  type: SecurityEventType
+  /** How a `login` was proved ('pwd', 'otp', 'hwk', ...); null for other events. */
+  method: string | null
+  /** Seconds since the epoch. */
+  created_at: number
+  ip: string | null
+  user_agent: string | null
+  country: string | null
+  session_id: string | null
+}
+
+export type NewSecurityEvent = Omit<SecurityEventRow, 'id'>
+
 export interface PruneResult {
   sessions: number
   loginFailures: number
   oneTimeTokens: number
   outbox: number
   successorBoxes: number
+  securityEvents: number
 }
 
 /** What a password change did: whether the swap landed, and the heads of the chains it ended. */
@@ -329,6 +368,15 @@ export interface NoteStore {
   delete(userId: string, id: string): Promise<boolean>
 }
 
+export interface SecurityEventStore {
+  insert(event: NewSecurityEvent): Promise<void>
+  /**
+   * Newest first: at most `limit` of the user's events, only those older (smaller id) than
+   * `before` when it is given. One indexed range read.
+   */
+  listByUser(userId: string, before: number | null, limit: number): Promise<SecurityEventRow[]>
+}
+
 export interface Maintenance {
   pruneStaleRows(now: number): Promise<PruneResult>
 }
@@ -341,6 +389,7 @@ export interface AuthPorts {
   loginThrottle: LoginThrottle
   outbox: OutboxStore
   notes: NoteStore
+  events: SecurityEventStore
   maintenance: Maintenance
   /** The guarded D1 binding, for the adapters of features' own stores. */
   d1: D1Database

@@ -16,6 +16,8 @@ import type { Core } from './auth/core'
 import { Misconfigured } from './auth/errors'
 import { resetPassword, sendAccountLink, verifyEmail } from './auth/recovery'
 import { revokeToken } from './auth/revocation'
+import { listSecurityEvents, recordSecurityEvent } from './auth/security-events'
+import type { RequestOrigin, SecurityEventInput } from './auth/security-events'
 import {
   authenticate,
   endSessions,
@@ -113,6 +115,13 @@ export const createServices = (core: Core, features: Readonly<Record<string, unk
       resetPassword: (token: string, newPassword: string) =>
         resetPassword(core, token, newPassword),
       verifyEmail: (token: string) => verifyEmail(core, token),
+    },
+    events: {
+      /** Never rejects: a failed write is logged. */
+      record: (event: SecurityEventInput, origin: RequestOrigin) =>
+        recordSecurityEvent(core, event, origin),
+      list: (userId: string, cursor: string | undefined) =>
+        listSecurityEvents(core, userId, cursor),
     },
     publicSigningKeys: () => publicSigningKeys(options),
     readOutbox: () => ports.outbox.list(),

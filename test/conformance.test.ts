@@ -133,6 +133,19 @@ describe('every documented operation, success path', () => {
     )
   })
 
+  it('GET /auth/events: a page, and 400 for a cursor it did not hand out', async () => {
+    const account = await registerUser()
+    await api('/auth/logout-all', { method: 'POST', token: account.accessToken })
+    const again = await api('/auth/login', VALID['POST /auth/login'](account))
+    const { access_token: token } = await again.json<{ access_token: string }>()
+    await expectConforms('get', '/auth/events', await api('/auth/events', { token }))
+    await expectConforms(
+      'get',
+      '/auth/events',
+      await api('/auth/events?cursor=not-a-cursor', { token })
+    )
+  })
+
   it('the session, account and note operations', async () => {
     const account = await registerUser()
     const list = (await expectConforms(

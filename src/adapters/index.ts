@@ -6,6 +6,7 @@ import { d1Maintenance } from './d1/maintenance'
 import { d1NoteStore } from './d1/notes'
 import { d1OneTimeTokenStore } from './d1/one-time-tokens'
 import { d1OutboxStore } from './d1/outbox'
+import { d1SecurityEventStore } from './d1/security-events'
 import { d1SessionStore } from './d1/sessions'
 import { d1UserStore } from './d1/users'
 import { guardD1Binding, guardKVBinding } from './guard'
@@ -40,6 +41,7 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
     loginThrottle: d1LoginThrottle(db, loginFailures),
     outbox: d1OutboxStore(db),
     notes: d1NoteStore(db),
+    events: d1SecurityEventStore(db),
     maintenance: d1Maintenance(db, {
       loginFailureWindowSeconds: loginFailures.windowSeconds,
       maxReuseGraceSeconds,

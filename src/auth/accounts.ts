@@ -98,7 +98,7 @@ export const checkPassword = async (
     user?.password_hash ?? null,
     options.passwordPolicy
   )
-  if (!user || !check.valid) throw new InvalidCredentials()
+  if (!user || !check.valid) throw new InvalidCredentials(undefined, user?.id)
   // The same password under a newer policy: the credential version stays, so the session below
   // still lands however the rehash went.
   if (check.needsRehash) await upgradePasswordHash(core, user, password)

@@ -29,9 +29,27 @@ export class InvalidRefreshToken extends Unauthenticated {
   }
 }
 
+/** A rotated-away refresh token came back after its grace window: its live session was ended. */
+export class RefreshTokenReused extends InvalidRefreshToken {
+  override name = 'RefreshTokenReused'
+  constructor(
+    readonly userId: string,
+    readonly sessionId: string
+  ) {
+    super('The refresh token was already used; its session has been ended.')
+  }
+}
+
 /** A wrong email or password at login (the same answer for both). */
 export class InvalidCredentials extends Unauthenticated {
   override name = 'InvalidCredentials'
+  /** The account whose password was wrong, for its security events; never shown to the client. */
+  constructor(
+    message?: string,
+    readonly userId?: string
+  ) {
+    super(message)
+  }
 }
 
 /** The session behind a token has ended, or its user is gone. */
@@ -74,4 +92,9 @@ export class EmailNotVerified extends Error {
 /** A one-time token (reset or verification) that is unknown, used, expired or malformed. */
 export class InvalidOneTimeToken extends Error {
   override name = 'InvalidOneTimeToken'
+}
+
+/** A page cursor that this service did not hand out. */
+export class InvalidCursor extends Error {
+  override name = 'InvalidCursor'
 }

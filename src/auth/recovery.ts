@@ -100,13 +100,14 @@ const liveTokenHolder = async (
 
 /**
  * Sets a new password with a reset token, ends every session of the account and clears its
- * failed-login count. A token issued before any later password change is dead.
+ * failed-login count. A token issued before any later password change is dead. Returns the
+ * account's id.
  */
 export const resetPassword = async (
   core: Core,
   token: string,
   newPassword: string
-): Promise<void> => {
+): Promise<string> => {
   const { tokenHash, holder } = await liveTokenHolder(core, token, 'password_reset')
   const fingerprint = await passwordFingerprint(holder.passwordHash)
   const stored = holder.passwordFingerprint
@@ -123,6 +124,7 @@ export const resetPassword = async (
   })
   if (ended === null) throw invalidToken()
   await forgetRefreshTokens(core, ended)
+  return holder.userId
 }
 
 export const verifyEmail = async (core: Core, token: string): Promise<PublicUser> => {

@@ -9,7 +9,7 @@ import { AccessTokenExpired, InvalidAccessToken } from './errors'
 import { isWellFormedRefreshToken } from './refresh-token'
 import { endSessions, sessionOfRefreshToken } from './sessions'
 
-interface SessionRef {
+export interface SessionRef {
   userId: string
   sessionId: string
 }
@@ -35,13 +35,15 @@ const sessionOfAccessToken = async (core: Core, token: string): Promise<SessionR
 }
 
 /**
- * Ends the session of `token`. Refresh tokens (43 base64url characters) and access tokens (JWTs,
- * with dots) cannot be mistaken for each other, so the shape decides and no hint is needed.
+ * Ends the session of `token`, and names it when it was live until now. Refresh tokens (43
+ * base64url characters) and access tokens (JWTs, with dots) cannot be mistaken for each other,
+ * so the shape decides and no hint is needed.
  */
-export const revokeToken = async (core: Core, token: string): Promise<void> => {
+export const revokeToken = async (core: Core, token: string): Promise<SessionRef | null> => {
   const session = isWellFormedRefreshToken(token)
     ? await sessionOfLiveRefreshToken(core, token, nowSeconds())
     : await sessionOfAccessToken(core, token)
-  if (!session) return
-  await endSessions(core, session.userId, { only: session.sessionId })
+  if (!session) return null
+  const ended = await endSessions(core, session.userId, { only: session.sessionId })
+  return ended > 0 ? session : null
 }

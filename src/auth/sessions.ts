@@ -24,6 +24,7 @@ import {
   InvalidAccessToken,
   InvalidCredentials,
   InvalidRefreshToken,
+  RefreshTokenReused,
   SessionEnded,
 } from './errors'
 import {
@@ -236,8 +237,11 @@ const rotate = async (
     }
   }
 
-  // A token of this chain that was rotated away is being replayed: assume it was stolen.
-  await ports.sessions.revoke(session.id, now)
+  // A token of this chain that was rotated away is being replayed: assume it was stolen. Of two
+  // racing replays only the one that ended the session reports the reuse.
+  if (await ports.sessions.revoke(session.id, now)) {
+    throw new RefreshTokenReused(session.user_id, session.id)
+  }
   throw new InvalidRefreshToken('The refresh token was already used; its session has been ended.')
 }
 

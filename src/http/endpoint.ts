@@ -47,6 +47,8 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   bodyRequired?: boolean
   /** Stands in for the plain JSON validation where the route needs more (a cookie fallback). */
   validate?: MiddlewareHandler<AppEnv>
+  /** Optional query parameters the handler reads: name -> what it is. */
+  query?: Readonly<Record<string, string>>
   /** A form body (the OAuth routes parse it themselves: RFC 6749 picks the error by the rule). */
   form?: v.GenericSchema
   success: SuccessResponse

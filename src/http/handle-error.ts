@@ -12,6 +12,7 @@ import {
   EmailTaken,
   InvalidAccessToken,
   InvalidCredentials,
+  InvalidCursor,
   InvalidOneTimeToken,
   InvalidRefreshToken,
   LoginThrottled,
@@ -105,6 +106,9 @@ export const apiErrorOf = (error: Error): ApiError | null => {
   if (error instanceof EmailTaken) return new ApiError('email_taken')
   if (error instanceof EmailNotVerified) return new ApiError('email_not_verified')
   if (error instanceof InvalidOneTimeToken) return new ApiError('invalid_one_time_token')
+  if (error instanceof InvalidCursor) {
+    return new ApiError('validation_failed', { details: { cursor: 'Not a cursor of this list' } })
+  }
   if (error instanceof AccountChangedMeanwhile) {
     return new ApiError('service_unavailable', {
       message: 'The account changed meanwhile; try again.',

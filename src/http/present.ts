@@ -2,7 +2,7 @@
 import type * as v from 'valibot'
 import type { IssuedTokens } from '../auth/sign-in'
 import { isoFromSeconds } from '../clock'
-import type { NoteRow, PublicUser, SessionRow } from '../ports'
+import type { NoteRow, PublicUser, SecurityEventRow, SessionRow } from '../ports'
 import type * as oauthSchemas from './oauth-schemas'
 import type * as schemas from './schemas'
 
@@ -66,3 +66,14 @@ export const presentSession = (session: SessionRow, currentSessionId: string) =>
     user_agent: session.user_agent,
     current: session.id === currentSessionId,
   }) satisfies Out<typeof schemas.SessionSchema>
+
+export const presentSecurityEvent = (event: SecurityEventRow) =>
+  ({
+    type: event.type,
+    method: event.method,
+    created_at: isoFromSeconds(event.created_at),
+    ip: event.ip,
+    user_agent: event.user_agent,
+    country: event.country,
+    session_id: event.session_id,
+  }) satisfies Out<typeof schemas.SecurityEventSchema>

@@ -3,6 +3,7 @@
  * these, so the two cannot drift apart.
  */
 import * as v from 'valibot'
+import { SECURITY_EVENT_TYPES } from '../ports'
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
@@ -183,6 +184,22 @@ export const SessionSchema = v.object({
 })
 
 export const SessionListResponse = v.object({ sessions: v.array(SessionSchema) })
+
+export const SecurityEventSchema = v.object({
+  type: v.picklist(SECURITY_EVENT_TYPES),
+  /** How a login was proved ('pwd', 'otp', 'hwk', ...); null for other events. */
+  method: v.nullable(v.string()),
+  created_at: Timestamp,
+  ip: v.nullable(v.string()),
+  user_agent: v.nullable(v.string()),
+  country: v.nullable(v.string()),
+  session_id: v.nullable(v.string()),
+})
+
+export const SecurityEventListResponse = v.object({
+  events: v.array(SecurityEventSchema),
+  next_cursor: v.nullable(v.string()),
+})
 
 export const AcceptedResponse = v.object({ status: v.literal('accepted') })
 

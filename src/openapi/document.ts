@@ -28,6 +28,7 @@ const NAMED_SCHEMAS = {
   CookieTokenResponse: schemas.CookieTokenResponse,
   Note: schemas.NoteSchema,
   Session: schemas.SessionSchema,
+  SecurityEvent: schemas.SecurityEventSchema,
 }
 
 const CONVERSION: ConversionConfig = {
@@ -165,6 +166,9 @@ const describeOperation = (
     required: true,
     schema: { type: 'string' },
   }))
+  for (const [name, description] of Object.entries(spec.query ?? {})) {
+    parameters.push({ name, in: 'query', required: false, description, schema: { type: 'string' } })
+  }
   if (spec.cookieMode) parameters.push({ $ref: '#/components/parameters/AuthMode' })
 
   const { success } = spec

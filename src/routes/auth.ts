@@ -1,5 +1,6 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono/tiny'
+import { InvalidCredentials } from '../auth/errors'
 import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
@@ -16,6 +17,7 @@ import {
   RegisterBody,
   RegisteredResponse,
 } from '../http/schemas'
+import { recordEvent, recordRefreshReuse } from '../http/security-events'
 import { loggedOutResponse, signInResponse, tokenResponse } from '../http/token-response'
 
 /** The token response, or in cookie mode its variant without the raw tokens. */
@@ -78,9 +80,21 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // The password is the first factor: a registered feature may ask for a second (202).
-      const outcome = await c.var.services.signIn.password(c.req.valid('json'), {
-        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
-      })
+      const outcome = await c.var.services.signIn
+        .password(c.req.valid('json'), {
+          userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+        })
+        .catch((error: unknown) => {
+          // Only an account's own failures: an unknown email has no one to tell.
+          if (error instanceof InvalidCredentials && error.userId) {
+            recordEvent(c, { type: 'login_failed', userId: error.userId })
+          }
+          throw error
+        })
+      if (outcome.kind === 'session') {
+        const { userId, sessionId } = outcome.tokens
+        recordEvent(c, { type: 'login', userId, sessionId, method: 'pwd' })
+      }
       return signInResponse(c, outcome, 200)
     }
   )
@@ -104,7 +118,10 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       // The session's owner comes with the session row: no second read of the user.
       const { refresh_token: refreshToken } = c.req.valid('json')
-      const tokens = await c.var.services.sessions.refresh(refreshToken)
+      const tokens = await c.var.services.sessions.refresh(refreshToken).catch((error: unknown) => {
+        recordRefreshReuse(c, error)
+        throw error
+      })
       return tokenResponse(c, 200, tokens.user, tokens)
     }
   )
@@ -132,6 +149,7 @@ export const authRoutes = new Hono<AppEnv>()
         })
       }
       await c.var.services.sessions.end(userId, { only: sessionId })
+      recordEvent(c, { type: 'session_revoked', userId, sessionId })
       return loggedOutResponse(c)
     }
   )
@@ -144,7 +162,10 @@ export const authRoutes = new Hono<AppEnv>()
       success: sessionEnded,
     }),
     async (c) => {
-      await c.var.services.sessions.end(c.get('auth').userId, 'all')
+      const { userId } = c.get('auth')
+      await c.var.services.sessions.end(userId, 'all')
+      // Every session ended: no one session to name.
+      recordEvent(c, { type: 'session_revoked', userId })
       return loggedOutResponse(c)
     }
   )
@@ -160,7 +181,9 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
-      await c.var.services.accounts.changePassword(c.get('auth'), currentPassword, newPassword)
+      const auth = c.get('auth')
+      await c.var.services.accounts.changePassword(auth, currentPassword, newPassword)
+      recordEvent(c, { type: 'password_changed', userId: auth.userId, sessionId: auth.sessionId })
       return c.body(null, 204)
     }
   )

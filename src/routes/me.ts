@@ -5,6 +5,7 @@ import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { presentUser } from '../http/present'
 import { DeleteMeBody, UpdateMeBody, UserResponse } from '../http/schemas'
+import { recordEvent } from '../http/security-events'
 
 export const meRoutes = new Hono<AppEnv>()
   // requireAuth has read the profile along with the session: no second query on this hot path.
@@ -52,7 +53,10 @@ export const meRoutes = new Hono<AppEnv>()
       errors: [['invalid_credentials', 403], 'too_many_requests'],
     }),
     async (c) => {
-      await c.var.services.accounts.delete(c.get('auth').userId, c.req.valid('json').password)
+      const { userId } = c.get('auth')
+      await c.var.services.accounts.delete(userId, c.req.valid('json').password)
+      // Written after the deletion, anonymised: the account's other events went with it.
+      recordEvent(c, { type: 'account_deleted', userId })
       return c.body(null, 204)
     }
   )

@@ -12,6 +12,7 @@ import { apiErrorOf, handleError } from '../http/handle-error'
 import { hasMediaType } from '../http/json-body'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
 import { OAuthTokenResponse, RevokeForm, TokenGrantForm } from '../http/oauth-schemas'
+import { recordEvent, recordRefreshReuse } from '../http/security-events'
 import { oauthTokenResponse } from '../http/token-response'
 
 const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i
@@ -87,6 +88,7 @@ export const oauthRoutes = new Hono<AppEnv>()
         // The refresh reads the session together with its owner, so a deleted user fails there.
         return oauthTokenResponse(c, await c.var.services.sessions.refresh(refreshToken))
       } catch (error) {
+        recordRefreshReuse(c, error)
         if (error instanceof InvalidRefreshToken) {
           // The same words as /auth/refresh would use, in OAuth's shape.
           throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
@@ -109,7 +111,8 @@ export const oauthRoutes = new Hono<AppEnv>()
       const form = await readForm(c)
       refuseClientCredentials(c, form)
       // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
-      await c.var.services.sessions.revokeToken(requireParameter(form, 'token'))
+      const ended = await c.var.services.sessions.revokeToken(requireParameter(form, 'token'))
+      if (ended) recordEvent(c, { type: 'session_revoked', ...ended })
       return c.body(null, 200)
     }
   )

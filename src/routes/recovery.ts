@@ -11,6 +11,7 @@ import {
   UserResponse,
   VerifyEmailBody,
 } from '../http/schemas'
+import { recordEvent } from '../http/security-events'
 import type { AccountLinkPurpose } from '../mail/message'
 
 /**
@@ -44,7 +45,8 @@ export const recoveryRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { token, new_password: newPassword } = c.req.valid('json')
-      await c.var.services.recovery.resetPassword(token, newPassword)
+      const userId = await c.var.services.recovery.resetPassword(token, newPassword)
+      recordEvent(c, { type: 'password_reset', userId })
       return c.body(null, 204)
     }
   )
@@ -69,6 +71,7 @@ export const recoveryRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)
+      recordEvent(c, { type: 'email_verified', userId: user.id })
       return c.json({ user: presentUser(user) }, 200)
     }
   )

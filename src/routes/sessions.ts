@@ -5,6 +5,7 @@ import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentSession } from '../http/present'
 import { SessionListResponse } from '../http/schemas'
+import { recordEvent } from '../http/security-events'
 
 export const sessionRoutes = new Hono<AppEnv>()
   .get(
@@ -35,10 +36,11 @@ export const sessionRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // Another user's session is as absent as one that never existed.
-      const ended = await c.var.services.sessions.end(c.get('auth').userId, {
-        only: c.req.param('id'),
-      })
+      const { userId } = c.get('auth')
+      const sessionId = c.req.param('id')
+      const ended = await c.var.services.sessions.end(userId, { only: sessionId })
       if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
+      recordEvent(c, { type: 'session_revoked', userId, sessionId })
       return c.body(null, 204)
     }
   )

@@ -11,6 +11,7 @@ type D1Call = 'first' | 'run' | 'all' | 'raw' | 'batch' | 'exec'
 
 const STATEMENT_CALLS = new Set<string>(['first', 'run', 'all', 'raw'])
 const KV_CALLS = new Set(['get', 'getWithMetadata', 'put', 'delete', 'list'])
+const SECURITY_EVENT_WRITE = /\bINSERT INTO security_events\b/
 
 const passThrough = (target: object, prop: string | symbol): unknown => {
   const value: unknown = Reflect.get(target, prop, target)
@@ -158,6 +159,11 @@ export class FaultyStorage {
    * depth is the number of round trips a client waits through one after another.
    */
   readonly depths: number[] = []
+  /**
+   * For each call, whether it is a security-event write: recorded through waitUntil, it runs
+   * alongside the response and never decides it, so it is no round trip a client waits for.
+   */
+  readonly background: boolean[] = []
   /** KV keys written through the wrapped binding, whether or not the write was then "lost". */
   readonly kvKeysWritten: string[] = []
   readonly env: Cloudflare.Env
@@ -174,7 +180,8 @@ export class FaultyStorage {
         this.intercept(
           `d1.${call}`,
           STATEMENT_CALLS.has(call) && /^\s*select\b/i.test(sql[0]),
-          proceed
+          proceed,
+          sql.some((text) => SECURITY_EVENT_WRITE.test(text))
         )
       ),
       REFRESH_TOKENS: this.wrapKv(env.REFRESH_TOKENS),
@@ -183,7 +190,23 @@ export class FaultyStorage {
 
   /** Round trips in sequence: what a client far from storage waits for, each at a full RTT. */
   get sequentialRoundTrips(): number {
-    return Math.max(0, ...this.depths)
+    return Math.max(0, ...this.depths.filter((_, index) => !this.background[index]))
+  }
+
+  /** The calls the client waits for. */
+  get callsBeforeResponse(): string[] {
+    return this.calls.filter((_, index) => !this.background[index])
+  }
+
+  /** The security-event writes: after the response (waitUntil), no client waits for them. */
+  get callsAfterResponse(): string[] {
+    return this.calls.filter((_, index) => this.background[index])
+  }
+
+  /** Whether the failed call was a security-event write, which cannot change the answer. */
+  get failedAfterResponse(): boolean {
+    const { failAt } = this.plan
+    return failAt !== undefined && Boolean(this.background.at(failAt - 1))
   }
 
   /** The name of the call that failed, if one did. */
@@ -199,13 +222,19 @@ export class FaultyStorage {
     return callAppWith(this.env, request)
   }
 
-  private intercept<T>(name: string, read: boolean, call: () => Promise<T>): Promise<T> {
+  private intercept<T>(
+    name: string,
+    read: boolean,
+    call: () => Promise<T>,
+    background = false
+  ): Promise<T> {
     this.calls.push(name)
     this.reads.push(read)
+    this.background.push(background)
     const depth = this.settledDepth + 1
     this.depths.push(depth)
     const settle = () => {
-      this.settledDepth = Math.max(this.settledDepth, depth)
+      if (!background) this.settledDepth = Math.max(this.settledDepth, depth)
     }
     if (this.calls.length !== this.plan.failAt) return call().finally(settle)
     this.markReached()
@@ -240,3 +269,14 @@ export class FaultyStorage {
     })
   }
 }
+
+/**
+ * The real D1 binding, except that every call whose SQL matches `pattern` (alone or in a batch)
+ * fails before it reaches storage: one table out of reach while the rest works.
+ */
+export const d1FailingOn = (db: D1Database, pattern: RegExp): D1Database =>
+  interceptD1(db, (call, sql, proceed) =>
+    sql.some((text) => pattern.test(text))
+      ? Promise.reject(new Error(`injected failure of d1.${call}`))
+      : proceed()
+  )

@@ -13,6 +13,9 @@ const TOKEN_COUNTING_SECONDS = 3600
 /** Local development's outbox keeps a day of messages. */
 const OUTBOX_RETENTION_SECONDS = 86_400
 
+/** Security events are shown to their account for 90 days (account_deleted ones too), then go. */
+const SECURITY_EVENT_RETENTION_SECONDS = 90 * 86_400
+
 /** What bounds how long a row can matter: the login failure window and the longest grace. */
 export interface Retention {
   loginFailureWindowSeconds: number
@@ -24,32 +27,37 @@ const pruneStaleRows = async (
   retention: Retention,
   now: number
 ): Promise<PruneResult> => {
-  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes] = await db.batch([
-    db
-      .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
-      .bind(now, now - ENDED_SESSION_RETENTION_SECONDS),
-    db
-      .prepare('DELETE FROM login_failures WHERE window_started_at <= ?1')
-      .bind(now - retention.loginFailureWindowSeconds),
-    db
-      .prepare('DELETE FROM one_time_tokens WHERE expires_at <= ?1 AND created_at <= ?2')
-      .bind(now, now - TOKEN_COUNTING_SECONDS),
-    db
-      .prepare('DELETE FROM dev_outbox WHERE created_at <= ?1')
-      .bind(isoFromSeconds(now - OUTBOX_RETENTION_SECONDS)),
-    // A box only serves its grace window; past it, it is one more thing a stolen copy could hold.
-    db
-      .prepare(
-        'UPDATE sessions SET successor_box = NULL WHERE successor_box IS NOT NULL AND rotated_at <= ?1'
-      )
-      .bind(now - retention.maxReuseGraceSeconds),
-  ])
+  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes, securityEvents] =
+    await db.batch([
+      db
+        .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
+        .bind(now, now - ENDED_SESSION_RETENTION_SECONDS),
+      db
+        .prepare('DELETE FROM login_failures WHERE window_started_at <= ?1')
+        .bind(now - retention.loginFailureWindowSeconds),
+      db
+        .prepare('DELETE FROM one_time_tokens WHERE expires_at <= ?1 AND created_at <= ?2')
+        .bind(now, now - TOKEN_COUNTING_SECONDS),
+      db
+        .prepare('DELETE FROM dev_outbox WHERE created_at <= ?1')
+        .bind(isoFromSeconds(now - OUTBOX_RETENTION_SECONDS)),
+      // A box only serves its grace window; past it, it is one more thing a stolen copy could hold.
+      db
+        .prepare(
+          'UPDATE sessions SET successor_box = NULL WHERE successor_box IS NOT NULL AND rotated_at <= ?1'
+        )
+        .bind(now - retention.maxReuseGraceSeconds),
+      db
+        .prepare('DELETE FROM security_events WHERE created_at <= ?1')
+        .bind(now - SECURITY_EVENT_RETENTION_SECONDS),
+    ])
   return {
     sessions: sessions.meta.changes,
     loginFailures: loginFailures.meta.changes,
     oneTimeTokens: oneTimeTokens.meta.changes,
     outbox: outbox.meta.changes,
     successorBoxes: successorBoxes.meta.changes,
+    securityEvents: securityEvents.meta.changes,
   }
 }
 

@@ -112,6 +112,8 @@ export const d1UserStore = (db: D1Database): UserStore => ({
       db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?1').bind(id),
+      // Its history goes with the account; only the anonymised account_deleted event follows.
+      db.prepare('DELETE FROM security_events WHERE user_id = ?1').bind(id),
       // The failed-login counter is keyed by email: nothing of the address may outlive the account.
       db
         .prepare('DELETE FROM login_failures WHERE email = (SELECT email FROM users WHERE id = ?1)')
