@@ -21,6 +21,12 @@ const wranglerVars = unstable_readConfig({ config: './wrangler.toml' }).vars as 
 >
 
 /**
+ * What the suite runs with: wrangler.toml's vars, with the per-client limiter off (it is required
+ * in a deployment; tests that exercise it bind a limiter of their own and turn it back on).
+ */
+const testVars = { ...wranglerVars, CLIENT_RATE_LIMIT_MODE: 'off' }
+
+/**
  * wrangler also loads a developer's .dev.vars (or .env) into the test worker. Every name those
  * files set is pinned here, to wrangler.toml's value or to empty (unset), so that no local file
  * can change a test's result.
@@ -40,7 +46,7 @@ export default defineConfig(async () => ({
       miniflare: {
         bindings: {
           ...Object.fromEntries(namesInLocalEnvFiles.map((name) => [name, ''])),
-          ...wranglerVars,
+          ...testVars,
           JWT_SECRET: TEST_JWT_SECRET,
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
           TEST_WRANGLER_VARS: wranglerVars,

@@ -111,6 +111,9 @@ export default async function startWranglerDev(project: TestProject) {
     'DEV_OUTBOX:on',
     '--var',
     `APP_URL:${baseUrl}`,
+    // As `npm run dev`: the per-client limiter is for deploys.
+    '--var',
+    'CLIENT_RATE_LIMIT_MODE:off',
     '--show-interactive-dev-session=false',
   ]
   let log = ''

@@ -32,12 +32,14 @@ if (!usable) {
   console.log(`dev-setup: wrote a random JWT_SECRET to ${DEV_VARS} (gitignored): ${why}`)
 }
 
-// Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them. A setting the
-// developer already chose is left alone.
+// Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them; the per-client
+// limiter, required by wrangler.toml for deploys, is off. A setting the developer already chose is
+// left alone.
 const LOCAL_MAIL = {
   MAIL_TRANSPORT: 'outbox',
   DEV_OUTBOX: 'on',
   APP_URL: 'http://localhost:8787',
+  CLIENT_RATE_LIMIT_MODE: 'off',
 }
 const devVars = readFileSync(DEV_VARS, 'utf8')
 const missing = Object.entries(LOCAL_MAIL).filter(
@@ -47,7 +49,7 @@ if (missing.length > 0) {
   const separator = devVars && !devVars.endsWith('\n') ? '\n' : ''
   const lines = missing.map(([name, value]) => `${name}=${value}\n`).join('')
   writeFileSync(DEV_VARS, devVars + separator + lines, { mode: 0o600 })
-  console.log(`dev-setup: local mail goes to the outbox (${missing.map(([n]) => n).join(', ')})`)
+  console.log(`dev-setup: local settings added (${missing.map(([n]) => n).join(', ')})`)
 }
 
 // Standard input is closed so that wrangler never stops to ask for confirmation.

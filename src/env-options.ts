@@ -22,11 +22,11 @@ import {
 import type { AuthOptions, MailOptions, SessionCheck } from './options'
 
 /** `Env` comes from worker-configuration.d.ts; the secret is optional because a deployment may lack it. */
-export type Bindings = Omit<Env, 'JWT_SECRET'> & {
+export type Bindings = Omit<Env, 'JWT_SECRET' | 'CLIENT_RATE_LIMIT'> & {
   JWT_SECRET?: string
   /** The private JWK set for EdDSA / ES256 (a secret, like JWT_SECRET); unused with HS256. */
   JWT_PRIVATE_KEYS?: string
-  /** A Workers rate limiter, bound only where the deployment opts in (http/client-rate-limit). */
+  /** The per-client limiter wrangler.toml declares (http/client-rate-limit); absent is a misconfiguration unless CLIENT_RATE_LIMIT_MODE=off. */
   CLIENT_RATE_LIMIT?: RateLimit
   /** The HTTP mail API's key, for MAIL_TRANSPORT=http (a secret). */
   MAIL_API_KEY?: string
@@ -155,6 +155,19 @@ const readSessionCheck = (raw: unknown): SessionCheck => {
   return mode
 }
 
+/**
+ * CLIENT_RATE_LIMIT_MODE: `required` (the default, and wrangler.toml's) or `off` (local development
+ * and the tests). `off` ignores any binding, so that a simulated limiter never refuses a test.
+ */
+const readClientRateLimit = (
+  env: Bindings
+): Pick<AuthOptions, 'clientRateLimit' | 'clientRateLimitRequired'> => {
+  const mode = env.CLIENT_RATE_LIMIT_MODE || 'required'
+  if (mode === 'off') return { clientRateLimitRequired: false }
+  if (mode !== 'required') throw new Misconfigured('CLIENT_RATE_LIMIT_MODE must be required or off')
+  return { clientRateLimit: env.CLIENT_RATE_LIMIT, clientRateLimitRequired: true }
+}
+
 const readDevOutbox = (env: Bindings, mail: MailOptions): boolean =>
   env.DEV_OUTBOX === 'on' && mail.transport === 'outbox' && outboxAllowed(mail)
 
@@ -208,7 +221,7 @@ const parseOptions = (env: Bindings): AuthOptions => {
     devOutbox: readDevOutbox(env, mail),
     sessionCheck: readSessionCheck(env.SESSION_CHECK),
     corsOrigins: readOrigins(env.CORS_ORIGINS),
-    clientRateLimit: env.CLIENT_RATE_LIMIT,
+    ...readClientRateLimit(env),
     assets: env.ASSETS,
     limits: DEFAULT_LIMITS,
   }

@@ -102,8 +102,14 @@ export interface AuthOptions {
   devOutbox: boolean
   /** The static assets (public/: the API reference page, openapi.json); unset in a host app. */
   assets?: Fetcher
-  /** A Workers rate limiter for the routes that hash or mail (unset: off, as in development). */
+  /** A Workers rate limiter for the routes that hash or mail. */
   clientRateLimit?: RateLimit
+  /**
+   * Without `clientRateLimit`, those routes answer 500 server_misconfigured instead of running
+   * unlimited (CLIENT_RATE_LIMIT_MODE=required, the Worker's default); false in a host app that
+   * limits clients itself, in local development and in the tests.
+   */
+  clientRateLimitRequired: boolean
   limits: AuthLimits
 }
 
@@ -128,6 +134,7 @@ export const authOptions = (
     mail: { apiUrl: 'https://api.resend.com/emails' },
     requireEmailVerification: false,
     devOutbox: false,
+    clientRateLimitRequired: false,
     ...given,
     limits: { ...DEFAULT_LIMITS, ...given.limits },
   }

@@ -1,6 +1,7 @@
 /**
- * The optional per-client limit. Local runs have no rate-limiting binding, so a small stand-in
- * with the binding's interface (`limit({ key })` → `{ success }`) plays the deployed one.
+ * The per-client limit. wrangler.toml declares it (CLIENT_RATE_LIMIT_MODE=required and a
+ * [[ratelimits]] binding); the suite runs with it off, so each test here turns it back on, mostly
+ * with a small stand-in of the binding's interface (`limit({ key })` → `{ success }`).
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
@@ -24,11 +25,59 @@ const send = async (bindings: Record<string, unknown>, path: string, ip?: string
   const headers = new Headers({ 'Content-Type': 'application/json' })
   if (ip) headers.set('CF-Connecting-IP', ip)
   const request = new Request(`${BASE_URL}${path}`, { method: 'POST', headers, body: '{}' })
-  return callAppWith({ ...env, ...bindings }, request)
+  return callAppWith({ ...env, CLIENT_RATE_LIMIT_MODE: 'required', ...bindings }, request)
 }
 
 describe('per-client rate limit', () => {
-  it('is off without a CLIENT_RATE_LIMIT binding, as in local development', async () => {
+  it("is on in the configuration a deployment starts from: wrangler.toml's limiter refuses the 31st request of a minute", async () => {
+    expect(env.TEST_WRANGLER_VARS.CLIENT_RATE_LIMIT_MODE).toBe('required')
+    // The binding itself is wrangler.toml's [[ratelimits]], simulated locally.
+    const asDeployed = { ...env, ...env.TEST_WRANGLER_VARS }
+    const statuses: number[] = []
+    for (let i = 0; i < 31; i++) {
+      const request = new Request(`${BASE_URL}/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '198.51.100.31' },
+        body: '{}',
+      })
+      statuses.push((await callAppWith(asDeployed, request)).status)
+    }
+    expect(statuses).toEqual([...Array<number>(30).fill(400), 429])
+  })
+
+  it.each(['/auth/login', '/auth/register', '/auth/password/forgot', '/me'])(
+    'with CLIENT_RATE_LIMIT_MODE=required and no binding, %s is 500 server_misconfigured, not unlimited',
+    async (path) => {
+      vi.spyOn(console, 'error').mockImplementation(() => {})
+      await expectError(
+        await send({ CLIENT_RATE_LIMIT: undefined }, path, '192.0.2.1'),
+        500,
+        'server_misconfigured'
+      )
+    }
+  )
+
+  it('refuses a mode other than required or off', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    await expectError(
+      await send({ CLIENT_RATE_LIMIT_MODE: 'maybe' }, '/auth/login', '192.0.2.1'),
+      500,
+      'server_misconfigured'
+    )
+  })
+
+  it('is off with CLIENT_RATE_LIMIT_MODE=off, as in local development and the tests, even with a binding', async () => {
+    const limiter = fakeLimiter(0)
+    expect(
+      (
+        await send(
+          { CLIENT_RATE_LIMIT_MODE: 'off', CLIENT_RATE_LIMIT: limiter },
+          '/auth/login',
+          '192.0.2.1'
+        )
+      ).status
+    ).toBe(400)
+    expect(limiter.keys).toEqual([])
     for (let i = 0; i < 30; i++) {
       await expectError(
         await api('/auth/refresh', { json: {}, headers: { 'CF-Connecting-IP': '192.0.2.1' } }),

@@ -342,10 +342,14 @@ describe('the errors every operation of a kind declares', () => {
       .map((o) => [operationKey(o.method, o.path), o])
   )('%s: 429 from the per-client limit', async (_, { method, path }) => {
     const limiter = { limit: () => Promise.resolve({ success: false }) }
-    const res = await apiWithEnv({ CLIENT_RATE_LIMIT: limiter }, concrete(path), {
-      method: method.toUpperCase(),
-      headers: { 'CF-Connecting-IP': '192.0.2.7' },
-    })
+    const res = await apiWithEnv(
+      { CLIENT_RATE_LIMIT_MODE: 'required', CLIENT_RATE_LIMIT: limiter },
+      concrete(path),
+      {
+        method: method.toUpperCase(),
+        headers: { 'CF-Connecting-IP': '192.0.2.7' },
+      }
+    )
     expect(res.status).toBe(429)
     await expectConforms(method, path, res)
   })
@@ -364,7 +368,12 @@ describe('the errors every operation of a kind declares', () => {
                   fetch: () => Promise.resolve(new Response('gone', { status: 404 })),
                 } as unknown as Fetcher,
               }
-            : { JWT_SECRET: undefined }
+            : // No signing secret, and the required per-client limiter missing.
+              {
+                JWT_SECRET: undefined,
+                CLIENT_RATE_LIMIT_MODE: 'required',
+                CLIENT_RATE_LIMIT: undefined,
+              }
       const revokeWithJwt = path === '/oauth/revoke' ? { body: `token=${account.accessToken}` } : {}
       const res = await apiWithEnv(broken, concrete(path), { ...options, ...revokeWithJwt })
       expect(res.status).toBe(500)

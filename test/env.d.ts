@@ -2,7 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import('cloudflare:test').D1Migration[]
-    /** wrangler.toml's [vars], read by the config: what the suite must run with. */
+    /** wrangler.toml's [vars], read by the config: what the suite runs with (CLIENT_RATE_LIMIT_MODE aside). */
     TEST_WRANGLER_VARS: Record<string, string>
     TEST_JWT_SECRET: string
     /** The fast-check seed of this run. */

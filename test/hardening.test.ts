@@ -199,7 +199,10 @@ describe('the per-client rate limit', () => {
       headers: { 'CF-Connecting-IP': '192.0.2.7', 'Content-Type': 'application/json' },
       body: method === 'GET' ? undefined : '{}',
     })
-    return callAppWith({ ...env, CLIENT_RATE_LIMIT: refusingLimiter }, request)
+    return callAppWith(
+      { ...env, CLIENT_RATE_LIMIT_MODE: 'required', CLIENT_RATE_LIMIT: refusingLimiter },
+      request
+    )
   }
 
   it('counts a request to GET /me once', async () => {
@@ -211,7 +214,10 @@ describe('the per-client rate limit', () => {
       },
     }
     const request = new Request(`${BASE_URL}/me`, { headers: { 'CF-Connecting-IP': '192.0.2.8' } })
-    await callAppWith({ ...env, CLIENT_RATE_LIMIT: counting }, request)
+    await callAppWith(
+      { ...env, CLIENT_RATE_LIMIT_MODE: 'required', CLIENT_RATE_LIMIT: counting },
+      request
+    )
     expect(calls).toBe(1)
   })
 

@@ -168,7 +168,10 @@ describe('the other headers the worker reads', () => {
         headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': ip },
         body: '{}',
       })
-      const res = await callAppWith({ ...env, CLIENT_RATE_LIMIT: limiter }, request)
+      const res = await callAppWith(
+        { ...env, CLIENT_RATE_LIMIT_MODE: 'required', CLIENT_RATE_LIMIT: limiter },
+        request
+      )
       await expectError(res, 400, 'validation_failed')
     }
     expect(keys).toHaveLength(2)

@@ -128,7 +128,12 @@ export const startWorker = async ({
   const dir = await mkdtemp(join(tmpdir(), 'edge-jwt-bench-'))
   const stateDir = join(dir, 'state')
   const envFile = join(dir, 'bench.env')
-  writeFileSync(envFile, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 })
+  // The per-client limiter would refuse a load generator from one address: off, as in development.
+  writeFileSync(
+    envFile,
+    `JWT_SECRET=${randomBytes(48).toString('base64url')}\nCLIENT_RATE_LIMIT_MODE=off\n`,
+    { mode: 0o600 }
+  )
 
   if (!floor) {
     log(`applying migrations to ${stateDir}`)

@@ -1,9 +1,11 @@
 /**
- * A per-client limit on /auth, applied only where the deployment binds a Workers rate limiter as
- * CLIENT_RATE_LIMIT (README, "Deploy"). Local development and tests have no such binding, so
- * there it does nothing; the per-account login throttle in D1 applies everywhere.
+ * The per-client limit on the routes that hash a password or send mail: the Workers rate limiter
+ * wrangler.toml declares as CLIENT_RATE_LIMIT. Required unless the configuration says `off` (local
+ * development and the tests), so that a deployment missing it fails loudly instead of letting
+ * anyone make the worker hash passwords without bound.
  */
 import type { MiddlewareHandler } from 'hono'
+import { Misconfigured } from '../auth/errors'
 import { warn } from '../best-effort'
 import type { AppEnv } from '../env'
 import { declareMiddleware } from './endpoint'
@@ -34,10 +36,15 @@ export const clientKey = (ip: string): string => {
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
   declareMiddleware(
     async function clientRateLimit(c, next) {
-      const limiter = c.var.services.options.clientRateLimit
+      const { clientRateLimit: limiter, clientRateLimitRequired } = c.var.services.options
+      if (!limiter) {
+        if (clientRateLimitRequired)
+          throw new Misconfigured('the CLIENT_RATE_LIMIT binding is missing')
+        return next()
+      }
       // Set by Cloudflare's edge on every request; without it there is no client to count.
       const ip = c.req.header('CF-Connecting-IP')
-      if (!limiter || !ip) return next()
+      if (!ip) return next()
       let allowed = true
       try {
         allowed = (await limiter.limit({ key: clientKey(ip) })).success
@@ -53,5 +60,5 @@ export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
       }
       await next()
     },
-    { errors: ['too_many_requests'] }
+    { errors: ['too_many_requests', 'server_misconfigured'] }
   )
