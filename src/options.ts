@@ -46,7 +46,12 @@ export const MAX_REUSE_GRACE = 10
 export interface AuthLimits {
   /** Failed logins per account in a window before 429 (10 in 15 minutes). */
   loginFailures: FailureWindow
-  /** Account messages (reset, verification) per account in a window (3 an hour). */
+  /**
+   * Messages of one purpose (reset or verification) per account in a window: 3 in 30 minutes. The
+   * window is no longer than a reset link's lifetime, so that whenever it refuses to send, the
+   * earliest link it counted still works; and each purpose has its own count, so that verification
+   * requests never spend the reset budget.
+   */
   mailBudget: MessageBudget
   /** How long a one-time link works, per purpose (30 minutes, 24 hours). */
   oneTimeTokenLifetime: Record<OneTimePurpose, number>
@@ -56,10 +61,12 @@ export interface AuthLimits {
   storageTimeoutMs: number
 }
 
+const RESET_LINK_LIFETIME = 30 * 60
+
 export const DEFAULT_LIMITS: AuthLimits = {
   loginFailures: { limit: 10, windowSeconds: 15 * 60 },
-  mailBudget: { limit: 3, windowSeconds: 60 * 60 },
-  oneTimeTokenLifetime: { password_reset: 30 * 60, email_verification: 24 * 60 * 60 },
+  mailBudget: { limit: 3, windowSeconds: RESET_LINK_LIFETIME },
+  oneTimeTokenLifetime: { password_reset: RESET_LINK_LIFETIME, email_verification: 24 * 60 * 60 },
   maxBodyBytes: 16 * 1024,
   storageTimeoutMs: 5_000,
 }

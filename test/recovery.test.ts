@@ -76,18 +76,52 @@ describe('POST /auth/password/forgot', () => {
     expect(await messagesTo(email)).toEqual([])
   })
 
-  it('sends at most 3 messages per account per hour, and again once the hour has passed', async () => {
+  it('sends at most 3 messages per account in 30 minutes, and again once the window has passed', async () => {
     const start = pinClock()
     const account = await registerUser()
     for (let i = 0; i < 5; i++) expect((await forgot(account.email)).status).toBe(202)
     expect(await messagesTo(account.email)).toHaveLength(3)
 
-    setClock(start + 60 * 60 * 1000 + 1000)
+    setClock(start + 30 * 60 * 1000 + 1000)
     expect((await forgot(account.email)).status).toBe(202)
     expect(await messagesTo(account.email)).toHaveLength(4)
   })
 
-  it('counts the hourly limit atomically: 8 requests at once send exactly 3 messages', async () => {
+  it('never leaves the owner without a working link: three forgot requests, the fourth refused, the earliest link still resets', async () => {
+    const start = pinClock()
+    const account = await registerUser()
+    // A stranger spends the budget as fast as they can; the owner asks later in the window.
+    for (let i = 0; i < 3; i++) expect((await forgot(account.email)).status).toBe(202)
+    setClock(start + 29 * 60 * 1000)
+    expect((await forgot(account.email)).status).toBe(202)
+
+    const messages = await messagesTo(account.email)
+    expect(messages).toHaveLength(3)
+    const earliest = linkToken(messages[messages.length - 1], 'reset')
+    // A newer link did not kill the older one, and the refusal came while it still works.
+    expect((await resetPassword(earliest, NEW_PASSWORD)).status).toBe(204)
+    await loginUser(account.email, NEW_PASSWORD)
+  })
+
+  it('sends a new link once the links it counted have expired, not an hour after them', async () => {
+    const start = pinClock()
+    const account = await registerUser()
+    for (let i = 0; i < 3; i++) await forgot(account.email)
+    setClock(start + 30 * 60 * 1000 + 1000)
+    for (const message of await messagesTo(account.email)) {
+      await expectError(
+        await resetPassword(linkToken(message, 'reset'), NEW_PASSWORD),
+        400,
+        'invalid_one_time_token'
+      )
+    }
+
+    const fresh = await resetTokenFor(account.email)
+
+    expect((await resetPassword(fresh, NEW_PASSWORD)).status).toBe(204)
+  })
+
+  it('counts the limit atomically: 8 requests at once send exactly 3 messages', async () => {
     const account = await registerUser()
     const answers = await Promise.all(Array.from({ length: 8 }, () => forgot(account.email)))
     expect(answers.map((res) => res.status)).toEqual(Array(8).fill(202))
@@ -421,7 +455,7 @@ describe('the daily cron and one-time tokens', () => {
         .first<{ n: number }>()
     )?.n
 
-  it('prunes tokens once expired and out of the hourly count, and keeps the others', async () => {
+  it('prunes tokens once expired and out of the message count, and keeps the others', async () => {
     const start = pinClock()
     const old = await registerUser()
     await resetTokenFor(old.email)
@@ -432,7 +466,7 @@ describe('the daily cron and one-time tokens', () => {
 
     await worker.scheduled(createScheduledController(), env, createExecutionContext())
 
-    // Issued 61 min ago and expired: gone. Issued 21 min ago: still counts toward the hour.
+    // Issued 61 min ago and expired: gone. Issued 21 min ago: still live, and counted.
     expect(await tokenRows(old.userId)).toBe(0)
     expect(await tokenRows(recent.userId)).toBe(1)
   })

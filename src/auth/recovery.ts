@@ -74,7 +74,7 @@ export const sendAccountLink = async (
       options.limits.mailBudget
     )
     if (!issued) {
-      log('info', 'account message not sent: hourly limit reached', fields)
+      log('info', 'account message not sent: limit reached', fields)
       return
     }
     await mailer.send(composeAccountMessage(purpose, mailer.appUrl, user.email, token))

@@ -1,5 +1,6 @@
 /** Pruning of rows that can no longer matter, run by the daily cron trigger. */
 import { isoFromSeconds } from '../../clock'
+import { DEFAULT_LIMITS } from '../../options'
 import type { Maintenance, PruneResult } from '../../ports'
 
 /**
@@ -8,8 +9,8 @@ import type { Maintenance, PruneResult } from '../../ports'
  */
 const ENDED_SESSION_RETENTION_SECONDS = 86_400
 
-/** One-time tokens count toward the hourly message limit for an hour, whatever their lifetime. */
-const TOKEN_COUNTING_SECONDS = 3600
+/** One-time tokens count toward the message limit for its window, whatever their lifetime. */
+const TOKEN_COUNTING_SECONDS = DEFAULT_LIMITS.mailBudget.windowSeconds
 /** Local development's outbox keeps a day of messages. */
 const OUTBOX_RETENTION_SECONDS = 86_400
 

@@ -15,8 +15,9 @@ import { runBatch } from './batch'
 import { endSessionsStatement } from './sessions'
 
 /**
- * Inserts the token only while the account has had fewer than `budget.limit` tokens issued in the
- * window: one statement, so that concurrent requests cannot both see room for the last message.
+ * Inserts the token only while the account has had fewer than `budget.limit` tokens of this
+ * purpose issued in the window: one statement, so that concurrent requests cannot both see room
+ * for the last message. Earlier tokens are left alone (a newer link never kills an older one).
  * False when the budget is spent.
  */
 const insertTokenWithinBudget = async (
@@ -29,7 +30,8 @@ const insertTokenWithinBudget = async (
       `INSERT INTO one_time_tokens
            (token_hash, purpose, user_id, email, password_fingerprint, created_at, expires_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-          WHERE (SELECT COUNT(*) FROM one_time_tokens WHERE user_id = ?3 AND created_at > ?8) < ?9
+          WHERE (SELECT COUNT(*) FROM one_time_tokens
+                  WHERE user_id = ?3 AND purpose = ?2 AND created_at > ?8) < ?9
          RETURNING token_hash`
     )
     .bind(
