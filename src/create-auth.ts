@@ -106,7 +106,7 @@ export const assembleApp = (
     .use(
       corsForListedOrigins({
         allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
-        allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode'],
+        allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode', 'X-Device-Token'],
         // Cookie mode from an origin in CORS_ORIGINS (a same-site front end) needs credentialed CORS.
         credentials: true,
         exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],

@@ -21,6 +21,8 @@ export interface CookieMode {
   /** Our two cookies' values, read in one pass over the Cookie header. */
   accessCookie?: string
   refreshCookie?: string
+  /** The device cookie: read by login only, never a credential of its own. */
+  deviceCookie?: string
 }
 
 export interface Variables {

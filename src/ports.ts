@@ -100,8 +100,19 @@ export interface Rotation {
 
 /** A place in the login failure count, given back when the credential was right. */
 export interface Reservation {
-  email: string
+  /** Whose count: an account's email, or a known device's `device:<token hash>`. */
+  key: string
   windowStartedAt: number
+}
+
+/** A device that signed in: its token's hash, bound to an account at a credential version. */
+export interface DeviceRow {
+  token_hash: string
+  user_id: string
+  /** The account's credential_version at issue: a password change or reset ends the device. */
+  credential_version: number
+  created_at: number
+  expires_at: number
 }
 
 export interface Lockout {
@@ -233,6 +244,7 @@ export interface PruneResult {
   outbox: number
   successorBoxes: number
   securityEvents: number
+  devices: number
 }
 
 /** What a password change did: whether the swap landed, and the heads of the chains it ended. */
@@ -262,8 +274,11 @@ export interface UserStore {
   emailIsTaken(email: string): Promise<boolean>
   /** Throws UniqueViolation when the email is taken. */
   insert(user: NewUser): Promise<void>
-  /** Atomic: the user and their first session, or neither. UniqueViolation when taken. */
-  insertWithSession(user: NewUser, session: NewSession): Promise<void>
+  /**
+   * Atomic: the user and their first session (and device), or none of them. UniqueViolation when
+   * taken.
+   */
+  insertWithSession(user: NewUser, session: NewSession, device?: DeviceRow): Promise<void>
   /** Null when the user is gone. */
   rename(id: string, nickname: string | null, updatedAt: string): Promise<UserRow | null>
   /**
@@ -287,12 +302,13 @@ export interface UserStore {
 
 export interface SessionStore {
   /**
-   * Inserts a session only while the owner's credential version is still `credentialVersion`,
-   * giving the throttle place back in the same transaction. False when the version moved.
+   * Inserts a session (and a new device, when given) only while the owner's credential version is
+   * still `credentialVersion`, giving the throttle place back in the same transaction. False when
+   * the version moved.
    */
   insert(
     session: NewSession,
-    guard: { credentialVersion: number; release?: Reservation | null }
+    guard: { credentialVersion: number; release?: Reservation | null; device?: DeviceRow }
   ): Promise<boolean>
   /** Strong read (the primary) of a session and its owner. */
   find(id: string): Promise<SessionWithOwner | null>
@@ -340,13 +356,19 @@ export interface OneTimeTokenStore {
 }
 
 export interface LoginThrottle {
-  /** Atomic: at most `window.limit` places are ever handed out per account and window. */
+  /** Atomic: at most `window.limit` places are ever handed out per key and window. */
   reserve(
-    email: string,
+    key: string,
     now: number
   ): Promise<{ reservation: Reservation; lockout: null } | { reservation: null; lockout: Lockout }>
   /** Gives a place back (a right password); never resets the count. */
   release(reservation: Reservation): Promise<void>
+}
+
+/** Device tokens, by hash; they are written with the session that hands them out. */
+export interface DeviceStore {
+  /** The stored device, whatever its state: the domain decides whether it still counts. */
+  find(tokenHash: string): Promise<DeviceRow | null>
 }
 
 export interface OutboxStore {
@@ -387,6 +409,7 @@ export interface AuthPorts {
   refreshIndex: RefreshIndex
   oneTimeTokens: OneTimeTokenStore
   loginThrottle: LoginThrottle
+  devices: DeviceStore
   outbox: OutboxStore
   notes: NoteStore
   events: SecurityEventStore

@@ -77,7 +77,8 @@ export const createServices = (core: Core, features: Readonly<Record<string, unk
         completeSignIn(core, signIn, user, meta),
       password: (credentials: { email: string; password: string }, meta: SignInMeta) =>
         passwordLogin(core, credentials, meta),
-      checkPassword: (email: string, password: string) => checkPassword(core, email, password),
+      checkPassword: (email: string, password: string, deviceToken?: string) =>
+        checkPassword(core, email, password, deviceToken),
     },
     accounts: {
       /**

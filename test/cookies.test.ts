@@ -6,6 +6,8 @@ import { pinClock, setClock } from './helpers/clock'
 import {
   ACCESS_COOKIE,
   COOKIE_MODE,
+  DEVICE_COOKIE,
+  expectTokenCookiesCleared,
   CookieJar,
   REFRESH_COOKIE,
   browserApi,
@@ -19,7 +21,7 @@ const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 const MARGIN = Number(env.ACCESS_REFRESH_MARGIN)
 
 describe('cookie mode on register, login and refresh', () => {
-  it('POST /auth/register sets HttpOnly __Host- access and refresh cookies, the refresh one Strict', async () => {
+  it('POST /auth/register sets HttpOnly __Host- access, refresh and device cookies, the refresh one Strict', async () => {
     const email = uniqueEmail()
     const res = await browserApi(new CookieJar(), '/auth/register', {
       json: { email, password: PASSWORD, nickname: 'Ada' },
@@ -28,7 +30,9 @@ describe('cookie mode on register, login and refresh', () => {
     expect(res.status).toBe(201)
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     const cookies = setCookies(res)
-    expect([...cookies.keys()].sort()).toEqual([ACCESS_COOKIE, REFRESH_COOKIE].sort())
+    expect([...cookies.keys()].sort()).toEqual(
+      [ACCESS_COOKIE, DEVICE_COOKIE, REFRESH_COOKIE].sort()
+    )
 
     const access = cookies.get(ACCESS_COOKIE)!
     expect(decodeJwt(access.value).payload.token_use).toBe('access')
@@ -171,7 +175,7 @@ describe('protected routes with the access cookie', () => {
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'invalid_token')
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
   })
 })
 
@@ -265,7 +269,7 @@ describe('implicit refresh', () => {
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'token_expired')
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
   })
 
   it('an expired access cookie with a dead refresh cookie is 401 token_expired and both are cleared', async () => {
@@ -276,7 +280,7 @@ describe('implicit refresh', () => {
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'token_expired')
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
   })
 })
 
@@ -291,7 +295,7 @@ describe('logout in cookie mode', () => {
     expect(cleared.get(REFRESH_COOKIE)?.attributes['max-age']).toBe('0')
     expect(cleared.get(ACCESS_COOKIE)?.value).toBe('')
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
 
     // A copy of the old cookies is refused: the session is over, not merely forgotten.
     await expectError(await browserApi(before, '/me'), 401, 'token_revoked')
@@ -309,7 +313,7 @@ describe('logout in cookie mode', () => {
     const res = await browserApi(jar, '/auth/logout-all', { method: 'POST' })
     expect(res.status).toBe(204)
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
     await expectError(await api('/me', { token: otherAccess }), 401, 'token_revoked')
   })
 
@@ -321,6 +325,6 @@ describe('logout in cookie mode', () => {
     const res = await browserApi(jar, '/me')
     await expectError(res, 401, 'token_revoked')
     jar.absorb(res)
-    expect(jar.cookies.size).toBe(0)
+    expectTokenCookiesCleared(jar)
   })
 })

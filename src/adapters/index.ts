@@ -1,6 +1,7 @@
 /** The ports over Cloudflare's bindings: each binding wrapped once in the 503 guard. */
 import { DEFAULT_LIMITS, MAX_REUSE_GRACE } from '../options'
 import type { AuthPorts, FailureWindow } from '../ports'
+import { d1DeviceStore } from './d1/devices'
 import { d1LoginThrottle } from './d1/login-failures'
 import { d1Maintenance } from './d1/maintenance'
 import { d1NoteStore } from './d1/notes'
@@ -39,6 +40,7 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
     refreshIndex: kvRefreshIndex(kv),
     oneTimeTokens: d1OneTimeTokenStore(db),
     loginThrottle: d1LoginThrottle(db, loginFailures),
+    devices: d1DeviceStore(db),
     outbox: d1OutboxStore(db),
     notes: d1NoteStore(db),
     events: d1SecurityEventStore(db),

@@ -8,6 +8,7 @@ import { isoNow, nowSeconds } from '../clock'
 import { DependencyUnavailable, UniqueViolation } from '../ports'
 import type { Lockout, PublicUser, UserRow } from '../ports'
 import type { Core } from './core'
+import { deviceThrottleKey, deviceTokenHash, isDeviceOf } from './devices'
 import {
   AccountChangedMeanwhile,
   EmailNotVerified,
@@ -76,22 +77,58 @@ export const createAccount = async (
 }
 
 /**
+ * The account, and the attempt's place in a failure count: the account's shared one, or, when the
+ * client presents a valid device token of that account, the device's own. Without a device token
+ * both reads go at once (one D1 round trip of waiting); with one, the count is chosen after the
+ * reads. Either way the same work whether or not the account exists.
+ */
+const reservePlace = async (
+  core: Core,
+  email: string,
+  deviceToken: string | undefined,
+  now: number
+) => {
+  const { ports } = core
+  const deviceHash = deviceTokenHash(deviceToken)
+  if (!deviceHash) {
+    const [place, user] = await Promise.all([
+      ports.loginThrottle.reserve(email, now),
+      ports.users.findByEmail(email),
+    ])
+    return { ...place, user, knownDevice: false }
+  }
+  const hash = await deviceHash
+  const [user, device] = await Promise.all([
+    ports.users.findByEmail(email),
+    ports.devices.find(hash),
+  ])
+  const knownDevice = isDeviceOf(device, user, now)
+  const place = await ports.loginThrottle.reserve(
+    knownDevice ? deviceThrottleKey(hash) : email,
+    now
+  )
+  return { ...place, user, knownDevice }
+}
+
+/**
  * Checks an email and password: the password method's half of the sign-in seam. The attempt takes
- * its place in the per-account count before any hashing (a full count is LoginThrottled at once);
- * an unknown email does the same work and gets the same answer as a wrong password.
+ * its place in a failure count before any hashing (a full count is LoginThrottled at once); an
+ * unknown email does the same work and gets the same answer as a wrong password.
  */
 export const checkPassword = async (
   core: Core,
   email: string,
-  password: string
+  password: string,
+  deviceToken?: string
 ): Promise<{ user: UserRow; signIn: VerifiedSignIn }> => {
   const { options, ports } = core
   const now = nowSeconds()
-  // Both at once: one D1 round trip of waiting, and the same work whether or not the account exists.
-  const [{ reservation, lockout }, user] = await Promise.all([
-    ports.loginThrottle.reserve(email, now),
-    ports.users.findByEmail(email),
-  ])
+  const { user, reservation, lockout, knownDevice } = await reservePlace(
+    core,
+    email,
+    deviceToken,
+    now
+  )
   if (lockout) throw throttled(lockout)
   const check = await checkLoginPassword(
     password,
@@ -116,6 +153,7 @@ export const checkPassword = async (
       authTime: now,
       credentialVersion: user.credential_version,
       reservation,
+      knownDevice,
     },
   }
 }
@@ -163,7 +201,12 @@ export const passwordLogin = async (
   meta: SignInMeta
 ): Promise<SignInOutcome> => {
   core.options.signer.check()
-  const { user, signIn } = await checkPassword(core, credentials.email, credentials.password)
+  const { user, signIn } = await checkPassword(
+    core,
+    credentials.email,
+    credentials.password,
+    meta.deviceToken
+  )
   return completeSignIn(core, signIn, user, meta)
 }
 

@@ -18,6 +18,7 @@ import type {
 import { signAccessToken, verifyAccessToken } from './access-token'
 import type { AccessClaims } from './access-token'
 import type { Core } from './core'
+import { newDevice } from './devices'
 import { constantTimeEqualText } from './encoding'
 import {
   AccessTokenExpired,
@@ -144,12 +145,16 @@ export const startSession = async (
   meta: SignInMeta
 ): Promise<IssuedTokens> => {
   const { row, issue } = await openChain(core, signIn.userId, meta, signIn)
+  const device = signIn.knownDevice
+    ? null
+    : await newDevice(signIn.userId, signIn.credentialVersion, row.created_at)
   const landed = await core.ports.sessions.insert(row, {
     credentialVersion: signIn.credentialVersion,
     release: signIn.reservation,
+    device: device?.row,
   })
   if (!landed) throw new InvalidCredentials('The credentials changed while signing in')
-  return issue()
+  return { ...(await issue()), deviceToken: device?.token }
 }
 
 /**
@@ -163,8 +168,10 @@ export const startSessionForNewUser = async (
   proof: Proof
 ): Promise<IssuedTokens> => {
   const { row, issue } = await openChain(core, user.id, meta, proof)
-  await core.ports.users.insertWithSession(user, row)
-  return issue()
+  // A new account's credential version is 0 (the column's default).
+  const device = await newDevice(user.id, 0, row.created_at)
+  await core.ports.users.insertWithSession(user, row, device.row)
+  return { ...(await issue()), deviceToken: device.token }
 }
 
 /**

@@ -24,11 +24,15 @@ export interface VerifiedSignIn {
   credentialVersion: number
   /** The login throttle's place, given back in the session insert's transaction. */
   reservation?: Reservation | null
+  /** The sign-in presented a valid device token of this account: it keeps that one. */
+  knownDevice?: boolean
 }
 
 /** Facts about the request a session records. */
 export interface SignInMeta {
   userAgent: string | null
+  /** The device token the client presented (X-Device-Token or the device cookie), unchecked. */
+  deviceToken?: string
 }
 
 /** A session's tokens, as register, login and refresh hand them out. */
@@ -39,6 +43,8 @@ export interface IssuedTokens {
   expiresIn: number
   refreshToken: string
   refreshExpiresIn: number
+  /** A new device token, handed out by a sign-in from a device the account does not know yet. */
+  deviceToken?: string
 }
 
 /** What a first factor asks for instead of a session: the 202 body's fields. */

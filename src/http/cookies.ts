@@ -6,6 +6,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { setCookie } from 'hono/cookie'
 import type { IssuedTokens } from '../auth/sign-in'
+import { DEVICE_TOKEN_LIFETIME } from '../auth/devices'
 import type { AppEnv, CookieMode } from '../env'
 
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */
@@ -17,6 +18,12 @@ export const ACCESS_COOKIE = '__Host-access_token'
  * SameSite=Strict keeps it out of every cross-site request.
  */
 export const REFRESH_COOKIE = '__Host-refresh_token'
+/**
+ * The device token (auth/devices.ts) in cookie mode. It proves nothing by itself: it never makes a
+ * request cookie-authenticated, and only a login reads it. SameSite=Strict: no other site's request
+ * needs it.
+ */
+export const DEVICE_COOKIE = '__Host-device'
 export const AUTH_MODE_HEADER = 'X-Auth-Mode'
 export const COOKIE_MODE = 'cookie'
 
@@ -47,8 +54,8 @@ const trimCookieWhitespace = (text: string): string => {
  */
 export const readTokenCookies = (
   header: string | undefined
-): { access?: string; refresh?: string } => {
-  const found: { access?: string; refresh?: string } = {}
+): { access?: string; refresh?: string; device?: string } => {
+  const found: { access?: string; refresh?: string; device?: string } = {}
   if (header === undefined) return found
   let position = 0
   while (position <= header.length) {
@@ -59,7 +66,14 @@ export const readTokenCookies = (
     const equals = pair.indexOf('=')
     if (equals === -1) continue
     const name = trimCookieWhitespace(pair.slice(0, equals))
-    const slot = name === ACCESS_COOKIE ? 'access' : name === REFRESH_COOKIE ? 'refresh' : null
+    const slot =
+      name === ACCESS_COOKIE
+        ? 'access'
+        : name === REFRESH_COOKIE
+          ? 'refresh'
+          : name === DEVICE_COOKIE
+            ? 'device'
+            : null
     if (slot === null || found[slot] !== undefined) continue
     let value = trimCookieWhitespace(pair.slice(equals + 1))
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
@@ -79,6 +93,7 @@ export const cookieModeOf = (c: AnyContext): CookieMode => {
     authenticates: c.req.header('Authorization') === undefined && carriesCookie,
     accessCookie: cookies.access,
     refreshCookie: cookies.refresh,
+    deviceCookie: cookies.device,
   }
 }
 
@@ -122,6 +137,18 @@ export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
     httpOnly: true,
     sameSite: 'Strict',
     maxAge,
+  })
+}
+
+/** The device cookie lives as long as its token. */
+export const setDeviceCookie = (c: AnyContext, token: string): void => {
+  if (isCrossSiteRequest(c)) return
+  setCookie(c, DEVICE_COOKIE, token, {
+    path: '/',
+    secure: true,
+    httpOnly: true,
+    sameSite: 'Strict',
+    maxAge: DEVICE_TOKEN_LIFETIME,
   })
 }
 

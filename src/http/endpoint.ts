@@ -41,6 +41,8 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   auth?: boolean
   /** The client may ask for cookie mode with `X-Auth-Mode: cookie`. */
   cookieMode?: boolean
+  /** The client may present a device token (X-Device-Token, or the device cookie). */
+  deviceToken?: boolean
   /** The JSON body, validated before the handler runs. */
   body?: B
   /** Whether a client may leave the body out (defaults to true when a body is declared). */

@@ -27,6 +27,7 @@ export const presentTokens = (user: PublicUser, tokens: IssuedTokens) =>
     expires_in: tokens.expiresIn,
     refresh_token: tokens.refreshToken,
     refresh_expires_in: tokens.refreshExpiresIn,
+    ...(tokens.deviceToken ? { device_token: tokens.deviceToken } : {}),
   }) satisfies Out<typeof schemas.TokenResponse>
 
 /** Cookie mode: the same response without the raw tokens, which travel only in HttpOnly cookies. */

@@ -148,6 +148,8 @@ export const TokenResponse = v.object({
   expires_in: v.number(),
   refresh_token: v.string(),
   refresh_expires_in: v.number(),
+  /** Register and login from a device the account does not know yet: send it as X-Device-Token. */
+  device_token: v.optional(v.string()),
 })
 
 /** Cookie mode: the tokens travel only in HttpOnly cookies, so the body leaves them out. */

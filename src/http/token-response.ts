@@ -6,7 +6,9 @@ import type { Context } from 'hono'
 import type { IssuedTokens, SignInOutcome } from '../auth/sign-in'
 import type { AppEnv } from '../env'
 import type { PublicUser } from '../ports'
-import { clearTokenCookies, inCookieMode, setTokenCookies } from './cookies'
+import { clearTokenCookies, inCookieMode, setDeviceCookie, setTokenCookies } from './cookies'
+
+export const DEVICE_TOKEN_HEADER = 'X-Device-Token'
 import { presentCookieTokens, presentOAuthTokens, presentTokens } from './present'
 
 const forbidCaching = (c: Context<AppEnv>) => {
@@ -24,10 +26,15 @@ export const tokenResponse = <S extends 200 | 201>(
   forbidCaching(c)
   if (c.get('cookieMode').requested) {
     setTokenCookies(c, tokens)
+    if (tokens.deviceToken) setDeviceCookie(c, tokens.deviceToken)
     return c.json(presentCookieTokens(user, tokens), status)
   }
   return c.json(presentTokens(user, tokens), status)
 }
+
+/** The device token a login presents: the X-Device-Token header, or else the device cookie. */
+export const presentedDeviceToken = (c: Context<AppEnv>): string | undefined =>
+  c.req.header(DEVICE_TOKEN_HEADER) ?? c.get('cookieMode').deviceCookie
 
 /** POST /oauth/token: the standard fields only; OAuth clients never use cookie mode. */
 export const oauthTokenResponse = (c: Context<AppEnv>, tokens: IssuedTokens) => {

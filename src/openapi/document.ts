@@ -9,7 +9,8 @@ import type { Hono } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { GenericSchema } from 'valibot'
 import packageJson from '../../package.json'
-import { ACCESS_COOKIE, AUTH_MODE_HEADER, COOKIE_MODE } from '../http/cookies'
+import { ACCESS_COOKIE, AUTH_MODE_HEADER, COOKIE_MODE, DEVICE_COOKIE } from '../http/cookies'
+import { DEVICE_TOKEN_HEADER } from '../http/token-response'
 import { endpointSpecOf, middlewareSpecOf } from '../http/endpoint'
 import type { DeclaredError, EndpointSpec, HeaderName, MiddlewareSpec } from '../http/endpoint'
 import { errorStatus } from '../http/errors'
@@ -170,6 +171,7 @@ const describeOperation = (
     parameters.push({ name, in: 'query', required: false, description, schema: { type: 'string' } })
   }
   if (spec.cookieMode) parameters.push({ $ref: '#/components/parameters/AuthMode' })
+  if (spec.deviceToken) parameters.push({ $ref: '#/components/parameters/DeviceToken' })
 
   const { success } = spec
   const responses: Json = {
@@ -335,6 +337,13 @@ const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): 
           description:
             'Cookie mode: the tokens are set as HttpOnly cookies and left out of the body.',
           schema: { type: 'string', enum: [COOKIE_MODE] },
+        },
+        DeviceToken: {
+          name: DEVICE_TOKEN_HEADER,
+          in: 'header',
+          required: false,
+          description: `The \`device_token\` of an earlier sign-in (in cookie mode, the \`${DEVICE_COOKIE}\` cookie): failed logins from this device count on its own budget.`,
+          schema: { type: 'string' },
         },
       },
       headers,

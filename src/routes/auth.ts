@@ -18,7 +18,12 @@ import {
   RegisteredResponse,
 } from '../http/schemas'
 import { recordEvent, recordRefreshReuse } from '../http/security-events'
-import { loggedOutResponse, signInResponse, tokenResponse } from '../http/token-response'
+import {
+  loggedOutResponse,
+  presentedDeviceToken,
+  signInResponse,
+  tokenResponse,
+} from '../http/token-response'
 
 /** The token response, or in cookie mode its variant without the raw tokens. */
 const issuedTokens = (status: 200 | 201, description: string): SuccessResponse => ({
@@ -68,6 +73,7 @@ export const authRoutes = new Hono<AppEnv>()
       summary: 'Start a session with email and password',
       tag: 'auth',
       cookieMode: true,
+      deviceToken: true,
       body: LoginBody,
       success: issuedTokens(200, 'A new session has begun'),
       errors: [
@@ -83,6 +89,7 @@ export const authRoutes = new Hono<AppEnv>()
       const outcome = await c.var.services.signIn
         .password(c.req.valid('json'), {
           userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+          deviceToken: presentedDeviceToken(c),
         })
         .catch((error: unknown) => {
           // Only an account's own failures: an unknown email has no one to tell.

@@ -22,6 +22,8 @@ export interface TokenResponseBody {
   expires_in: number
   refresh_token: string
   refresh_expires_in: number
+  /** Register and login from a device the account does not know yet. */
+  device_token?: string
 }
 
 export interface Account {
@@ -85,7 +87,9 @@ export const expectTokenResponse = async (
   expect(res.headers.get('Cache-Control')).toBe('no-store')
   expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff')
   const body = JSON.parse(text) as TokenResponseBody
-  expect(Object.keys(body).sort()).toEqual(
+  // Register and login hand out a device token; refresh does not.
+  if (body.device_token !== undefined) expect(body.device_token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+  expect(Object.keys(body).filter((key) => key !== 'device_token').sort()).toEqual(
     [
       'access_token',
       'expires_in',

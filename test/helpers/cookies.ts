@@ -6,6 +6,7 @@ import type { RequestOptions } from './requests'
 
 export const ACCESS_COOKIE = '__Host-access_token'
 export const REFRESH_COOKIE = '__Host-refresh_token'
+export const DEVICE_COOKIE = '__Host-device'
 export const SAME_ORIGIN = new URL(BASE_URL).origin
 
 export interface SetCookie {
@@ -59,6 +60,10 @@ export class CookieJar {
     return this.cookies.get(REFRESH_COOKIE)
   }
 
+  get device(): string | undefined {
+    return this.cookies.get(DEVICE_COOKIE)
+  }
+
   clone(): CookieJar {
     const copy = new CookieJar()
     for (const [name, value] of this.cookies) copy.cookies.set(name, value)
@@ -78,6 +83,11 @@ export const browserApi = (
 }
 
 export const COOKIE_MODE = { 'X-Auth-Mode': 'cookie' }
+
+/** Both token cookies are gone; the device cookie, which names the device and no session, stays. */
+export const expectTokenCookiesCleared = (jar: CookieJar): void => {
+  expect([...jar.cookies.keys()].filter((name) => name !== DEVICE_COOKIE)).toEqual([])
+}
 
 /** Registers in cookie mode and returns the jar the response filled. */
 export const registerInCookieMode = async (): Promise<{

@@ -1,5 +1,6 @@
 /**
- * Failed password checks per account, in D1. An attempt reserves its place in the count before
+ * Failed password checks per account (keyed by email) or per known device (`device:<hash>`; an
+ * email always has an @, so the keys never meet), in D1. An attempt reserves its place in the count before
  * any hashing, in one atomic statement, so that however many attempts arrive at once no more than
  * the limit are ever checked in a window; a right password gives its place back. KV's eventual
  * consistency could not count like this.
@@ -21,7 +22,7 @@ interface CounterRow {
 const reserveAttempt = async (
   db: D1Database,
   window: FailureWindow,
-  email: string,
+  key: string,
   now: number
 ): ReturnType<LoginThrottle['reserve']> => {
   const windowOpenSince = now - window.windowSeconds
@@ -35,13 +36,11 @@ const reserveAttempt = async (
            WHERE window_started_at <= ?3 OR failures < ?4
            RETURNING failures, window_started_at`
       )
-      .bind(email, now, windowOpenSince, window.limit),
-    db
-      .prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1')
-      .bind(email),
+      .bind(key, now, windowOpenSince, window.limit),
+    db.prepare('SELECT failures, window_started_at FROM login_failures WHERE email = ?1').bind(key),
   ])
   const row = reserved.results?.[0]
-  if (row) return { reservation: { email, windowStartedAt: row.window_started_at }, lockout: null }
+  if (row) return { reservation: { key, windowStartedAt: row.window_started_at }, lockout: null }
   const windowStartedAt = current.results?.[0]?.window_started_at ?? now
   const retryAfter = Math.max(1, windowStartedAt + window.windowSeconds - now)
   return { reservation: null, lockout: { retryAfter } }
@@ -60,10 +59,10 @@ export const releaseAttemptStatement = (
       `UPDATE login_failures SET failures = failures - 1
         WHERE email = ?1 AND window_started_at = ?2 AND failures > 0`
     )
-    .bind(reservation.email, reservation.windowStartedAt)
+    .bind(reservation.key, reservation.windowStartedAt)
 
 export const d1LoginThrottle = (db: D1Database, window: FailureWindow): LoginThrottle => ({
-  reserve: (email, now) => reserveAttempt(db, window, email, now),
+  reserve: (key, now) => reserveAttempt(db, window, key, now),
   async release(reservation) {
     await releaseAttemptStatement(db, reservation).run()
   },

@@ -28,7 +28,7 @@ const pruneStaleRows = async (
   retention: Retention,
   now: number
 ): Promise<PruneResult> => {
-  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes, securityEvents] =
+  const [sessions, loginFailures, oneTimeTokens, outbox, successorBoxes, securityEvents, devices] =
     await db.batch([
       db
         .prepare('DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at <= ?2')
@@ -51,6 +51,13 @@ const pruneStaleRows = async (
       db
         .prepare('DELETE FROM security_events WHERE created_at <= ?1')
         .bind(now - SECURITY_EVENT_RETENTION_SECONDS),
+      // Expired devices, and those a password change or reset has ended (or whose account is gone).
+      db
+        .prepare(
+          `DELETE FROM device_tokens WHERE expires_at <= ?1 OR NOT EXISTS (SELECT 1 FROM users u
+             WHERE u.id = device_tokens.user_id AND u.credential_version = device_tokens.credential_version)`
+        )
+        .bind(now),
     ])
   return {
     sessions: sessions.meta.changes,
@@ -59,6 +66,7 @@ const pruneStaleRows = async (
     outbox: outbox.meta.changes,
     successorBoxes: successorBoxes.meta.changes,
     securityEvents: securityEvents.meta.changes,
+    devices: devices.meta.changes,
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   SessionStore,
 } from '../../ports'
 import { runBatch } from './batch'
+import { insertDeviceStatement } from './devices'
 import { releaseAttemptStatement } from './login-failures'
 
 /**
@@ -108,10 +109,11 @@ const scopeCondition = (scope: SessionScope): [string, string | null, string | n
 export const d1SessionStore = (db: D1Database): SessionStore => ({
   async insert(session, guard) {
     const insert = insertSessionStatement(db, session, guard.credentialVersion)
-    const results = await runBatch(
-      db,
-      guard.release ? [releaseAttemptStatement(db, guard.release), insert] : [insert]
-    )
+    const results = await runBatch(db, [
+      ...(guard.release ? [releaseAttemptStatement(db, guard.release)] : []),
+      ...(guard.device ? [insertDeviceStatement(db, guard.device)] : []),
+      insert,
+    ])
     return results.at(-1)?.length === 1
   },
 

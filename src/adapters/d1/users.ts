@@ -1,6 +1,7 @@
 /** The users table, and the transactions that change a user together with their sessions. */
 import type {
   DeletionStep,
+  DeviceRow,
   NewSession,
   NewUser,
   PasswordChange,
@@ -8,6 +9,7 @@ import type {
   UserStore,
 } from '../../ports'
 import { runBatch } from './batch'
+import { insertDeviceStatement } from './devices'
 import { endSessionsStatement, insertSessionStatement } from './sessions'
 
 const insertUserStatement = (db: D1Database, user: NewUser): D1PreparedStatement =>
@@ -37,8 +39,12 @@ const isStatement = (step: DeletionStep): step is D1PreparedStatement =>
 
 export const d1UserStore = (db: D1Database): UserStore => ({
   // A user is inserted with version 0 (the column's default), which the session insert checks.
-  async insertWithSession(user: NewUser, session: NewSession) {
-    await runBatch(db, [insertUserStatement(db, user), insertSessionStatement(db, session, 0)])
+  async insertWithSession(user: NewUser, session: NewSession, device?: DeviceRow) {
+    await runBatch(db, [
+      insertUserStatement(db, user),
+      insertSessionStatement(db, session, 0),
+      ...(device ? [insertDeviceStatement(db, device)] : []),
+    ])
   },
 
   async insert(user) {
@@ -114,6 +120,7 @@ export const d1UserStore = (db: D1Database): UserStore => ({
       db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?1').bind(id),
       // Its history goes with the account; only the anonymised account_deleted event follows.
       db.prepare('DELETE FROM security_events WHERE user_id = ?1').bind(id),
+      db.prepare('DELETE FROM device_tokens WHERE user_id = ?1').bind(id),
       // The failed-login counter is keyed by email: nothing of the address may outlive the account.
       db
         .prepare('DELETE FROM login_failures WHERE email = (SELECT email FROM users WHERE id = ?1)')
