@@ -52,15 +52,18 @@ export interface CreateAuthOptions extends AuthOptions {
 /** The domain for one set of options and ports: the features set up, their hooks collected. */
 export const buildServices = (options: CreateAuthOptions, ports: AuthPorts): AuthServices => {
   const features = options.features ?? []
-  const hooks: { secondFactorGates: DomainHooks['secondFactorGates'][number][] } & {
-    userDeleted: DomainHooks['userDeleted'][number][]
-  } = { secondFactorGates: [], userDeleted: [] }
+  const hooks: { [K in keyof DomainHooks]: DomainHooks[K][number][] } = {
+    secondFactorGates: [],
+    userDeleted: [],
+    accountReclaimed: [],
+  }
   const core: Core = { options, ports, hooks }
   const featureServices: Record<string, unknown> = {}
   for (const feature of features) {
     const runtime = feature.setup?.(core, options.featureOptions?.[feature.id])
     if (runtime?.secondFactorGate) hooks.secondFactorGates.push(runtime.secondFactorGate)
     if (runtime?.onUserDeleted) hooks.userDeleted.push(runtime.onUserDeleted)
+    if (runtime?.onAccountReclaimed) hooks.accountReclaimed.push(runtime.onAccountReclaimed)
     featureServices[feature.id] = runtime?.services
   }
   return createServices(core, featureServices)

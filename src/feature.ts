@@ -5,7 +5,7 @@
  */
 import type { HonoBase } from 'hono/hono-base'
 import type { Schema } from 'hono/types'
-import type { Core, UserDeletion } from './auth/core'
+import type { AccountReclaimed, Core, UserDeletion } from './auth/core'
 import type { SecondFactorGate } from './auth/sign-in'
 import type { AppEnv } from './env'
 import type { ApiError, FeatureErrors } from './http/errors'
@@ -16,6 +16,13 @@ export interface FeatureRuntime {
   secondFactorGate?: SecondFactorGate
   /** The feature's part of deleting a user (statements of the same transaction, cleanup after). */
   onUserDeleted?: (userId: string) => UserDeletion
+  /**
+   * The feature's part of the address's owner taking the account back (a password reset; a
+   * registration replacing an unverified account): remove every credential (second factor,
+   * passkey, linked identity) added before `verifiedAt`, or all of them when it is null. Its steps
+   * run in the reset's transaction.
+   */
+  onAccountReclaimed?: AccountReclaimed
   /** Whatever the feature's routes need at request time: `c.var.services.features[id]`. */
   services?: unknown
 }

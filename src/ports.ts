@@ -155,12 +155,26 @@ export interface TokenHolder {
   email: string
   passwordHash: string
   passwordFingerprint: string | null
+  /** When the address was first proven; null until a link was used. */
+  emailVerifiedAt: string | null
 }
 
 export interface PasswordReset {
   tokenHash: string
   holder: TokenHolder
   newPasswordHash: string
+  now: number
+  nowIso: string
+  /** The features' part of the owner taking the account back, run in the same transaction. */
+  steps?: readonly DeletionStep[]
+}
+
+/** A registration that takes over an address whose account was never verified. */
+export interface UnverifiedReplacement {
+  id: string
+  email: string
+  nickname: string | null
+  passwordHash: string
   now: number
   nowIso: string
 }
@@ -298,6 +312,13 @@ export interface UserStore {
   changePassword(change: PasswordChange): Promise<PasswordReplacement>
   /** Atomic: the user and everything of theirs, the features' steps included. */
   deleteCascade(id: string, steps: readonly DeletionStep[]): Promise<void>
+  /**
+   * Atomic, and only while the account is still unverified: a new password, nickname and creation
+   * time, the credential version bumped (its devices end), every pending link used up (they still
+   * count toward the message limit) and every session ended. Null when the address was verified
+   * meanwhile.
+   */
+  replaceUnverified(replacement: UnverifiedReplacement): Promise<UserRow | null>
 }
 
 export interface SessionStore {

@@ -38,6 +38,27 @@ const upgradePasswordHash = async (core: Core, user: UserRow, password: string):
 }
 
 /**
+ * With REQUIRE_EMAIL_VERIFICATION, an address is not held by whoever registered it without reading
+ * its mail: a new registration replaces an account that was never verified (its password, its
+ * pending links, its sessions) and answers as for a new one. Null when the address is verified.
+ */
+const replaceUnverifiedAccount = async (
+  core: Core,
+  existing: UserRow,
+  account: { password: string; nickname?: string }
+): Promise<PublicUser | null> => {
+  if (existing.email_verified_at !== null) return null
+  return core.ports.users.replaceUnverified({
+    id: existing.id,
+    email: existing.email,
+    nickname: account.nickname ?? null,
+    passwordHash: await hashPassword(account.password, core.options.passwordPolicy),
+    now: nowSeconds(),
+    nowIso: isoNow(),
+  })
+}
+
+/**
  * Registers a user and opens their first session in the same transaction. Two registrations
  * racing past the email check are decided by the UNIQUE index: the loser gets email_taken.
  */
@@ -49,7 +70,14 @@ export const createAccount = async (
   const { options, ports } = core
   // A server that cannot sign refuses before its first read, as it would before any write.
   options.signer.check()
-  if (await ports.users.emailIsTaken(account.email)) throw new EmailTaken()
+  if (options.requireEmailVerification) {
+    const existing = await ports.users.findByEmail(account.email)
+    if (existing) {
+      const replaced = await replaceUnverifiedAccount(core, existing, account)
+      if (!replaced) throw new EmailTaken()
+      return { user: replaced, tokens: null }
+    }
+  } else if (await ports.users.emailIsTaken(account.email)) throw new EmailTaken()
   const now = isoNow()
   const user = {
     id: crypto.randomUUID(),

@@ -9,8 +9,20 @@ export interface DomainHooks {
   secondFactorGates: readonly SecondFactorGate[]
   /** Each returns its part of a user's deletion: steps of the same transaction, and cleanup after. */
   userDeleted: readonly ((userId: string) => UserDeletion)[]
+  /**
+   * Each returns its part of an address's owner taking the account back (a password reset, or a
+   * registration replacing an unverified account): removing what was added before `verifiedAt`.
+   */
+  accountReclaimed: readonly AccountReclaimed[]
 }
 
+/**
+ * `verifiedAt`: when the address was first proven, before this reclaim; null when it never was,
+ * so that everything added so far was added by whoever registered it.
+ */
+export type AccountReclaimed = (userId: string, verifiedAt: string | null) => UserDeletion
+
+/** A feature's part of an account change; named for the first use, a deletion. */
 export interface UserDeletion {
   /** Adapter steps (for D1: prepared statements) run in the deletion's transaction. */
   steps?: readonly DeletionStep[]

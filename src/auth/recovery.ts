@@ -2,6 +2,7 @@
  * Account recovery and email verification: one-time links sent by mail, and their redemption.
  * Tokens are 256 random bits, kept only as a SHA-256 hash, and single use is decided by D1.
  */
+import { bestEffort } from '../best-effort'
 import { isoNow, nowSeconds } from '../clock'
 import { composeAccountMessage } from '../mail/message'
 import type { AccountLinkPurpose } from '../mail/message'
@@ -100,8 +101,9 @@ const liveTokenHolder = async (
 
 /**
  * Sets a new password with a reset token, ends every session of the account and clears its
- * failed-login count. A token issued before any later password change is dead. Returns the
- * account's id.
+ * failed-login count. A token issued before any later password change is dead. The address's
+ * owner takes the account back: the features remove, in the same transaction, every credential
+ * added before the address was first proven (pre-account takeover). Returns the account's id.
  */
 export const resetPassword = async (
   core: Core,
@@ -115,15 +117,22 @@ export const resetPassword = async (
     throw invalidToken()
   }
   const newPasswordHash = await hashPassword(newPassword, core.options.passwordPolicy)
+  const parts = core.hooks.accountReclaimed.map((reclaim) =>
+    reclaim(holder.userId, holder.emailVerifiedAt)
+  )
   const ended = await core.ports.oneTimeTokens.redeemPasswordReset({
     tokenHash,
     holder,
     newPasswordHash,
     now: nowSeconds(),
     nowIso: isoNow(),
+    steps: parts.flatMap((part) => part.steps ?? []),
   })
   if (ended === null) throw invalidToken()
   await forgetRefreshTokens(core, ended)
+  for (const part of parts) {
+    if (part.after) await bestEffort('cleanup after a password reset failed', part.after)
+  }
   return holder.userId
 }
 

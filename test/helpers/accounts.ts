@@ -89,7 +89,11 @@ export const expectTokenResponse = async (
   const body = JSON.parse(text) as TokenResponseBody
   // Register and login hand out a device token; refresh does not.
   if (body.device_token !== undefined) expect(body.device_token).toMatch(/^[A-Za-z0-9_-]{43}$/)
-  expect(Object.keys(body).filter((key) => key !== 'device_token').sort()).toEqual(
+  expect(
+    Object.keys(body)
+      .filter((key) => key !== 'device_token')
+      .sort()
+  ).toEqual(
     [
       'access_token',
       'expires_in',

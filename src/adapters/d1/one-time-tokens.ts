@@ -11,7 +11,7 @@ import type {
   PublicUser,
   TokenHolder,
 } from '../../ports'
-import { runBatch } from './batch'
+import { runBatch, statementsOf } from './batch'
 import { endSessionsStatement } from './sessions'
 
 /**
@@ -58,7 +58,7 @@ const findLiveToken = async (
 ): Promise<TokenHolder | null> => {
   const row = await db
     .prepare(
-      `SELECT t.user_id, t.email, t.password_fingerprint, u.password_hash
+      `SELECT t.user_id, t.email, t.password_fingerprint, u.password_hash, u.email_verified_at
            FROM one_time_tokens t JOIN users u ON u.id = t.user_id AND u.email = t.email
           WHERE t.token_hash = ?1 AND t.purpose = ?2 AND t.used_at IS NULL AND t.expires_at > ?3`
     )
@@ -68,6 +68,7 @@ const findLiveToken = async (
       email: string
       password_fingerprint: string | null
       password_hash: string
+      email_verified_at: string | null
     }>()
   if (!row) return null
   return {
@@ -75,6 +76,7 @@ const findLiveToken = async (
     email: row.email,
     passwordHash: row.password_hash,
     passwordFingerprint: row.password_fingerprint,
+    emailVerifiedAt: row.email_verified_at,
   }
 }
 
@@ -90,7 +92,7 @@ const redeemPasswordReset = async (
   db: D1Database,
   reset: PasswordReset
 ): Promise<string[] | null> => {
-  const { tokenHash, holder, newPasswordHash, now, nowIso } = reset
+  const { tokenHash, holder, newPasswordHash, now, nowIso, steps } = reset
   const landed = 'EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?2)'
   const [, used, ended] = await runBatch<{ token_hash?: string; refresh_hash?: string }>(db, [
     db
@@ -121,6 +123,9 @@ const redeemPasswordReset = async (
     db
       .prepare(`DELETE FROM login_failures WHERE email = ?3 AND ${landed}`)
       .bind(holder.userId, newPasswordHash, holder.email),
+    // The features' removal of what was added before the address was proven. The token was live
+    // a moment ago; should a racing redemption win, it removes the same things.
+    ...statementsOf(steps ?? []),
   ])
   if (used.length !== 1) return null
   return ended.map((row) => String(row.refresh_hash))

@@ -8,7 +8,7 @@ import type {
   UserRow,
   UserStore,
 } from '../../ports'
-import { runBatch } from './batch'
+import { runBatch, statementsOf } from './batch'
 import { insertDeviceStatement } from './devices'
 import { endSessionsStatement, insertSessionStatement } from './sessions'
 
@@ -32,10 +32,6 @@ const replacePasswordHashStatement = (
       'UPDATE users SET password_hash = ?3, updated_at = ?4 WHERE id = ?1 AND password_hash = ?2'
     )
     .bind(id, previousHash, passwordHash, updatedAt)
-
-/** A feature's part of a deletion, for the D1 adapter: statements of the same transaction. */
-const isStatement = (step: DeletionStep): step is D1PreparedStatement =>
-  typeof step === 'object' && step !== null && 'bind' in step
 
 export const d1UserStore = (db: D1Database): UserStore => ({
   // A user is inserted with version 0 (the column's default), which the session insert checks.
@@ -111,10 +107,40 @@ export const d1UserStore = (db: D1Database): UserStore => ({
     return { landed: landed.length === 1, endedRefreshHashes: ended.map((row) => row.refresh_hash) }
   },
 
+  async replaceUnverified(replacement) {
+    const { id, email, nickname, passwordHash, now, nowIso } = replacement
+    // The new hash has a random salt: holding it means this very replacement landed.
+    const landed = 'EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?2)'
+    const [replaced] = await runBatch<UserRow>(db, [
+      db
+        .prepare(
+          `UPDATE users SET password_hash = ?2, nickname = ?3, created_at = ?4, updated_at = ?4,
+                  credential_version = credential_version + 1
+            WHERE id = ?1 AND email = ?5 AND email_verified_at IS NULL
+            RETURNING *`
+        )
+        .bind(id, passwordHash, nickname, nowIso, email),
+      // Used, not deleted: a link of the old registration verifies nothing, yet still counts.
+      db
+        .prepare(
+          `UPDATE one_time_tokens SET used_at = ?3 WHERE user_id = ?1 AND used_at IS NULL AND ${landed}`
+        )
+        .bind(id, passwordHash, now),
+      endSessionsStatement(
+        db,
+        now,
+        `user_id = ?2 AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?3)`,
+        id,
+        passwordHash
+      ),
+    ])
+    return replaced[0] ?? null
+  },
+
   /** Everything of the user in one transaction, so no orphan survives a failure half-way. */
   async deleteCascade(id, steps) {
     await db.batch([
-      ...steps.filter(isStatement),
+      ...statementsOf(steps),
       db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?1').bind(id),
