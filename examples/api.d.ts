@@ -432,6 +432,7 @@ export interface components {
             expires_in: number;
             refresh_token: string;
             refresh_expires_in: number;
+            device_token?: string;
         };
         CookieTokenResponse: {
             user: components["schemas"]["User"];
@@ -813,6 +814,8 @@ export interface components {
     parameters: {
         /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
         AuthMode: "cookie";
+        /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
+        DeviceToken: string;
     };
     requestBodies: never;
     headers: {
@@ -1076,6 +1079,8 @@ export interface operations {
             header?: {
                 /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
+                /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
+                "X-Device-Token"?: components["parameters"]["DeviceToken"];
             };
             path?: never;
             cookie?: never;
@@ -1335,6 +1340,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthPasswordReset: {
@@ -1368,6 +1374,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthEmailVerification: {
@@ -1405,6 +1412,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthEmailVerify: {
@@ -1441,6 +1449,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     getMe: {

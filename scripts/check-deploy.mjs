@@ -1,7 +1,7 @@
 // Runs before `npm run deploy`: refuses a configuration in which the per-client limiter is off or
 // missing, since then anyone could make the worker hash passwords and send mail without bound
 // (docs/security.md, "CPU exhaustion by crafted input"). The environment is the one wrangler
-// would deploy: `--env <name>` or CLOUDFLARE_ENV.
+// would deploy: CLOUDFLARE_ENV, or `--env <name>` when the script is run by hand.
 import { unstable_readConfig } from 'wrangler'
 
 const envFlag = process.argv.indexOf('--env')

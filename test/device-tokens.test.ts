@@ -29,15 +29,16 @@ const loginFrom = (deviceToken: string, email: string, password: string) =>
 
 /** A stranger, with no device token, spends the account's whole shared budget. */
 const lockOut = async (email: string) => {
-  for (let i = 0; i < 10; i++)
+  for (let i = 0; i < 10; i++) {
     await expectError(await login(email, WRONG), 401, 'invalid_credentials')
+  }
   await expectError(await login(email, PASSWORD), 429, 'too_many_requests')
 }
 
 const deviceRows = (userId: string) =>
   env.DB.prepare('SELECT * FROM device_tokens WHERE user_id = ?1')
     .bind(userId)
-    .all<Record<string, unknown>>()
+    .all()
     .then((rows) => rows.results)
 
 describe('device tokens in bearer mode', () => {

@@ -48,6 +48,12 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
       'floor-pbkdf2',
       1.2
     ),
+    ratioLine(
+      'POST /auth/login with an unknown email isolate CPU ≤ 1.1× a known email',
+      'login-unknown',
+      'login',
+      1.1
+    ),
   ]
   if (bundle) {
     lines.push({

@@ -82,6 +82,8 @@ const forgeSignature = (token) => {
   return token.slice(0, signatureAt) + swapped + token.slice(signatureAt + 1)
 }
 
+let unknownEmails = 0
+
 const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
 
 /**
@@ -197,6 +199,31 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
           path: '/auth/login',
           headers: JSON_HEADERS,
           body: JSON.stringify({ email: loginUser.email, password: PASSWORD }),
+        },
+      ],
+    },
+  },
+  {
+    // A stranger trying a new address each time: the same password hashing as a known account
+    // (against a dummy hash), and a failure-count row per address. Must cost no more than `login`.
+    name: 'login-unknown',
+    title: 'POST /auth/login, unknown email (401)',
+    connections: 1,
+    expectStatus: 401,
+    options: {
+      requests: [
+        {
+          method: 'POST',
+          path: '/auth/login',
+          headers: JSON_HEADERS,
+          // A new address per request, so that no count ever fills up and answers a cheap 429.
+          setupRequest: (request) => ({
+            ...request,
+            body: JSON.stringify({
+              email: `nobody-${unknownEmails++}@bench.test`,
+              password: PASSWORD,
+            }),
+          }),
         },
       ],
     },

@@ -16,9 +16,7 @@ export const DEVICE_TOKEN_LIFETIME = 365 * 86_400
 
 /** The hash a presented token is stored under; null for anything not shaped like one. */
 export const deviceTokenHash = (token: string | undefined): Promise<string> | null =>
-  token !== undefined && token.length === TOKEN_LENGTH && TOKEN_PATTERN.test(token)
-    ? sha256Base64Url(token)
-    : null
+  token?.length === TOKEN_LENGTH && TOKEN_PATTERN.test(token) ? sha256Base64Url(token) : null
 
 /** Whether a stored device still speaks for this account: same account, same credentials, live. */
 export const isDeviceOf = (device: DeviceRow | null, user: UserRow | null, now: number): boolean =>

@@ -38,8 +38,9 @@ export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
     async function clientRateLimit(c, next) {
       const { clientRateLimit: limiter, clientRateLimitRequired } = c.var.services.options
       if (!limiter) {
-        if (clientRateLimitRequired)
+        if (clientRateLimitRequired) {
           throw new Misconfigured('the CLIENT_RATE_LIMIT binding is missing')
+        }
         return next()
       }
       // Set by Cloudflare's edge on every request; without it there is no client to count.

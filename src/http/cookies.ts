@@ -5,8 +5,8 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { setCookie } from 'hono/cookie'
-import type { IssuedTokens } from '../auth/sign-in'
 import { DEVICE_TOKEN_LIFETIME } from '../auth/devices'
+import type { IssuedTokens } from '../auth/sign-in'
 import type { AppEnv, CookieMode } from '../env'
 
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */

@@ -1,6 +1,5 @@
 /** The users table, and the transactions that change a user together with their sessions. */
 import type {
-  DeletionStep,
   DeviceRow,
   NewSession,
   NewUser,
