@@ -1,4 +1,5 @@
-import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { cloudflareTest, getRunnerName, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { build } from 'esbuild'
 import { existsSync, readFileSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 import { unstable_readConfig } from 'wrangler'
@@ -39,6 +40,44 @@ const namesInLocalEnvFiles = ['.dev.vars', '.env'].flatMap((file) =>
     : []
 )
 
+// ---- The resource server beside the auth worker (examples/resource-worker, test/other-workers) ----
+/** The test project's name, which names the runner Worker that auxiliary Workers bind back to. */
+const PROJECT_NAME = 'edge-jwt-auth'
+
+/** Auxiliary Workers run JavaScript only: the example is bundled here as wrangler would. */
+const bundleResourceWorker = async () => {
+  const { outputFiles } = await build({
+    entryPoints: ['examples/resource-worker/worker.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    external: ['cloudflare:*'],
+    write: false,
+  })
+  return outputFiles[0].text
+}
+
+/**
+ * What the resource worker's AUTH_PUBLIC binding answers in tests: the JWK set a test published
+ * (PUT), and how many times it was fetched (GET /fetches), so that caching and the refetch on an
+ * unknown kid are observed from outside the worker. The keys are a real auth app's, served by it.
+ */
+let publishedJwks = '{"keys":[]}'
+let jwksFetches = 0
+const testJwksEndpoint = async (request: Request): Promise<Response> => {
+  const { pathname } = new URL(request.url)
+  if (request.method === 'PUT') {
+    publishedJwks = await request.text()
+    jwksFetches = 0
+    return new Response(null, { status: 204 })
+  }
+  if (pathname === '/fetches') return Response.json({ fetches: jwksFetches })
+  jwksFetches++
+  return new Response(publishedJwks, { headers: { 'Content-Type': 'application/json' } })
+}
+
 export default defineConfig(async () => ({
   plugins: [
     cloudflareTest({
@@ -53,10 +92,29 @@ export default defineConfig(async () => ({
           TEST_JWT_SECRET,
           FC_SEED: String(propertySeed),
         },
+        serviceBindings: { RESOURCE: 'resource-worker', TEST_JWKS: testJwksEndpoint },
+        workers: [
+          {
+            name: 'resource-worker',
+            modules: [
+              { type: 'ESModule', path: 'worker.mjs', contents: await bundleResourceWorker() },
+            ],
+            compatibilityDate: '2026-04-20',
+            serviceBindings: {
+              // examples/resource-worker/wrangler.toml's bindings, pointed at the runner.
+              AUTH: {
+                name: getRunnerName({ name: PROJECT_NAME } as never),
+                entrypoint: 'AuthService',
+              },
+              AUTH_PUBLIC: testJwksEndpoint,
+            },
+          },
+        ],
       },
     }),
   ],
   test: {
+    name: PROJECT_NAME,
     include: ['test/**/*.test.ts'],
     setupFiles: [
       './test/setup/apply-migrations.ts',

@@ -29,11 +29,17 @@ const LAYERS = [
   ['routes and features', ['routes/', 'sign-in/', 'feature.ts', 'openapi/']],
   ['composition root', ['create-auth.ts', 'features.ts']],
   [
-    'entries: the Worker, the library, the client',
-    ['index.ts', 'env-options.ts', 'lib.ts', 'client.ts'],
+    'entries: the Worker, the library, the client, the RPC entrypoint, the verifier',
+    ['index.ts', 'env-options.ts', 'worker-services.ts', 'lib.ts', 'client.ts', 'rpc/', 'verify/'],
   ],
 ]
-const ENV_READERS = ['index.ts', 'env-options.ts', 'create-auth.ts', 'features.ts']
+const ENV_READERS = [
+  'index.ts',
+  'env-options.ts',
+  'worker-services.ts',
+  'create-auth.ts',
+  'features.ts',
+]
 
 const STORAGE_ONLY = [
   [/\.prepare\s*\(/, 'a D1 statement (.prepare)'],

@@ -1,56 +1,13 @@
 /**
- * The Worker entry: parses the env once per env object into options and ports, and serves the
- * app of the composition root (src/create-auth.ts) with them. The only module, with
- * src/env-options.ts, that reads the env.
+ * The Worker entry: serves the app of the composition root (src/create-auth.ts) with the services
+ * built from the env (src/worker-services.ts), runs the cron trigger, and exports the RPC
+ * entrypoint other Workers bind to (src/rpc/).
  */
-import { cloudflarePorts } from './adapters'
-import { Misconfigured } from './auth/errors'
 import { nowSeconds } from './clock'
-import { assembleApp, buildServices } from './create-auth'
+import { assembleApp } from './create-auth'
 import type { Bindings } from './env-options'
-import { optionsFromEnv } from './env-options'
 import { DEFAULT_FEATURES } from './features'
-import { MAX_REUSE_GRACE } from './options'
-import type { AuthServices } from './services'
-
-// The env object is stable for an isolate's life, so building once per object is safe.
-const built = new WeakMap<object, AuthServices>()
-
-/**
- * A deployment whose configuration cannot be parsed still answers /health: the services are a
- * stand-in that throws the Misconfigured (500 server_misconfigured) wherever one is used.
- */
-const misconfigured = (error: Misconfigured): AuthServices =>
-  new Proxy({} as AuthServices, {
-    get() {
-      throw error
-    },
-  })
-
-const servicesFromEnv = (env: Bindings): AuthServices => {
-  let services = built.get(env)
-  if (!services) {
-    try {
-      const options = optionsFromEnv(env)
-      const featureOptions = Object.fromEntries(
-        DEFAULT_FEATURES.map((feature) => [feature.id, feature.optionsFromEnv?.(env)])
-      )
-      const ports = cloudflarePorts({
-        db: env.DB,
-        refreshTokens: env.REFRESH_TOKENS,
-        loginFailures: options.limits.loginFailures,
-        maxReuseGraceSeconds: MAX_REUSE_GRACE,
-        storageTimeoutMs: options.limits.storageTimeoutMs,
-      })
-      services = buildServices({ ...options, features: DEFAULT_FEATURES, featureOptions }, ports)
-    } catch (error) {
-      if (!(error instanceof Misconfigured)) throw error
-      services = misconfigured(error)
-    }
-    built.set(env, services)
-  }
-  return services
-}
+import { servicesFromEnv } from './worker-services'
 
 const app = assembleApp((c) => servicesFromEnv(c.env as Bindings), DEFAULT_FEATURES)
 
@@ -62,4 +19,6 @@ const scheduled: ExportedHandlerScheduledHandler<Bindings> = async (_controller,
 
 export type AppType = typeof app
 export { app }
+// Other Workers' Service Binding to this one (docs/other-workers.md).
+export { AuthService } from './rpc/auth-service'
 export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Bindings>

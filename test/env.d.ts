@@ -7,5 +7,9 @@ declare namespace Cloudflare {
     TEST_JWT_SECRET: string
     /** The fast-check seed of this run. */
     FC_SEED: string
+    /** examples/resource-worker, an auxiliary Worker bound to this one (test/other-workers.test.ts). */
+    RESOURCE: Fetcher
+    /** The JWK set the resource worker's AUTH_PUBLIC binding serves: PUT to publish one. */
+    TEST_JWKS: Fetcher
   }
 }

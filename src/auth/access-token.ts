@@ -7,37 +7,16 @@
 import { sign, verify } from 'hono/jwt'
 import { nowSeconds } from '../clock'
 import type { AuthOptions } from '../options'
-import { fromBase64Url, toBase64Url, utf8, utf8Decoder } from './encoding'
-import { AccessTokenExpired, InvalidAccessToken, Misconfigured } from './errors'
+import { ACCESS_TOKEN_USE, MALFORMED, checkAccessClaims, readTokenHeader } from './access-claims'
+import type { AccessClaims } from './access-claims'
+import { toBase64Url, utf8 } from './encoding'
+import { InvalidAccessToken, Misconfigured } from './errors'
 import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
 import type { KeySet, PublicJwk, SigningAlgorithm } from './signing-keys'
 
 const ALGORITHM = 'HS256'
-/** Marks the token's kind, so that no other token signed with the same key passes for it. */
-export const ACCESS_TOKEN_USE = 'access'
-/**
- * No token this worker signs comes near 8 KiB; a longer one is refused before any of it is
- * decoded, so its cost stays bounded whatever a stranger sends.
- */
-export const MAX_TOKEN_LENGTH = 8 * 1024
-/** Clock skew tolerated for `iat` and `nbf` in the future. */
-export const CLOCK_LEEWAY_SECONDS = 30
-
-export interface AccessClaims {
-  iss: string
-  /** JWT_AUDIENCE (the issuer by default): services that verify with the JWKS check it too. */
-  aud: string
-  sub: string
-  sid: string
-  jti: string
-  iat: number
-  exp: number
-  token_use: typeof ACCESS_TOKEN_USE
-  /** RFC 8176 methods the session's user proved, in order (RFC 9068 §2.2.3). */
-  amr?: string[]
-  /** When the session's user last proved who they are, seconds since the epoch. */
-  auth_time?: number
-}
+export { ACCESS_TOKEN_USE, CLOCK_LEEWAY_SECONDS, MAX_TOKEN_LENGTH } from './access-claims'
+export type { AccessClaims } from './access-claims'
 
 // Importing a key costs more than using it; one CryptoKey per secret is safe to keep per isolate.
 const keys = new Map<string, Promise<CryptoKey>>()
@@ -110,30 +89,6 @@ export const signAccessToken = async (
   return { token, expiresIn: options.accessTokenTtl }
 }
 
-const isNumber = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isFinite(value)
-const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0
-const isMethodList = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((entry) => typeof entry === 'string')
-
-const MALFORMED = 'The access token is malformed or its signature is invalid'
-
-/** Header members that would let a token bring or point at its own key: never trusted here. */
-const KEY_BEARING_HEADERS = ['jwk', 'jku', 'x5u', 'x5c']
-
-const readHeader = (token: string): Record<string, unknown> | null => {
-  const bytes = fromBase64Url(token.slice(0, Math.max(0, token.indexOf('.'))))
-  if (!bytes) return null
-  try {
-    const header: unknown = JSON.parse(utf8Decoder.decode(bytes))
-    return typeof header === 'object' && header !== null && !Array.isArray(header)
-      ? (header as Record<string, unknown>)
-      : null
-  } catch {
-    return null
-  }
-}
-
 /**
  * The key and algorithm a token must verify with. With a key set, the header's kid picks the key
  * and the key alone decides the algorithm, so an HS256 token "signed" with a public key, or any
@@ -153,11 +108,6 @@ const verificationKey = async (
   return { key: await usable(publicKeyOf(key)), alg: key.alg }
 }
 
-/** Verifies signature, kind and claims; throws InvalidAccessToken or AccessTokenExpired. */
-/** RFC 7519 §4.1.3: one audience, or a list of them that must name ours. */
-const namesAudience = (aud: unknown, audience: string): boolean =>
-  aud === audience || (Array.isArray(aud) && aud.includes(audience))
-
 export interface VerifyOptions {
   /**
    * Return the claims of a genuine token whose `exp` has passed instead of throwing
@@ -166,6 +116,7 @@ export interface VerifyOptions {
   acceptExpired?: boolean
 }
 
+/** Verifies signature, kind and claims; throws InvalidAccessToken or AccessTokenExpired. */
 export const verifyAccessToken = async (
   options: AuthOptions,
   token: string,
@@ -173,12 +124,7 @@ export const verifyAccessToken = async (
 ): Promise<AccessClaims> => {
   // A deployment without usable keys is a 500 for every token, not a 401 for the malformed ones.
   options.signer.check()
-  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidAccessToken('The access token is too long')
-  const header = readHeader(token)
-  if (!header) throw new InvalidAccessToken(MALFORMED)
-  if (KEY_BEARING_HEADERS.some((name) => name in header)) {
-    throw new InvalidAccessToken('The token carries its own key or key location')
-  }
+  const header = readTokenHeader(token)
   const { key, alg } = await verificationKey(options, header)
   let payload: Record<string, unknown>
   try {
@@ -186,47 +132,10 @@ export const verifyAccessToken = async (
   } catch {
     throw new InvalidAccessToken(MALFORMED)
   }
-  const now = nowSeconds()
-  const {
-    iss,
-    aud,
-    sub,
-    sid,
-    jti,
-    iat,
-    exp,
-    nbf,
-    token_use: use,
-    amr,
-    auth_time: authTime,
-  } = payload
-  if (use !== ACCESS_TOKEN_USE || !isText(sub) || !isText(sid) || !isText(jti)) {
-    throw new InvalidAccessToken('The token is not an access token')
-  }
-  if (iss !== options.issuer) throw new InvalidAccessToken('The token has the wrong issuer')
-  if (!namesAudience(aud, options.audience)) {
-    throw new InvalidAccessToken('The token is meant for another audience')
-  }
-  if (!isNumber(iat) || !isNumber(exp)) {
-    throw new InvalidAccessToken('The token lacks iat or exp')
-  }
-  if (iat > now + CLOCK_LEEWAY_SECONDS) {
-    throw new InvalidAccessToken('The token was issued in the future')
-  }
-  if (nbf !== undefined && (!isNumber(nbf) || nbf > now + CLOCK_LEEWAY_SECONDS)) {
-    throw new InvalidAccessToken('The token is not valid yet')
-  }
-  if (exp <= now && check.acceptExpired !== true) throw new AccessTokenExpired()
-  return {
-    iss,
-    aud: options.audience,
-    sub,
-    sid,
-    jti,
-    iat,
-    exp,
-    token_use: use,
-    ...(isMethodList(amr) ? { amr } : {}),
-    ...(isNumber(authTime) ? { auth_time: authTime } : {}),
-  }
+  return checkAccessClaims(payload, {
+    issuer: options.issuer,
+    audience: options.audience,
+    now: nowSeconds(),
+    acceptExpired: check.acceptExpired,
+  })
 }

@@ -302,6 +302,8 @@ export interface Authenticated {
   amr: string[]
   authTime: number
   user: PublicUser
+  /** The presented token's verified claims (for a renewed one, those of the token it replaced). */
+  claims: AccessClaims
   /** Set when the access token was renewed in passing: the new pair, for the cookies. */
   renewed?: IssuedTokens
 }
@@ -354,6 +356,7 @@ export const authenticate = async (
           sessionId: renewed.sessionId,
           ...renewed.proof,
           user: renewed.user,
+          claims,
           renewed,
         }
       } catch (error) {
@@ -376,6 +379,7 @@ export const authenticate = async (
     sessionId: claims.sid,
     ...claimsProof(claims),
     user: session.owner,
+    claims,
   }
 }
 

@@ -54,10 +54,14 @@ export interface PublicJwk {
   use: 'sig'
 }
 
-export interface SigningKey {
+/** A published key, as a verifier holds it. */
+export interface PublicKey {
   kid: string
   alg: AsymmetricAlgorithm
   publicJwk: PublicJwk
+}
+
+export interface SigningKey extends PublicKey {
   /** Only the members Web Crypto needs, so that stray members (key_ops, ext) cannot upset import. */
   privateJwk: JsonWebKey
 }
@@ -98,8 +102,11 @@ const requireKeyBytes = (value: unknown, what: string): string => {
 const keyMembers = ({ kty, crv, x, y }: PublicJwk): JsonWebKey =>
   y === undefined ? { kty, crv, x } : { kty, crv, x, y }
 
-const readKey = (raw: unknown, index: number): SigningKey => {
-  const where = `key ${index}`
+/**
+ * A key's public half, checked as strictly as our own keys are: the resource servers' verifier
+ * (src/verify/) reads a published JWK set with it. Throws KeySetError.
+ */
+export const readPublicKey = (raw: unknown, where: string): PublicKey => {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new KeySetError(`${where} is not an object`)
   }
@@ -127,8 +134,14 @@ const readKey = (raw: unknown, index: number): SigningKey => {
   for (const coordinate of family.coordinates) {
     publicJwk[coordinate] = requireKeyBytes(jwk[coordinate], `${where} ${coordinate}`)
   }
-  const d = requireKeyBytes(jwk.d, `${where} private part d`)
-  return { kid: jwk.kid, alg, publicJwk, privateJwk: { ...keyMembers(publicJwk), d } }
+  return { kid: jwk.kid, alg, publicJwk }
+}
+
+const readKey = (raw: unknown, index: number): SigningKey => {
+  const where = `key ${index}`
+  const key = readPublicKey(raw, where)
+  const d = requireKeyBytes((raw as Record<string, unknown>).d, `${where} private part d`)
+  return { ...key, privateJwk: { ...keyMembers(key.publicJwk), d } }
 }
 
 const parseKeySet = (text: string | undefined, activeKid: string | undefined): KeySet => {
@@ -182,7 +195,7 @@ export const readKeySet = (
 
 // One import per key and usage for the isolate's life; the WeakMap dies with the parsed set.
 const imported = new WeakMap<
-  SigningKey,
+  PublicKey,
   { sign?: Promise<CryptoKey>; verify?: Promise<CryptoKey> }
 >()
 
@@ -203,7 +216,11 @@ const importCheckedPrivateKey = async (key: SigningKey): Promise<CryptoKey> => {
   return privateKey
 }
 
-const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey> => {
+const cachedImport = (
+  key: PublicKey,
+  usage: 'sign' | 'verify',
+  load: () => Promise<CryptoKey>
+): Promise<CryptoKey> => {
   let entry = imported.get(key)
   if (!entry) {
     entry = {}
@@ -211,16 +228,7 @@ const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey
   }
   let promise = entry[usage]
   if (!promise) {
-    promise =
-      usage === 'sign'
-        ? importCheckedPrivateKey(key)
-        : crypto.subtle.importKey(
-            'jwk',
-            keyMembers(key.publicJwk),
-            FAMILIES[key.alg].importParams,
-            false,
-            ['verify']
-          )
+    promise = load()
     // A failed import must not stick: the next request retries (and fails the same clean way).
     promise.catch(() => {
       if (entry[usage] === promise) entry[usage] = undefined
@@ -230,8 +238,18 @@ const importKey = (key: SigningKey, usage: 'sign' | 'verify'): Promise<CryptoKey
   return promise
 }
 
-export const privateKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'sign')
+export const privateKeyOf = (key: SigningKey): Promise<CryptoKey> =>
+  cachedImport(key, 'sign', () => importCheckedPrivateKey(key))
 
-export const publicKeyOf = (key: SigningKey): Promise<CryptoKey> => importKey(key, 'verify')
+export const publicKeyOf = (key: PublicKey): Promise<CryptoKey> =>
+  cachedImport(key, 'verify', () =>
+    crypto.subtle.importKey(
+      'jwk',
+      keyMembers(key.publicJwk),
+      FAMILIES[key.alg].importParams,
+      false,
+      ['verify']
+    )
+  )
 
 export const signParamsOf = (alg: AsymmetricAlgorithm): SignParams => FAMILIES[alg].signParams

@@ -109,8 +109,4 @@ export const renderApiError = (c: Context, error: ApiError): Response =>
 
 export const errorStatus = (code: ErrorCode): ContentfulStatusCode => entryOf(code)[0]
 
-/** The RFC 6750 challenge: no error attribute when no token was sent, invalid_token otherwise. */
-export const bearerChallenge = (description?: string): string =>
-  description === undefined
-    ? 'Bearer realm="edge-jwt-auth"'
-    : `Bearer realm="edge-jwt-auth", error="invalid_token", error_description="${description}"`
+export { bearerChallenge } from './bearer'

@@ -5,7 +5,6 @@
  * also renders its own failures as the contract's JSON, whatever the host's onError does.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { MAX_TOKEN_LENGTH } from '../auth/access-token'
 import { InvalidAccessToken, Unauthenticated } from '../auth/errors'
 import type { AppEnv, CookieMode } from '../env'
 import type { AuthServices } from '../services'
@@ -18,35 +17,9 @@ import {
   readRefreshCookie,
   setTokenCookies,
 } from './cookies'
-import { ApiError, bearerChallenge } from './errors'
+import { bearerChallenge, bearerToken } from './bearer'
+import { ApiError } from './errors'
 import { handleError } from './handle-error'
-
-/** As long as the longest token: a longer header is refused before it is parsed. */
-export const MAX_AUTHORIZATION_LENGTH = MAX_TOKEN_LENGTH
-
-const SPACE = 0x20
-
-/**
- * The token from `Authorization: Bearer …`, or null when none was sent in that scheme. One pass
- * over the header, no regular expression: a backtracking pattern here let one request with a
- * long run of spaces burn seconds of CPU. Whatever follows the scheme is the token as sent:
- * "Bearer a b" is a malformed token (invalid_token), not a missing one.
- */
-export const bearerToken = (authorization: string | undefined): string | null => {
-  if (authorization === undefined) return null
-  if (authorization.length > MAX_AUTHORIZATION_LENGTH) {
-    throw new InvalidAccessToken('The Authorization header is too long')
-  }
-  const scheme = 'bearer'
-  if (authorization.slice(0, scheme.length).toLowerCase() !== scheme) return null
-  let start = scheme.length
-  let end = authorization.length
-  // "Bearerx" is another scheme; "Bearer" alone, or followed by spaces only, sends no token.
-  if (start < end && authorization.charCodeAt(start) !== SPACE) return null
-  while (start < end && authorization.charCodeAt(start) === SPACE) start++
-  while (end > start && authorization.charCodeAt(end - 1) === SPACE) end--
-  return start < end ? authorization.slice(start, end) : null
-}
 
 const missingToken = () =>
   new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })

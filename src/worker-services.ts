@@ -1,0 +1,52 @@
+/**
+ * The Worker's services, built from its env once per env object: shared by the fetch handler, the
+ * cron trigger (src/index.ts) and the RPC entrypoint (src/rpc/), so that all three answer with the
+ * same options and ports.
+ */
+import { cloudflarePorts } from './adapters'
+import { Misconfigured } from './auth/errors'
+import { buildServices } from './create-auth'
+import type { Bindings } from './env-options'
+import { optionsFromEnv } from './env-options'
+import { DEFAULT_FEATURES } from './features'
+import { MAX_REUSE_GRACE } from './options'
+import type { AuthServices } from './services'
+
+// The env object is stable for an isolate's life, so building once per object is safe.
+const built = new WeakMap<object, AuthServices>()
+
+/**
+ * A deployment whose configuration cannot be parsed still answers /health: the services are a
+ * stand-in that throws the Misconfigured (500 server_misconfigured) wherever one is used.
+ */
+const misconfigured = (error: Misconfigured): AuthServices =>
+  new Proxy({} as AuthServices, {
+    get() {
+      throw error
+    },
+  })
+
+export const servicesFromEnv = (env: Bindings): AuthServices => {
+  let services = built.get(env)
+  if (!services) {
+    try {
+      const options = optionsFromEnv(env)
+      const featureOptions = Object.fromEntries(
+        DEFAULT_FEATURES.map((feature) => [feature.id, feature.optionsFromEnv?.(env)])
+      )
+      const ports = cloudflarePorts({
+        db: env.DB,
+        refreshTokens: env.REFRESH_TOKENS,
+        loginFailures: options.limits.loginFailures,
+        maxReuseGraceSeconds: MAX_REUSE_GRACE,
+        storageTimeoutMs: options.limits.storageTimeoutMs,
+      })
+      services = buildServices({ ...options, features: DEFAULT_FEATURES, featureOptions }, ports)
+    } catch (error) {
+      if (!(error instanceof Misconfigured)) throw error
+      services = misconfigured(error)
+    }
+    built.set(env, services)
+  }
+  return services
+}
