@@ -7,6 +7,7 @@
 // and chart.svg as they were.
 // --profiles writes the worker isolate's V8 profile of each run (DIR/<scenario>-<round>.cpuprofile,
 // for Chrome DevTools) and the bundle with its source map, to find what a change made dearer.
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,9 +17,11 @@ import { measurePbkdf2Floor, measurePolicyFloor } from './lib/password-floors.mj
 import { beyondStorage, chartSvg, evaluateBudget, markdownReport } from './lib/report.mjs'
 import { load, registerUsers, scenarios, seedNotes } from './lib/scenarios.mjs'
 import { buildWorker, startWorker, waitForHealth } from './lib/worker-process.mjs'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const APP_NAME = 'edge-jwt-auth'
 const FLOOR_NAME = 'bench-floor'
+const RESOURCE_NAME = 'bench-resource'
 /**
  * The isolates profiled in the app's workerd, by what they stand for on Cloudflare: the worker
  * (billed CPU), the D1 and KV simulators (I/O the worker waits for), and the local request
@@ -31,6 +34,7 @@ const APP_ISOLATES = {
   plumbing: (id) => id === 'core:entry' || id.startsWith('assets:router'),
 }
 const FLOOR_ISOLATES = { worker: (id) => id === `core:user:${FLOOR_NAME}` }
+const RESOURCE_ISOLATES = { worker: (id) => id === `core:user:${RESOURCE_NAME}` }
 
 const { values: args } = parseArgs({
   options: {
@@ -86,19 +90,25 @@ const isolateFigures = (byGroup, requests) => {
   return { isolates, hot: hotFunctions(byGroup.worker.profiles[0]) }
 }
 
-/** One warm-up and one measured run of a scenario, with the isolates' profilers on. */
-const sampleScenario = async (worker, scenario, round) => {
+/**
+ * One warm-up and one measured run of a scenario, with the isolates' profilers on; `behind` is a
+ * worker the target calls (the auth worker behind the resource worker), profiled alongside.
+ */
+const sampleScenario = async (worker, scenario, round, behind) => {
   if (warmupSeconds > 0) {
     await load(worker.baseUrl, scenario, warmupSeconds)
     await scenario.afterRun?.()
   }
-  await worker.profilers?.start()
+  await Promise.all([worker.profilers?.start(), behind?.profilers?.start()])
   const cpuBefore = worker.cpuSeconds?.()
   const clientBefore = process.cpuUsage()
   const result = await load(worker.baseUrl, scenario, durationSeconds)
   const client = process.cpuUsage(clientBefore)
   const cpuAfter = worker.cpuSeconds?.()
-  const profiled = await worker.profilers?.stop()
+  const [profiled, profiledBehind] = await Promise.all([
+    worker.profilers?.stop(),
+    behind?.profilers?.stop(),
+  ])
   if (args.profiles && profiled?.worker) {
     const file = join(args.profiles, `${scenario.name}-${round}.cpuprofile`)
     writeFileSync(file, JSON.stringify(profiled.worker.profiles[0]))
@@ -106,6 +116,10 @@ const sampleScenario = async (worker, scenario, round) => {
   await scenario.afterRun?.()
   const requests = result.requests.total
   const { isolates, hot } = isolateFigures(profiled, requests)
+  // What the call costs the auth worker's own isolate.
+  if (isolates && profiledBehind?.worker && requests) {
+    isolates.auth = profiledBehind.worker.cpuMs / requests
+  }
   const processes = cpuBefore && cpuAfter ? cpuDelta(cpuBefore, cpuAfter) : null
   const cpuSeconds = processes?.reduce((total, p) => total + p.cpuSeconds, 0) ?? null
   return {
@@ -191,6 +205,45 @@ const startProfiledWorker = async (options, name, groups) => {
   return worker
 }
 
+/**
+ * An EdDSA key the resource worker trusts (BENCH_JWKS) and one access token signed with it: JWKS
+ * verification costs the same whoever signed, so the bench signs it itself.
+ */
+const benchJwks = () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519')
+  const { kty, crv, x } = publicKey.export({ format: 'jwk' })
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const claims = {
+    iss: APP_NAME,
+    aud: APP_NAME,
+    sub: randomUUID(),
+    sid: randomUUID(),
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 3600,
+    token_use: 'access',
+    amr: ['pwd'],
+    auth_time: now,
+  }
+  const input = `${part({ alg: 'EdDSA', typ: 'JWT', kid: 'bench' })}.${part(claims)}`
+  const signature = sign(null, Buffer.from(input), privateKey).toString('base64url')
+  return {
+    set: { keys: [{ kty, crv, x, kid: 'bench', alg: 'EdDSA', use: 'sig' }] },
+    token: `${input}.${signature}`,
+  }
+}
+
+/** The resource worker's Service Binding connects through the registry a moment after both start. */
+const waitForBinding = async (baseUrl, token) => {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const res = await fetch(`${baseUrl}/rpc`, { headers: { authorization: `Bearer ${token}` } })
+    if (res.ok) return
+    await sleep(250)
+  }
+  throw new Error('the resource worker could not reach the auth worker over its Service Binding')
+}
+
 const main = async () => {
   const machineInfo = machine()
   const pbkdf2 = await measurePbkdf2Floor()
@@ -202,7 +255,11 @@ const main = async () => {
   )
 
   const buildDir = mkdtempSync(join(tmpdir(), 'edge-jwt-bench-build-'))
-  process.on('exit', () => rmSync(buildDir, { recursive: true, force: true }))
+  const registryPath = mkdtempSync(join(tmpdir(), 'edge-jwt-bench-registry-'))
+  process.on('exit', () => {
+    rmSync(buildDir, { recursive: true, force: true })
+    rmSync(registryPath, { recursive: true, force: true })
+  })
   log('bundling the worker (wrangler deploy --dry-run)')
   const build = buildWorker(buildDir)
   const bundle = { rawKiB: build.rawKiB, gzipKiB: build.gzipKiB }
@@ -221,13 +278,18 @@ const main = async () => {
     worker = { baseUrl, stop: async () => {} }
     log(`targeting ${baseUrl}; server CPU is not measured for a worker this run did not start`)
   } else {
-    worker = await startProfiledWorker({ entry: build.entry, log }, APP_NAME, APP_ISOLATES)
+    worker = await startProfiledWorker(
+      { entry: build.entry, registryPath, log },
+      APP_NAME,
+      APP_ISOLATES
+    )
     log(`worker up at ${worker.baseUrl}`)
   }
 
   const startedAt = new Date()
   let measured
   let floor
+  let resource
   try {
     floor = await startProfiledWorker(
       { config: 'bench/floor-worker/wrangler.toml', floor: true, log },
@@ -235,8 +297,25 @@ const main = async () => {
       FLOOR_ISOLATES
     )
     log(`floor worker up at ${floor.baseUrl}`)
+    const jwks = benchJwks()
+    // A worker this run did not start cannot be bound to: the resource scenarios need both.
+    resource = args.url
+      ? undefined
+      : await startProfiledWorker(
+          {
+            config: 'bench/resource-worker/wrangler.toml',
+            floor: true,
+            vars: { BENCH_JWKS: `'${JSON.stringify(jwks.set)}'` },
+            registryPath,
+            log,
+          },
+          RESOURCE_NAME,
+          RESOURCE_ISOLATES
+        )
+    if (resource) log(`resource worker up at ${resource.baseUrl}`)
     log('registering users')
     const users = await registerUsers(worker.baseUrl, connections, 'chain')
+    if (resource) await waitForBinding(resource.baseUrl, users[0].accessToken)
     const [loginUser] = await registerUsers(worker.baseUrl, 1, 'login')
     const noteUsers = await registerUsers(worker.baseUrl, connections, 'notes')
     await seedNotes(worker.baseUrl, noteUsers)
@@ -246,15 +325,19 @@ const main = async () => {
       loginUser,
       noteUsers,
       connections,
-    }).filter((scenario) => !only || only.includes(scenario.name))
+      jwksToken: jwks.token,
+    })
+      .filter((scenario) => scenario.worker !== 'resource' || resource)
+      .filter((scenario) => !only || only.includes(scenario.name))
     const samples = plan.map(() => [])
     for (let round = 1; round <= rounds; round++) {
       log(
         `round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`
       )
       for (const [index, scenario] of plan.entries()) {
-        const target = scenario.worker === 'floor' ? floor : worker
-        const sample = await sampleScenario(target, scenario, round)
+        const target = { floor, resource }[scenario.worker] ?? worker
+        const behind = scenario.worker === 'resource' ? worker : undefined
+        const sample = await sampleScenario(target, scenario, round, behind)
         samples[index].push(sample)
         const errors = sample.errors.unexpected + sample.errors.socket + sample.errors.timeouts
         const isolateText =
@@ -275,6 +358,7 @@ const main = async () => {
   } finally {
     await worker.stop()
     await floor?.stop()
+    await resource?.stop()
   }
 
   const results = {

@@ -13,6 +13,43 @@ const indexScenarios = (scenarios) => {
   return { byName, isolate: (name) => byName[name]?.isolateCpu?.worker ?? null }
 }
 
+/** A resource-worker scenario's CPU in both isolates: its own and the auth worker's behind it. */
+const bothWorkers = (scenario) => {
+  const { worker, auth } = scenario?.isolateCpu ?? {}
+  return worker === undefined || worker === null ? null : worker + (auth ?? 0)
+}
+
+const bothWorkersLine = (byName, label, name, baseName, limit) => {
+  const [value, base] = [bothWorkers(byName[name]), bothWorkers(byName[baseName])]
+  if (value === null || !base) return { label, verdict: 'SKIP', detail: 'not measured in this run' }
+  const ratio = value / base
+  return {
+    label,
+    verdict: ratio <= limit ? 'PASS' : 'FAIL',
+    ratio: round(ratio),
+    limit,
+    detail: `${round(value, 3)} ms vs ${round(base, 3)} ms: ${round(ratio)}× (limit ${limit}×)`,
+  }
+}
+
+/** Another Worker's three ways to verify a token (docs/other-workers.md), both isolates apart. */
+const otherWorkerLines = (results) => {
+  const rows = results.scenarios.filter((s) => s.worker === 'resource')
+  if (rows.length === 0) return []
+  return [
+    '## Verifying from another Worker (bench/resource-worker, docs/other-workers.md)',
+    '',
+    '| scenario | p50 ms | resource worker isolate CPU ms/req | auth worker isolate CPU ms/req | both |',
+    '|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (s) =>
+        `| ${s.title} | ${cell(s.latencyMs.p50, 1)} | ${cell(s.isolateCpu?.worker ?? null, 3)} | ` +
+        `${cell(s.isolateCpu?.auth ?? null, 3)} | ${cell(bothWorkers(s), 3)} |`
+    ),
+    '',
+  ]
+}
+
 /**
  * The performance budget, held on the worker isolate's own CPU (what Cloudflare bills), each line
  * a ratio to a figure measured in the same run, so that the shared machine's load cancels out. A
@@ -55,6 +92,15 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
       1.1
     ),
   ]
+  lines.push(
+    bothWorkersLine(
+      byName,
+      'verification over RPC (resource + auth isolates) ≤ GET /me over HTTP from the same worker',
+      'verify-rpc',
+      'verify-http',
+      1
+    )
+  )
   if (bundle) {
     lines.push({
       label: `bundle ≤ ${BUNDLE_BUDGET_KIB} KiB gzip`,
@@ -195,6 +241,7 @@ export const markdownReport = (results) => {
       ? `Bundle: ${bundle.gzipKiB} KiB gzip, ${bundle.rawKiB} KiB raw (wrangler deploy --dry-run).`
       : '',
     '',
+    ...otherWorkerLines(results),
     '## Budget',
     '',
     ...results.budget.map((line) => `- **${line.verdict}** ${line.label}: ${line.detail}`),

@@ -90,7 +90,7 @@ const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
  * The scenarios, in the order they run. `connections` is bounded so that the load generator and
  * the worker share the two cores without starving each other completely.
  */
-export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections }) => [
+export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, jwksToken }) => [
   {
     // The floor worker (bench/floor-worker): a bare Hono app answering a constant.
     name: 'floor',
@@ -257,6 +257,41 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections })
             context.noteId ? { ...request, path: `/notes/${context.noteId}` } : null,
         },
       ]),
+    },
+  },
+  // Another Worker verifying a token (bench/resource-worker, docs/other-workers.md): the resource
+  // worker's isolate and the auth worker's (what the call costs it) are both measured.
+  {
+    name: 'verify-rpc',
+    title: 'resource: verify over RPC',
+    worker: 'resource',
+    connections,
+    options: {
+      setupClient: perConnection(users, (user) => [
+        { method: 'GET', path: '/rpc', headers: bearer(user) },
+      ]),
+    },
+  },
+  {
+    name: 'verify-http',
+    title: 'resource: GET /me over HTTP',
+    worker: 'resource',
+    connections,
+    options: {
+      setupClient: perConnection(users, (user) => [
+        { method: 'GET', path: '/http', headers: bearer(user) },
+      ]),
+    },
+  },
+  {
+    name: 'verify-jwks',
+    title: 'resource: verify with JWKS',
+    worker: 'resource',
+    connections,
+    options: {
+      requests: [
+        { method: 'GET', path: '/jwks', headers: { authorization: `Bearer ${jwksToken}` } },
+      ],
     },
   },
 ]

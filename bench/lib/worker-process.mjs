@@ -123,17 +123,20 @@ export const startWorker = async ({
   entry,
   config = 'wrangler.toml',
   floor = false,
+  vars = {},
+  registryPath,
   log = () => {},
 }) => {
   const dir = await mkdtemp(join(tmpdir(), 'edge-jwt-bench-'))
   const stateDir = join(dir, 'state')
   const envFile = join(dir, 'bench.env')
   // The per-client limiter would refuse a load generator from one address: off, as in development.
-  writeFileSync(
-    envFile,
-    `JWT_SECRET=${randomBytes(48).toString('base64url')}\nCLIENT_RATE_LIMIT_MODE=off\n`,
-    { mode: 0o600 }
-  )
+  const lines = [
+    `JWT_SECRET=${randomBytes(48).toString('base64url')}`,
+    'CLIENT_RATE_LIMIT_MODE=off',
+  ]
+  for (const [name, value] of Object.entries(vars)) lines.push(`${name}=${value}`)
+  writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
 
   if (!floor) {
     log(`applying migrations to ${stateDir}`)
@@ -162,7 +165,13 @@ export const startWorker = async ({
   ]
   log(`starting npx ${args.join(' ')}`)
   // A process group of its own, so that stopping it takes npx, wrangler and workerd together.
-  const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  // Workers bound to each other find each other through a dev registry: the run's own, so that
+  // no other `wrangler dev` on the machine answers for the auth worker.
+  const child = spawn('npx', args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: registryPath ? { ...process.env, WRANGLER_REGISTRY_PATH: registryPath } : process.env,
+  })
   // Keep only the tail of its output: enough to explain a failed start, not every request log line.
   const tail = []
   const keep = (chunk) => {
