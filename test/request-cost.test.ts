@@ -7,8 +7,8 @@
 import { env } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { MAX_TOKEN_LENGTH } from '../src/auth/access-token'
-import { readTokenCookies } from '../src/http/cookies'
 import { bearerToken } from '../src/http/bearer'
+import { readTokenCookies } from '../src/http/cookies'
 import { registerUser } from './helpers/accounts'
 import { BASE_URL, api, callAppWith, expectError } from './helpers/requests'
 

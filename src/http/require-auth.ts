@@ -5,9 +5,10 @@
  * also renders its own failures as the contract's JSON, whatever the host's onError does.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { InvalidAccessToken, Unauthenticated } from '../auth/errors'
+import { Unauthenticated } from '../auth/errors'
 import type { AppEnv, CookieMode } from '../env'
 import type { AuthServices } from '../services'
+import { bearerChallenge, bearerToken } from './bearer'
 import { refuseForeignCookieWrite } from './cookie-origin'
 import {
   clearTokenCookies,
@@ -17,7 +18,6 @@ import {
   readRefreshCookie,
   setTokenCookies,
 } from './cookies'
-import { bearerChallenge, bearerToken } from './bearer'
 import { ApiError } from './errors'
 import { handleError } from './handle-error'
 
