@@ -26,7 +26,8 @@ const workers = [
 ]
 
 const children = workers.map(([label, args]) => {
-  const child = spawn('npx', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // A process group of its own, so that stopping it takes npx, wrangler and workerd together.
+  const child = spawn('npx', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   for (const stream of [child.stdout, child.stderr]) {
     stream.on('data', (chunk) => {
       for (const line of String(chunk).split('\n')) if (line) console.log(`[${label}] ${line}`)
@@ -39,7 +40,13 @@ let stopping = false
 const stopAll = (code) => {
   if (stopping) return
   stopping = true
-  for (const child of children) if (child.exitCode === null) child.kill('SIGINT')
+  for (const child of children) {
+    try {
+      if (child.exitCode === null) process.kill(-child.pid, 'SIGTERM')
+    } catch {
+      // Already gone.
+    }
+  }
   process.exitCode = code
 }
 for (const child of children) child.on('exit', (code) => stopAll(code ?? 0))

@@ -4,11 +4,11 @@
  * Binding, and to a JWK set the tests publish from a real auth app. Each refusal is a token built
  * to be refused; the RPC methods are also called as a back office would call them.
  */
-import { createExecutionContext, env } from 'cloudflare:test'
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { AuthService } from '../src/index'
 import type { Account } from './helpers/accounts'
-import { registerUser } from './helpers/accounts'
+import { loginUser, registerUser } from './helpers/accounts'
 import { envWithKeys, fetchJwks, generateKey } from './helpers/jwks'
 import type { PrivateJwk } from './helpers/jwks'
 import { api, callApp, expectError } from './helpers/requests'
@@ -161,9 +161,21 @@ describe('the AuthService entrypoint called directly, as a back office would', (
     })
     expect((await resource('/whoami', owner.accessToken)).status).toBe(200)
 
-    expect(await rpc.revokeSession(owner.userId, sessionId)).toEqual({ ok: true })
+    const ctx = createExecutionContext()
+    const backOffice = new AuthService(ctx, env as never)
+    expect(await backOffice.revokeSession(owner.userId, sessionId)).toEqual({ ok: true })
+    await waitOnExecutionContext(ctx)
     await expectError(await resource('/whoami', owner.accessToken), 401, 'token_revoked')
     expect(await rpc.listSessions(owner.userId)).toEqual({ ok: true, sessions: [] })
+
+    // Recorded as DELETE /auth/sessions/:id records it, for the owner to see.
+    const later = await loginUser(owner.email, owner.password)
+    const events = await api('/auth/events', { token: later.accessToken })
+    expect(await events.json()).toMatchObject({
+      events: expect.arrayContaining([
+        expect.objectContaining({ type: 'session_revoked', session_id: sessionId }),
+      ]),
+    })
   })
 
   it('answers 503 service_unavailable as data when D1 fails', async () => {

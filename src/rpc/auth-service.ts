@@ -72,8 +72,16 @@ export class AuthService extends WorkerEntrypoint<Bindings> {
   async revokeSession(userId: string, sessionId: string): Promise<RpcResult> {
     if (badId(userId) || badId(sessionId)) return refused('userId and sessionId must be ids')
     try {
-      const ended = await servicesFromEnv(this.env).sessions.end(userId, { only: sessionId })
+      const services = servicesFromEnv(this.env)
+      const ended = await services.sessions.end(userId, { only: sessionId })
       if (ended === 0) return failure(new ApiError('not_found', { message: 'No such session.' }))
+      // As DELETE /auth/sessions/:id records it; no client request, so no origin. Best effort.
+      this.ctx.waitUntil(
+        services.events.record(
+          { type: 'session_revoked', userId, sessionId },
+          { ip: null, userAgent: null, country: null }
+        )
+      )
       return { ok: true }
     } catch (error) {
       return failureOf(error)
