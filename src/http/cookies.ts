@@ -8,6 +8,7 @@ import { setCookie } from 'hono/cookie'
 import { DEVICE_TOKEN_LIFETIME } from '../auth/devices'
 import type { IssuedTokens } from '../auth/sign-in'
 import type { AppEnv, CookieMode } from '../env'
+import { ApiError } from './errors'
 
 /** `__Host-`: Secure, Path=/ and no Domain, so neither a sibling subdomain nor http can plant it. */
 export const ACCESS_COOKIE = '__Host-access_token'
@@ -101,6 +102,21 @@ export const cookieModeOf = (c: AnyContext): CookieMode => {
 export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
   async function decideCookieMode(c, next) {
     c.set('cookieMode', cookieModeOf(c))
+    await next()
+  }
+
+/**
+ * On the routes that offer cookie mode, `X-Auth-Mode` is `cookie` or absent: any other value is
+ * refused rather than silently answered in bearer mode.
+ */
+export const refuseUnknownAuthMode = (): MiddlewareHandler<AppEnv> =>
+  async function refuseUnknownAuthMode(c, next) {
+    const mode = c.req.header(AUTH_MODE_HEADER)
+    if (mode !== undefined && mode !== COOKIE_MODE) {
+      throw new ApiError('validation_failed', {
+        details: { [AUTH_MODE_HEADER]: `${AUTH_MODE_HEADER} must be ${COOKIE_MODE} or absent` },
+      })
+    }
     await next()
   }
 

@@ -7,6 +7,7 @@ import type { MiddlewareHandler } from 'hono'
 import { COMPOSED_HANDLER } from 'hono/utils/constants'
 import type * as v from 'valibot'
 import type { AppEnv } from '../env'
+import { refuseUnknownAuthMode } from './cookies'
 import type { ErrorCode } from './errors'
 import { jsonBody } from './json-body'
 import type { OAuthErrorCode } from './oauth-errors'
@@ -99,6 +100,7 @@ export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
 ): MiddlewareHandler<AppEnv, string, BodyInput<B>> => {
   const steps: MiddlewareHandler<AppEnv>[] = []
   if (spec.auth) steps.push(requireAuth())
+  if (spec.cookieMode) steps.push(refuseUnknownAuthMode())
   if (spec.validate) steps.push(spec.validate)
   else if (spec.body) {
     steps.push(jsonBody(spec.body, { optional: spec.bodyRequired === false }))

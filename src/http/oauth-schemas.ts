@@ -1,12 +1,13 @@
 /**
  * The wire shapes of the OAuth and JWKS routes, for the OpenAPI document. The form parameters are
  * checked by hand in routes/oauth.ts, because OAuth decides the error code by which rule failed.
+ * An empty value counts as absent (RFC 6749 §3.1): a required one has `minLength: 1`.
  */
 import * as v from 'valibot'
 
 export const TokenGrantForm = v.object({
   grant_type: v.literal('refresh_token'),
-  refresh_token: v.string(),
+  refresh_token: v.pipe(v.string(), v.minLength(1)),
   client_id: v.optional(v.string()),
   scope: v.optional(
     v.pipe(v.string(), v.description('Accepted and ignored: tokens carry no scopes.'))
@@ -16,9 +17,12 @@ export const TokenGrantForm = v.object({
 export const RevokeForm = v.object({
   token: v.pipe(
     v.string(),
+    v.minLength(1),
     v.description('A refresh token or an access token; either ends its session.')
   ),
-  token_type_hint: v.optional(v.picklist(['refresh_token', 'access_token'])),
+  token_type_hint: v.optional(
+    v.pipe(v.string(), v.description('`refresh_token` or `access_token`; any value is ignored.'))
+  ),
   client_id: v.optional(v.string()),
 })
 

@@ -6,9 +6,18 @@ import * as v from 'valibot'
 import { SECURITY_EVENT_TYPES } from '../ports'
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+/** Regex sources: the C0 controls and DEL; JavaScript's whitespace (what trim() removes, \s). */
+export const CONTROL = '\\u0000-\\u001f\\u007f'
+export const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff'
+const CONTROL_CHARACTER = new RegExp(`[${CONTROL}]`)
+// Spelled out rather than \s, so that the document's pattern means the same in other engines.
+const EMAIL_PART = `[^@.${SPACE}${CONTROL}]+`
+const EMAIL = new RegExp(`^[^@${SPACE}${CONTROL}]+@${EMAIL_PART}(?:\\.${EMAIL_PART})+$`)
 
 const codePoints = (text: string): number => [...text].length
+
+/** Named, so that the OpenAPI conversion (src/openapi/) can spell this rule as a pattern. */
+export const hasNoControlCharacter = (value: string): boolean => !CONTROL_CHARACTER.test(value)
 
 interface TextOptions {
   allowControl?: boolean
@@ -25,11 +34,9 @@ const text = (field: string, options: TextOptions = {}) => {
     (value: string) => !LONE_SURROGATE.test(value),
     `${field} must be valid Unicode`
   )
-  const noControl = v.check(
-    (value: string) => options.allowControl === true || !CONTROL_CHARACTER.test(value),
-    `${field} must not contain control characters`
-  )
   const string = v.string(`${field} must be a string`)
+  if (options.allowControl) return v.pipe(string, validUnicode)
+  const noControl = v.check(hasNoControlCharacter, `${field} must not contain control characters`)
   return options.trim
     ? v.pipe(string, v.trim(), validUnicode, noControl)
     : v.pipe(string, validUnicode, noControl)
@@ -44,14 +51,17 @@ const boundedText = (field: string, min: number, max: number, options?: TextOpti
         ? `${field} must be ${min} to ${max} characters`
         : `${field} must be at most ${max} characters`
     ),
-    v.metadata({ minLength: min, maxLength: max })
+    v.metadata(min > 0 ? { minLength: min, maxLength: max } : { maxLength: max })
   )
 
+/** At most `max` Unicode code points, as JSON Schema's maxLength counts them. */
+const cappedText = (field: string, max: number, options?: TextOptions) =>
+  boundedText(field, 0, max, options)
+
 export const EmailSchema = v.pipe(
-  text('email', { trim: true }),
+  cappedText('email', 254, { trim: true }),
   v.toLowerCase(),
-  v.maxLength(254, 'email must be at most 254 characters'),
-  v.regex(/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/, 'email must look like name@example.com'),
+  v.regex(EMAIL, 'email must look like name@example.com'),
   v.description('Trimmed and compared case-insensitively; stored in lower case.')
 )
 
@@ -75,31 +85,28 @@ export const RegisterBody = v.object({
 
 export const LoginBody = v.object({
   email: EmailSchema,
-  password: v.pipe(text('password'), v.maxLength(1024, 'password is too long')),
+  password: cappedText('password', 1024),
 })
 
 export const RefreshBody = v.object({
-  refresh_token: v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long')),
+  refresh_token: cappedText('refresh_token', 512),
 })
 
 export const LogoutBody = v.object({
   refresh_token: v.optional(
-    v.pipe(text('refresh_token'), v.maxLength(512, 'refresh_token is too long'))
+    cappedText('refresh_token', 512)
   ),
 })
 
 export const ChangePasswordBody = v.object({
-  current_password: v.pipe(
-    text('current_password'),
-    v.maxLength(1024, 'current_password is too long')
-  ),
+  current_password: cappedText('current_password', 1024),
   new_password: boundedText('new_password', 8, 256),
 })
 
 export const UpdateMeBody = v.object({ nickname: NicknameSchema })
 
 export const DeleteMeBody = v.object({
-  password: v.pipe(text('password'), v.maxLength(1024, 'password is too long')),
+  password: cappedText('password', 1024),
 })
 
 const NoteTitle = boundedText('title', 1, 200, { trim: true })
@@ -109,7 +116,8 @@ export const CreateNoteBody = v.object({ title: NoteTitle, body: NoteBody })
 
 export const UpdateNoteBody = v.pipe(
   v.object({ title: v.optional(NoteTitle), body: v.optional(NoteBody) }),
-  v.check((note) => note.title !== undefined || note.body !== undefined, 'send title, body or both')
+  v.check((note) => note.title !== undefined || note.body !== undefined, 'send title, body or both'),
+  v.metadata({ anyOf: [{ required: ['title'] }, { required: ['body'] }] })
 )
 
 export const EmailOnlyBody = v.object({ email: EmailSchema })

@@ -32,17 +32,56 @@ const NAMED_SCHEMAS = {
   SecurityEvent: schemas.SecurityEventSchema,
 }
 
+// Marks left by the conversion on a string schema, turned into its pattern by spellRules.
+const TRIMMED = 'x-trimmed'
+const NO_CONTROL = 'x-no-control'
+
 const CONVERSION: ConversionConfig = {
   target: 'draft-2020-12',
   errorMode: 'ignore',
   typeMode: 'input',
   definitions: NAMED_SCHEMAS,
   overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+  // The rules JSON Schema has no keyword for, noted here and spelled as patterns afterwards.
+  overrideAction: ({ valibotAction: action, jsonSchema }) => {
+    if (action.type === 'trim') return { ...jsonSchema, [TRIMMED]: true }
+    if (action.type === 'check' && 'requirement' in action) {
+      if (action.requirement === schemas.hasNoControlCharacter) {
+        return { ...jsonSchema, [NO_CONTROL]: true }
+      }
+    }
+    return undefined
+  },
+}
+
+const { CONTROL, SPACE } = schemas
+
+/** What is left after trimming: it starts and ends with a character that is not whitespace. */
+const TRIMMED_TEXT = `[^${CONTROL}${SPACE}](?:[^${CONTROL}]*[^${CONTROL}${SPACE}])?`
+
+/** Every marked string schema gets the pattern its marks mean, and loses the marks. */
+const spellRules = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(spellRules)
+  if (typeof node !== 'object' || node === null) return node
+  const { [TRIMMED]: trimmed, [NO_CONTROL]: noControl, ...rest } = node as Json
+  const spelled = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, spellRules(v)]))
+  if (!trimmed && !noControl) return spelled
+  // A declared pattern (the email's) already refuses control characters; it is anchored.
+  const declared = typeof spelled.pattern === 'string' ? spelled.pattern.slice(1, -1) : null
+  if (!trimmed) {
+    spelled.pattern = `^${declared ?? `[^${CONTROL}]*`}$`
+    return spelled
+  }
+  // Whitespace around the value is allowed: the server trims it away before its checks.
+  const nonEmpty = typeof spelled.minLength === 'number' && spelled.minLength > 0
+  const core = declared ?? (nonEmpty ? TRIMMED_TEXT : `(?:${TRIMMED_TEXT})?`)
+  spelled.pattern = `^[${SPACE}]*(?:${core})[${SPACE}]*$`
+  return spelled
 }
 
 const jsonSchema = (schema: GenericSchema): Json => {
   const { $schema: _schema, $defs: _defs, ...rest } = toJsonSchema(schema, CONVERSION) as Json
-  return rest
+  return spellRules(rest) as Json
 }
 
 /** What every route's authentication can answer (http/require-auth.ts). */
@@ -155,6 +194,8 @@ const describeOperation = (
   const declared: DeclaredError[] = [
     ...(spec.auth ? AUTH_ERRORS : []),
     ...(spec.body ? BODY_ERRORS : []),
+    // An X-Auth-Mode other than `cookie` (http/cookies.ts).
+    ...(spec.cookieMode ? (['validation_failed'] as const) : []),
     ...(spec.errors ?? []),
     ...covering.flatMap((middleware) => middleware.errors ?? []),
   ]
@@ -335,7 +376,7 @@ const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): 
           in: 'header',
           required: false,
           description:
-            'Cookie mode: the tokens are set as HttpOnly cookies and left out of the body.',
+            'Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`.',
           schema: { type: 'string', enum: [COOKIE_MODE] },
         },
         DeviceToken: {
