@@ -8,6 +8,7 @@
  */
 import { Validator } from '@cfworker/json-schema'
 import type { Schema } from '@cfworker/json-schema'
+import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_LIMITS } from '../src/options'
 import { loginUser, PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
@@ -275,4 +276,36 @@ describe('every declared request schema, at its boundaries, as the server judges
       expect(forbidden).toBeGreaterThan(0)
     })
   }
+})
+
+describe('POST /auth/refresh without a token', () => {
+  it('answers 400 validation_failed alike for no body, an empty body and {}', async () => {
+    const ways: [string, RequestInit][] = [
+      ['no body, no Content-Type', {}],
+      ['an empty body', { headers: { 'Content-Type': 'application/json' }, body: '' }],
+      ['{}', { headers: { 'Content-Type': 'application/json' }, body: '{}' }],
+      ['whitespace, no Content-Type', { body: '  ' }],
+    ]
+    for (const [what, init] of ways) {
+      const res = await SELF.fetch(`${BASE_URL}/auth/refresh`, { method: 'POST', ...init })
+      expect({ what, status: res.status, body: await res.json() }).toEqual({
+        what,
+        status: 400,
+        body: {
+          error: 'validation_failed',
+          message: expect.any(String),
+          details: { refresh_token: 'refresh_token is required' },
+        },
+      })
+    }
+  })
+
+  it('still refuses a body of another media type with 415', async () => {
+    const res = await SELF.fetch(`${BASE_URL}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'refresh_token=x',
+    })
+    expect(res.status).toBe(415)
+  })
 })
