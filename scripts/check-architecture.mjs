@@ -3,7 +3,8 @@
  * The layering rules of src/, checked as text (no build needed); exits 1 and names file:line for
  * every violation.
  *   - SQL, D1 batches and statements, and KV calls live only in an `adapters/` folder
- *     (src/adapters/, or a feature's own src/sign-in/<method>/adapters/).
+ *     (src/adapters/, or a feature's own src/sign-in/<method>/adapters/ or
+ *     src/resources/<name>/adapters/).
  *   - The Worker env is read only by the Worker entry and the composition root: no `c.env`, no
  *     `env.<BINDING>`, no optionsFromEnv/readConfig anywhere else.
  *   - src/auth/ (the domain) imports nothing of HTTP: not hono (its JWT helpers excepted), not
@@ -26,7 +27,7 @@ const LAYERS = [
   ['adapters', ['adapters/', 'mail/']],
   ['services', ['services.ts']],
   ['HTTP layer', ['http/', 'env.ts']],
-  ['routes and features', ['routes/', 'sign-in/', 'feature.ts', 'openapi/']],
+  ['routes and features', ['routes/', 'sign-in/', 'resources/', 'feature.ts', 'openapi/']],
   ['composition root', ['create-auth.ts', 'features.ts']],
   [
     'entries: the Worker, the library, the client, the RPC entrypoint, the verifier',

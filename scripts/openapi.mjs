@@ -18,7 +18,8 @@ const bundlePath = join(workDir, 'generate.mjs')
 await build({
   stdin: {
     contents: `export { openApiDocumentOf } from './src/openapi/document'
-export { app } from './src/index'`,
+export { app } from './src/index'
+export { DEFAULT_FEATURES } from './src/features'`,
     resolveDir: root,
     loader: 'ts',
   },
@@ -41,9 +42,11 @@ export { app } from './src/index'`,
   ],
   logLevel: 'error',
 })
-const { app, openApiDocumentOf } = await import(pathToFileURL(bundlePath).href).finally(() =>
-  rm(workDir, { recursive: true })
-)
-const text = await prettier.format(JSON.stringify(openApiDocumentOf(app)), { filepath: target })
+const { app, DEFAULT_FEATURES, openApiDocumentOf } = await import(
+  pathToFileURL(bundlePath).href
+).finally(() => rm(workDir, { recursive: true }))
+const text = await prettier.format(JSON.stringify(openApiDocumentOf(app, DEFAULT_FEATURES)), {
+  filepath: target,
+})
 await writeFile(target, text)
 console.log(`wrote ${target}`)

@@ -30,7 +30,6 @@ import { authRoutes } from './routes/auth'
 import { devRoutes, devRoutesEnabled } from './routes/dev'
 import { eventRoutes } from './routes/events'
 import { meRoutes } from './routes/me'
-import { noteRoutes } from './routes/notes'
 import { oauthRoutes } from './routes/oauth'
 import { recoveryRoutes } from './routes/recovery'
 import { sessionRoutes } from './routes/sessions'
@@ -178,7 +177,6 @@ export const assembleApp = (
     .route('/auth', authRoutes)
     .route('/auth', recoveryRoutes)
     .route('/me', meRoutes)
-    .route('/notes', noteRoutes)
     .route('/.well-known', wellKnownRoutes)
     .route('/oauth', oauthRoutes)
     .route('/dev', devRoutes)

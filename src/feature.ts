@@ -3,8 +3,10 @@
  * object from its own folder: its routes, its error codes and their mapping, its hook after a
  * first factor, and its part of a user's deletion. No feature edits another's files.
  */
+import type { Hono } from 'hono'
 import type { HonoBase } from 'hono/hono-base'
-import type { Schema } from 'hono/types'
+import type { MergeSchemaPath, Schema } from 'hono/types'
+import type { GenericSchema } from 'valibot'
 import type { AccountReclaimed, Core, UserDeletion } from './auth/core'
 import type { SecondFactorGate } from './auth/sign-in'
 import type { AppEnv } from './env'
@@ -27,11 +29,32 @@ export interface FeatureRuntime {
   services?: unknown
 }
 
+type SubApp = HonoBase<AppEnv, Schema, string, string>
+
+/** A sub-app and where it is mounted, with the path kept as a literal for the typed client. */
+export interface Mount<P extends string = string, R extends SubApp = SubApp> {
+  path: P
+  routes: R
+}
+
+export const mount = <const P extends string, R extends SubApp>(
+  path: P,
+  routes: R
+): Mount<P, R> => ({
+  path,
+  routes,
+})
+
 export interface AuthFeature<Options = unknown> {
   /** Unique among the registered features: 'totp', 'passkeys', 'oidc', 'events'. */
   id: string
   /** Sub-apps mounted under `path` (e.g. '/auth/mfa'); their endpoint() declarations document them. */
-  routes?: readonly { path: string; routes: HonoBase<AppEnv, Schema, string, string> }[]
+  routes?: readonly Mount[]
+  /** For the OpenAPI document: the tags its routes use, and response shapes worth a name. */
+  openapi?: {
+    tags?: readonly { name: string; description: string }[]
+    schemas?: Readonly<Record<string, GenericSchema>>
+  }
   /** The feature's error codes: code -> [status, message]. */
   errors?: FeatureErrors
   /** The feature's domain errors -> the contract's errors; null for one that is not its own. */
@@ -44,3 +67,19 @@ export interface AuthFeature<Options = unknown> {
   /** Builds the feature's hooks and services. */
   setup?: (core: Core, options: Options) => FeatureRuntime
 }
+
+type MountedSchema<M> =
+  M extends Mount<infer P, infer R>
+    ? R extends HonoBase<AppEnv, infer S, string, string>
+      ? MergeSchemaPath<S, P>
+      : never
+    : never
+
+/**
+ * The app's type with the features' routes in it, for the typed client (src/client.ts): the
+ * features are mounted in a loop, which the app's own inferred type cannot follow.
+ */
+export type WithFeatureRoutes<App, Features extends readonly AuthFeature[]> =
+  App extends Hono<infer E, infer S, infer B>
+    ? Hono<E, S | MountedSchema<NonNullable<Features[number]['routes']>[number]>, B>
+    : never

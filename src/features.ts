@@ -1,11 +1,15 @@
 /**
  * The features the standalone Worker registers: one line each. A new sign-in method adds its
- * folder (src/sign-in/<method>/, exporting an AuthFeature) and one line here.
+ * folder (src/sign-in/<method>/, exporting an AuthFeature) and one line here; so does a protected
+ * resource (src/resources/<name>/, docs/extending.md).
  */
 import type { AuthFeature } from './feature'
+import { notesResource } from './resources/notes'
 
-export const DEFAULT_FEATURES: readonly AuthFeature[] = [
+// `as const`: the typed client (src/client.ts) learns the features' routes from this list's type.
+export const DEFAULT_FEATURES = [
+  notesResource,
   // totpFeature,
   // passkeysFeature,
   // oidcFeature,
-]
+] as const satisfies readonly AuthFeature[]

@@ -6,6 +6,7 @@
 import { nowSeconds } from './clock'
 import { assembleApp } from './create-auth'
 import type { Bindings } from './env-options'
+import type { WithFeatureRoutes } from './feature'
 import { DEFAULT_FEATURES } from './features'
 import { servicesFromEnv } from './worker-services'
 
@@ -17,7 +18,7 @@ const scheduled: ExportedHandlerScheduledHandler<Bindings> = async (_controller,
   console.log(JSON.stringify({ level: 'info', msg: 'pruned stale rows', ...pruned }))
 }
 
-export type AppType = typeof app
+export type AppType = WithFeatureRoutes<typeof app, typeof DEFAULT_FEATURES>
 export { app }
 // Other Workers' Service Binding to this one (docs/other-workers.md).
 export { AuthService } from './rpc/auth-service'

@@ -204,15 +204,6 @@ export interface Mailer {
 /** A mailer with the page its links open (APP_URL). */
 export type ConfiguredMailer = Mailer & { appUrl: string }
 
-export interface NoteRow {
-  id: string
-  user_id: string
-  title: string
-  body: string
-  created_at: string
-  updated_at: string
-}
-
 /** Every kind of security event an account can show (features record theirs too). */
 export const SECURITY_EVENT_TYPES = [
   'login',
@@ -398,19 +389,6 @@ export interface OutboxStore {
   list(): Promise<OutboxMessage[]>
 }
 
-export interface NoteStore {
-  list(userId: string): Promise<NoteRow[]>
-  insert(note: Omit<NoteRow, 'updated_at'>): Promise<NoteRow | null>
-  find(userId: string, id: string): Promise<NoteRow | null>
-  update(
-    userId: string,
-    id: string,
-    changes: { title?: string; body?: string },
-    updatedAt: string
-  ): Promise<NoteRow | null>
-  delete(userId: string, id: string): Promise<boolean>
-}
-
 export interface SecurityEventStore {
   insert(event: NewSecurityEvent): Promise<void>
   /**
@@ -432,7 +410,6 @@ export interface AuthPorts {
   loginThrottle: LoginThrottle
   devices: DeviceStore
   outbox: OutboxStore
-  notes: NoteStore
   events: SecurityEventStore
   maintenance: Maintenance
   /** The guarded D1 binding, for the adapters of features' own stores. */

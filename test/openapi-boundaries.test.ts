@@ -12,9 +12,9 @@ import { SELF } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_LIMITS } from '../src/options'
 import { loginUser, PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
-import { api, BASE_URL } from './helpers/requests'
 import { openApiDocument, operations } from './helpers/openapi'
 import type { DocOperation } from './helpers/openapi'
+import { api, BASE_URL } from './helpers/requests'
 
 type Body = Record<string, string>
 
@@ -63,12 +63,18 @@ const fit = (seed: string, length: number, pad = 'a') => {
 
 /** The values the walk tries for one string field. */
 const valuesFor = (field: string, schema: StringSchema, seed: string): [string, string][] => {
-  if (schema.const !== undefined)
+  if (schema.const !== undefined) {
     return [
       [schema.const, 'the constant'],
       ['other', 'not it'],
     ]
-  if (schema.enum) return [...schema.enum.map((value) => [value, value]), ['other', 'not listed']]
+  }
+  if (schema.enum) {
+    return [
+      ...schema.enum.map((value): [string, string] => [value, value]),
+      ['other', 'not listed'],
+    ]
+  }
   const values: [string, string][] = []
   const lengths = new Set<number>()
   if (schema.minLength !== undefined) {

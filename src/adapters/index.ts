@@ -4,7 +4,6 @@ import type { AuthPorts, FailureWindow } from '../ports'
 import { d1DeviceStore } from './d1/devices'
 import { d1LoginThrottle } from './d1/login-failures'
 import { d1Maintenance } from './d1/maintenance'
-import { d1NoteStore } from './d1/notes'
 import { d1OneTimeTokenStore } from './d1/one-time-tokens'
 import { d1OutboxStore } from './d1/outbox'
 import { d1SecurityEventStore } from './d1/security-events'
@@ -14,7 +13,7 @@ import { guardD1Binding, guardKVBinding } from './guard'
 import { kvRefreshIndex } from './kv/refresh-index'
 
 export interface CloudflarePortsOptions {
-  /** The D1 database: users, sessions, notes, one-time tokens, counters. */
+  /** The D1 database: users, sessions, one-time tokens, counters, and the features' tables. */
   db: D1Database
   /** The KV namespace of refresh-token records. */
   refreshTokens: KVNamespace
@@ -42,7 +41,6 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
     loginThrottle: d1LoginThrottle(db, loginFailures),
     devices: d1DeviceStore(db),
     outbox: d1OutboxStore(db),
-    notes: d1NoteStore(db),
     events: d1SecurityEventStore(db),
     maintenance: d1Maintenance(db, {
       loginFailureWindowSeconds: loginFailures.windowSeconds,

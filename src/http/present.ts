@@ -2,7 +2,7 @@
 import type * as v from 'valibot'
 import type { IssuedTokens } from '../auth/sign-in'
 import { isoFromSeconds } from '../clock'
-import type { NoteRow, PublicUser, SecurityEventRow, SessionRow } from '../ports'
+import type { PublicUser, SecurityEventRow, SessionRow } from '../ports'
 import type * as oauthSchemas from './oauth-schemas'
 import type * as schemas from './schemas'
 
@@ -48,15 +48,6 @@ export const presentOAuthTokens = (tokens: IssuedTokens) =>
     expires_in: tokens.expiresIn,
     refresh_token: tokens.refreshToken,
   }) satisfies Out<typeof oauthSchemas.OAuthTokenResponse>
-
-export const presentNote = (note: NoteRow) =>
-  ({
-    id: note.id,
-    title: note.title,
-    body: note.body,
-    created_at: note.created_at,
-    updated_at: note.updated_at,
-  }) satisfies Out<typeof schemas.NoteSchema>
 
 export const presentSession = (session: SessionRow, currentSessionId: string) =>
   ({

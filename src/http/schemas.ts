@@ -8,7 +8,8 @@ import { SECURITY_EVENT_TYPES } from '../ports'
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 /** Regex sources: the C0 controls and DEL; JavaScript's whitespace (what trim() removes, \s). */
 export const CONTROL = '\\u0000-\\u001f\\u007f'
-export const SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff'
+export const SPACE =
+  '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff'
 const CONTROL_CHARACTER = new RegExp(`[${CONTROL}]`)
 // Spelled out rather than \s, so that the document's pattern means the same in other engines.
 const EMAIL_PART = `[^@.${SPACE}${CONTROL}]+`
@@ -42,7 +43,8 @@ const text = (field: string, options: TextOptions = {}) => {
     : v.pipe(string, validUnicode, noControl)
 }
 
-const boundedText = (field: string, min: number, max: number, options?: TextOptions) =>
+/** A string of `min` to `max` code points (for a feature's own schemas too). */
+export const boundedText = (field: string, min: number, max: number, options?: TextOptions) =>
   v.pipe(
     text(field, options),
     v.check(
@@ -93,9 +95,7 @@ export const RefreshBody = v.object({
 })
 
 export const LogoutBody = v.object({
-  refresh_token: v.optional(
-    cappedText('refresh_token', 512)
-  ),
+  refresh_token: v.optional(cappedText('refresh_token', 512)),
 })
 
 export const ChangePasswordBody = v.object({
@@ -108,17 +108,6 @@ export const UpdateMeBody = v.object({ nickname: NicknameSchema })
 export const DeleteMeBody = v.object({
   password: cappedText('password', 1024),
 })
-
-const NoteTitle = boundedText('title', 1, 200, { trim: true })
-const NoteBody = boundedText('body', 0, 10_000, { allowControl: true })
-
-export const CreateNoteBody = v.object({ title: NoteTitle, body: NoteBody })
-
-export const UpdateNoteBody = v.pipe(
-  v.object({ title: v.optional(NoteTitle), body: v.optional(NoteBody) }),
-  v.check((note) => note.title !== undefined || note.body !== undefined, 'send title, body or both'),
-  v.metadata({ anyOf: [{ required: ['title'] }, { required: ['body'] }] })
-)
 
 export const EmailOnlyBody = v.object({ email: EmailSchema })
 
@@ -139,7 +128,7 @@ export const ResetPasswordBody = v.object({
 export const VerifyEmailBody = v.object({ token: OneTimeToken })
 
 // Response shapes, for the OpenAPI document.
-const Timestamp = v.pipe(v.string(), v.isoTimestamp())
+export const Timestamp = v.pipe(v.string(), v.isoTimestamp())
 
 export const UserSchema = v.object({
   id: v.string(),
@@ -172,17 +161,6 @@ export const CookieTokenResponse = v.object({
 export const IssuedTokensResponse = v.union([TokenResponse, CookieTokenResponse])
 
 export const UserResponse = v.object({ user: UserSchema })
-
-export const NoteSchema = v.object({
-  id: v.string(),
-  title: v.string(),
-  body: v.string(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-})
-
-export const NoteResponse = v.object({ note: NoteSchema })
-export const NoteListResponse = v.object({ notes: v.array(NoteSchema) })
 
 export const SessionSchema = v.object({
   id: v.string(),

@@ -68,11 +68,11 @@ export const oauthErrorBody = (codes: readonly OAuthErrorCode[]) => ({
   additionalProperties: false,
 })
 
+/** The core's tags; each feature adds its own (AuthFeature.openapi). */
 export const TAGS = [
   { name: 'auth', description: 'Accounts, sign-in, refresh and sign-out.' },
   { name: 'sessions', description: "The user's live sessions." },
   { name: 'account', description: 'The signed-in user.' },
-  { name: 'notes', description: "The user's notes." },
   { name: 'oauth', description: 'OAuth 2.0 refresh and revocation, keys and metadata.' },
   { name: 'meta', description: 'Health and this document.' },
 ]

@@ -9,6 +9,7 @@ import type { Hono } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { GenericSchema } from 'valibot'
 import packageJson from '../../package.json'
+import type { AuthFeature } from '../feature'
 import { ACCESS_COOKIE, AUTH_MODE_HEADER, COOKIE_MODE, DEVICE_COOKIE } from '../http/cookies'
 import { endpointSpecOf, middlewareSpecOf } from '../http/endpoint'
 import type { DeclaredError, EndpointSpec, HeaderName, MiddlewareSpec } from '../http/endpoint'
@@ -22,12 +23,11 @@ import { errorBody, HEADER_COMPONENTS, headerRef, oauthErrorBody, TAGS } from '.
 
 type Json = Record<string, unknown>
 
-/** Response shapes that get a name, so that generated clients name their types. */
-const NAMED_SCHEMAS = {
+/** Response shapes that get a name, so that generated clients name their types (features add theirs). */
+const NAMED_SCHEMAS: Record<string, GenericSchema> = {
   User: schemas.UserSchema,
   TokenResponse: schemas.TokenResponse,
   CookieTokenResponse: schemas.CookieTokenResponse,
-  Note: schemas.NoteSchema,
   Session: schemas.SessionSchema,
   SecurityEvent: schemas.SecurityEventSchema,
 }
@@ -36,7 +36,8 @@ const NAMED_SCHEMAS = {
 const TRIMMED = 'x-trimmed'
 const NO_CONTROL = 'x-no-control'
 
-const CONVERSION: ConversionConfig = {
+// One build at a time: openApiDocumentOf sets the definitions for the features it is given.
+let CONVERSION: ConversionConfig = {
   target: 'draft-2020-12',
   errorMode: 'ignore',
   typeMode: 'input',
@@ -305,8 +306,18 @@ export interface DocumentOptions {
   license: { name: string; identifier?: string; url?: string }
 }
 
+/** What the document takes from the registered features (src/feature.ts). */
+type DocumentedFeature = Pick<AuthFeature, 'openapi'>
+
 /** The document for an app's routes: every route must carry a declaration. */
-const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): Json => {
+const buildOpenApiDocument = (
+  routes: RouterRoute[],
+  features: readonly DocumentedFeature[],
+  options: DocumentOptions
+): Json => {
+  const named = { ...NAMED_SCHEMAS }
+  for (const feature of features) Object.assign(named, feature.openapi?.schemas)
+  CONVERSION = { ...CONVERSION, definitions: named }
   const middlewares: Covering[] = []
   const paths: Record<string, Json> = {}
   for (const { method, path, handler } of routes) {
@@ -358,7 +369,7 @@ const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): 
       license: options.license,
     },
     servers: [{ url: '/', description: 'The origin that serves this document' }],
-    tags: TAGS,
+    tags: [...TAGS, ...features.flatMap((feature) => feature.openapi?.tags ?? [])],
     paths,
     components: {
       securitySchemes: {
@@ -389,7 +400,7 @@ const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): 
       },
       headers,
       responses,
-      schemas: toJsonSchemaDefs(NAMED_SCHEMAS, CONVERSION),
+      schemas: toJsonSchemaDefs(named, CONVERSION),
     },
   }
 }
@@ -398,8 +409,11 @@ const buildOpenApiDocument = (routes: RouterRoute[], options: DocumentOptions): 
  * The project's document. package.json names no license, so the document says so in npm's own
  * word for it rather than inventing one.
  */
-export const openApiDocumentOf = (app: Pick<Hono, 'routes'>): Json =>
-  buildOpenApiDocument(app.routes, {
+export const openApiDocumentOf = (
+  app: Pick<Hono, 'routes'>,
+  features: readonly DocumentedFeature[] = []
+): Json =>
+  buildOpenApiDocument(app.routes, features, {
     version: packageJson.version,
     license: { name: 'UNLICENSED' },
   })

@@ -140,7 +140,6 @@ export const d1UserStore = (db: D1Database): UserStore => ({
   async deleteCascade(id, steps) {
     await db.batch([
       ...statementsOf(steps),
-      db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM sessions WHERE user_id = ?1').bind(id),
       db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?1').bind(id),
       // Its history goes with the account; only the anonymised account_deleted event follows.

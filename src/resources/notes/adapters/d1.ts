@@ -1,5 +1,5 @@
 /** Every query on the notes table; each one is scoped to its owner. */
-import type { NoteRow, NoteStore } from '../../ports'
+import type { NoteRow, NoteStore } from '../store'
 
 const listNotes = async (db: D1Database, userId: string): Promise<NoteRow[]> => {
   const result = await db
@@ -50,3 +50,7 @@ export const d1NoteStore = (db: D1Database): NoteStore => ({
   update: (userId, id, changes, updatedAt) => updateNote(db, userId, id, changes, updatedAt),
   delete: (userId, id) => deleteNote(db, userId, id),
 })
+
+/** The notes' part of deleting a user: a statement of the deletion's own transaction. */
+export const deleteNotesOf = (db: D1Database, userId: string): D1PreparedStatement =>
+  db.prepare('DELETE FROM notes WHERE user_id = ?1').bind(userId)

@@ -1,11 +1,21 @@
 /** /notes: a small resource API, every query scoped to the caller. */
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
-import { isoNow } from '../clock'
-import type { AppEnv } from '../env'
-import { endpoint } from '../http/endpoint'
-import { ApiError } from '../http/errors'
-import { presentNote } from '../http/present'
-import { CreateNoteBody, NoteListResponse, NoteResponse, UpdateNoteBody } from '../http/schemas'
+import { isoNow } from '../../clock'
+import type { AppEnv } from '../../env'
+import { endpoint } from '../../http/endpoint'
+import { ApiError } from '../../http/errors'
+import {
+  CreateNoteBody,
+  NoteListResponse,
+  NoteResponse,
+  presentNote,
+  UpdateNoteBody,
+} from './schemas'
+import type { NoteStore } from './store'
+
+/** What the resource's setup built (index.ts), as every request sees it. */
+const notesOf = (c: Context<AppEnv>) => c.var.services.features.notes as NoteStore
 
 // Another user's note answers exactly like a missing one, so its existence is not disclosed.
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
@@ -20,7 +30,7 @@ export const noteRoutes = new Hono<AppEnv>()
       success: { status: 200, description: 'The notes', body: NoteListResponse },
     }),
     async (c) => {
-      const notes = await c.var.services.ports.notes.list(c.get('auth').userId)
+      const notes = await notesOf(c).list(c.get('auth').userId)
       return c.json({ notes: notes.map(presentNote) }, 200)
     }
   )
@@ -35,7 +45,7 @@ export const noteRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { title, body } = c.req.valid('json')
-      const note = await c.var.services.ports.notes.insert({
+      const note = await notesOf(c).insert({
         id: crypto.randomUUID(),
         user_id: c.get('auth').userId,
         title,
@@ -56,7 +66,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      const note = await c.var.services.ports.notes.find(c.get('auth').userId, c.req.param('id'))
+      const note = await notesOf(c).find(c.get('auth').userId, c.req.param('id'))
       if (!note) throw noteNotFound()
       return c.json({ note: presentNote(note) }, 200)
     }
@@ -72,7 +82,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      const note = await c.var.services.ports.notes.update(
+      const note = await notesOf(c).update(
         c.get('auth').userId,
         c.req.param('id'),
         c.req.valid('json'),
@@ -92,7 +102,7 @@ export const noteRoutes = new Hono<AppEnv>()
       errors: ['not_found'],
     }),
     async (c) => {
-      if (!(await c.var.services.ports.notes.delete(c.get('auth').userId, c.req.param('id')))) {
+      if (!(await notesOf(c).delete(c.get('auth').userId, c.req.param('id')))) {
         throw noteNotFound()
       }
       return c.body(null, 204)
