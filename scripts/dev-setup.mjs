@@ -1,7 +1,8 @@
 // Prepares a fresh clone for `wrangler dev`: a random JWT_SECRET in .dev.vars when there is none,
 // or when the one there is too short or the placeholder of .dev.vars.example (copied by hand),
-// local mail settings (the outbox, read by the demo page's Mailbox) when absent, and the local D1
-// database migrated. Idempotent, no prompt, no network.
+// local mail settings (the outbox, read by the demo page's Mailbox) when absent, the local
+// addresses moved to the dev port (DEV_PORT, set by scripts/dev.mjs; default 8787), and the local
+// D1 database migrated. Idempotent, no prompt, no network.
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -35,12 +36,24 @@ if (!usable) {
 // Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them; the per-client
 // limiter, required by wrangler.toml for deploys, is off. A setting the developer already chose is
 // left alone.
+const port = process.env.DEV_PORT || '8787'
 const LOCAL_MAIL = {
   MAIL_TRANSPORT: 'outbox',
   DEV_OUTBOX: 'on',
-  APP_URL: 'http://localhost:8787',
+  APP_URL: `http://localhost:${port}`,
   CLIENT_RATE_LIMIT_MODE: 'off',
 }
+
+// APP_URL (the mail links) and JWT_ISSUER, when they name this machine, follow the dev port, so
+// that a link in the outbox opens the page that is running. Any other value is the developer's.
+const LOCAL_ADDRESS = /^((?:APP_URL|JWT_ISSUER)=https?:\/\/(?:localhost|127\.0\.0\.1)):\d+(\/?)$/gm
+const before = readFileSync(DEV_VARS, 'utf8')
+const moved = before.replace(LOCAL_ADDRESS, (_line, start, slash) => `${start}:${port}${slash}`)
+if (moved !== before) {
+  writeFileSync(DEV_VARS, moved, { mode: 0o600 })
+  console.log(`dev-setup: local addresses in ${DEV_VARS} now use port ${port}`)
+}
+
 const devVars = readFileSync(DEV_VARS, 'utf8')
 const missing = Object.entries(LOCAL_MAIL).filter(
   ([name]) => !new RegExp(`^${name}=`, 'm').test(devVars)

@@ -14,6 +14,7 @@ import {
   renameNote,
 } from '../examples/openapi-fetch/notes'
 import { refreshTokens, startSession } from '../examples/openapi-fetch/session'
+import { tour } from '../examples/openapi-fetch/tour'
 import { uniqueEmail, PASSWORD } from './helpers/accounts'
 import { BASE_URL } from './helpers/requests'
 
@@ -31,6 +32,13 @@ const newClient = () =>
   })
 
 describe('openapi-fetch examples', () => {
+  it('the tour that `npm run example` runs against `npm run dev` goes through', async () => {
+    const lines: string[] = []
+    await tour(BASE_URL, (line) => lines.push(line), { fetch: (request) => SELF.fetch(request) })
+    expect(lines.at(-1)).toBe('after sign-out the session is refused: 401 token_revoked')
+    expect(lines).toContain('notes now: Shopping')
+  })
+
   it('register, sign in, keep notes through a signed session, and sign out', async () => {
     const client = newClient()
     const email = uniqueEmail()
