@@ -293,6 +293,15 @@ $('#reset-form').addEventListener('submit', (event) => {
   })
 })
 
+// Leaving the reset view: the token is dropped, and the page is what the cookies say it is.
+$('#reset-cancel').addEventListener('click', () => {
+  resetToken = null
+  $('#reset-form').reset()
+  $('#reset-view').hidden = true
+  say('')
+  attempt(loadAccount)
+})
+
 /**
  * A link from a message: `#reset=<token>` or `#verify=<token>`. The fragment never reaches a
  * server; it is taken out of the address bar at once, so that it stays out of the history too.
