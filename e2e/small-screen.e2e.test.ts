@@ -65,7 +65,7 @@ const wordsBrokenInside = (element: Element): string[] => {
     previousTop = top
     if (/[\s-]/.test(text[index - 1])) continue
     const from = text.slice(0, index).search(/\S+$/)
-    const word = text.slice(from).match(/^\S+/)?.[0] ?? ''
+    const word = /^\S+/.exec(text.slice(from))?.[0] ?? ''
     if (widthOf(word) <= lineWidth) broken.add(word)
   }
   return [...broken]
