@@ -290,43 +290,6 @@ export interface paths {
         patch: operations["patchMe"];
         trace?: never;
     };
-    "/notes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The user's notes, newest first */
-        get: operations["getNotes"];
-        put?: never;
-        /** Create a note */
-        post: operations["postNotes"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/notes/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One note */
-        get: operations["getNotesId"];
-        put?: never;
-        post?: never;
-        /** Delete a note */
-        delete: operations["deleteNotesId"];
-        options?: never;
-        head?: never;
-        /** Change a note */
-        patch: operations["patchNotesId"];
-        trace?: never;
-    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -412,6 +375,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's notes, newest first */
+        get: operations["getNotes"];
+        put?: never;
+        /** Create a note */
+        post: operations["postNotes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One note */
+        get: operations["getNotesId"];
+        put?: never;
+        post?: never;
+        /** Delete a note */
+        delete: operations["deleteNotesId"];
+        options?: never;
+        head?: never;
+        /** Change a note */
+        patch: operations["patchNotesId"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -443,15 +443,6 @@ export interface components {
             /** @constant */
             auth_mode: "cookie";
         };
-        Note: {
-            id: string;
-            title: string;
-            body: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
         Session: {
             id: string;
             /** Format: date-time */
@@ -473,6 +464,15 @@ export interface components {
             user_agent: string | null;
             country: string | null;
             session_id: string | null;
+        };
+        Note: {
+            id: string;
+            title: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
     };
     responses: {
@@ -812,7 +812,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
         AuthMode: "cookie";
         /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
         DeviceToken: string;
@@ -1011,7 +1011,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1077,7 +1077,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
                 /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
                 "X-Device-Token"?: components["parameters"]["DeviceToken"];
@@ -1154,7 +1154,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1556,175 +1556,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    getNotes: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The notes */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        notes: components["schemas"]["Note"][];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postNotes: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    title: string;
-                    body: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The new note */
-            201: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        note: components["schemas"]["Note"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getNotesId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The note */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        note: components["schemas"]["Note"];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    deleteNotesId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    patchNotesId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    title?: string;
-                    body?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description The changed note */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        note: components["schemas"]["Note"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
     getWellKnownJwksJson: {
         parameters: {
             query?: never;
@@ -1866,8 +1697,8 @@ export interface operations {
                 "application/x-www-form-urlencoded": {
                     /** @description A refresh token or an access token; either ends its session. */
                     token: string;
-                    /** @enum {string} */
-                    token_type_hint?: "refresh_token" | "access_token";
+                    /** @description `refresh_token` or `access_token`; any value is ignored. */
+                    token_type_hint?: string;
                     client_id?: string;
                 };
             };
@@ -1949,6 +1780,175 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    getNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notes */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        notes: components["schemas"]["Note"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postNotes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title: string;
+                    body: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new note */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        note: components["schemas"]["Note"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getNotesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The note */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        note: components["schemas"]["Note"];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteNotesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    patchNotesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    title?: string;
+                    body?: string;
+                } | unknown | unknown;
+            };
+        };
+        responses: {
+            /** @description The changed note */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        note: components["schemas"]["Note"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
