@@ -4,8 +4,9 @@
 // every other argument goes to wrangler as it is.
 //
 // Miniflare fetches Cloudflare's sample `Request.cf` object on start and prints a stack trace
-// when the machine is offline (ENOTFOUND); nothing here reads request.cf beyond its placeholder,
-// so the fetch is turned off (CLOUDFLARE_CF_FETCH_ENABLED=false) unless the caller set it.
+// when the machine is offline (ENOTFOUND). Locally request.cf is a sample either way (Miniflare's
+// placeholder says country US), so the fetch is turned off (CLOUDFLARE_CF_FETCH_ENABLED=false)
+// unless the caller set it.
 import { spawn, spawnSync } from 'node:child_process'
 
 const args = process.argv.slice(2)
