@@ -8,9 +8,13 @@ import { Misconfigured } from './auth/errors'
 import { buildServices } from './create-auth'
 import type { Bindings } from './env-options'
 import { optionsFromEnv } from './env-options'
+import type { AuthFeature } from './feature'
 import { DEFAULT_FEATURES } from './features'
 import { MAX_REUSE_GRACE } from './options'
 import type { AuthServices } from './services'
+
+// Widened: the registration list is a tuple (its routes' types reach the typed client).
+const features: readonly AuthFeature[] = DEFAULT_FEATURES
 
 // The env object is stable for an isolate's life, so building once per object is safe.
 const built = new WeakMap<object, AuthServices>()
@@ -32,7 +36,7 @@ export const servicesFromEnv = (env: Bindings): AuthServices => {
     try {
       const options = optionsFromEnv(env)
       const featureOptions = Object.fromEntries(
-        DEFAULT_FEATURES.map((feature) => [feature.id, feature.optionsFromEnv?.(env)])
+        features.map((feature) => [feature.id, feature.optionsFromEnv?.(env)])
       )
       const ports = cloudflarePorts({
         db: env.DB,
@@ -41,7 +45,7 @@ export const servicesFromEnv = (env: Bindings): AuthServices => {
         maxReuseGraceSeconds: MAX_REUSE_GRACE,
         storageTimeoutMs: options.limits.storageTimeoutMs,
       })
-      services = buildServices({ ...options, features: DEFAULT_FEATURES, featureOptions }, ports)
+      services = buildServices({ ...options, features, featureOptions }, ports)
     } catch (error) {
       if (!(error instanceof Misconfigured)) throw error
       services = misconfigured(error)
