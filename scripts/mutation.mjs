@@ -342,6 +342,7 @@ const LOGICAL_SWAP = {
 }
 
 const SQL_STATEMENT = /\b(?:SELECT|UPDATE|DELETE|INSERT)\b/
+const SQL_STATEMENT_START = /^\s*(?:SELECT|UPDATE|DELETE|INSERT|WITH)\b/
 const SQL_END = /^(?:RETURNING|ORDER\s+BY|GROUP\s+BY|LIMIT|ON\s+CONFLICT|UNION)\b/
 
 /**
@@ -494,7 +495,8 @@ const mutantsOf = (file, text, checker, sourceFile, operators) => {
         (whole && /\?\d/.test(raw) && /\bAND\b/.test(raw))
       if (isSql) {
         const drops = sqlPredicateDrops(raw, {
-          wholeIsCondition: whole && !SQL_STATEMENT.test(raw),
+          // A condition handed to a statement builder (`user_id = ?2 AND …`), subqueries aside.
+          wholeIsCondition: whole && !SQL_STATEMENT_START.test(raw),
           openEnd: ts.isTemplateHead(node) || ts.isTemplateMiddle(node),
         })
         for (const drop of drops) {
