@@ -13,7 +13,9 @@
  * Options: --files glob[,glob] (repeatable; replaces the default scope), --operators a,b,
  * --sample N, --seed S, --list, --only id[,id], --tests file[,file], --timeout seconds (per test
  * run), --no-baseline, --out file (default docs/mutation-results.json; not written for --list
- * and --only unless given), --max-load L (wait while the 1-minute load average is above L).
+ * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
+ * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
+ * module is unchanged; survivors run again, against the tests as they are now).
  *
  * Not StrykerJS: its vitest runner forces vitest's threads pool, which the Workers pool does not
  * use. The mutated file is always put back: in a finally, on SIGINT/SIGTERM/SIGHUP, and on the
@@ -80,6 +82,7 @@ const parseArgs = (argv) => {
     baseline: true,
     out: null,
     maxLoad: null,
+    resume: false,
   }
   const list = (value) =>
     value
@@ -104,6 +107,7 @@ const parseArgs = (argv) => {
     else if (arg === '--no-baseline') args.baseline = false
     else if (arg === '--out') args.out = value()
     else if (arg === '--max-load') args.maxLoad = Number(value())
+    else if (arg === '--resume') args.resume = true
     else if (arg === '--help' || arg === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0])
       process.exit(0)
@@ -751,7 +755,7 @@ const tokensOf = (path) =>
   )
 
 /** Test files that reach the module, best first: earlier killers, similar names, near imports. */
-const rankTests = (module, graph, killers, durations) => {
+const rankTests = (module, graph, killers, durations, changedTests) => {
   const moduleTokens = tokensOf(rel(module))
   return graph.testFiles
     .filter((test) => graph.distances.get(test).has(module))
@@ -759,6 +763,7 @@ const rankTests = (module, graph, killers, durations) => {
       const shared = [...tokensOf(rel(test))].filter((token) => moduleTokens.has(token)).length
       return {
         test,
+        changed: changedTests.has(test) ? 1 : 0,
         kills: killers.get(rel(module))?.get(rel(test)) ?? 0,
         shared,
         distance: graph.distances.get(test).get(module),
@@ -767,6 +772,7 @@ const rankTests = (module, graph, killers, durations) => {
     })
     .sort(
       (a, b) =>
+        b.changed - a.changed ||
         b.kills - a.kills ||
         b.shared - a.shared ||
         a.distance - b.distance ||
@@ -818,7 +824,7 @@ const summarize = (results, equivalents) => {
     .map(([file, entry]) => ({ file, ...entry, score: score(entry) }))
 }
 
-const printTable = (rows) => {
+const totalOf = (rows) => {
   const total = rows.reduce(
     (sum, row) => {
       for (const key of ['mutants', 'killed', 'timeout', 'survived', 'equivalent', 'typeError']) {
@@ -830,6 +836,11 @@ const printTable = (rows) => {
   )
   const counted = total.killed + total.timeout + total.survived
   total.score = counted === 0 ? null : (100 * (total.killed + total.timeout)) / counted
+  return total
+}
+
+const printTable = (rows) => {
+  const total = totalOf(rows)
   const width = Math.max(6, ...rows.map((row) => row.file.length))
   const header = ['mutants', 'killed', 'timeout', 'survived', 'equiv.', 'tsc err', 'score']
   console.log(`\n${pad('module', width)}  ${header.map((h) => padStart(h, 8)).join(' ')}`)
@@ -927,10 +938,25 @@ const main = async () => {
     killers.set(result.file, byTest)
   }
 
+  // Test files changed since the last run go first: they were written to kill its survivors.
+  const changedTests = new Set()
+  if (previous?.commit) {
+    try {
+      const listed = [
+        ['diff', '--name-only', previous.commit, '--', 'test'],
+        ['ls-files', '--others', '--exclude-standard', '--', 'test'],
+      ].flatMap((gitArgs) =>
+        execFileSync('git', gitArgs, { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean)
+      )
+      for (const file of listed) changedTests.add(resolve(root, file))
+    } catch {
+      // The last run's commit is not in this clone: no preference.
+    }
+  }
   const testsFor = (mutant) =>
     args.tests
       ? args.tests.map((test) => resolve(root, test))
-      : rankTests(join(root, mutant.file), graph, killers, durations)
+      : rankTests(join(root, mutant.file), graph, killers, durations, changedTests)
 
   const durations = new Map()
   const excluded = new Set()
@@ -952,6 +978,43 @@ const main = async () => {
   }
 
   const results = []
+  const contentHash = (text) => createHash('sha1').update(text).digest('hex').slice(0, 12)
+  const writeResults = (finished) => {
+    if (!outPath) return
+    let commit = null
+    try {
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+    } catch {
+      commit = null
+    }
+    const rows = summarize(results, equivalents)
+    const document = {
+      date: new Date().toISOString(),
+      finished,
+      commit,
+      scope: args.files,
+      operators: args.operators,
+      sample: args.only ? null : args.sample,
+      seed: args.sample === null ? null : args.seed,
+      generated,
+      chosen: mutants.length,
+      total: totalOf(rows),
+      modules: rows,
+      mutants: results.map((result) =>
+        equivalents[result.id] && result.status === 'survived'
+          ? { ...result, equivalent: equivalents[result.id] }
+          : result
+      ),
+    }
+    writeFileSync(outPath, `${JSON.stringify(document, null, 2)}\n`)
+  }
+  const reusable = new Map(
+    args.resume
+      ? (previous?.mutants ?? [])
+          .filter((result) => ['killed', 'timeout', 'type-error'].includes(result.status))
+          .map((result) => [result.id, result])
+      : []
+  )
   const affectedCache = new Map()
   const programFiles = new Set(checker.program.getRootFileNames().map((file) => resolve(file)))
   for (const [index, mutant] of mutants.entries()) {
@@ -965,7 +1028,6 @@ const main = async () => {
       )
     }
     const started = Date.now()
-    const typeError = checker.check(path, mutant.mutated, affectedCache.get(path))
     const result = {
       id: mutant.id,
       file: mutant.file,
@@ -973,15 +1035,25 @@ const main = async () => {
       operator: mutant.operator,
       before: mutant.before,
       after: mutant.after,
+      moduleHash: contentHash(originals.get(path)),
     }
+    const earlier = reusable.get(mutant.id)
+    if (earlier && earlier.moduleHash === result.moduleHash) {
+      results.push({ ...earlier, line: mutant.line })
+      console.log(`${label}: ${earlier.status} (kept from the last run)`)
+      continue
+    }
+    const typeError = checker.check(path, mutant.mutated, affectedCache.get(path))
     if (typeError) {
       results.push({ ...result, status: 'type-error', detail: typeError })
+      writeResults(false)
       console.log(`${label}: type error`)
       continue
     }
     const tests = testsFor(mutant).filter((test) => !excluded.has(test))
     if (tests.length === 0) {
       results.push({ ...result, status: 'survived', detail: 'no test file reaches this module' })
+      writeResults(false)
       console.log(`${label}: SURVIVED (no test reaches it)`)
       continue
     }
@@ -1013,6 +1085,7 @@ const main = async () => {
     }
     const seconds = (Date.now() - started) / 1000
     results.push({ ...result, ...outcome, seconds: Math.round(seconds) })
+    writeResults(false)
     if (outcome.killedBy && outcome.status === 'killed') {
       const byTest = killers.get(mutant.file) ?? new Map()
       const test = outcome.killedBy.split(/ > |: /)[0]
@@ -1044,8 +1117,7 @@ const main = async () => {
       : '\ngit diff: no module in scope differs from HEAD'
   )
 
-  const rows = summarize(results, equivalents)
-  const total = printTable(rows)
+  printTable(summarize(results, equivalents))
   const survivors = results.filter((result) => result.status === 'survived')
   if (survivors.length > 0) console.log('\nsurvivors:')
   for (const survivor of survivors) {
@@ -1064,29 +1136,7 @@ const main = async () => {
   }
 
   if (outPath) {
-    let commit = null
-    try {
-      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
-    } catch {
-      commit = null
-    }
-    const document = {
-      date: new Date().toISOString(),
-      commit,
-      scope: args.files,
-      operators: args.operators,
-      sample: args.only ? null : args.sample,
-      seed: args.sample === null ? null : args.seed,
-      generated,
-      total,
-      modules: rows,
-      mutants: results.map((result) =>
-        equivalents[result.id] && result.status === 'survived'
-          ? { ...result, equivalent: equivalents[result.id] }
-          : result
-      ),
-    }
-    writeFileSync(outPath, `${JSON.stringify(document, null, 2)}\n`)
+    writeResults(true)
     console.log(`\nresults: ${rel(outPath)}`)
   }
 }
