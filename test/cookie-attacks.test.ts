@@ -9,6 +9,7 @@ import { pinClock, setClock } from './helpers/clock'
 import { COOKIE_MODE, SAME_ORIGIN, registerInCookieMode, setCookies } from './helpers/cookies'
 import type { CookieJar } from './helpers/cookies'
 import { api, expectError } from './helpers/requests'
+import { decodeJwt } from './helpers/tokens'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 
@@ -140,6 +141,23 @@ describe('cross-site requests never set or clear cookies', () => {
     await expectError(res, 401, 'token_expired')
     expect(res.headers.getSetCookie()).toEqual([])
     await expectRefreshStillWorks(victim.jar)
+  })
+
+  // The session check's own expiry test: a cookie request verifies with expired tokens accepted
+  // (renewal needs the sid), so nothing before it refuses the token at exactly its exp.
+  it('a cross-site navigation at exactly the access cookie\u2019s exp is 401 token_expired', async () => {
+    pinClock()
+    const victim = await registerInCookieMode()
+    const access = accessCookieOf(victim.jar)
+    const { exp } = decodeJwt(access[1]).payload as { exp: number }
+    setClock((exp - 1) * 1000)
+    expect((await api('/me', crossSiteNavigation(cookieHeader(access)))).status).toBe(200)
+    setClock(exp * 1000)
+
+    const res = await api('/me', crossSiteNavigation(cookieHeader(access)))
+
+    await expectError(res, 401, 'token_expired')
+    expect(res.headers.getSetCookie()).toEqual([])
   })
 
   it('a cross-site request carrying both cookies renews nothing and sets no cookie', async () => {

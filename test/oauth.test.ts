@@ -261,6 +261,17 @@ describe('POST /oauth/revoke', () => {
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
   })
 
+  // Only a valid access token names a session to end; the session check of /me would refuse
+  // this token anyway, so the verifier's own `exp` test is what this observes.
+  it('leaves the session alone for an access token at exactly its exp', async () => {
+    pinClock()
+    const account = await registerUser()
+    const { exp } = decodeJwt(account.accessToken).payload as { exp: number }
+    setClock(exp * 1000)
+    expect((await postForm('/oauth/revoke', { token: account.accessToken })).status).toBe(200)
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
   it('leaves other sessions of the user alone', async () => {
     const account = await registerUser()
     const other = await api('/auth/login', {
