@@ -10,6 +10,7 @@ import {
 } from '../src/auth/password'
 import { loginUser, registerUser, uniqueEmail, login } from './helpers/accounts'
 import { apiWithEnv, expectError } from './helpers/requests'
+import { d1PausingAfter } from './helpers/storage-faults'
 
 /** The worker as a deployment with PASSWORD_HASH = "scrypt" runs it, on the same D1 and KV. */
 const postWithScrypt = (path: string, json: unknown): Promise<Response> =>
@@ -109,6 +110,25 @@ describe('password storage', () => {
     // A deployment back on the default reads the scrypt row and moves it to PBKDF2 again.
     await loginUser(email, password)
     expect((await storedHash(email)).startsWith(DEFAULT_PREFIX)).toBe(true)
+  })
+
+  // The rehash is awaited inside its best-effort wrapper: a failed write is one warning line and
+  // the login still succeeds, never an unhandled rejection nobody logs.
+  it('POST /auth/login answers 200 and logs one warning when the rehash write fails', async () => {
+    const email = uniqueEmail()
+    const password = 'an old account whose upgrade fails'
+    await insertUser(email, await hashPasswordWith(PBKDF2_POLICY, password))
+    const lost = () => Promise.reject(new Error('the answer of the rehash write was lost'))
+    const db = d1PausingAfter(env.DB, /^\s*UPDATE users SET password_hash/i, lost)
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+
+    const res = await apiWithEnv({ PASSWORD_HASH: 'scrypt', DB: db }, '/auth/login', {
+      json: { email, password },
+    })
+
+    expect(res.status).toBe(200)
+    const warnings = warn.mock.calls.map(([line]) => JSON.parse(String(line)) as { msg: string })
+    expect(warnings.filter(({ msg }) => msg === 'password rehash failed')).toHaveLength(1)
   })
 
   it('POST /auth/login upgrades a scrypt hash made with other accepted parameters', async () => {
