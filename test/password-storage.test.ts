@@ -62,16 +62,21 @@ describe('password storage', () => {
     expect((await loginWithScrypt(email, password)).status).toBe(200)
   })
 
-  it('refuses an unknown PASSWORD_HASH with 500 server_misconfigured before any write', async () => {
-    const email = uniqueEmail()
-    const res = await apiWithEnv({ PASSWORD_HASH: 'md5' }, '/auth/register', {
-      json: { email, password: 'a long and unusual passphrase' },
-    })
-    await expectError(res, 500, 'server_misconfigured')
-    expect(
-      await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()
-    ).toBeNull()
-  })
+  // Names every object inherits (constructor, toString) are no policy either: md5 alone would
+  // pass against a lookup that forgot to ask for an own property.
+  it.each(['md5', 'constructor', 'toString'])(
+    'refuses PASSWORD_HASH=%s with 500 server_misconfigured before any write',
+    async (name) => {
+      const email = uniqueEmail()
+      const res = await apiWithEnv({ PASSWORD_HASH: name }, '/auth/register', {
+        json: { email, password: 'a long and unusual passphrase' },
+      })
+      await expectError(res, 500, 'server_misconfigured')
+      expect(
+        await env.DB.prepare('SELECT 1 FROM users WHERE email = ?1').bind(email).first()
+      ).toBeNull()
+    }
+  )
 
   it('POST /auth/login accepts the password typed in another Unicode form', async () => {
     const account = await registerUser({ password: 'cafe\u0301 ｓｅｃｒｅｔ ﬁle' })
