@@ -2,7 +2,8 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { uniqueEmail } from './helpers/accounts'
-import { api } from './helpers/requests'
+import { api, apiWithEnv, expectError } from './helpers/requests'
+import { Barrier, d1PausingAfterRead } from './helpers/storage-faults'
 
 describe('concurrent registrations', () => {
   // Fifty password hashes on a shared machine take a while.
@@ -37,4 +38,31 @@ describe('concurrent registrations', () => {
       expect(sessions.results).toHaveLength(1)
     }
   )
+
+  // The burst above may run one request after another, and then the email check alone answers
+  // every 409. Here both requests are held until both passed that check, so the UNIQUE index
+  // has to decide, and its violation has to become email_taken.
+  it('two registrations that both passed the email check: one 201, one 409 email_taken', async () => {
+    const email = uniqueEmail()
+    const bothChecked = Barrier.releasedWhenFull(2)
+    const db = d1PausingAfterRead(env.DB, 'users', () => bothChecked.arrive())
+    const register = (password: string) =>
+      apiWithEnv({ DB: db }, '/auth/register', { json: { email, password } })
+
+    const responses = await Promise.all([
+      register('first of two passwords'),
+      register('second of two'),
+    ])
+
+    expect(bothChecked.arrived).toBeGreaterThanOrEqual(2)
+    const statuses = responses.map((res) => res.status).sort()
+    expect(statuses).toEqual([201, 409])
+    await expectError(
+      responses.find((res) => res.status === 409)!,
+      409,
+      'email_taken'
+    )
+    const users = await env.DB.prepare('SELECT id FROM users WHERE email = ?1').bind(email).all()
+    expect(users.results).toHaveLength(1)
+  })
 })
