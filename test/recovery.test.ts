@@ -21,7 +21,13 @@ import {
   verificationTokenFor,
 } from './helpers/recovery'
 import { api, apiWithEnv, buildRequest, expectError } from './helpers/requests'
-import { expectSessionAlive, expectSessionEnded, tokensOf } from './helpers/sessions'
+import {
+  expectSessionAlive,
+  expectSessionEnded,
+  refreshKeyOf,
+  refreshRecords,
+  tokensOf,
+} from './helpers/sessions'
 import { Barrier, FaultyStorage, d1PausingAfterRead } from './helpers/storage-faults'
 import { sha256Base64Url } from './helpers/tokens'
 
@@ -195,6 +201,20 @@ describe('POST /auth/password/reset', () => {
     await expectSessionEnded(tokensOf(second.tokens))
     // A session begun after the reset is fine.
     await expectSessionAlive(tokensOf((await loginUser(account.email, NEW_PASSWORD)).tokens))
+  })
+
+  it('drops the KV records of the refresh tokens it made useless', async () => {
+    const account = await registerUser()
+    const second = await loginUser(account.email, account.password)
+    const keys = await Promise.all(
+      [account.refreshToken, second.refreshToken].map((token) => refreshKeyOf(token))
+    )
+    for (const key of keys) expect((await refreshRecords()).has(key)).toBe(true)
+
+    expect((await resetPassword(await resetTokenFor(account.email), NEW_PASSWORD)).status).toBe(204)
+
+    const after = await refreshRecords()
+    for (const key of keys) expect(after.has(key)).toBe(false)
   })
 
   it('clears the failed-login count, so a locked-out owner can sign in at once', async () => {
