@@ -15,7 +15,8 @@
  * run), --no-baseline, --out file (default docs/mutation-results.json; not written for --list
  * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
  * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
- * module is unchanged; survivors run again, against the tests as they are now).
+ * module is unchanged; survivors run again, against the tests as they are now), --report (runs
+ * nothing: prints the out file again with scripts/mutation-equivalents.json applied, and saves it).
  *
  * Not StrykerJS: its vitest runner forces vitest's threads pool, which the Workers pool does not
  * use. The mutated file is always put back: in a finally, on SIGINT/SIGTERM/SIGHUP, and on the
@@ -83,6 +84,7 @@ const parseArgs = (argv) => {
     out: null,
     maxLoad: null,
     resume: false,
+    report: false,
   }
   const list = (value) =>
     value
@@ -108,6 +110,7 @@ const parseArgs = (argv) => {
     else if (arg === '--out') args.out = value()
     else if (arg === '--max-load') args.maxLoad = Number(value())
     else if (arg === '--resume') args.resume = true
+    else if (arg === '--report') args.report = true
     else if (arg === '--help' || arg === '-h') {
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0])
       process.exit(0)
@@ -870,8 +873,48 @@ const diffOf = (mutant) =>
 
 // ---------------------------------------------------------------------------------------------
 
+const printSurvivors = (results, equivalents) => {
+  const survivors = results.filter((result) => result.status === 'survived')
+  if (survivors.length > 0) console.log('\nsurvivors:')
+  for (const survivor of survivors) {
+    const why = equivalents[survivor.id]
+    console.log(
+      `${survivor.file}:${survivor.line}  ${survivor.operator}  ${survivor.id}` +
+        (why ? `  (equivalent: ${why})` : '')
+    )
+    console.log(diffOf(survivor))
+  }
+  for (const stale of results.filter((r) => equivalents[r.id] && r.status !== 'survived')) {
+    console.warn(`note: ${stale.id} is listed as equivalent but was ${stale.status}`)
+  }
+}
+
+/** --report: the last results again, with the equivalents as they are now. */
+const report = (outPath) => {
+  const equivalents = existsSync(EQUIVALENTS_FILE)
+    ? JSON.parse(readFileSync(EQUIVALENTS_FILE, 'utf8'))
+    : {}
+  const document = JSON.parse(readFileSync(outPath, 'utf8'))
+  const results = document.mutants.map(({ equivalent: _, ...result }) => result)
+  const rows = summarize(results, equivalents)
+  printTable(rows)
+  printSurvivors(results, equivalents)
+  const mutants = results.map((result) =>
+    equivalents[result.id] && result.status === 'survived'
+      ? { ...result, equivalent: equivalents[result.id] }
+      : result
+  )
+  const updated = { ...document, total: totalOf(rows), modules: rows, mutants }
+  writeFileSync(outPath, `${JSON.stringify(updated, null, 2)}\n`)
+  console.log(`\nresults: ${rel(outPath)}`)
+}
+
 const main = async () => {
   const args = parseArgs(process.argv.slice(2))
+  if (args.report) {
+    report(resolve(root, args.out ?? join('docs', 'mutation-results.json')))
+    return
+  }
   try {
     setPriority(19) // the machine is shared: this run yields to everything else
   } catch {
@@ -1118,22 +1161,7 @@ const main = async () => {
   )
 
   printTable(summarize(results, equivalents))
-  const survivors = results.filter((result) => result.status === 'survived')
-  if (survivors.length > 0) console.log('\nsurvivors:')
-  for (const survivor of survivors) {
-    const why = equivalents[survivor.id]
-    console.log(
-      `${survivor.file}:${survivor.line}  ${survivor.operator}  ${survivor.id}` +
-        (why ? `  (equivalent: ${why})` : '')
-    )
-    console.log(diffOf(survivor))
-  }
-  const staleEquivalents = results.filter(
-    (result) => equivalents[result.id] && result.status !== 'survived'
-  )
-  for (const stale of staleEquivalents) {
-    console.warn(`note: ${stale.id} is listed as equivalent but was ${stale.status}`)
-  }
+  printSurvivors(results, equivalents)
 
   if (outPath) {
     writeResults(true)
