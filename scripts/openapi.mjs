@@ -27,14 +27,14 @@ export { DEFAULT_FEATURES } from './src/features'`,
   platform: 'node',
   format: 'esm',
   outfile: bundlePath,
-  // Workers-only modules: the generator reads the routes, it never sends mail.
+  // Workers-only modules: the generator reads the routes, it never sends mail nor serves RPC.
   plugins: [
     {
       name: 'workers-runtime-stubs',
       setup(esbuild) {
         esbuild.onResolve({ filter: /^cloudflare:/ }, ({ path }) => ({ path, namespace: 'stub' }))
         esbuild.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-          contents: 'export class EmailMessage {}',
+          contents: 'export class EmailMessage {}\nexport class WorkerEntrypoint {}',
           loader: 'js',
         }))
       },
