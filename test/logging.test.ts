@@ -1,6 +1,7 @@
 /**
- * Logs: one structured line per request that changes something or fails (a successful read is in
- * the platform's invocation log), and never a password, a token or the signing secret.
+ * Logs: one structured line per request that changes something or fails on the server's side (a
+ * successful read is in the platform's invocation log; a client error writes none, its security
+ * event excepted), and never a password, a token or the signing secret.
  */
 import { env } from 'cloudflare:test'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
@@ -53,7 +54,7 @@ const requestIdOf = (res: Response) => res.headers.get('X-Request-Id')!
 describe('request logging', () => {
   beforeEach(captureConsole)
 
-  it('logs register, login, refresh, a failed login, a 503 and a logout once each, with no secret in any line', async () => {
+  it('logs register, login, refresh, a 503 and a logout once each, a failed login only as its security event, with no secret in any line', async () => {
     const email = uniqueEmail()
     const responses: Response[] = []
     const send = async (res: Promise<Response>) => {
@@ -86,16 +87,26 @@ describe('request logging', () => {
       responses.map(requestIdOf)
     )
     const lines = requestLines()
-    // Every response but the successful GET /me has its line, under the id the client was given.
-    const writesAndFailures = responses.filter((res) => res !== me)
+    // Every write and the 503 have their line, under the id the client was given; the successful
+    // GET /me and the 401 have none.
+    const writesAndFailures = responses.filter((res) => res !== me && res !== failed)
     expect(lines.map((line) => line.request_id)).toEqual(writesAndFailures.map(requestIdOf))
     expect(lines.map((line) => [line.method, line.route, line.status])).toEqual([
       ['POST', '/auth/register', 201],
       ['POST', '/auth/login', 200],
       ['POST', '/auth/refresh', 200],
-      ['POST', '/auth/login', 401],
       ['POST', '/auth/refresh', 503],
       ['POST', '/auth/logout', 204],
+    ])
+    // The failed login of an existing account is a security event, and that is its only line.
+    const events = logged.flatMap((line) => {
+      const parsed = JSON.parse(line) as { msg: string; type?: string; request_id?: string }
+      return parsed.msg === 'security event' ? [[parsed.type, parsed.request_id]] : []
+    })
+    expect(events).toEqual([
+      ['login', requestIdOf(loggedIn)],
+      ['login_failed', requestIdOf(failed)],
+      ['session_revoked', requestIdOf(logout)],
     ])
     for (const line of lines) expect(line.duration_ms).toBeGreaterThanOrEqual(0)
 
@@ -108,7 +119,7 @@ describe('request logging', () => {
     for (const secret of secrets) expect(everything).not.toContain(secret)
   })
 
-  it('writes no line for a successful read, and one for a failed read', async () => {
+  it('writes no line for a successful read, nor for a refused one', async () => {
     const account = await registerUser()
     logged.length = 0
 
@@ -125,22 +136,41 @@ describe('request logging', () => {
     // Each read still carries its request id, for a client to quote against the platform's log.
     for (const res of reads) expect(requestIdOf(res)).toMatch(/^[0-9a-f-]{36}$/)
     expect([refused.status, missing.status]).toEqual([401, 404])
-    expect(requestLines().map((line) => [line.request_id, line.method, line.status])).toEqual([
-      [requestIdOf(refused), 'GET', 401],
-      [requestIdOf(missing), 'GET', 404],
-    ])
+    expect(logged).toEqual([])
+  })
+
+  it('writes no line for any client error, a write included', async () => {
+    const account = await registerUser()
+    logged.length = 0
+
+    const refused = [
+      await api('/auth/login', { json: { email: uniqueEmail(), password: PASSWORD } }),
+      await api('/auth/login', { body: 'not json', headers: { 'Content-Type': 'text/plain' } }),
+      await api('/auth/refresh', { json: { refresh_token: 'x'.repeat(43) } }),
+      await api('/notes', { token: account.accessToken, json: { title: '' } }),
+      await api('/nowhere'),
+      await api('/auth/login', { method: 'PUT' }),
+      await api('/me', { method: 'DELETE', token: 'forged.token.here', json: { password: 'x' } }),
+    ]
+
+    expect(refused.map((res) => res.status)).toEqual([401, 415, 401, 400, 404, 405, 401])
+    expect(logged).toEqual([])
   })
 
   it("answers with Cloudflare's Ray ID as the request id, so a read with no line of its own can be found in the platform's log", async () => {
     const rayId = '8f1e2d3c4b5a6978-LHR'
 
     const read = await api('/health', { headers: { 'CF-Ray': rayId } })
-    const failed = await api('/me', { headers: { 'CF-Ray': rayId } })
+    const failed = await new FaultyStorage({ failAt: 1 }).fetch('/auth/login', {
+      method: 'POST',
+      headers: { 'CF-Ray': rayId, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: uniqueEmail(), password: PASSWORD }),
+    })
 
-    expect([read.status, failed.status]).toEqual([200, 401])
+    expect([read.status, failed.status]).toEqual([200, 503])
     expect(requestIdOf(read)).toBe(rayId)
     expect(requestIdOf(failed)).toBe(rayId)
-    expect(requestLines().map((line) => [line.request_id, line.status])).toEqual([[rayId, 401]])
+    expect(requestLines().map((line) => [line.request_id, line.status])).toEqual([[rayId, 503]])
   })
 
   it('logs a 503 with its cause but without the request body', async () => {
@@ -159,10 +189,15 @@ describe('request logging', () => {
 
   it('logs the route pattern, not a path that could forge a line, and ignores a malformed offered id', async () => {
     const forged = '/notes/%0A%7B%22msg%22%3A%22request%22%7D'
+    const account = await registerUser()
+    logged.length = 0
 
-    const res = await api(forged, { headers: { 'CF-Ray': '"},"msg":"x' } })
+    // The session check fails: a 503, which is logged.
+    const res = await new FaultyStorage({ failAt: 1 }).fetch(forged, {
+      headers: { 'CF-Ray': '"},"msg":"x', Authorization: `Bearer ${account.accessToken}` },
+    })
 
-    expect(res.status).toBe(401)
+    expect(res.status).toBe(503)
     const lines = requestLines()
     expect(lines).toHaveLength(1)
     expect(lines[0].route).toBe('/notes/:id')

@@ -78,6 +78,13 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
   const lines = [
     ratioLine('GET /health isolate CPU ≤ 3× the floor worker', 'health', 'floor', 3),
     ratioLine('GET /me isolate CPU ≤ 1.3× GET /health', 'me', 'health', 1.3),
+    ratioLine('GET /me with a forged token isolate CPU ≤ GET /me valid', 'me-rejected', 'me', 1),
+    ratioLine(
+      'GET /me with an 8 KiB forged Authorization isolate CPU ≤ 1.5× a forged token',
+      'me-maximal-header',
+      'me-rejected',
+      1.5
+    ),
     ratioLine('POST /auth/refresh isolate CPU ≤ 2× GET /health', 'refresh', 'health', 2),
     ratioLine(
       'POST /auth/login isolate CPU ≤ 1.2× one PBKDF2 derivation in workerd',

@@ -86,6 +86,20 @@ let unknownEmails = 0
 
 const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
 
+/** The longest Authorization header the worker parses (8 KiB); one byte more is refused unread. */
+const MAX_AUTHORIZATION_LENGTH = 8 * 1024
+
+/**
+ * The dearest header a stranger can send: exactly 8 KiB, shaped like a JWT so that every step
+ * runs (the header is decoded, the key found, the whole signing input hashed) before the forged
+ * signature fails. The padding sits in the payload, which is never decoded once the check fails.
+ */
+const maximalForgery = (token) => {
+  const [header, , signature] = forgeSignature(token).split('.')
+  const room = MAX_AUTHORIZATION_LENGTH - 'Bearer '.length - header.length - signature.length - 2
+  return `Bearer ${header}.${'A'.repeat(room)}.${signature}`
+}
+
 /**
  * The scenarios, in the order they run. `connections` is bounded so that the load generator and
  * the worker share the two cores without starving each other completely.
@@ -159,6 +173,22 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, j
           method: 'GET',
           path: '/me',
           headers: { authorization: `Bearer ${forgeSignature(user.accessToken)}` },
+        },
+      ]),
+    },
+  },
+  {
+    // An 8 KiB Authorization header, the largest one parsed: no dearer than a forged token.
+    name: 'me-maximal-header',
+    title: 'GET /me, 8 KiB forged Authorization (401)',
+    connections,
+    expectStatus: 401,
+    options: {
+      setupClient: perConnection(users, (user) => [
+        {
+          method: 'GET',
+          path: '/me',
+          headers: { authorization: maximalForgery(user.accessToken) },
         },
       ]),
     },

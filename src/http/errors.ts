@@ -109,4 +109,6 @@ export const renderApiError = (c: Context, error: ApiError): Response =>
 
 export const errorStatus = (code: ErrorCode): ContentfulStatusCode => entryOf(code)[0]
 
+export const errorMessage = (code: ErrorCode): string => entryOf(code)[1]
+
 export { bearerChallenge } from './bearer'

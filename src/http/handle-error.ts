@@ -22,7 +22,7 @@ import {
 } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { DependencyUnavailable } from '../ports'
-import { ApiError, bearerChallenge, renderApiError } from './errors'
+import { ApiError, bearerChallenge, errorMessage, renderApiError } from './errors'
 import type { ErrorCode } from './errors'
 
 /** A limiter that does not say when it reopens gets the longest window the app's own ones use. */
@@ -141,7 +141,26 @@ const TOKEN_CODES = new Set<ErrorCode>([
   'token_revoked',
 ])
 
+/**
+ * A rejected access token, the failure a stranger can cause at will: answered straight from the
+ * domain error, with no ApiError built and no line logged, so that it costs no more than the
+ * same route accepting a valid token.
+ */
+const tokenFailureOf = (error: Error): readonly [ErrorCode, string] | null => {
+  if (error instanceof InvalidAccessToken) return ['invalid_token', error.message]
+  if (error instanceof AccessTokenExpired) return ['token_expired', error.message]
+  if (error instanceof SessionEnded) return ['token_revoked', 'The session has ended']
+  return null
+}
+
 export const handleError = (error: Error, c: Context<AppEnv>): Response => {
+  const tokenFailure = tokenFailureOf(error)
+  if (tokenFailure) {
+    const [code, why] = tokenFailure
+    return c.json({ error: code, message: errorMessage(code) }, 401, {
+      'WWW-Authenticate': bearerChallenge(why),
+    })
+  }
   const apiError = apiErrorOf(error)
   if (apiError) {
     if (apiError.status >= 500) logFailure(c, apiError, apiError.cause)

@@ -1,13 +1,15 @@
 /**
  * A request id on every response, and one structured log line for each request that changed
- * something or failed. Only the route pattern is logged, never the path's ids, the headers, the
- * body or a token.
+ * something or failed on the server's side (5xx). Only the route pattern is logged, never the
+ * path's ids, the headers, the body or a token.
  *
- * A successful read (GET, HEAD or OPTIONS below 400) writes no line: Workers Logs already records
- * every invocation with its method, URL, status, duration and Ray ID (our request id whenever
- * Cloudflare sends a CF-Ray), and under wrangler dev the console call was half of GET /health's
- * CPU (bench/README.md). This holds only while no GET changes anything: a route that writes
- * must not be a GET (test/round-trips.test.ts counts each route's storage calls).
+ * A client error (4xx) writes no line: a stranger could otherwise buy log volume and CPU at will,
+ * and what matters of one (a failed login, a replayed refresh token) is a security event, which
+ * writes its own. A successful read (GET, HEAD or OPTIONS) writes none either: Workers Logs
+ * already records every invocation with its method, URL, status, duration and Ray ID (our request
+ * id whenever Cloudflare sends a CF-Ray), and under wrangler dev the console call was half of GET
+ * /health's CPU (bench/README.md). This holds only while no GET changes anything: a route that
+ * writes must not be a GET (test/round-trips.test.ts counts each route's storage calls).
  */
 import type { MiddlewareHandler } from 'hono'
 import { routePath } from 'hono/route'
@@ -30,7 +32,7 @@ export const requestLog = (): MiddlewareHandler<AppEnv> =>
       // response here has mutable headers (static-page copies the asset's).
       c.res.headers.set('X-Request-Id', requestId)
       const status = c.res.status
-      if (status < 400 && READ_METHODS.has(c.req.method)) return
+      if (status < 500 && (status >= 400 || READ_METHODS.has(c.req.method))) return
       console.log(
         JSON.stringify({
           level: status >= 500 ? 'error' : 'info',
