@@ -6,6 +6,9 @@ import { unstable_readConfig } from 'wrangler'
 
 // A fixed secret for the test pool only; real ones come from .dev.vars or `wrangler secret put`.
 const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-0123456789'
+// The issuer a deployment sets (its own https URL, that of test/helpers/requests.ts' BASE_URL),
+// not wrangler.toml's placeholder name: OAuth discovery needs a URL (RFC 8414 §3.3).
+const TEST_ISSUER = 'https://auth.example.test'
 
 // Property tests draw their inputs from one seed: CI pins it so that a commit always gives the
 // same answer; FC_SEED replays a run (fast-check prints the seed and path of a failure).
@@ -23,9 +26,10 @@ const wranglerVars = unstable_readConfig({ config: './wrangler.toml' }).vars as 
 
 /**
  * What the suite runs with: wrangler.toml's vars, with the per-client limiter off (it is required
- * in a deployment; tests that exercise it bind a limiter of their own and turn it back on).
+ * in a deployment; tests that exercise it bind a limiter of their own and turn it back on), and a
+ * deployment-like issuer URL instead of the placeholder name.
  */
-const testVars = { ...wranglerVars, CLIENT_RATE_LIMIT_MODE: 'off' }
+const testVars = { ...wranglerVars, CLIENT_RATE_LIMIT_MODE: 'off', JWT_ISSUER: TEST_ISSUER }
 
 /**
  * wrangler also loads a developer's .dev.vars (or .env) into the test worker. Every name those
@@ -90,6 +94,7 @@ export default defineConfig(async () => ({
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
           TEST_WRANGLER_VARS: wranglerVars,
           TEST_JWT_SECRET,
+          TEST_ISSUER,
           FC_SEED: String(propertySeed),
         },
         serviceBindings: { RESOURCE: 'resource-worker', TEST_JWKS: testJwksEndpoint },

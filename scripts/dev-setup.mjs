@@ -34,14 +34,17 @@ if (!usable) {
 }
 
 // Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them; the per-client
-// limiter, required by wrangler.toml for deploys, is off. A setting the developer already chose is
-// left alone.
+// limiter, required by wrangler.toml for deploys, is off. The issuer is the local origin, so that
+// OAuth discovery works against `wrangler dev` (tokens' `iss` and the metadata's issuer are the
+// same URL). A setting the developer already chose is left alone.
 const port = process.env.DEV_PORT || '8787'
+const LOCAL_ORIGIN = `http://localhost:${port}`
 const LOCAL_MAIL = {
   MAIL_TRANSPORT: 'outbox',
   DEV_OUTBOX: 'on',
-  APP_URL: `http://localhost:${port}`,
+  APP_URL: LOCAL_ORIGIN,
   CLIENT_RATE_LIMIT_MODE: 'off',
+  JWT_ISSUER: LOCAL_ORIGIN,
 }
 
 // APP_URL (the mail links) and JWT_ISSUER, when they name this machine, follow the dev port, so

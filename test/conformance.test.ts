@@ -46,6 +46,11 @@ const VALID: Record<string, (account: Account) => RequestOptions> = {
     body: `token=${a.refreshToken}`,
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   }),
+  // Well-formed tokens that were never issued: the first storage call is their lookup.
+  'POST /auth/password/reset': () => ({
+    json: { token: 'A'.repeat(43), new_password: NEW_PASSWORD },
+  }),
+  'POST /auth/email/verify': () => ({ json: { token: 'A'.repeat(43) } }),
 }
 
 const requestFor = (method: string, path: string, account: Account): RequestOptions => {
@@ -84,6 +89,12 @@ describe('every documented operation, success path', () => {
     ]) {
       await expectConforms('get', path, await api(path))
     }
+    // wrangler.toml's placeholder issuer is no URL: no metadata to publish.
+    await expectConforms(
+      'get',
+      '/.well-known/oauth-authorization-server',
+      await apiWithEnv({ JWT_ISSUER: 'edge-jwt-auth' }, '/.well-known/oauth-authorization-server')
+    )
   })
 
   it('POST /auth/register, bearer and cookie mode', async () => {
@@ -266,7 +277,7 @@ describe('account recovery, email verification and the dev outbox', () => {
   })
 
   it('GET /dev/outbox: 200 with DEV_OUTBOX=on, 404 without', async () => {
-    const on = await mailApi('/dev/outbox')
+    const on = await mailApi('/dev/outbox', { headers: { Host: 'localhost:8787' } })
     expect(on.status).toBe(200)
     await expectConforms('get', '/dev/outbox', on)
     const off = await api('/dev/outbox')
@@ -481,4 +492,14 @@ it('every status the document declares was produced by a case above', () => {
 
 it('statuses() lists what an operation declares', () => {
   expect(statuses('get', '/me')).toEqual(expect.arrayContaining(['200', '401', '500', '503']))
+})
+
+it('the recovery routes that read storage declare their 503, and those that answer first do not', () => {
+  for (const path of ['/auth/password/reset', '/auth/email/verify']) {
+    expect(statuses('post', path), path).toContain('503')
+  }
+  // The 202 is given before any storage is touched: an outage there is only a lost message.
+  for (const path of ['/auth/password/forgot', '/auth/email/verification']) {
+    expect(statuses('post', path), path).not.toContain('503')
+  }
 })

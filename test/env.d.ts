@@ -5,6 +5,8 @@ declare namespace Cloudflare {
     /** wrangler.toml's [vars], read by the config: what the suite runs with (CLIENT_RATE_LIMIT_MODE aside). */
     TEST_WRANGLER_VARS: Record<string, string>
     TEST_JWT_SECRET: string
+    /** The JWT_ISSUER the pool runs with instead of wrangler.toml's placeholder. */
+    TEST_ISSUER: string
     /** The fast-check seed of this run. */
     FC_SEED: string
     /** examples/resource-worker, an auxiliary Worker bound to this one (test/other-workers.test.ts). */

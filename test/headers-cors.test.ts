@@ -132,6 +132,36 @@ describe('security headers', () => {
   })
 })
 
+describe('cacheable public responses', () => {
+  const PUBLIC_PATHS = [
+    '/.well-known/jwks.json',
+    '/.well-known/oauth-authorization-server',
+    '/openapi.json',
+  ]
+
+  it("say Vary: Origin, once, to every request: a shared cache must not hand one origin's copy to another", async () => {
+    const requests: [Record<string, string>, Record<string, string>][] = [
+      [{ CORS_ORIGINS: ALLOWED }, {}],
+      [{ CORS_ORIGINS: ALLOWED }, { Origin: ALLOWED }],
+      [{ CORS_ORIGINS: ALLOWED }, { Origin: OTHER }],
+      [{}, {}],
+    ]
+    for (const path of PUBLIC_PATHS) {
+      for (const [vars, headers] of requests) {
+        const res = await fetchWith(vars, path, { headers })
+        const context = `${path} ${JSON.stringify(headers)}`
+        expect(res.status, context).toBe(200)
+        expect(res.headers.get('Cache-Control'), context).toMatch(/^public/)
+        const vary = (res.headers.get('Vary') ?? '').split(',').map((name) => name.trim())
+        expect(
+          vary.filter((name) => name.toLowerCase() === 'origin'),
+          context
+        ).toEqual(['Origin'])
+      }
+    }
+  })
+})
+
 describe('CORS', () => {
   it('answers a preflight from a listed origin with the allow headers', async () => {
     const res = await fetchWith(

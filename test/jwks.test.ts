@@ -18,7 +18,7 @@ const verifyWithJose = async (
   alg: Asymmetric
 ) =>
   jwtVerify(token, createLocalJWKSet(jwks), {
-    issuer: 'edge-jwt-auth',
+    issuer: env.JWT_ISSUER,
     algorithms: [alg],
   })
 
@@ -59,7 +59,7 @@ describe.each(ALGORITHMS)('%s signing', (alg) => {
     expect(protectedHeader.kid).toBe('k1')
     expect(payload).toMatchObject({
       sub: tokens.user.id,
-      iss: 'edge-jwt-auth',
+      iss: env.JWT_ISSUER,
       token_use: 'access',
     })
     expect((await callApp(appEnv, '/me', { token: tokens.access_token })).status).toBe(200)

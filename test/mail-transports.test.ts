@@ -216,6 +216,9 @@ describe('MAIL_TRANSPORT=outbox', () => {
   })
 })
 
+/** What a browser on the developer's machine sends to `wrangler dev`. */
+const LOOPBACK_HOST = { Host: 'localhost:8787' }
+
 describe('GET /dev/outbox', () => {
   it('does not exist under the deployed configuration: 404 for GET and for any other method', async () => {
     await expectError(await api('/dev/outbox'), 404, 'not_found')
@@ -249,7 +252,7 @@ describe('GET /dev/outbox', () => {
     await apiWithEnv(OUTBOX_ENV, '/auth/email/verification', { json: { email: account.email } })
     await apiWithEnv(OUTBOX_ENV, '/auth/password/forgot', { json: { email: account.email } })
 
-    const res = await apiWithEnv(OUTBOX_ENV, '/dev/outbox')
+    const res = await apiWithEnv(OUTBOX_ENV, '/dev/outbox', { headers: LOOPBACK_HOST })
 
     expect(res.status).toBe(200)
     const { messages } = (await res.json()) as {
@@ -266,6 +269,29 @@ describe('GET /dev/outbox', () => {
     }
     const verifyToken = linkToken(mine[1], 'verify')
     expect((await verifyEmail(verifyToken)).status).toBe(200)
+  })
+
+  it('answers only a loopback Host: a page rebound to 127.0.0.1 (DNS rebinding) gets 404', async () => {
+    const account = await registerUser()
+    await apiWithEnv(OUTBOX_ENV, '/auth/password/forgot', { json: { email: account.email } })
+    const foreign = [
+      'attacker.example:8787',
+      'attacker.example',
+      'localhost.attacker.example',
+      '127.0.0.1.nip.io:8787',
+      'localhost:8787.attacker.example',
+      '[::1].attacker.example',
+      '',
+    ]
+    for (const host of foreign) {
+      const res = await apiWithEnv(OUTBOX_ENV, '/dev/outbox', { headers: { Host: host } })
+      const body = await expectError(res, 404, 'not_found')
+      expect(JSON.stringify(body), host).not.toContain(account.email)
+    }
+    for (const host of ['localhost', 'localhost:8787', '127.0.0.1:8787', '[::1]:8787']) {
+      const res = await apiWithEnv(OUTBOX_ENV, '/dev/outbox', { headers: { Host: host } })
+      expect(res.status, host).toBe(200)
+    }
   })
 
   it('is refused as misconfiguration for an unknown MAIL_TRANSPORT', async () => {

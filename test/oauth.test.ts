@@ -1,10 +1,12 @@
 /** The OAuth 2.0 surface: metadata, the refresh_token grant and revocation, driven by oauth4webapi and by hand. */
-import { SELF } from 'cloudflare:test'
+import { SELF, env } from 'cloudflare:test'
+import { createLocalJWKSet, jwtVerify } from 'jose'
 import * as oauth from 'oauth4webapi'
 import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
-import { BASE_URL, api, expectError } from './helpers/requests'
+import { envWithKeys, generateKey } from './helpers/jwks'
+import { BASE_URL, api, apiWithEnv, callApp, expectError } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 import { decodeJwt } from './helpers/tokens'
 
@@ -110,14 +112,58 @@ describe('with oauth4webapi', () => {
   })
 })
 
+const METADATA = '/.well-known/oauth-authorization-server'
+
 describe('GET /.well-known/oauth-authorization-server', () => {
-  it('names the request origin as issuer and may be cached', async () => {
-    const res = await SELF.fetch('https://login.example.org/.well-known/oauth-authorization-server')
+  it('names JWT_ISSUER as issuer whatever Host the request names, and may be cached', async () => {
+    const res = await SELF.fetch(`https://login.example.org${METADATA}`)
     expect(res.status).toBe(200)
     expect(res.headers.get('Cache-Control')).toBe('public, max-age=300')
     const body = (await res.json()) as Record<string, unknown>
-    expect(body.issuer).toBe('https://login.example.org')
-    expect(body.token_endpoint).toBe('https://login.example.org/oauth/token')
+    expect(body.issuer).toBe(env.JWT_ISSUER)
+    expect(body.token_endpoint).toBe(`${env.JWT_ISSUER}/oauth/token`)
+    expect(body.jwks_uri).toBe(`${env.JWT_ISSUER}/.well-known/jwks.json`)
+  })
+
+  it('lets a standard client verify an access token against the discovered issuer and JWKS (jose, EdDSA)', async () => {
+    const appEnv = envWithKeys('EdDSA', [await generateKey('EdDSA', 'k1')])
+    const metadata = (await (await callApp(appEnv, METADATA)).json()) as {
+      issuer: string
+      jwks_uri: string
+    }
+    const jwks = (await (await callApp(appEnv, new URL(metadata.jwks_uri).pathname)).json()) as {
+      keys: Record<string, unknown>[]
+    }
+    const { tokens } = await registerUser({ appEnv })
+
+    const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), {
+      issuer: metadata.issuer,
+      audience: metadata.issuer,
+      algorithms: ['EdDSA'],
+    })
+    expect(payload.sub).toBe(tokens.user.id)
+  })
+
+  it('publishes nothing (404) while JWT_ISSUER is not an https URL; plain http only on loopback', async () => {
+    const refused = [
+      'edge-jwt-auth',
+      'http://auth.example.com',
+      'https://auth.example.com/?tenant=1',
+      'https://auth.example.com/#x',
+      'https://auth.example.com/',
+      'ftp://auth.example.com',
+    ]
+    for (const issuer of refused) {
+      const res = await apiWithEnv({ JWT_ISSUER: issuer }, METADATA)
+      await expectError(res, 404, 'not_found')
+    }
+    for (const issuer of ['http://localhost:8787', 'https://auth.example.com/id']) {
+      const res = await apiWithEnv({ JWT_ISSUER: issuer }, METADATA)
+      expect(res.status, issuer).toBe(200)
+      const body = (await res.json()) as Record<string, unknown>
+      expect(body.issuer).toBe(issuer)
+      expect(body.token_endpoint).toBe(`${issuer}/oauth/token`)
+    }
   })
 })
 

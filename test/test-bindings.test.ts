@@ -7,14 +7,16 @@ import { describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/accounts'
 
 describe('the bindings the suite runs with', () => {
-  it("are wrangler.toml's vars (but the client limiter's mode), not a developer's .dev.vars", () => {
+  it("are wrangler.toml's vars (but the client limiter's mode and the issuer), not a developer's .dev.vars", () => {
     const vars = env.TEST_WRANGLER_VARS
     expect(Object.keys(vars)).toContain('ACCESS_TOKEN_TTL')
     const seen = Object.fromEntries(
       Object.keys(vars).map((name) => [name, (env as unknown as Record<string, unknown>)[name]])
     )
-    // The one var the suite sets itself: the per-client limiter is off unless a test binds one.
-    expect(seen).toEqual({ ...vars, CLIENT_RATE_LIMIT_MODE: 'off' })
+    // The vars the suite sets itself: the per-client limiter is off unless a test binds one, and
+    // the issuer is a deployment-like URL instead of wrangler.toml's placeholder name.
+    expect(seen).toEqual({ ...vars, CLIENT_RATE_LIMIT_MODE: 'off', JWT_ISSUER: env.TEST_ISSUER })
+    expect(env.JWT_ISSUER).toBe('https://auth.example.test')
     expect(env.JWT_SECRET).toBe(env.TEST_JWT_SECRET)
   })
 

@@ -71,8 +71,8 @@ describe('issued access tokens', () => {
   })
 
   it('name JWT_ISSUER as their aud when JWT_AUDIENCE is empty, not the built-in issuer name', async () => {
-    // The test pool's JWT_ISSUER is the built-in default, so a deployment's own issuer is needed
-    // to tell "the issuer" from "the name the code falls back to".
+    // Another deployment's issuer than the pool's, so that "the issuer" is told from any name the
+    // code could fall back to.
     const deployment = { ...env, JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: '' }
     const account = await registerUser({ appEnv: deployment })
     const { payload } = decodeJwt(account.accessToken)

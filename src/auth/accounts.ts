@@ -9,6 +9,7 @@ import { DependencyUnavailable, UniqueViolation } from '../ports'
 import type { Lockout, PublicUser, UserRow } from '../ports'
 import type { Core } from './core'
 import { deviceThrottleKey, deviceTokenHash, isDeviceOf } from './devices'
+import { isMailSafe } from './email-address'
 import {
   AccountChangedMeanwhile,
   EmailNotVerified,
@@ -117,19 +118,16 @@ const reservePlace = async (
   now: number
 ) => {
   const { ports } = core
+  // An address that mail may not go to is nobody's (register refuses it): the same work and
+  // answer as any unknown email, even for an account stored before the rule.
+  const findUser = () => (isMailSafe(email) ? ports.users.findByEmail(email) : null)
   const deviceHash = deviceTokenHash(deviceToken)
   if (!deviceHash) {
-    const [place, user] = await Promise.all([
-      ports.loginThrottle.reserve(email, now),
-      ports.users.findByEmail(email),
-    ])
+    const [place, user] = await Promise.all([ports.loginThrottle.reserve(email, now), findUser()])
     return { ...place, user, knownDevice: false }
   }
   const hash = await deviceHash
-  const [user, device] = await Promise.all([
-    ports.users.findByEmail(email),
-    ports.devices.find(hash),
-  ])
+  const [user, device] = await Promise.all([findUser(), ports.devices.find(hash)])
   const knownDevice = isDeviceOf(device, user, now)
   const place = await ports.loginThrottle.reserve(
     knownDevice ? deviceThrottleKey(hash) : email,

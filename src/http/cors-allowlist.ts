@@ -17,8 +17,11 @@ export const corsForListedOrigins = (options: CorsOptions): MiddlewareHandler<Ap
     const listed = origin !== undefined && c.var.services.options.corsOrigins.includes(origin)
     if (listed) return listedOriginCors(c, next)
     await next()
-    // Answers differ by Origin once any origin is listed; shared caches must keep them apart.
-    if (origin !== undefined && c.var.services.options.corsOrigins.length > 0) {
+    // Answers differ by Origin once any origin is listed; shared caches must keep them apart. A
+    // cacheable answer says so even to a request without Origin: its stored copy, with no CORS
+    // header, would otherwise be served to a listed origin (and the reverse).
+    const varies = origin !== undefined && c.var.services.options.corsOrigins.length > 0
+    if (varies || c.res.headers.get('Cache-Control')?.startsWith('public')) {
       c.res.headers.append('Vary', 'Origin')
     }
   }

@@ -3,6 +3,7 @@
  * these, so the two cannot drift apart.
  */
 import * as v from 'valibot'
+import { isMailSafe } from '../auth/email-address'
 import { SECURITY_EVENT_TYPES } from '../ports'
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -60,11 +61,17 @@ export const boundedText = (field: string, min: number, max: number, options?: T
 const cappedText = (field: string, max: number, options?: TextOptions) =>
   boundedText(field, 0, max, options)
 
+const SHAPE_MESSAGE = 'email must look like name@example.com'
+
+/** Every address that may receive mail (register, forgot, verification). */
 export const EmailSchema = v.pipe(
   cappedText('email', 254, { trim: true }),
   v.toLowerCase(),
-  v.regex(EMAIL, 'email must look like name@example.com'),
-  v.description('Trimmed and compared case-insensitively; stored in lower case.')
+  v.regex(EMAIL, SHAPE_MESSAGE),
+  v.check(isMailSafe, 'email must not contain spaces, quotes, brackets, commas or semicolons'),
+  v.description(
+    'Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\\`.'
+  )
 )
 
 export const PasswordSchema = v.pipe(
@@ -86,7 +93,13 @@ export const RegisterBody = v.object({
 })
 
 export const LoginBody = v.object({
-  email: EmailSchema,
+  // Something@something: an address no account can have (spaces, control characters, `,;<>"`,
+  // a second @) is answered as an unknown one, not as invalid input.
+  email: v.pipe(
+    cappedText('email', 254, { trim: true, allowControl: true }),
+    v.toLowerCase(),
+    v.regex(/^[^@]+@./s, SHAPE_MESSAGE)
+  ),
   password: cappedText('password', 1024),
 })
 

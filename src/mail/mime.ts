@@ -5,6 +5,7 @@
  * several times the size of this whole Worker (docs/recovery.md); test/mime.test.ts parses the
  * output with a real MIME parser.
  */
+import { isMailSafe } from '../auth/email-address'
 import { randomBytes, utf8 } from '../auth/encoding'
 import type { MailMessage } from '../ports'
 
@@ -86,6 +87,8 @@ export interface MimeOptions {
 /** The whole message, headers and body, ready for `EmailMessage` or an SMTP relay. */
 export const buildMimeMessage = (message: MailMessage, options: MimeOptions): string => {
   // "=_" cannot occur in base64, so no line of either part can contain the boundary.
+  // The routes refuse such an address; this is the last line before it becomes a header.
+  if (!isMailSafe(message.to)) throw new Error('the recipient is not a single plain address')
   const boundary = `=_${hex(randomBytes(12))}`
   const domain = options.from.address.split('@')[1] ?? 'localhost'
   const headers = [

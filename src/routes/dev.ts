@@ -1,15 +1,37 @@
-/** /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport. */
+/**
+ * /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport,
+ * and then only to a loopback Host.
+ */
 import type { MiddlewareHandler } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { OutboxResponse } from '../http/schemas'
+import { isLoopbackHost } from '../options'
 
-/** Mounted before the 405 check, so that not even the methods of /dev/* are disclosed when off. */
+const PORT = /^\d{1,5}$/
+
+/** A Host header's name without its port ("[::1]:8787" -> "[::1]"); anything else as it is. */
+const hostnameOf = (host: string): string => {
+  const colon = host.lastIndexOf(':')
+  const port = host.slice(colon + 1)
+  return colon > host.lastIndexOf(']') && port.length <= 5 && PORT.test(port)
+    ? host.slice(0, colon)
+    : host
+}
+
+/**
+ * Mounted before the 405 check, so that not even the methods of /dev/* are disclosed when off.
+ * Only for a loopback Host: a page whose own name was rebound to 127.0.0.1 (DNS rebinding) sends
+ * its own name, and must not read the live links of the outbox.
+ */
 export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
   async function devRoutesEnabled(c, next) {
-    if (!c.var.services.options.devOutbox) throw new ApiError('not_found')
+    const host = c.req.header('Host') ?? new URL(c.req.url).host
+    if (!c.var.services.options.devOutbox || !isLoopbackHost(hostnameOf(host))) {
+      throw new ApiError('not_found')
+    }
     await next()
   }
 

@@ -41,7 +41,7 @@ export const recoveryRoutes = new Hono<AppEnv>()
       tag: 'auth',
       body: ResetPasswordBody,
       success: { status: 204, description: 'The password is set' },
-      errors: ['invalid_one_time_token'],
+      errors: ['invalid_one_time_token', 'service_unavailable'],
     }),
     async (c) => {
       const { token, new_password: newPassword } = c.req.valid('json')
@@ -67,7 +67,7 @@ export const recoveryRoutes = new Hono<AppEnv>()
       tag: 'auth',
       body: VerifyEmailBody,
       success: { status: 200, description: 'The verified user', body: UserResponse },
-      errors: ['invalid_one_time_token'],
+      errors: ['invalid_one_time_token', 'service_unavailable'],
     }),
     async (c) => {
       const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)

@@ -2,7 +2,9 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import { ApiError } from '../http/errors'
 import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas'
+import { isLoopbackHost } from '../options'
 
 /**
  * Verifiers may cache keys this long, so a new key must be published this long before a verifier
@@ -11,9 +13,21 @@ import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas
 const PUBLIC_MAX_AGE = 300
 
 /**
- * RFC 8414 metadata. The issuer is the origin the client asked, which is what the RFC and OAuth
- * libraries require it to be; JWT_ISSUER (the tokens' `iss`) should be set to the same URL.
+ * RFC 8414 §3.3: the metadata's issuer is the tokens' `iss` (JWT_ISSUER), an https URL, so that a
+ * client verifying a token against the discovered issuer accepts it. Plain http only on a loopback
+ * host (local development). Any other JWT_ISSUER (the default `edge-jwt-auth`) publishes no
+ * metadata: a 404, as §3.2 answers metadata that is not available. Never the Host header, which a
+ * client chooses.
  */
+const publishableIssuer = (issuer: string): string | null => {
+  if (!URL.canParse(issuer)) return null
+  const url = new URL(issuer)
+  const secure =
+    url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))
+  // §2: no query or fragment; the endpoints below are the issuer's path plus theirs.
+  return secure && !url.search && !url.hash && !issuer.endsWith('/') ? issuer : null
+}
+
 const authorizationServerMetadata = (issuer: string) => ({
   issuer,
   token_endpoint: `${issuer}/oauth/token`,
@@ -57,9 +71,12 @@ export const wellKnownRoutes = new Hono<AppEnv>()
         body: AuthorizationServerMetadata,
         headers: ['Cache-Control'],
       },
+      errors: ['not_found'],
     }),
     (c) => {
+      const issuer = publishableIssuer(c.var.services.options.issuer)
+      if (!issuer) throw new ApiError('not_found', { message: 'JWT_ISSUER is not an https URL.' })
       c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-      return c.json(authorizationServerMetadata(new URL(c.req.url).origin), 200)
+      return c.json(authorizationServerMetadata(issuer), 200)
     }
   )
