@@ -101,6 +101,7 @@ const showSignedOut = () => {
   $('#signed-out').hidden = false
   $('#notes').replaceChildren()
   $('#sessions').replaceChildren()
+  $('#activity').replaceChildren()
 }
 
 const showSignedIn = async (user) => {
@@ -110,7 +111,7 @@ const showSignedIn = async (user) => {
   $('#whoami').hidden = false
   $('#signed-out').hidden = true
   $('#signed-in').hidden = false
-  await Promise.all([loadNotes(), loadSessions()])
+  await Promise.all([loadNotes(), loadSessions(), loadActivity()])
 }
 
 const renderNote = (note) => {
@@ -182,6 +183,41 @@ const loadSessions = async () => {
   return sessions
 }
 
+/** What each security event means to the account's owner. */
+const ACTIVITY = {
+  login: 'Signed in',
+  login_failed: 'Wrong password at sign-in',
+  mfa_failed: 'Wrong second-factor code',
+  password_changed: 'Password changed',
+  password_reset: 'Password reset by email link',
+  email_verified: 'Email address verified',
+  session_revoked: 'Signed out',
+  refresh_reuse_detected: 'A used sign-in token came back; that device was signed out',
+  mfa_enabled: 'Two-step sign-in turned on',
+  mfa_disabled: 'Two-step sign-in turned off',
+  passkey_added: 'Passkey added',
+  passkey_removed: 'Passkey removed',
+  identity_linked: 'Sign-in provider linked',
+  identity_unlinked: 'Sign-in provider unlinked',
+}
+
+/** The newest page of GET /auth/events (at most 50), the first ten shown. */
+const loadActivity = async () => {
+  const { events } = await api('/auth/events')
+  const items = events.slice(0, 10).map((event) => {
+    const item = document.createElement('li')
+    const what = document.createElement('strong')
+    what.textContent = ACTIVITY[event.type] ?? event.type
+    const where = document.createElement('small')
+    const from = [deviceName(event.user_agent), event.ip, event.country].filter(Boolean).join(', ')
+    where.textContent = `${new Date(event.created_at).toLocaleString()} · ${from}`
+    item.append(what, document.createElement('br'), where)
+    return item
+  })
+  $('#activity').replaceChildren(...items)
+  $('#no-activity').hidden = items.length > 0
+}
+
 // --- actions ------------------------------------------------------------------------------
 
 $('#sign-in-form').addEventListener('submit', (event) => {
@@ -229,7 +265,7 @@ $('#sign-out-others').addEventListener('click', () =>
     const others = sessions.sessions.filter((session) => !session.current)
     for (const session of others) await api(`/auth/sessions/${session.id}`, { method: 'DELETE' })
     say(`Signed out ${others.length} other device${others.length === 1 ? '' : 's'}.`, 'info')
-    await loadSessions()
+    await Promise.all([loadSessions(), loadActivity()])
   })
 )
 
