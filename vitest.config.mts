@@ -105,6 +105,7 @@ export default defineConfig(async () => ({
               { type: 'ESModule', path: 'worker.mjs', contents: await bundleResourceWorker() },
             ],
             compatibilityDate: '2026-04-20',
+            bindings: { JWT_ISSUER: TEST_ISSUER },
             serviceBindings: {
               // examples/resource-worker/wrangler.toml's bindings, pointed at the runner.
               AUTH: {

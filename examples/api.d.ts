@@ -777,22 +777,6 @@ export interface components {
                 };
             };
         };
-        /** @description `invalid_client` */
-        Unauthorized2: {
-            headers: {
-                "Cache-Control": components["headers"]["CacheControl"];
-                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
-                "X-Request-Id": components["headers"]["XRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    error: "invalid_client";
-                    error_description: string;
-                };
-            };
-        };
         /** @description `service_unavailable` */
         ServiceUnavailable2: {
             headers: {
@@ -807,6 +791,38 @@ export interface components {
                     error: "service_unavailable";
                     /** @description A sentence for a person. */
                     message: string;
+                };
+            };
+        };
+        /** @description `not_found` */
+        NotFound2: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "not_found";
+                    /** @description A sentence for a person. */
+                    message: string;
+                };
+            };
+        };
+        /** @description `invalid_client` */
+        Unauthorized2: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "invalid_client";
+                    error_description: string;
                 };
             };
         };
@@ -1020,7 +1036,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                     /** @description 8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing. */
                     password: string;
@@ -1088,7 +1104,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                     password: string;
                 };
@@ -1315,7 +1330,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                 };
             };
@@ -1375,6 +1390,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
             500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     postAuthEmailVerification: {
@@ -1387,7 +1403,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                 };
             };
@@ -1450,6 +1466,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
             500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     getMe: {
@@ -1622,6 +1639,7 @@ export interface operations {
                     };
                 };
             };
+            404: components["responses"]["NotFound2"];
         };
     };
     postOauthToken: {
@@ -1764,22 +1782,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_found` */
-            404: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "not_found";
-                        /** @description A sentence for a person. */
-                        message: string;
-                    };
-                };
-            };
+            404: components["responses"]["NotFound2"];
         };
     };
     getNotes: {

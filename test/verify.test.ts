@@ -3,6 +3,7 @@
  * source made to fail: the cache's lifetime, the refetch cooldown running out, stale keys kept
  * through an outage, the 503s, and the route requirements. The keys come from a real auth app.
  */
+import { env } from 'cloudflare:test'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import { accessVerifier } from '../src/verify'
@@ -13,7 +14,7 @@ import { envWithKeys, generateKey } from './helpers/jwks'
 import { callApp, expectError } from './helpers/requests'
 import { accessClaims, forgeToken } from './helpers/tokens'
 
-const ISSUER = 'edge-jwt-auth'
+const ISSUER = env.JWT_ISSUER
 
 /** A JWK set source backed by an auth app, that counts its fetches and can be made to fail. */
 const jwksSource = (appEnv: object) => {

@@ -11,21 +11,26 @@ import type { AuthService } from 'edge-jwt-auth/verify'
 export interface ResourceBindings {
   AUTH: Service<AuthService>
   AUTH_PUBLIC: Fetcher
+  /** The auth worker's JWT_ISSUER (and, as its JWT_AUDIENCE is empty, the tokens' audience). */
+  JWT_ISSUER: string
 }
-
-/** The auth worker's JWT_ISSUER (and, as JWT_AUDIENCE is empty, the tokens' audience). */
-const ISSUER = 'edge-jwt-auth'
 
 // Built once per isolate: the JWK set is cached with the verifier.
 const overRpc = accessVerifier({ service: (c) => (c.env as ResourceBindings).AUTH })
-const withKeys = accessVerifier({
-  // Any host: a Service Binding's fetch goes to the bound worker whatever the URL says.
-  jwks: {
-    url: 'https://edge-jwt-auth/.well-known/jwks.json',
-    fetcher: (c) => (c.env as ResourceBindings).AUTH_PUBLIC,
-  },
-  issuer: ISSUER,
-})
+let keysVerifier: ReturnType<typeof accessVerifier> | undefined
+/** The JWKS verifier, built on the first request, once the issuer can be read from the env. */
+const withKeys = (): ReturnType<NonNullable<typeof keysVerifier>> =>
+  async function withKeys(c, next) {
+    keysVerifier ??= accessVerifier({
+      // Any host: a Service Binding's fetch goes to the bound worker whatever the URL says.
+      jwks: {
+        url: 'https://edge-jwt-auth/.well-known/jwks.json',
+        fetcher: (context) => (context.env as ResourceBindings).AUTH_PUBLIC,
+      },
+      issuer: (c.env as ResourceBindings).JWT_ISSUER,
+    })
+    return keysVerifier()(c, next)
+  }
 
 export const app = new Hono<{ Bindings: ResourceBindings }>()
   .get('/whoami', overRpc(), (c) =>

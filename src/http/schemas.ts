@@ -37,7 +37,9 @@ const text = (field: string, options: TextOptions = {}) => {
     `${field} must be valid Unicode`
   )
   const string = v.string(`${field} must be a string`)
-  if (options.allowControl) return v.pipe(string, validUnicode)
+  if (options.allowControl) {
+    return options.trim ? v.pipe(string, v.trim(), validUnicode) : v.pipe(string, validUnicode)
+  }
   const noControl = v.check(hasNoControlCharacter, `${field} must not contain control characters`)
   return options.trim
     ? v.pipe(string, v.trim(), validUnicode, noControl)
@@ -98,7 +100,7 @@ export const LoginBody = v.object({
   email: v.pipe(
     cappedText('email', 254, { trim: true, allowControl: true }),
     v.toLowerCase(),
-    v.regex(/^[^@]+@./s, SHAPE_MESSAGE)
+    v.regex(/^[^@]+@[^@]+(?:@[^@]*)*$/, SHAPE_MESSAGE)
   ),
   password: cappedText('password', 1024),
 })
