@@ -271,6 +271,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer the second factor of a sign-in (the mfa_token of a 202) */
+        post: operations["postAuthMfaVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Prove who you are again: the same session, a new auth_time */
+        post: operations["postAuthReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -423,6 +457,10 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             email_verified: boolean;
+            mfa: {
+                totp: boolean;
+                passkeys: number;
+            };
         };
         TokenResponse: {
             user: components["schemas"]["User"];
@@ -1123,6 +1161,24 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["CookieTokenResponse"];
                 };
             };
+            /** @description A second factor is needed; no session has begun */
+            202: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        mfa_required: true;
+                        mfa_token: string;
+                        methods: string[];
+                        expires_in: number;
+                    };
+                };
+            };
             400: components["responses"]["BadRequest"];
             /** @description `invalid_credentials` */
             401: {
@@ -1467,6 +1523,133 @@ export interface operations {
             429: components["responses"]["TooManyRequests2"];
             500: components["responses"]["ServerMisconfigured"];
             503: components["responses"]["ServiceUnavailable2"];
+        };
+    };
+    postAuthMfaVerify: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                "X-Auth-Mode"?: components["parameters"]["AuthMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    mfa_token: string;
+                    /** @enum {string} */
+                    method: "totp" | "recovery_code" | "passkey";
+                    code?: string;
+                    credential?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description A new session has begun */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Pragma: components["headers"]["Pragma"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["CookieTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `invalid_mfa_code`, `invalid_mfa_token`, `invalid_passkey` */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_mfa_code" | "invalid_mfa_token" | "invalid_passkey";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthReauthenticate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                "X-Auth-Mode"?: components["parameters"]["AuthMode"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password?: string;
+                    /** @enum {string} */
+                    method?: "totp" | "recovery_code" | "passkey";
+                    code?: string;
+                    credential?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The same session with a new auth_time; the old refresh token is dead */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Pragma: components["headers"]["Pragma"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["CookieTokenResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description `missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `invalid_mfa_code`, `invalid_passkey` */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "invalid_mfa_code" | "invalid_passkey";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+            403: components["responses"]["Forbidden2"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMe: {

@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { Core, DomainHooks } from './auth/core'
+import { secondFactorGate } from './auth/second-factor'
 import type { AppEnv } from './env'
 import type { AuthFeature } from './feature'
 import { limitBody } from './http/body-limit'
@@ -33,6 +34,7 @@ import { meRoutes } from './routes/me'
 import { oauthRoutes } from './routes/oauth'
 import { recoveryRoutes } from './routes/recovery'
 import { sessionRoutes } from './routes/sessions'
+import { stepUpRoutes } from './routes/step-up'
 import { wellKnownRoutes } from './routes/well-known'
 import { createServices } from './services'
 import type { AuthServices } from './services'
@@ -53,6 +55,7 @@ export const buildServices = (options: CreateAuthOptions, ports: AuthPorts): Aut
   const features = options.features ?? []
   const hooks: { [K in keyof DomainHooks]: DomainHooks[K][number][] } = {
     secondFactorGates: [],
+    secondFactors: [],
     userDeleted: [],
     accountReclaimed: [],
   }
@@ -61,10 +64,13 @@ export const buildServices = (options: CreateAuthOptions, ports: AuthPorts): Aut
   for (const feature of features) {
     const runtime = feature.setup?.(core, options.featureOptions?.[feature.id])
     if (runtime?.secondFactorGate) hooks.secondFactorGates.push(runtime.secondFactorGate)
+    if (runtime?.secondFactor) hooks.secondFactors.push(runtime.secondFactor)
     if (runtime?.onUserDeleted) hooks.userDeleted.push(runtime.onUserDeleted)
     if (runtime?.onAccountReclaimed) hooks.accountReclaimed.push(runtime.onAccountReclaimed)
     featureServices[feature.id] = runtime?.services
   }
+  // One gate for every second factor, so that the 202 lists all of the account's methods.
+  if (hooks.secondFactors.length > 0) hooks.secondFactorGates.push(secondFactorGate(core))
   return createServices(core, featureServices)
 }
 
@@ -176,6 +182,7 @@ export const assembleApp = (
     .route('/auth/events', eventRoutes)
     .route('/auth', authRoutes)
     .route('/auth', recoveryRoutes)
+    .route('/auth', stepUpRoutes)
     .route('/me', meRoutes)
     .route('/.well-known', wellKnownRoutes)
     .route('/oauth', oauthRoutes)

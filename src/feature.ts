@@ -8,7 +8,7 @@ import type { HonoBase } from 'hono/hono-base'
 import type { MergeSchemaPath, Schema } from 'hono/types'
 import type { GenericSchema } from 'valibot'
 import type { AccountReclaimed, Core, UserDeletion } from './auth/core'
-import type { SecondFactorGate } from './auth/sign-in'
+import type { SecondFactorGate, SecondFactorMethod } from './auth/sign-in'
 import type { AppEnv } from './env'
 import type { ApiError, FeatureErrors } from './http/errors'
 
@@ -16,6 +16,8 @@ import type { ApiError, FeatureErrors } from './http/errors'
 export interface FeatureRuntime {
   /** Asked after every first factor (password, passkey without UV): a challenge, or null. */
   secondFactorGate?: SecondFactorGate
+  /** A second factor: its `method` values on /auth/mfa/verify and /auth/reauthenticate. */
+  secondFactor?: SecondFactorMethod
   /** The feature's part of deleting a user (statements of the same transaction, cleanup after). */
   onUserDeleted?: (userId: string) => UserDeletion
   /**

@@ -37,15 +37,21 @@ export interface UserRow {
   email_verified_at: string | null
   /** Bumped by every change of how the account signs in; a session insert checks it. */
   credential_version: number
+  /** JSON object of the second factors the account has ({"totp":true,"passkeys":2}), kept by each. */
+  mfa: string
 }
 
-export type NewUser = Omit<UserRow, 'updated_at' | 'email_verified_at' | 'credential_version'>
+export type NewUser = Omit<
+  UserRow,
+  'updated_at' | 'email_verified_at' | 'credential_version' | 'mfa'
+>
 
-/** What a client may see of a user. */
+/** What a client may see of a user (`mfa` absent: none yet, as for a new account). */
 export type PublicUser = Pick<
   UserRow,
   'id' | 'email' | 'nickname' | 'created_at' | 'email_verified_at'
->
+> &
+  Partial<Pick<UserRow, 'mfa'>>
 
 export interface SessionRow {
   id: string
@@ -85,6 +91,16 @@ export type SessionState = Pick<
   SessionRow,
   'user_id' | 'expires_at' | 'revoked_at' | 'amr' | 'auth_time'
 > & { owner: PublicUser }
+
+/** A session proven again (POST /auth/reauthenticate): a new chain head and a new proof. */
+export interface Reproof {
+  id: string
+  expectedHash: string
+  nextHash: string
+  amr: string
+  authTime: number
+  expiresAt: number
+}
 
 /** Which of a user's live sessions to end. */
 export type SessionScope = { only: string } | { except: string } | 'all'
@@ -331,6 +347,11 @@ export interface SessionStore {
   check(id: string, consistency: 'primary' | 'replica'): Promise<SessionState | null>
   /** Compare-and-swap on the chain's head: of two racing rotations exactly one wins. */
   rotate(rotation: Rotation): Promise<boolean>
+  /**
+   * Compare-and-swap on the chain's head of a live session: the new head, amr and auth_time. The
+   * old token is rotated away without a grace window. False when the head moved or it ended.
+   */
+  reprove(reproof: Reproof): Promise<boolean>
   /** Ends one session (refresh reuse); true when it was live. */
   revoke(id: string, now: number): Promise<boolean>
   /** Ends some of a user's live sessions; returns the heads of the ended chains. */
@@ -383,6 +404,28 @@ export interface DeviceStore {
   find(tokenHash: string): Promise<DeviceRow | null>
 }
 
+/** The state between a first and a second factor (an mfa_token, kept as its hash `id`). */
+export interface MfaChallengeRow {
+  id: string
+  user_id: string
+  /** JSON array: the first factor's RFC 8176 values. */
+  amr: string
+  credential_version: number
+  failures: number
+  created_at: number
+  expires_at: number
+}
+
+export interface MfaChallengeStore {
+  insert(challenge: Omit<MfaChallengeRow, 'failures'>): Promise<void>
+  /** A challenge not used, not expired and with fewer than `maxFailures` wrong answers. */
+  findLive(id: string, now: number, maxFailures: number): Promise<MfaChallengeRow | null>
+  /** Atomic: one more wrong answer. */
+  countFailure(id: string): Promise<void>
+  /** Atomic and single use: of two racing consumers exactly one gets true. */
+  consume(id: string, now: number, maxFailures: number): Promise<boolean>
+}
+
 export interface OutboxStore {
   insert(message: OutboxMessage): Promise<void>
   /** Newest first. */
@@ -409,6 +452,7 @@ export interface AuthPorts {
   oneTimeTokens: OneTimeTokenStore
   loginThrottle: LoginThrottle
   devices: DeviceStore
+  mfaChallenges: MfaChallengeStore
   outbox: OutboxStore
   events: SecurityEventStore
   maintenance: Maintenance

@@ -18,6 +18,8 @@ import { resetPassword, sendAccountLink, verifyEmail } from './auth/recovery'
 import { revokeToken } from './auth/revocation'
 import { listSecurityEvents, recordSecurityEvent } from './auth/security-events'
 import type { RequestOrigin, SecurityEventInput } from './auth/security-events'
+import { peekMfaToken, reauthenticate, verifySecondFactor } from './auth/second-factor'
+import type { SecondFactorAnswer } from './auth/second-factor'
 import {
   authenticate,
   endSessions,
@@ -79,6 +81,16 @@ export const createServices = (core: Core, features: Readonly<Record<string, unk
         passwordLogin(core, credentials, meta),
       checkPassword: (email: string, password: string, deviceToken?: string) =>
         checkPassword(core, email, password, deviceToken),
+    },
+    secondFactor: {
+      /** The live challenge of an mfa_token (a method's options route); consumes nothing. */
+      peek: (mfaToken: string) => peekMfaToken(core, mfaToken),
+      verify: (mfaToken: string, answer: SecondFactorAnswer, meta: SignInMeta) =>
+        verifySecondFactor(core, mfaToken, answer, meta),
+      reauthenticate: (
+        subject: { userId: string; sessionId: string },
+        proof: { password?: string } & Partial<SecondFactorAnswer>
+      ) => reauthenticate(core, subject, proof),
     },
     accounts: {
       /**

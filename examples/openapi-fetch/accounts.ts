@@ -39,6 +39,7 @@ export const register = async (
 
 export type SignInResult =
   | { outcome: 'signed-in'; user: TokenResponse['user']; tokens: TokenPair }
+  | { outcome: 'second-factor'; mfaToken: string; methods: string[] }
   | { outcome: 'wrong-credentials'; message: string }
   | { outcome: 'throttled'; retryAfterSeconds: number; message: string }
 
@@ -50,6 +51,10 @@ export const signIn = async (
   const { data, error, response } = await client.POST('/auth/login', {
     body: { email, password },
   })
+  // 202: the password was right, and the account asks for a code (POST /auth/mfa/verify).
+  if (data && 'mfa_required' in data) {
+    return { outcome: 'second-factor', mfaToken: data.mfa_token, methods: data.methods }
+  }
   if (data) return { outcome: 'signed-in', user: data.user, tokens: tokenPairOf(data) }
   switch (error.error) {
     case 'invalid_credentials':

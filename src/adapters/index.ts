@@ -4,6 +4,7 @@ import type { AuthPorts, FailureWindow } from '../ports'
 import { d1DeviceStore } from './d1/devices'
 import { d1LoginThrottle } from './d1/login-failures'
 import { d1Maintenance } from './d1/maintenance'
+import { d1MfaChallengeStore } from './d1/mfa-challenges'
 import { d1OneTimeTokenStore } from './d1/one-time-tokens'
 import { d1OutboxStore } from './d1/outbox'
 import { d1SecurityEventStore } from './d1/security-events'
@@ -40,6 +41,7 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
     oneTimeTokens: d1OneTimeTokenStore(db),
     loginThrottle: d1LoginThrottle(db, loginFailures),
     devices: d1DeviceStore(db),
+    mfaChallenges: d1MfaChallengeStore(db),
     outbox: d1OutboxStore(db),
     events: d1SecurityEventStore(db),
     maintenance: d1Maintenance(db, {

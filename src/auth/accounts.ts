@@ -241,7 +241,11 @@ export const passwordLogin = async (
  * 401. It counts against the same per-account limit as a login, and past it is LoginThrottled
  * without hashing.
  */
-const requirePassword = async (core: Core, userId: string, password: string): Promise<UserRow> => {
+export const requirePassword = async (
+  core: Core,
+  userId: string,
+  password: string
+): Promise<UserRow> => {
   const user = await core.ports.users.findById(userId)
   if (!user) throw new SessionEnded()
   const { reservation, lockout } = await core.ports.loginThrottle.reserve(user.email, nowSeconds())

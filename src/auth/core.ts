@@ -1,12 +1,14 @@
 /** What every domain operation runs against: the options, the store ports and the features' hooks. */
 import type { AuthOptions } from '../options'
 import type { AuthPorts, DeletionStep } from '../ports'
-import type { SecondFactorGate } from './sign-in'
+import type { SecondFactorGate, SecondFactorMethod } from './sign-in'
 
 /** What features add to the domain's own steps (registered through createAuth). */
 export interface DomainHooks {
   /** Asked after every first factor, in registration order. */
   secondFactorGates: readonly SecondFactorGate[]
+  /** The second factors the features offer (/auth/mfa/verify, /auth/reauthenticate). */
+  secondFactors: readonly SecondFactorMethod[]
   /** Each returns its part of a user's deletion: steps of the same transaction, and cleanup after. */
   userDeleted: readonly ((userId: string) => UserDeletion)[]
   /**

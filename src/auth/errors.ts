@@ -98,3 +98,21 @@ export class InvalidOneTimeToken extends Error {
 export class InvalidCursor extends Error {
   override name = 'InvalidCursor'
 }
+
+/** A wrong answer to a second factor: counted by the caller, then the method's 401. */
+export class WrongSecondFactor extends Error {
+  override name = 'WrongSecondFactor'
+  constructor(readonly code: 'invalid_mfa_code' | 'invalid_passkey') {
+    super(code)
+  }
+}
+
+/** An mfa_token that is unknown, used, expired or past its wrong answers. */
+export class InvalidMfaToken extends Error {
+  override name = 'InvalidMfaToken'
+}
+
+/** A `method` no registered feature answers. */
+export class UnknownSecondFactor extends Error {
+  override name = 'UnknownSecondFactor'
+}

@@ -22,6 +22,7 @@ import { newDevice } from './devices'
 import { constantTimeEqualText } from './encoding'
 import {
   AccessTokenExpired,
+  AccountChangedMeanwhile,
   InvalidAccessToken,
   InvalidCredentials,
   InvalidRefreshToken,
@@ -381,6 +382,48 @@ export const authenticate = async (
     user: session.owner,
     claims,
   }
+}
+
+/**
+ * The user proved who they are again (POST /auth/reauthenticate): the same session gets a new
+ * chain head and the new proof, which refreshing keeps. The old refresh token is rotated away
+ * with no grace window, and its record tidied.
+ */
+export const reproveSession = async (
+  core: Core,
+  sessionId: string,
+  amr: string[]
+): Promise<IssuedTokens & { user: PublicUser }> => {
+  const { options, ports } = core
+  // A concurrent refresh may move the head between the read and the swap: read again once.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const now = nowSeconds()
+    const session = await ports.sessions.find(sessionId)
+    if (session?.revoked_at !== null || session.expires_at <= now) throw new SessionEnded()
+    const refreshToken = newRefreshToken()
+    const nextHash = await hashRefreshToken(refreshToken)
+    const refreshExpiresAt = refreshExpiry(options, now, session.created_at)
+    const userId = session.user_id
+    await ports.refreshIndex.put(
+      nextHash,
+      { sid: sessionId, uid: userId, exp: refreshExpiresAt },
+      now
+    )
+    const landed = await ports.sessions.reprove({
+      id: sessionId,
+      expectedHash: session.refresh_hash,
+      nextHash,
+      amr: JSON.stringify(amr),
+      authTime: now,
+      expiresAt: refreshExpiresAt,
+    })
+    if (landed) {
+      await forgetRefreshTokens(core, [session.refresh_hash])
+      const chain = { sessionId, userId, refreshToken, refreshExpiresAt, amr, authTime: now }
+      return { ...(await issueTokens(options, chain, now)), user: session.owner }
+    }
+  }
+  throw new AccountChangedMeanwhile()
 }
 
 /** Tidies the index after D1 has committed; the records are already useless, so only logged. */

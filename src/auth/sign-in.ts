@@ -66,3 +66,27 @@ export type SecondFactorGate = (
   signIn: VerifiedSignIn,
   user: UserRow
 ) => Promise<SecondFactorChallenge | null>
+
+export interface SecondFactorAttempt {
+  user: UserRow
+  /** One of the method's `methods`. */
+  method: string
+  code?: string
+  credential?: Record<string, unknown>
+  purpose: 'sign_in' | 'reauthenticate'
+  /** sign_in only: the mfa_token's id, for a method that binds its own challenge to it. */
+  challengeId?: string
+}
+
+/**
+ * A second factor a feature registers (FeatureRuntime.secondFactor): it checks its own answers;
+ * src/auth/second-factor.ts counts wrong ones, keeps mfa_tokens single use and starts sessions.
+ */
+export interface SecondFactorMethod {
+  /** The `method` values it answers: ['totp', 'recovery_code'], ['passkey']. */
+  methods: readonly string[]
+  /** Which of them the account has, for the 202's `methods`; [] when none. */
+  enrolled(user: UserRow): string[] | Promise<string[]>
+  /** The RFC 8176 values the answer proves; a wrong answer rejects with WrongSecondFactor. */
+  verify(attempt: SecondFactorAttempt): Promise<AuthMethodReference[]>
+}

@@ -6,12 +6,28 @@
 import type { MiddlewareHandler } from 'hono'
 import { COMPOSED_HANDLER } from 'hono/utils/constants'
 import type * as v from 'valibot'
+import { nowSeconds } from '../clock'
 import type { AppEnv } from '../env'
 import { refuseUnknownAuthMode } from './cookies'
+import { ApiError } from './errors'
 import type { ErrorCode } from './errors'
 import { jsonBody } from './json-body'
 import type { OAuthErrorCode } from './oauth-errors'
 import { requireAuth } from './require-auth'
+
+/** How recent a sign-in a route that changes how one signs in accepts (RFC 9470 max_age). */
+export const FRESH_SIGN_IN_SECONDS = 600
+
+const requireFreshSignIn: MiddlewareHandler<AppEnv> = async function requireFreshSignIn(c, next) {
+  if (nowSeconds() - c.get('auth').authTime > FRESH_SIGN_IN_SECONDS) {
+    throw new ApiError('reauthentication_required', {
+      headers: {
+        'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SIGN_IN_SECONDS}"`,
+      },
+    })
+  }
+  await next()
+}
 
 /** Response headers the document knows how to describe (src/openapi/components.ts). */
 export type HeaderName =
@@ -40,6 +56,11 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   tag: string
   /** A live session's access token, as a bearer token or the access cookie. */
   auth?: boolean
+  /**
+   * The route changes how one signs in: the presented token's `auth_time` must be recent
+   * (FRESH_SIGN_IN_SECONDS), else 401 reauthentication_required. Needs `auth: true`.
+   */
+  fresh?: boolean
   /** The client may ask for cookie mode with `X-Auth-Mode: cookie`. */
   cookieMode?: boolean
   /** The client may present a device token (X-Device-Token, or the device cookie). */
@@ -55,6 +76,8 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   /** A form body (the OAuth routes parse it themselves: RFC 6749 picks the error by the rule). */
   form?: v.GenericSchema
   success: SuccessResponse
+  /** Other successful answers (a login's 202 when a second factor is needed). */
+  alsoSuccess?: readonly SuccessResponse[]
   /** The errors the handler and what it calls can raise; the ones of auth and body are implied. */
   errors?: readonly DeclaredError[]
   /** RFC 6749 errors, `{error, error_description}`, for the OAuth routes. */
@@ -101,6 +124,7 @@ export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
   const steps: MiddlewareHandler<AppEnv>[] = []
   if (spec.auth) steps.push(requireAuth())
   if (spec.cookieMode) steps.push(refuseUnknownAuthMode())
+  if (spec.fresh) steps.push(requireFreshSignIn)
   if (spec.validate) steps.push(spec.validate)
   else if (spec.body) {
     steps.push(jsonBody(spec.body, { optional: spec.bodyRequired === false }))

@@ -15,6 +15,11 @@ const CORE_ERRORS = {
   invalid_credentials: [401, 'The email or password is wrong.'],
   invalid_refresh_token: [401, 'The refresh token is not valid.'],
   invalid_one_time_token: [400, 'This link is invalid, used or expired; ask for a new one.'],
+  // Second factors and step-up (src/auth/second-factor.ts): every method answers these.
+  invalid_mfa_code: [401, 'The code is wrong or was already used.'],
+  invalid_mfa_token: [401, 'This sign-in attempt has ended; sign in again.'],
+  invalid_passkey: [401, 'The passkey could not be verified.'],
+  reauthentication_required: [401, 'Sign in again (POST /auth/reauthenticate) to do this.'],
   forbidden: [403, 'This request is not allowed.'],
   email_not_verified: [403, 'Verify your email address before signing in.'],
   not_found: [404, 'Nothing is here.'],

@@ -13,12 +13,15 @@ import {
   InvalidAccessToken,
   InvalidCredentials,
   InvalidCursor,
+  InvalidMfaToken,
   InvalidOneTimeToken,
   InvalidRefreshToken,
   LoginThrottled,
   Misconfigured,
   SessionEnded,
+  UnknownSecondFactor,
   WrongPassword,
+  WrongSecondFactor,
 } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { DependencyUnavailable } from '../ports'
@@ -112,6 +115,13 @@ export const apiErrorOf = (error: Error): ApiError | null => {
   if (error instanceof AccountChangedMeanwhile) {
     return new ApiError('service_unavailable', {
       message: 'The account changed meanwhile; try again.',
+    })
+  }
+  if (error instanceof WrongSecondFactor) return new ApiError(error.code)
+  if (error instanceof InvalidMfaToken) return new ApiError('invalid_mfa_token')
+  if (error instanceof UnknownSecondFactor) {
+    return new ApiError('validation_failed', {
+      details: { method: 'this second factor is not enabled here' },
     })
   }
   if (error instanceof Misconfigured) {

@@ -10,6 +10,20 @@ import type * as schemas from './schemas'
 // a field that the code does not send.
 type Out<S extends v.GenericSchema> = v.InferOutput<S>
 
+/** users.mfa as the user object shows it; a missing or unreadable column means none. */
+const presentMfa = (mfa: string | undefined) => {
+  let parsed: { totp?: unknown; passkeys?: unknown } = {}
+  try {
+    parsed = mfa ? (JSON.parse(mfa) as typeof parsed) : {}
+  } catch {
+    // A hand-edited row: shown as no second factor rather than failing every request.
+  }
+  return {
+    totp: parsed.totp === true,
+    passkeys: typeof parsed.passkeys === 'number' ? parsed.passkeys : 0,
+  }
+}
+
 export const presentUser = (user: PublicUser) =>
   ({
     id: user.id,
@@ -17,6 +31,7 @@ export const presentUser = (user: PublicUser) =>
     nickname: user.nickname,
     created_at: user.created_at,
     email_verified: user.email_verified_at !== null,
+    mfa: presentMfa(user.mfa),
   }) satisfies Out<typeof schemas.UserSchema>
 
 export const presentTokens = (user: PublicUser, tokens: IssuedTokens) =>

@@ -142,6 +142,40 @@ export const ResetPasswordBody = v.object({
 
 export const VerifyEmailBody = v.object({ token: OneTimeToken })
 
+// A second factor's answer: a wrong or malformed one is the method's 401, not a 400.
+const MfaCode = v.pipe(v.string('code must be a string'), v.maxLength(64, 'code is too long'))
+const SecondFactorMethod = v.picklist(
+  ['totp', 'recovery_code', 'passkey'],
+  'method must be totp, recovery_code or passkey'
+)
+const PasskeyCredential = v.record(v.string(), v.unknown(), 'credential must be an object')
+
+export const MfaVerifyBody = v.object({
+  mfa_token: v.pipe(
+    v.string('mfa_token must be a string'),
+    v.maxLength(128, 'mfa_token is too long')
+  ),
+  method: SecondFactorMethod,
+  code: v.optional(MfaCode),
+  credential: v.optional(PasskeyCredential),
+})
+
+/** `{password}`, or a second factor's `{method, code}` / `{method, credential}`. */
+export const ReauthenticateBody = v.pipe(
+  v.object({
+    password: v.optional(v.pipe(text('password'), v.maxLength(1024, 'password is too long'))),
+    method: v.optional(SecondFactorMethod),
+    code: v.optional(MfaCode),
+    credential: v.optional(PasskeyCredential),
+  }),
+  v.check(
+    (body) => (body.password === undefined) !== (body.method === undefined),
+    'send password, or method with its code or credential'
+  )
+)
+
+export const MfaCodeBody = v.object({ code: MfaCode })
+
 // Response shapes, for the OpenAPI document.
 export const Timestamp = v.pipe(v.string(), v.isoTimestamp())
 
@@ -151,6 +185,7 @@ export const UserSchema = v.object({
   nickname: v.nullable(v.string()),
   created_at: Timestamp,
   email_verified: v.boolean(),
+  mfa: v.object({ totp: v.boolean(), passkeys: v.number() }),
 })
 
 export const TokenResponse = v.object({
@@ -174,6 +209,14 @@ export const CookieTokenResponse = v.object({
 })
 
 export const IssuedTokensResponse = v.union([TokenResponse, CookieTokenResponse])
+
+/** A first factor was right; a second one is needed (POST /auth/mfa/verify). */
+export const MfaRequiredResponse = v.object({
+  mfa_required: v.literal(true),
+  mfa_token: v.string(),
+  methods: v.array(v.string()),
+  expires_in: v.number(),
+})
 
 export const UserResponse = v.object({ user: UserSchema })
 

@@ -103,6 +103,7 @@ const CODE_HEADERS: Partial<Record<ErrorCode | OAuthErrorCode, [HeaderName, bool
   invalid_token: [['WWW-Authenticate', true]],
   token_expired: [['WWW-Authenticate', true]],
   token_revoked: [['WWW-Authenticate', true]],
+  reauthentication_required: [['WWW-Authenticate', true]],
   too_many_requests: [['Retry-After', true]],
   service_unavailable: [['Retry-After', false]],
   method_not_allowed: [['Allow', true]],
@@ -194,6 +195,7 @@ const describeOperation = (
 ): Json => {
   const declared: DeclaredError[] = [
     ...(spec.auth ? AUTH_ERRORS : []),
+    ...(spec.fresh ? (['reauthentication_required'] as const) : []),
     ...(spec.body ? BODY_ERRORS : []),
     // An X-Auth-Mode other than `cookie` (http/cookies.ts).
     ...(spec.cookieMode ? (['validation_failed'] as const) : []),
@@ -215,15 +217,15 @@ const describeOperation = (
   if (spec.cookieMode) parameters.push({ $ref: '#/components/parameters/AuthMode' })
   if (spec.deviceToken) parameters.push({ $ref: '#/components/parameters/DeviceToken' })
 
-  const { success } = spec
-  const responses: Json = {
-    [success.status]: {
+  const responses: Json = {}
+  for (const success of [spec.success, ...(spec.alsoSuccess ?? [])]) {
+    responses[success.status] = {
       description: success.description,
       headers: describeHeaders([...common, ...(success.headers ?? [])], new Set()),
       ...(success.body
         ? { content: { 'application/json': { schema: jsonSchema(success.body) } } }
         : {}),
-    },
+    }
   }
   const groups = groupErrors(declared, spec.oauthErrors ?? [])
   for (const [status, group] of [...groups].sort(([a], [b]) => a - b)) {

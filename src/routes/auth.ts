@@ -13,6 +13,7 @@ import {
   IssuedTokensResponse,
   LoginBody,
   LogoutBody,
+  MfaRequiredResponse,
   RefreshBody,
   RegisterBody,
   RegisteredResponse,
@@ -32,6 +33,14 @@ const issuedTokens = (status: 200 | 201, description: string): SuccessResponse =
   body: IssuedTokensResponse,
   headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
 })
+
+/** The password was right and the account has a second factor: POST /auth/mfa/verify next. */
+export const mfaRequired: SuccessResponse = {
+  status: 202,
+  description: 'A second factor is needed; no session has begun',
+  body: MfaRequiredResponse,
+  headers: ['Cache-Control'],
+}
 
 const sessionEnded = { status: 204, description: 'Ended', headers: ['Set-Cookie'] } as const
 
@@ -76,6 +85,7 @@ export const authRoutes = new Hono<AppEnv>()
       deviceToken: true,
       body: LoginBody,
       success: issuedTokens(200, 'A new session has begun'),
+      alsoSuccess: [mfaRequired],
       errors: [
         'invalid_credentials',
         'email_not_verified',

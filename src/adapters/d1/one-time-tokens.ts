@@ -158,7 +158,7 @@ const redeemEmailVerification = async (
         `UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?3)
           WHERE id = ?1 AND email = ?2
             AND EXISTS (SELECT 1 FROM one_time_tokens WHERE token_hash = ?4 AND used_at IS NOT NULL)
-          RETURNING id, email, nickname, created_at, email_verified_at`
+          RETURNING id, email, nickname, created_at, email_verified_at, mfa`
       )
       .bind(holder.userId, holder.email, nowIso, tokenHash),
   ])

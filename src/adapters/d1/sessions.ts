@@ -69,10 +69,12 @@ interface OwnerColumns {
   owner_nickname: string | null
   owner_created_at: string
   owner_email_verified_at: string | null
+  owner_mfa: string
 }
 
 const OWNER_COLUMNS = `u.email AS owner_email, u.nickname AS owner_nickname,
-       u.created_at AS owner_created_at, u.email_verified_at AS owner_email_verified_at`
+       u.created_at AS owner_created_at, u.email_verified_at AS owner_email_verified_at,
+       u.mfa AS owner_mfa`
 
 const splitOwner = <R extends OwnerColumns & { user_id: string }>(
   row: R
@@ -82,6 +84,7 @@ const splitOwner = <R extends OwnerColumns & { user_id: string }>(
     owner_nickname: nickname,
     owner_created_at: createdAt,
     owner_email_verified_at: emailVerifiedAt,
+    owner_mfa: mfa,
     ...rest
   } = row
   return {
@@ -92,6 +95,7 @@ const splitOwner = <R extends OwnerColumns & { user_id: string }>(
       nickname,
       created_at: createdAt,
       email_verified_at: emailVerifiedAt,
+      mfa,
     },
   }
 }
@@ -162,6 +166,26 @@ export const d1SessionStore = (db: D1Database): SessionStore => ({
         rotation.successorBox,
         rotation.now,
         rotation.expiresAt
+      )
+      .run()
+    return result.meta.changes === 1
+  },
+
+  async reprove(reproof) {
+    const result = await db
+      .prepare(
+        `UPDATE sessions
+            SET refresh_hash = ?3, previous_hash = NULL, rotated_at = NULL, successor_box = NULL,
+                amr = ?4, auth_time = ?5, last_used_at = ?5, expires_at = ?6
+          WHERE id = ?1 AND refresh_hash = ?2 AND revoked_at IS NULL AND expires_at > ?5`
+      )
+      .bind(
+        reproof.id,
+        reproof.expectedHash,
+        reproof.nextHash,
+        reproof.amr,
+        reproof.authTime,
+        reproof.expiresAt
       )
       .run()
     return result.meta.changes === 1

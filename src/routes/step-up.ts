@@ -1,0 +1,66 @@
+/** /auth: a second factor after the first (mfa/verify) and proving it again (reauthenticate). */
+import { Hono } from 'hono'
+import { sanitizeUserAgent } from '../auth/sessions'
+import type { AppEnv } from '../env'
+import { endpoint } from '../http/endpoint'
+import type { SuccessResponse } from '../http/endpoint'
+import { IssuedTokensResponse, MfaVerifyBody, ReauthenticateBody } from '../http/schemas'
+import { tokenResponse } from '../http/token-response'
+
+const tokens = (description: string): SuccessResponse => ({
+  status: 200,
+  description,
+  body: IssuedTokensResponse,
+  headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
+})
+
+export const stepUpRoutes = new Hono<AppEnv>()
+  .post(
+    '/mfa/verify',
+    endpoint({
+      summary: 'Answer the second factor of a sign-in (the mfa_token of a 202)',
+      tag: 'mfa',
+      cookieMode: true,
+      body: MfaVerifyBody,
+      success: tokens('A new session has begun'),
+      errors: [
+        'invalid_mfa_code',
+        'invalid_mfa_token',
+        'invalid_passkey',
+        'too_many_requests',
+        'server_misconfigured',
+        'service_unavailable',
+      ],
+    }),
+    async (c) => {
+      const { mfa_token: mfaToken, ...answer } = c.req.valid('json')
+      const { user, tokens: issued } = await c.var.services.secondFactor.verify(mfaToken, answer, {
+        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+      })
+      return tokenResponse(c, 200, user, issued)
+    }
+  )
+  .post(
+    '/reauthenticate',
+    endpoint({
+      summary: 'Prove who you are again: the same session, a new auth_time',
+      tag: 'mfa',
+      auth: true,
+      cookieMode: true,
+      body: ReauthenticateBody,
+      success: tokens('The same session with a new auth_time; the old refresh token is dead'),
+      errors: [
+        ['invalid_credentials', 403],
+        'invalid_mfa_code',
+        'invalid_passkey',
+        'too_many_requests',
+      ],
+    }),
+    async (c) => {
+      const renewed = await c.var.services.secondFactor.reauthenticate(
+        c.get('auth'),
+        c.req.valid('json')
+      )
+      return tokenResponse(c, 200, renewed.user, renewed)
+    }
+  )
