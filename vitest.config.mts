@@ -9,6 +9,7 @@ const TEST_JWT_SECRET = 'test-only-secret-that-is-long-enough-0123456789'
 // The issuer a deployment sets (its own https URL, that of test/helpers/requests.ts' BASE_URL),
 // not wrangler.toml's placeholder name: OAuth discovery needs a URL (RFC 8414 §3.3).
 const TEST_ISSUER = 'https://auth.example.test'
+const TEST_MFA_SECRET = 'test-only-mfa-secret-that-is-long-enough-9876543210'
 
 // Property tests draw their inputs from one seed: CI pins it so that a commit always gives the
 // same answer; FC_SEED replays a run (fast-check prints the seed and path of a failure).
@@ -95,6 +96,7 @@ export default defineConfig(async () => ({
           TEST_WRANGLER_VARS: wranglerVars,
           TEST_JWT_SECRET,
           TEST_ISSUER,
+          MFA_SECRET: TEST_MFA_SECRET,
           FC_SEED: String(propertySeed),
         },
         serviceBindings: { RESOURCE: 'resource-worker', TEST_JWKS: testJwksEndpoint },

@@ -7,6 +7,8 @@ declare namespace Cloudflare {
     TEST_JWT_SECRET: string
     /** The JWT_ISSUER the pool runs with instead of wrangler.toml's placeholder. */
     TEST_ISSUER: string
+    /** The second factor's secrets-at-rest key (a secret in a deployment). */
+    MFA_SECRET: string
     /** The fast-check seed of this run. */
     FC_SEED: string
     /** examples/resource-worker, an auxiliary Worker bound to this one (test/other-workers.test.ts). */

@@ -32,6 +32,7 @@ describe('GET /me', () => {
       'email',
       'email_verified',
       'id',
+      'mfa',
       'nickname',
     ])
     expect(text).not.toMatch(/pbkdf2|password|hash/i)

@@ -356,6 +356,7 @@ describe('prototype-pollution keys', () => {
       'email',
       'email_verified',
       'id',
+      'mfa',
       'nickname',
     ])
     expect(body.user.nickname).toBeNull()

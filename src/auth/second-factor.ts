@@ -90,6 +90,13 @@ const checkAnswer = async (
   }
 }
 
+/** A second factor's answer checked for a signed-in user: a right one gives its place back. */
+export const proveSecondFactor = async (core: Core, attempt: SecondFactorAttempt) => {
+  const { amr, reservation } = await checkAnswer(core, attempt)
+  await core.ports.loginThrottle.release(reservation)
+  return amr
+}
+
 export interface SecondFactorAnswer {
   method: string
   code?: string
@@ -150,15 +157,13 @@ export const reauthenticate = async (
   } else {
     const user = await core.ports.users.findById(subject.userId)
     if (!user) throw new SessionEnded()
-    const checked = await checkAnswer(core, {
+    amr = await proveSecondFactor(core, {
       method: proof.method ?? '',
       code: proof.code,
       credential: proof.credential,
       user,
       purpose: 'reauthenticate',
     })
-    amr = checked.amr
-    await core.ports.loginThrottle.release(checked.reservation)
   }
   return reproveSession(core, subject.sessionId, amr)
 }

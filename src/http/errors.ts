@@ -20,6 +20,7 @@ const CORE_ERRORS = {
   invalid_mfa_token: [401, 'This sign-in attempt has ended; sign in again.'],
   invalid_passkey: [401, 'The passkey could not be verified.'],
   reauthentication_required: [401, 'Sign in again (POST /auth/reauthenticate) to do this.'],
+  mfa_already_enabled: [409, 'This second factor is already on.'],
   forbidden: [403, 'This request is not allowed.'],
   email_not_verified: [403, 'Verify your email address before signing in.'],
   not_found: [404, 'Nothing is here.'],

@@ -16,6 +16,7 @@ export interface TokenResponseBody {
     nickname: string | null
     created_at: string
     email_verified: boolean
+    mfa: { totp: boolean; passkeys: number }
   }
   access_token: string
   token_type: 'Bearer'
@@ -108,6 +109,7 @@ export const expectTokenResponse = async (
     'email',
     'email_verified',
     'id',
+    'mfa',
     'nickname',
   ])
   expect(body.user.email_verified).toBe(false)

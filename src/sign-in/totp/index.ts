@@ -1,0 +1,1 @@
+export { totpFeature } from './feature'
