@@ -280,7 +280,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Answer the second factor of a sign-in (the mfa_token of a 202) */
+        /** Finish a sign-in with a second factor */
         post: operations["postAuthMfaVerify"];
         delete?: never;
         options?: never;
@@ -297,7 +297,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Prove who you are again: the same session, a new auth_time */
+        /** Sign in again: a new auth_time */
         post: operations["postAuthReauthenticate"];
         delete?: never;
         options?: never;
@@ -322,6 +322,43 @@ export interface paths {
         head?: never;
         /** Change the nickname */
         patch: operations["patchMe"];
+        trace?: never;
+    };
+    "/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's notes, newest first */
+        get: operations["getNotes"];
+        put?: never;
+        /** Create a note */
+        post: operations["postNotes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One note */
+        get: operations["getNotesId"];
+        put?: never;
+        post?: never;
+        /** Delete a note */
+        delete: operations["deleteNotesId"];
+        options?: never;
+        head?: never;
+        /** Change a note */
+        patch: operations["patchNotesId"];
         trace?: never;
     };
     "/.well-known/jwks.json": {
@@ -409,41 +446,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/notes": {
+    "/auth/mfa/totp": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The user's notes, newest first */
-        get: operations["getNotes"];
+        get?: never;
         put?: never;
-        /** Create a note */
-        post: operations["postNotes"];
+        /** Set TOTP up: a new secret */
+        post: operations["postAuthMfaTotp"];
+        /** Turn TOTP off with a code or a recovery code */
+        delete: operations["deleteAuthMfaTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn TOTP on with a first code */
+        post: operations["postAuthMfaTotpConfirm"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/notes/{id}": {
+    "/auth/mfa/recovery-codes": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One note */
-        get: operations["getNotesId"];
+        get?: never;
         put?: never;
-        post?: never;
-        /** Delete a note */
-        delete: operations["deleteNotesId"];
+        /** New recovery codes; the old ones die */
+        post: operations["postAuthMfaRecoveryCodes"];
+        delete?: never;
         options?: never;
         head?: never;
-        /** Change a note */
-        patch: operations["patchNotesId"];
+        patch?: never;
         trace?: never;
     };
 }
@@ -470,7 +522,6 @@ export interface components {
             expires_in: number;
             refresh_token: string;
             refresh_expires_in: number;
-            device_token?: string;
         };
         CookieTokenResponse: {
             user: components["schemas"]["User"];
@@ -480,6 +531,15 @@ export interface components {
             refresh_expires_in: number;
             /** @constant */
             auth_mode: "cookie";
+        };
+        Note: {
+            id: string;
+            title: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         Session: {
             id: string;
@@ -502,15 +562,6 @@ export interface components {
             user_agent: string | null;
             country: string | null;
             session_id: string | null;
-        };
-        Note: {
-            id: string;
-            title: string;
-            body: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
         };
     };
     responses: {
@@ -815,6 +866,22 @@ export interface components {
                 };
             };
         };
+        /** @description `invalid_client` */
+        Unauthorized2: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "invalid_client";
+                    error_description: string;
+                };
+            };
+        };
         /** @description `service_unavailable` */
         ServiceUnavailable2: {
             headers: {
@@ -832,26 +899,47 @@ export interface components {
                 };
             };
         };
-        /** @description `not_found` */
-        NotFound2: {
+        /** @description `missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `reauthentication_required` */
+        Unauthorized3: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
+                "Set-Cookie": components["headers"]["SetCookie"];
+                /** @description The Bearer challenge (RFC 6750 §3): with `error="invalid_token"` when a token was sent and rejected. */
+                "WWW-Authenticate": string;
                 "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    error: "not_found";
+                    error: "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "reauthentication_required";
                     /** @description A sentence for a person. */
                     message: string;
                 };
             };
         };
-        /** @description `invalid_client` */
-        Unauthorized2: {
+        /** @description `mfa_already_enabled` */
+        Conflict: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
+                "Set-Cookie": components["headers"]["SetCookie"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "mfa_already_enabled";
+                    /** @description A sentence for a person. */
+                    message: string;
+                };
+            };
+        };
+        /** @description `missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `reauthentication_required`, `invalid_mfa_code` */
+        Unauthorized4: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "Set-Cookie": components["headers"]["SetCookie"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                 "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
@@ -859,17 +947,16 @@ export interface components {
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    error: "invalid_client";
-                    error_description: string;
+                    error: "missing_token" | "invalid_token" | "token_expired" | "token_revoked" | "reauthentication_required" | "invalid_mfa_code";
+                    /** @description A sentence for a person. */
+                    message: string;
                 };
             };
         };
     };
     parameters: {
-        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
+        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
         AuthMode: "cookie";
-        /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
-        DeviceToken: string;
     };
     requestBodies: never;
     headers: {
@@ -1065,7 +1152,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1074,7 +1161,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                     /** @description 8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing. */
                     password: string;
@@ -1131,10 +1218,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
-                /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
-                "X-Device-Token"?: components["parameters"]["DeviceToken"];
             };
             path?: never;
             cookie?: never;
@@ -1142,6 +1227,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                     password: string;
                 };
@@ -1225,7 +1311,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1386,7 +1472,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                 };
             };
@@ -1411,7 +1497,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthPasswordReset: {
@@ -1445,8 +1530,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     postAuthEmailVerification: {
@@ -1459,7 +1542,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                 };
             };
@@ -1484,7 +1567,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthEmailVerify: {
@@ -1521,8 +1603,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     postAuthMfaVerify: {
@@ -1612,7 +1692,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The same session with a new auth_time; the old refresh token is dead */
+            /** @description The same session, a new refresh token */
             200: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
@@ -1756,218 +1836,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    getWellKnownJwksJson: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The JWK set */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        keys: {
-                            /** @enum {string} */
-                            kty: "OKP" | "EC";
-                            /** @enum {string} */
-                            crv: "Ed25519" | "P-256";
-                            x: string;
-                            y?: string;
-                            kid: string;
-                            /** @enum {string} */
-                            alg: "EdDSA" | "ES256";
-                            /** @constant */
-                            use: "sig";
-                        }[];
-                    };
-                };
-            };
-            500: components["responses"]["ServerMisconfigured"];
-        };
-    };
-    getWellKnownOauthAuthorizationServer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The metadata */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        issuer: string;
-                        token_endpoint: string;
-                        revocation_endpoint: string;
-                        jwks_uri: string;
-                        response_types_supported: string[];
-                        grant_types_supported: string[];
-                        token_endpoint_auth_methods_supported: string[];
-                        revocation_endpoint_auth_methods_supported: string[];
-                    };
-                };
-            };
-            404: components["responses"]["NotFound2"];
-        };
-    };
-    postOauthToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": {
-                    /** @constant */
-                    grant_type: "refresh_token";
-                    refresh_token: string;
-                    client_id?: string;
-                    /** @description Accepted and ignored: tokens carry no scopes. */
-                    scope?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description A new token pair */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    Pragma: components["headers"]["Pragma"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        access_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        expires_in: number;
-                        refresh_token: string;
-                    };
-                };
-            };
-            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "invalid_request" | "invalid_grant" | "unsupported_grant_type";
-                        error_description: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden3"];
-            413: components["responses"]["PayloadTooLarge2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    postOauthRevoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": {
-                    /** @description A refresh token or an access token; either ends its session. */
-                    token: string;
-                    /** @description `refresh_token` or `access_token`; any value is ignored. */
-                    token_type_hint?: string;
-                    client_id?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Revoked, or the token was not valid (RFC 7009 §2.2) */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `invalid_request` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "invalid_request";
-                        error_description: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden3"];
-            413: components["responses"]["PayloadTooLarge2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    getDevOutbox: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The messages, newest first */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        messages: {
-                            to: string;
-                            subject: string;
-                            text: string;
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
-                    };
-                };
-            };
-            404: components["responses"]["NotFound2"];
-        };
-    };
     getNotes: {
         parameters: {
             query?: never;
@@ -2109,7 +1977,7 @@ export interface operations {
                 "application/json": {
                     title?: string;
                     body?: string;
-                } | unknown | unknown;
+                };
             };
         };
         responses: {
@@ -2133,6 +2001,373 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWellKnownJwksJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK set */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @enum {string} */
+                            kty: "OKP" | "EC";
+                            /** @enum {string} */
+                            crv: "Ed25519" | "P-256";
+                            x: string;
+                            y?: string;
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "EdDSA" | "ES256";
+                            /** @constant */
+                            use: "sig";
+                        }[];
+                    };
+                };
+            };
+            500: components["responses"]["ServerMisconfigured"];
+        };
+    };
+    getWellKnownOauthAuthorizationServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        issuer: string;
+                        token_endpoint: string;
+                        revocation_endpoint: string;
+                        jwks_uri: string;
+                        response_types_supported: string[];
+                        grant_types_supported: string[];
+                        token_endpoint_auth_methods_supported: string[];
+                        revocation_endpoint_auth_methods_supported: string[];
+                    };
+                };
+            };
+        };
+    };
+    postOauthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @constant */
+                    grant_type: "refresh_token";
+                    refresh_token: string;
+                    client_id?: string;
+                    /** @description Accepted and ignored: tokens carry no scopes. */
+                    scope?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new token pair */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Pragma: components["headers"]["Pragma"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                        expires_in: number;
+                        refresh_token: string;
+                    };
+                };
+            };
+            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type` */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request" | "invalid_grant" | "unsupported_grant_type";
+                        error_description: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
+            413: components["responses"]["PayloadTooLarge2"];
+            429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
+        };
+    };
+    postOauthRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description A refresh token or an access token; either ends its session. */
+                    token: string;
+                    /** @enum {string} */
+                    token_type_hint?: "refresh_token" | "access_token";
+                    client_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked, or the token was not valid (RFC 7009 §2.2) */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request` */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request";
+                        error_description: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
+            413: components["responses"]["PayloadTooLarge2"];
+            429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
+        };
+    };
+    getDevOutbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The messages, newest first */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messages: {
+                            to: string;
+                            subject: string;
+                            text: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `not_found` */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "not_found";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    postAuthMfaTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending until confirmed */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        secret: string;
+                        otpauth_uri: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized3"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteAuthMfaTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Off; the recovery codes too */
+            204: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized4"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthMfaTotpConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description On; the recovery codes, shown once */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_codes: string[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized4"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    postAuthMfaRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shown once */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        recovery_codes: string[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized3"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerMisconfigured2"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -16,10 +16,10 @@ import type { Core } from './auth/core'
 import { Misconfigured } from './auth/errors'
 import { resetPassword, sendAccountLink, verifyEmail } from './auth/recovery'
 import { revokeToken } from './auth/revocation'
-import { listSecurityEvents, recordSecurityEvent } from './auth/security-events'
-import type { RequestOrigin, SecurityEventInput } from './auth/security-events'
 import { peekMfaToken, reauthenticate, verifySecondFactor } from './auth/second-factor'
 import type { SecondFactorAnswer } from './auth/second-factor'
+import { listSecurityEvents, recordSecurityEvent } from './auth/security-events'
+import type { RequestOrigin, SecurityEventInput } from './auth/security-events'
 import {
   authenticate,
   endSessions,
@@ -32,7 +32,7 @@ import type { AuthenticateOptions } from './auth/sessions'
 import type { SignInMeta, VerifiedSignIn } from './auth/sign-in'
 import { createMailer } from './mail/mailer'
 import type { AccountLinkPurpose } from './mail/message'
-import type { ConfiguredMailer, SessionScope, UserRow } from './ports'
+import type { ConfiguredMailer, PublicUser, SessionScope, UserRow } from './ports'
 
 /**
  * The mailer, chosen and checked once; a half-made mail configuration is kept as its error and
@@ -88,7 +88,7 @@ export const createServices = (core: Core, features: Readonly<Record<string, unk
       verify: (mfaToken: string, answer: SecondFactorAnswer, meta: SignInMeta) =>
         verifySecondFactor(core, mfaToken, answer, meta),
       reauthenticate: (
-        subject: { userId: string; sessionId: string },
+        subject: { user: PublicUser; sessionId: string },
         proof: { password?: string } & Partial<SecondFactorAnswer>
       ) => reauthenticate(core, subject, proof),
     },

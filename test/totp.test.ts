@@ -12,7 +12,7 @@ import type { Account } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
 import { COOKIE_MODE, SAME_ORIGIN, setCookies } from './helpers/cookies'
 import { resetPassword, resetTokenFor, forgot } from './helpers/recovery'
-import { api, apiWithEnv, expectError } from './helpers/requests'
+import { api, apiWithEnv, callApp, expectError } from './helpers/requests'
 import { refresh, sessionIdOf } from './helpers/sessions'
 import { Barrier, d1PausingAfter } from './helpers/storage-faults'
 import { decodeJwt, sha256Base64Url } from './helpers/tokens'
@@ -811,5 +811,53 @@ describe('fresh sign-in and re-authentication', () => {
     expect(
       await countRows('SELECT failures AS n FROM login_failures WHERE email = ?1', account.email)
     ).toBe(2)
+  })
+})
+
+describe('security events', () => {
+  const storedTypes = async (userId: string) =>
+    (
+      await env.DB.prepare(
+        'SELECT type, method FROM security_events WHERE user_id = ?1 ORDER BY id'
+      )
+        .bind(userId)
+        .all<{ type: string; method: string | null }>()
+    ).results
+
+  it('records mfa_enabled, mfa_failed, the login with its method, and mfa_disabled', async () => {
+    const account = await registerUser()
+    // Through app.fetch with the pool's env: each call resolves once its event is written.
+    const send = (path: string, options: Parameters<typeof callApp>[2]) =>
+      callApp(env, path, options)
+    const { secret } = await (
+      await send('/auth/mfa/totp', { method: 'POST', token: account.accessToken })
+    ).json<{ secret: string }>()
+    const code = await totpAt(secret)
+    expect(
+      (await send('/auth/mfa/totp/confirm', { token: account.accessToken, json: { code } })).status
+    ).toBe(200)
+    advanceClock(30)
+    const right = await totpAt(secret)
+    const wrong = right === '123456' ? '654321' : '123456'
+    const challenge = await loginForChallenge(account.email, PASSWORD)
+    const json = { mfa_token: challenge.mfa_token, method: 'totp', code: wrong }
+    expect((await send('/auth/mfa/verify', { json })).status).toBe(401)
+    expect((await send('/auth/mfa/verify', { json: { ...json, code: right } })).status).toBe(200)
+    advanceClock(30)
+    const off = await send('/auth/mfa/totp', {
+      method: 'DELETE',
+      token: account.accessToken,
+      json: { code: await totpAt(secret) },
+    })
+    expect(off.status).toBe(204)
+    const types = (await storedTypes(account.userId)).filter(
+      (event) => event.type !== 'login' || event.method !== 'pwd'
+    )
+    expect(types).toEqual([
+      { type: 'mfa_enabled', method: 'totp' },
+      { type: 'mfa_failed', method: 'totp' },
+      { type: 'login', method: 'totp' },
+      { type: 'mfa_disabled', method: 'totp' },
+    ])
   })
 })

@@ -102,6 +102,8 @@ export class InvalidCursor extends Error {
 /** A wrong answer to a second factor: counted by the caller, then the method's 401. */
 export class WrongSecondFactor extends Error {
   override name = 'WrongSecondFactor'
+  /** The account whose factor was answered wrong (for its security events). */
+  userId?: string
   constructor(readonly code: 'invalid_mfa_code' | 'invalid_passkey') {
     super(code)
   }
@@ -110,9 +112,4 @@ export class WrongSecondFactor extends Error {
 /** An mfa_token that is unknown, used, expired or past its wrong answers. */
 export class InvalidMfaToken extends Error {
   override name = 'InvalidMfaToken'
-}
-
-/** A `method` no registered feature answers. */
-export class UnknownSecondFactor extends Error {
-  override name = 'UnknownSecondFactor'
 }

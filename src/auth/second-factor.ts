@@ -4,17 +4,11 @@
  * own answers (SecondFactorMethod); counting wrong ones, single use and sessions are decided here.
  */
 import { nowSeconds } from '../clock'
+import type { PublicUser } from '../ports'
 import { requirePassword } from './accounts'
 import type { Core } from './core'
 import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
-import {
-  InvalidCredentials,
-  InvalidMfaToken,
-  LoginThrottled,
-  SessionEnded,
-  UnknownSecondFactor,
-  WrongSecondFactor,
-} from './errors'
+import { InvalidCredentials, InvalidMfaToken, LoginThrottled, WrongSecondFactor } from './errors'
 import { reproveSession, startSession } from './sessions'
 import type {
   AuthMethodReference,
@@ -58,12 +52,13 @@ export const peekMfaToken = async (core: Core, mfaToken: string) => {
     MFA_TOKEN_MAX_FAILURES
   )
   if (!challenge) throw new InvalidMfaToken()
-  return { challengeId: challenge.id, userId: challenge.user_id, challenge }
+  return challenge
 }
 
 const methodFor = (core: Core, method: string): SecondFactorMethod => {
   const found = core.hooks.secondFactors.find((candidate) => candidate.methods.includes(method))
-  if (!found) throw new UnknownSecondFactor(method)
+  // A method this deployment does not offer cannot have been answered right.
+  if (!found) throw new WrongSecondFactor('invalid_mfa_code')
   return found
 }
 
@@ -85,7 +80,10 @@ const checkAnswer = async (
   try {
     return { amr: await method.verify(attempt), reservation }
   } catch (error) {
-    if (error instanceof WrongSecondFactor) await onWrong()
+    if (error instanceof WrongSecondFactor) {
+      error.userId = attempt.user.id
+      await onWrong()
+    }
     throw error
   }
 }
@@ -111,7 +109,7 @@ export const verifySecondFactor = async (
   meta: SignInMeta
 ) => {
   core.options.signer.check()
-  const { challenge } = await peekMfaToken(core, mfaToken)
+  const challenge = await peekMfaToken(core, mfaToken)
   const user = await core.ports.users.findById(challenge.user_id)
   if (!user) throw new InvalidMfaToken()
   const { amr, reservation } = await checkAnswer(
@@ -147,16 +145,15 @@ export const verifySecondFactor = async (
 /** POST /auth/reauthenticate: the user proves it again; the same session gets a new auth_time. */
 export const reauthenticate = async (
   core: Core,
-  subject: { userId: string; sessionId: string },
+  subject: { user: PublicUser; sessionId: string },
   proof: { password?: string } & Partial<SecondFactorAnswer>
 ) => {
   core.options.signer.check()
+  const { user } = subject
   let amr: AuthMethodReference[] = ['pwd']
   if (proof.password !== undefined) {
-    await requirePassword(core, subject.userId, proof.password)
+    await requirePassword(core, user.id, proof.password)
   } else {
-    const user = await core.ports.users.findById(subject.userId)
-    if (!user) throw new SessionEnded()
     amr = await proveSecondFactor(core, {
       method: proof.method ?? '',
       code: proof.code,

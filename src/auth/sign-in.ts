@@ -68,7 +68,7 @@ export type SecondFactorGate = (
 ) => Promise<SecondFactorChallenge | null>
 
 export interface SecondFactorAttempt {
-  user: UserRow
+  user: PublicUser
   /** One of the method's `methods`. */
   method: string
   code?: string

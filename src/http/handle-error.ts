@@ -19,7 +19,6 @@ import {
   LoginThrottled,
   Misconfigured,
   SessionEnded,
-  UnknownSecondFactor,
   WrongPassword,
   WrongSecondFactor,
 } from '../auth/errors'
@@ -119,11 +118,6 @@ export const apiErrorOf = (error: Error): ApiError | null => {
   }
   if (error instanceof WrongSecondFactor) return new ApiError(error.code)
   if (error instanceof InvalidMfaToken) return new ApiError('invalid_mfa_token')
-  if (error instanceof UnknownSecondFactor) {
-    return new ApiError('validation_failed', {
-      details: { method: 'this second factor is not enabled here' },
-    })
-  }
   if (error instanceof Misconfigured) {
     return new ApiError('server_misconfigured', { cause: error.cause ?? error })
   }

@@ -4,7 +4,7 @@
  * (waitUntil), and never fails or slows the request: a failed write is logged.
  */
 import type { Context } from 'hono'
-import { RefreshTokenReused } from '../auth/errors'
+import { RefreshTokenReused, WrongSecondFactor } from '../auth/errors'
 import type { RequestOrigin, SecurityEventInput } from '../auth/security-events'
 import { sanitizeUserAgent } from '../auth/sessions'
 import { warn } from '../best-effort'
@@ -56,4 +56,12 @@ export const recordRefreshReuse = (c: Context<AppEnv>, error: unknown): void => 
       sessionId: error.sessionId,
     })
   }
+}
+
+/** A wrong second factor (a sign-in, a re-authentication, turning TOTP off) tells the owner. */
+export const recordMfaFailure = (c: Context<AppEnv>, error: unknown, method?: string): never => {
+  if (error instanceof WrongSecondFactor && error.userId) {
+    recordEvent(c, { type: 'mfa_failed', userId: error.userId, method })
+  }
+  throw error
 }

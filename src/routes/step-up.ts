@@ -1,10 +1,11 @@
 /** /auth: a second factor after the first (mfa/verify) and proving it again (reauthenticate). */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import type { SuccessResponse } from '../http/endpoint'
 import { IssuedTokensResponse, MfaVerifyBody, ReauthenticateBody } from '../http/schemas'
+import { recordEvent, recordMfaFailure } from '../http/security-events'
 import { tokenResponse } from '../http/token-response'
 
 const tokens = (description: string): SuccessResponse => ({
@@ -18,7 +19,7 @@ export const stepUpRoutes = new Hono<AppEnv>()
   .post(
     '/mfa/verify',
     endpoint({
-      summary: 'Answer the second factor of a sign-in (the mfa_token of a 202)',
+      summary: 'Finish a sign-in with a second factor',
       tag: 'mfa',
       cookieMode: true,
       body: MfaVerifyBody,
@@ -34,21 +35,23 @@ export const stepUpRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { mfa_token: mfaToken, ...answer } = c.req.valid('json')
-      const { user, tokens: issued } = await c.var.services.secondFactor.verify(mfaToken, answer, {
-        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
-      })
+      const { user, tokens: issued } = await c.var.services.secondFactor
+        .verify(mfaToken, answer, { userAgent: sanitizeUserAgent(c.req.header('User-Agent')) })
+        .catch((error: unknown) => recordMfaFailure(c, error, answer.method))
+      const { userId, sessionId } = issued
+      recordEvent(c, { type: 'login', userId, sessionId, method: answer.method })
       return tokenResponse(c, 200, user, issued)
     }
   )
   .post(
     '/reauthenticate',
     endpoint({
-      summary: 'Prove who you are again: the same session, a new auth_time',
+      summary: 'Sign in again: a new auth_time',
       tag: 'mfa',
       auth: true,
       cookieMode: true,
       body: ReauthenticateBody,
-      success: tokens('The same session with a new auth_time; the old refresh token is dead'),
+      success: tokens('The same session, a new refresh token'),
       errors: [
         ['invalid_credentials', 403],
         'invalid_mfa_code',
@@ -57,10 +60,11 @@ export const stepUpRoutes = new Hono<AppEnv>()
       ],
     }),
     async (c) => {
-      const renewed = await c.var.services.secondFactor.reauthenticate(
-        c.get('auth'),
-        c.req.valid('json')
-      )
+      const subject = { user: c.get('user'), sessionId: c.get('auth').sessionId }
+      const proof = c.req.valid('json')
+      const renewed = await c.var.services.secondFactor
+        .reauthenticate(subject, proof)
+        .catch((error: unknown) => recordMfaFailure(c, error, proof.method))
       return tokenResponse(c, 200, renewed.user, renewed)
     }
   )

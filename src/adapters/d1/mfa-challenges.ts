@@ -7,8 +7,7 @@ export const d1MfaChallengeStore = (db: D1Database): MfaChallengeStore => ({
   async insert(row) {
     await db
       .prepare(
-        `INSERT INTO mfa_challenges (id, user_id, amr, credential_version, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
+        `INSERT INTO mfa_challenges (id, user_id, amr, credential_version, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
       )
       .bind(row.id, row.user_id, row.amr, row.credential_version, row.created_at, row.expires_at)
       .run()

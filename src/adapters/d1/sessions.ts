@@ -174,10 +174,7 @@ export const d1SessionStore = (db: D1Database): SessionStore => ({
   async reprove(reproof) {
     const result = await db
       .prepare(
-        `UPDATE sessions
-            SET refresh_hash = ?3, previous_hash = NULL, rotated_at = NULL, successor_box = NULL,
-                amr = ?4, auth_time = ?5, last_used_at = ?5, expires_at = ?6
-          WHERE id = ?1 AND refresh_hash = ?2 AND revoked_at IS NULL AND expires_at > ?5`
+        `UPDATE sessions SET refresh_hash = ?3, previous_hash = NULL, rotated_at = NULL, successor_box = NULL, amr = ?4, auth_time = ?5, last_used_at = ?5, expires_at = ?6 WHERE id = ?1 AND refresh_hash = ?2 AND revoked_at IS NULL AND expires_at > ?5`
       )
       .bind(
         reproof.id,

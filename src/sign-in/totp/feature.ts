@@ -1,6 +1,5 @@
 /** TOTP with recovery codes, registered in one line (src/features.ts). */
 import type { AuthFeature } from '../../feature'
-import { mapTotpError } from './errors'
 import { totpRoutes } from './routes'
 import { createTotp } from './totp'
 import type { TotpOptions } from './totp'
@@ -8,7 +7,6 @@ import type { TotpOptions } from './totp'
 export const totpFeature: AuthFeature = {
   id: 'totp',
   routes: [{ path: '/auth/mfa', routes: totpRoutes }],
-  mapError: mapTotpError,
   optionsFromEnv: (vars) => ({
     secret: typeof vars.MFA_SECRET === 'string' ? vars.MFA_SECRET : undefined,
   }),

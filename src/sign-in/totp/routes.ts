@@ -1,9 +1,10 @@
 /** /auth/mfa: setting up TOTP, its recovery codes, turning it off. Every route needs a fresh sign-in. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
 import { MfaCodeBody } from '../../http/schemas'
+import { recordEvent, recordMfaFailure } from '../../http/security-events'
 import type { Totp } from './totp'
 
 const RecoveryCodesResponse = v.object({ recovery_codes: v.array(v.string()) })
@@ -15,11 +16,11 @@ export const totpRoutes = new Hono<AppEnv>()
   .post(
     '/totp',
     endpoint({
-      summary: 'Start setting up TOTP: a new secret, pending until confirmed',
+      summary: 'Set TOTP up: a new secret',
       tag: 'mfa',
       auth: true,
       fresh: true,
-      success: { status: 200, description: 'The secret, shown this once', body: TotpSetupResponse },
+      success: { status: 200, description: 'Pending until confirmed', body: TotpSetupResponse },
       errors: ['mfa_already_enabled'],
     }),
     async (c) => c.json(await totpOf(c).begin(c.get('user')), 200)
@@ -27,48 +28,53 @@ export const totpRoutes = new Hono<AppEnv>()
   .post(
     '/totp/confirm',
     endpoint({
-      summary: 'Turn TOTP on with a first code; returns the recovery codes',
+      summary: 'Turn TOTP on with a first code',
       tag: 'mfa',
       auth: true,
       fresh: true,
       body: MfaCodeBody,
       success: {
         status: 200,
-        description: 'TOTP is on; the recovery codes are shown this once',
+        description: 'On; the recovery codes, shown once',
         body: RecoveryCodesResponse,
       },
       errors: ['invalid_mfa_code', 'mfa_already_enabled'],
     }),
     async (c) => {
-      const codes = await totpOf(c).confirm(c.get('auth').userId, c.req.valid('json').code)
+      const { userId, sessionId } = c.get('auth')
+      const codes = await totpOf(c).confirm(userId, c.req.valid('json').code)
+      recordEvent(c, { type: 'mfa_enabled', userId, sessionId, method: 'totp' })
       return c.json({ recovery_codes: codes }, 200)
     }
   )
   .delete(
     '/totp',
     endpoint({
-      summary: 'Turn TOTP off with a current code or a recovery code',
+      summary: 'Turn TOTP off with a code or a recovery code',
       tag: 'mfa',
       auth: true,
       fresh: true,
       body: MfaCodeBody,
-      success: { status: 204, description: 'Off; the recovery codes are dead too' },
+      success: { status: 204, description: 'Off; the recovery codes too' },
       errors: ['invalid_mfa_code', 'not_found', 'too_many_requests'],
     }),
     async (c) => {
-      const user = await c.var.services.ports.users.findById(c.get('auth').userId)
-      if (user) await totpOf(c).disable(user, c.req.valid('json').code)
+      await totpOf(c)
+        .disable(c.get('user'), c.req.valid('json').code)
+        .catch((error: unknown) => recordMfaFailure(c, error))
+      const { userId, sessionId } = c.get('auth')
+      recordEvent(c, { type: 'mfa_disabled', userId, sessionId, method: 'totp' })
       return c.body(null, 204)
     }
   )
   .post(
     '/recovery-codes',
     endpoint({
-      summary: 'A new set of recovery codes; the old set dies',
+      summary: 'New recovery codes; the old ones die',
       tag: 'mfa',
       auth: true,
       fresh: true,
-      success: { status: 200, description: 'Shown this once', body: RecoveryCodesResponse },
+      success: { status: 200, description: 'Shown once', body: RecoveryCodesResponse },
       errors: ['not_found'],
     }),
     async (c) => {

@@ -9,9 +9,9 @@ import { Misconfigured, WrongSecondFactor } from '../../auth/errors'
 import { proveSecondFactor } from '../../auth/second-factor'
 import type { SecondFactorMethod } from '../../auth/sign-in'
 import { nowSeconds } from '../../clock'
-import type { UserRow } from '../../ports'
+import { ApiError } from '../../http/errors'
+import type { PublicUser } from '../../ports'
 import { d1TotpStore } from './adapters/d1-totp-store'
-import { TotpAlreadyEnabled, TotpNotEnabled } from './errors'
 import { SECRET_BYTES, importTotpKey, stepAt, toBase32, totpCode } from './rfc6238'
 import { hashRecoveryCode, mfaKeys, newRecoveryCodes, openSecret, sealSecret } from './secrets'
 import type { TotpCredentialRow } from './store'
@@ -23,13 +23,17 @@ export interface TotpOptions {
 
 const SIX_DIGITS = /^\d{6}$/
 
-export const hasTotp = (user: Pick<UserRow, 'mfa'>): boolean => {
+export const hasTotp = (user: PublicUser): boolean => {
   try {
-    return (JSON.parse(user.mfa) as { totp?: unknown }).totp === true
+    return (JSON.parse(user.mfa ?? '{}') as { totp?: unknown }).totp === true
   } catch {
     return false
   }
 }
+
+// A feature's routes answer these directly: they are its own, not the domain's.
+const alreadyOn = () => new ApiError('mfa_already_enabled')
+const notOn = () => new ApiError('not_found', { message: 'TOTP is not on.' })
 
 export const createTotp = (core: Core, options: TotpOptions) => {
   const store = d1TotpStore(core.ports.d1)
@@ -94,7 +98,7 @@ export const createTotp = (core: Core, options: TotpOptions) => {
     async begin(user: { id: string; email: string }) {
       const secret = randomBytes(SECRET_BYTES)
       const box = await sealSecret(await keys(), user.id, secret)
-      if (!(await store.putPending(user.id, box, nowSeconds()))) throw new TotpAlreadyEnabled()
+      if (!(await store.putPending(user.id, box, nowSeconds()))) throw alreadyOn()
       const base32 = toBase32(secret)
       const issuer = encodeURIComponent(core.options.issuer)
       const label = `${issuer}:${encodeURIComponent(user.email)}`
@@ -107,32 +111,32 @@ export const createTotp = (core: Core, options: TotpOptions) => {
     /** The first code turns TOTP on (its step counts as used) and gives the recovery codes. */
     async confirm(userId: string, code: string) {
       const row = await store.find(userId)
-      if (row?.confirmed_at != null) throw new TotpAlreadyEnabled()
+      if (row?.confirmed_at != null) throw alreadyOn()
       const step = row ? await stepOf(await secretOf(row), code, row.last_step) : null
       if (!row || step === null) throw new WrongSecondFactor('invalid_mfa_code')
       const { codes, hashes } = await recoveryCodeSet(userId)
       if (!(await store.confirm(userId, row.secret_box, step, hashes, nowSeconds()))) {
-        throw new TotpAlreadyEnabled()
+        throw alreadyOn()
       }
       return codes
     },
 
     /** Off, with a current code or a recovery code, counted like any second factor's answer. */
-    async disable(user: UserRow, code: string) {
-      if (!(await store.find(user.id))?.confirmed_at) throw new TotpNotEnabled()
+    async disable(user: PublicUser, code: string) {
+      if (!(await store.find(user.id))?.confirmed_at) throw notOn()
       await proveSecondFactor(core, {
         user,
         method: SIX_DIGITS.test(code) ? 'totp' : 'recovery_code',
         code,
         purpose: 'reauthenticate',
       })
-      if (!(await store.remove(user.id))) throw new TotpNotEnabled()
+      if (!(await store.remove(user.id))) throw notOn()
     },
 
     /** A new set of recovery codes; the old set dies. */
     async renewRecoveryCodes(userId: string) {
       const { codes, hashes } = await recoveryCodeSet(userId)
-      if (!(await store.replaceRecoveryCodes(userId, hashes))) throw new TotpNotEnabled()
+      if (!(await store.replaceRecoveryCodes(userId, hashes))) throw notOn()
       return codes
     },
   }

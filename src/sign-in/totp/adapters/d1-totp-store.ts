@@ -6,11 +6,9 @@
 import type { TotpCredentialRow, TotpStore } from '../store'
 
 /** The setup of this user (?1) still pending with this box (?2): a setup started again fails it. */
-const PENDING = `EXISTS (SELECT 1 FROM totp_credentials
-  WHERE user_id = ?1 AND confirmed_at IS NULL AND secret_box = ?2)`
+const PENDING = `EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = ?1 AND confirmed_at IS NULL AND secret_box = ?2)`
 /** TOTP of this user (?1) is on. */
-const CONFIRMED = `EXISTS (SELECT 1 FROM totp_credentials
-  WHERE user_id = ?1 AND confirmed_at IS NOT NULL)`
+const CONFIRMED = `EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = ?1 AND confirmed_at IS NOT NULL)`
 
 export const d1TotpStore = (db: D1Database): TotpStore => {
   /** The old codes go and the new ones (?3, a JSON array of hashes) come, under `guard`. */
@@ -20,8 +18,7 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
       .bind(...values.slice(0, 2)),
     db
       .prepare(
-        `INSERT INTO recovery_codes (code_hash, user_id)
-         SELECT value, ?1 FROM json_each(?3) WHERE ${guard}`
+        `INSERT INTO recovery_codes (code_hash, user_id) SELECT value, ?1 FROM json_each(?3) WHERE ${guard}`
       )
       .bind(...values),
   ]
@@ -40,10 +37,7 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
     async putPending(userId, secretBox, now) {
       const result = await db
         .prepare(
-          `INSERT INTO totp_credentials (user_id, secret_box, created_at) VALUES (?1, ?2, ?3)
-           ON CONFLICT (user_id) DO UPDATE SET secret_box = excluded.secret_box,
-             created_at = excluded.created_at, last_step = 0
-           WHERE confirmed_at IS NULL`
+          `INSERT INTO totp_credentials (user_id, secret_box, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (user_id) DO UPDATE SET secret_box = excluded.secret_box, created_at = excluded.created_at, last_step = 0 WHERE confirmed_at IS NULL`
         )
         .bind(userId, secretBox, now)
         .run()
@@ -62,8 +56,7 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
           .bind(userId, secretBox),
         db
           .prepare(
-            `UPDATE totp_credentials SET confirmed_at = ?3, last_step = ?4
-              WHERE user_id = ?1 AND confirmed_at IS NULL AND secret_box = ?2`
+            `UPDATE totp_credentials SET confirmed_at = ?3, last_step = ?4 WHERE user_id = ?1 AND confirmed_at IS NULL AND secret_box = ?2`
           )
           .bind(userId, secretBox, now, step),
       ])
@@ -73,8 +66,7 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
     async acceptStep(userId, step) {
       const result = await db
         .prepare(
-          `UPDATE totp_credentials SET last_step = ?2
-            WHERE user_id = ?1 AND confirmed_at IS NOT NULL AND last_step < ?2`
+          `UPDATE totp_credentials SET last_step = ?2 WHERE user_id = ?1 AND confirmed_at IS NOT NULL AND last_step < ?2`
         )
         .bind(userId, step)
         .run()
@@ -84,8 +76,7 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
     async useRecoveryCode(userId, codeHash, now) {
       const result = await db
         .prepare(
-          `UPDATE recovery_codes SET used_at = ?3
-            WHERE code_hash = ?2 AND user_id = ?1 AND used_at IS NULL AND ${CONFIRMED}`
+          `UPDATE recovery_codes SET used_at = ?3 WHERE code_hash = ?2 AND user_id = ?1 AND used_at IS NULL AND ${CONFIRMED}`
         )
         .bind(userId, codeHash, now)
         .run()
