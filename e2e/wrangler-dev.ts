@@ -69,7 +69,8 @@ export default async function startWranglerDev(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-jwt-e2e-'))
   const persistTo = join(dir, 'state')
   const envFile = join(dir, 'e2e.env')
-  writeFileSync(envFile, `JWT_SECRET=${randomBytes(48).toString('base64url')}\n`, { mode: 0o600 })
+  const secret = () => randomBytes(48).toString('base64url')
+  writeFileSync(envFile, `JWT_SECRET=${secret()}\nMFA_SECRET=${secret()}\n`, { mode: 0o600 })
 
   // Standard input stays closed so that wrangler never waits for an answer.
   const migrate = spawnSync(

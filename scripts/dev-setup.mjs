@@ -1,4 +1,4 @@
-// Prepares a fresh clone for `wrangler dev`: a random JWT_SECRET in .dev.vars when there is none,
+// Prepares a fresh clone for `wrangler dev`: a random JWT_SECRET (and MFA_SECRET) in .dev.vars when there is none,
 // or when the one there is too short or the placeholder of .dev.vars.example (copied by hand),
 // local mail settings (the outbox, read by the demo page's Mailbox) when absent, the local
 // addresses moved to the dev port (DEV_PORT, set by scripts/dev.mjs; default 8787), and the local
@@ -10,27 +10,28 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 const DEV_VARS = '.dev.vars'
 const EXAMPLE = '.dev.vars.example'
 const MIN_SECRET_BYTES = 32
-const SECRET_LINE = /^JWT_SECRET=(.*)$/m
 
-const secretIn = (file) =>
-  existsSync(file) ? (SECRET_LINE.exec(readFileSync(file, 'utf8'))?.[1] ?? null) : null
+const secretLine = (name) => new RegExp(`^${name}=(.*)$`, 'm')
+const secretIn = (file, name) =>
+  existsSync(file) ? (secretLine(name).exec(readFileSync(file, 'utf8'))?.[1] ?? null) : null
 
-const current = secretIn(DEV_VARS)
-const placeholder = secretIn(EXAMPLE)
-const usable =
-  current !== null &&
-  current !== placeholder &&
-  Buffer.byteLength(current, 'utf8') >= MIN_SECRET_BYTES
-
-if (!usable) {
-  const line = `JWT_SECRET=${randomBytes(48).toString('base64url')}`
+// JWT_SECRET signs tokens; MFA_SECRET keeps TOTP secrets and recovery codes (docs/mfa.md).
+for (const name of ['JWT_SECRET', 'MFA_SECRET']) {
+  const current = secretIn(DEV_VARS, name)
+  const placeholder = secretIn(EXAMPLE, name)
+  const usable =
+    current !== null &&
+    current !== placeholder &&
+    Buffer.byteLength(current, 'utf8') >= MIN_SECRET_BYTES
+  if (usable) continue
+  const line = `${name}=${randomBytes(48).toString('base64url')}`
   const existing = existsSync(DEV_VARS) ? readFileSync(DEV_VARS, 'utf8') : ''
-  const replaced = SECRET_LINE.test(existing)
-    ? existing.replace(SECRET_LINE, line)
+  const replaced = secretLine(name).test(existing)
+    ? existing.replace(secretLine(name), line)
     : existing + (existing && !existing.endsWith('\n') ? '\n' : '') + line + '\n'
   writeFileSync(DEV_VARS, replaced, { mode: 0o600 })
   const why = current === null ? 'none was set' : 'the one there was short or the placeholder'
-  console.log(`dev-setup: wrote a random JWT_SECRET to ${DEV_VARS} (gitignored): ${why}`)
+  console.log(`dev-setup: wrote a random ${name} to ${DEV_VARS} (gitignored): ${why}`)
 }
 
 // Mail stays on this machine: messages go to D1, and GET /dev/outbox lists them; the per-client
