@@ -20,6 +20,9 @@ const MESSAGES = {
   server_misconfigured: 'The server is not configured correctly.',
   internal_error: 'Something went wrong on the server.',
   invalid_one_time_token: 'This link is invalid, used or expired. Ask for a new one.',
+  invalid_mfa_code: 'That code is wrong or was already used.',
+  invalid_mfa_token: 'This sign-in took too long or had too many wrong codes. Sign in again.',
+  mfa_already_enabled: 'Two-step sign-in is already on.',
   email_not_verified:
     'Please verify your email address first: open the link we mailed you when you signed up.',
 }
@@ -93,6 +96,168 @@ const attempt = async (action) => {
 
 const formData = (form) => Object.fromEntries(new FormData(form).entries())
 
+// --- QR code ------------------------------------------------------------------------------
+// A small QR encoder (ISO/IEC 18004) for the otpauth URI: byte mode, error correction level L,
+// versions 1 to 9 (up to 230 bytes), mask 0, drawn as SVG. No library: the page stays one file.
+
+/** Per version 1..9 at level L: [data codewords, EC codewords per block, blocks]. */
+const QR_VERSIONS = [
+  [19, 7, 1], [34, 10, 1], [55, 15, 1], [80, 20, 1], [108, 26, 1],
+  [136, 18, 2], [156, 20, 2], [194, 24, 2], [232, 30, 2],
+]
+const QR_ALIGNMENT = [[], [6, 18], [6, 22], [6, 26], [6, 30], [6, 34], [6, 22, 38], [6, 24, 42], [6, 26, 46]]
+
+const gfMultiply = (x, y) => {
+  let z = 0
+  for (let i = 7; i >= 0; i--) {
+    z = (z << 1) ^ ((z >>> 7) * 0x11d)
+    z ^= ((y >>> i) & 1) * x
+  }
+  return z
+}
+
+/** Reed-Solomon: the remainder of data × x^degree by the generator polynomial of that degree. */
+const reedSolomon = (data, degree) => {
+  const divisor = new Array(degree).fill(0)
+  divisor[degree - 1] = 1
+  let root = 1
+  for (let i = 0; i < degree; i++) {
+    for (let j = 0; j < degree; j++) {
+      divisor[j] = gfMultiply(divisor[j], root)
+      if (j + 1 < degree) divisor[j] ^= divisor[j + 1]
+    }
+    root = gfMultiply(root, 2)
+  }
+  const remainder = new Array(degree).fill(0)
+  for (const byte of data) {
+    const factor = byte ^ remainder.shift()
+    remainder.push(0)
+    divisor.forEach((coefficient, i) => (remainder[i] ^= gfMultiply(coefficient, factor)))
+  }
+  return remainder
+}
+
+/** The modules of a QR code for `text`, as rows of booleans (true = dark). */
+const qrModules = (text) => {
+  const bytes = new TextEncoder().encode(text)
+  const version = QR_VERSIONS.findIndex(([data]) => data - 2 >= bytes.length) + 1
+  if (version === 0) throw new Error('too long for a QR code of this page')
+  const [dataLength, ecLength, blocks] = QR_VERSIONS[version - 1]
+  // Mode 0100 (bytes), an 8-bit count, the bytes, a terminator, then the pad bytes.
+  const bits = []
+  const put = (value, length) => {
+    for (let i = length - 1; i >= 0; i--) bits.push((value >>> i) & 1)
+  }
+  put(4, 4)
+  put(bytes.length, 8)
+  bytes.forEach((byte) => put(byte, 8))
+  put(0, Math.min(4, dataLength * 8 - bits.length))
+  put(0, (8 - (bits.length % 8)) % 8)
+  const data = []
+  for (let i = 0; i < bits.length; i += 8) data.push(parseInt(bits.slice(i, i + 8).join(''), 2))
+  for (let pad = 0xec; data.length < dataLength; pad ^= 0xec ^ 0x11) data.push(pad)
+  // Equal blocks at these versions; codewords are interleaved across them.
+  const blockLength = dataLength / blocks
+  const dataBlocks = Array.from({ length: blocks }, (_, b) =>
+    data.slice(b * blockLength, (b + 1) * blockLength)
+  )
+  const ecBlocks = dataBlocks.map((block) => reedSolomon(block, ecLength))
+  const codewords = []
+  for (let i = 0; i < blockLength; i++) dataBlocks.forEach((block) => codewords.push(block[i]))
+  for (let i = 0; i < ecLength; i++) ecBlocks.forEach((block) => codewords.push(block[i]))
+
+  const size = 17 + 4 * version
+  const dark = Array.from({ length: size }, () => new Array(size).fill(false))
+  const reserved = Array.from({ length: size }, () => new Array(size).fill(false))
+  const set = (x, y, on) => {
+    dark[y][x] = on
+    reserved[y][x] = true
+  }
+  for (let i = 0; i < size; i++) {
+    set(6, i, i % 2 === 0)
+    set(i, 6, i % 2 === 0)
+  }
+  for (const [cx, cy] of [[3, 3], [size - 4, 3], [3, size - 4]]) {
+    for (let dy = -4; dy <= 4; dy++) {
+      for (let dx = -4; dx <= 4; dx++) {
+        const x = cx + dx
+        const y = cy + dy
+        const ring = Math.max(Math.abs(dx), Math.abs(dy))
+        if (x >= 0 && x < size && y >= 0 && y < size) set(x, y, ring !== 2 && ring !== 4)
+      }
+    }
+  }
+  const centers = QR_ALIGNMENT[version - 1]
+  for (const cx of centers) {
+    for (const cy of centers) {
+      const onFinder = (cx === 6 && cy === 6) || (cx === 6 && cy === size - 7) || (cx === size - 7 && cy === 6)
+      if (onFinder) continue
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) set(cx + dx, cy + dy, Math.max(Math.abs(dx), Math.abs(dy)) !== 1)
+      }
+    }
+  }
+  // Format information: level L (01) and mask 0, BCH-protected and masked with 0x5412.
+  let rem = 0b01000
+  for (let i = 0; i < 10; i++) rem = (rem << 1) ^ ((rem >>> 9) * 0x537)
+  const format = ((0b01000 << 10) | rem) ^ 0x5412
+  const bit = (value, i) => ((value >>> i) & 1) === 1
+  for (let i = 0; i <= 5; i++) set(8, i, bit(format, i))
+  set(8, 7, bit(format, 6))
+  set(8, 8, bit(format, 7))
+  set(7, 8, bit(format, 8))
+  for (let i = 9; i < 15; i++) set(14 - i, 8, bit(format, i))
+  for (let i = 0; i < 8; i++) set(size - 1 - i, 8, bit(format, i))
+  for (let i = 8; i < 15; i++) set(8, size - 15 + i, bit(format, i))
+  set(8, size - 8, true)
+  if (version >= 7) {
+    let vrem = version
+    for (let i = 0; i < 12; i++) vrem = (vrem << 1) ^ ((vrem >>> 11) * 0x1f25)
+    const info = (version << 12) | vrem
+    for (let i = 0; i < 18; i++) {
+      const a = size - 11 + (i % 3)
+      const b = Math.floor(i / 3)
+      set(a, b, bit(info, i))
+      set(b, a, bit(info, i))
+    }
+  }
+  // The codewords zigzag up and down two columns at a time from the bottom right, mask 0 applied.
+  let index = 0
+  for (let right = size - 1; right >= 1; right -= 2) {
+    if (right === 6) right = 5
+    for (let vertical = 0; vertical < size; vertical++) {
+      for (let j = 0; j < 2; j++) {
+        const x = right - j
+        const y = ((right + 1) & 2) === 0 ? size - 1 - vertical : vertical
+        if (reserved[y][x]) continue
+        const on = index < codewords.length * 8 && bit(codewords[index >>> 3], 7 - (index & 7))
+        index++
+        dark[y][x] = on !== ((x + y) % 2 === 0)
+      }
+    }
+  }
+  return dark
+}
+
+/** An SVG of the QR code, with the 4-module quiet zone the standard asks for. */
+const qrSvg = (text) => {
+  const modules = qrModules(text)
+  const size = modules.length + 8
+  let path = ''
+  modules.forEach((row, y) =>
+    row.forEach((on, x) => {
+      if (on) path += `M${x + 4} ${y + 4}h1v1h-1z`
+    })
+  )
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+  svg.setAttribute('viewBox', `0 0 ${size} ${size}`)
+  svg.setAttribute('width', String(size * 4))
+  svg.setAttribute('role', 'img')
+  svg.setAttribute('aria-label', 'QR code of the authenticator setup link')
+  svg.innerHTML = `<rect width="${size}" height="${size}" fill="#fff"/><path fill="#000" d="${path}"/>`
+  return svg
+}
+
 // --- views --------------------------------------------------------------------------------
 
 const showSignedOut = () => {
@@ -104,7 +269,18 @@ const showSignedOut = () => {
   $('#activity').replaceChildren()
 }
 
+const showMfa = (user) => {
+  const on = user.mfa?.totp === true
+  $('#mfa-status').textContent = on
+    ? 'On: signing in asks for a code from your authenticator app.'
+    : 'Off: your password alone signs you in.'
+  $('#mfa-enrol').hidden = on
+  $('#mfa-disable-form').hidden = !on
+  $('#mfa-setup').hidden = true
+}
+
 const showSignedIn = async (user) => {
+  showMfa(user)
   $('#user-label').textContent = user.nickname ? `${user.nickname} · ${user.email}` : user.email
   $('#verify-banner').hidden = user.email_verified
   $('#reset-view').hidden = true
@@ -224,10 +400,104 @@ $('#sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault()
   const { email, password } = formData(event.target)
   attempt(async () => {
-    const { user } = await api('/auth/login', { method: 'POST', json: { email, password } })
+    const answer = await api('/auth/login', { method: 'POST', json: { email, password } })
     event.target.reset()
     say('')
+    if (answer.mfa_required) {
+      // The password was right; the session starts once the second factor is answered.
+      pendingMfaToken = answer.mfa_token
+      $('#sign-in-form').hidden = true
+      $('#mfa-form').hidden = false
+      $('#mfa-form').elements.code.focus()
+      return
+    }
+    await showSignedIn(answer.user)
+  })
+})
+
+let pendingMfaToken = null
+
+$('#mfa-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const { code, recovery } = formData(event.target)
+  attempt(async () => {
+    const method = recovery ? 'recovery_code' : 'totp'
+    const { user } = await api('/auth/mfa/verify', {
+      method: 'POST',
+      json: { mfa_token: pendingMfaToken, method, code: code.trim() },
+    })
+    pendingMfaToken = null
+    event.target.reset()
+    event.target.hidden = true
+    $('#sign-in-form').hidden = false
+    say('')
     await showSignedIn(user)
+  })
+})
+
+$('#mfa-cancel').addEventListener('click', () => {
+  pendingMfaToken = null
+  $('#mfa-form').hidden = true
+  $('#sign-in-form').hidden = false
+})
+
+/** A change of how one signs in needs a recent sign-in: ask for the password, then try again. */
+const freshly = async (action) => {
+  try {
+    return await action()
+  } catch (error) {
+    if (!(error instanceof ApiFailure) || error.code !== 'reauthentication_required') throw error
+    const password = window.prompt('Enter your password again to change two-step sign-in')
+    if (!password) throw error
+    await api('/auth/reauthenticate', { method: 'POST', json: { password } })
+    return action()
+  }
+}
+
+$('#mfa-enrol').addEventListener('click', () => {
+  attempt(async () => {
+    const { secret, otpauth_uri: uri } = await freshly(() =>
+      api('/auth/mfa/totp', { method: 'POST' })
+    )
+    $('#mfa-qr').replaceChildren(qrSvg(uri))
+    $('#mfa-secret').textContent = secret
+    $('#mfa-codes').hidden = true
+    $('#mfa-enrol').hidden = true
+    $('#mfa-setup').hidden = false
+  })
+})
+
+$('#mfa-confirm-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const { code } = formData(event.target)
+  attempt(async () => {
+    const { recovery_codes: codes } = await freshly(() =>
+      api('/auth/mfa/totp/confirm', { method: 'POST', json: { code: code.trim() } })
+    )
+    event.target.reset()
+    const items = codes.map((recoveryCode) => {
+      const item = document.createElement('li')
+      item.textContent = recoveryCode
+      return item
+    })
+    $('#mfa-code-list').replaceChildren(...items)
+    const { user } = await api('/me')
+    showMfa(user)
+    $('#mfa-codes').hidden = false
+    say('Two-step sign-in is on.', 'info')
+  })
+})
+
+$('#mfa-disable-form').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const { code } = formData(event.target)
+  attempt(async () => {
+    await freshly(() => api('/auth/mfa/totp', { method: 'DELETE', json: { code: code.trim() } }))
+    event.target.reset()
+    $('#mfa-codes').hidden = true
+    const { user } = await api('/me')
+    showMfa(user)
+    say('Two-step sign-in is off.', 'info')
   })
 })
 

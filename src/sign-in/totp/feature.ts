@@ -2,7 +2,6 @@
 import type { AuthFeature } from '../../feature'
 import { totpRoutes } from './routes'
 import { createTotp } from './totp'
-import type { TotpOptions } from './totp'
 
 export const totpFeature: AuthFeature = {
   id: 'totp',
@@ -11,7 +10,7 @@ export const totpFeature: AuthFeature = {
     secret: typeof vars.MFA_SECRET === 'string' ? vars.MFA_SECRET : undefined,
   }),
   setup: (core, options) => {
-    // This feature's own optionsFromEnv (or a host's featureOptions.totp) made them.
+    // From this feature's own optionsFromEnv, or a host's featureOptions.totp ({ secret }).
     const totp = createTotp(core, options ?? {})
     return {
       secondFactor: totp.method,
