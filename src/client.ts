@@ -7,14 +7,10 @@
  * (package.json "exports" → "./client", built by `npm run client:dts`), so it never compiles the
  * worker's sources against its own DOM types.
  */
-import type { Hono } from 'hono'
 import { hc } from 'hono/client'
 import type { ClientRequestOptions, ClientResponse } from 'hono/client'
-import type { ExtractSchema, MergeSchemaPath } from 'hono/types'
-import type { AppEnv } from './env'
 import type { ErrorBody, ErrorStatus } from './http/errors'
 import type { OAuthErrorBody, OAuthErrorStatus } from './http/oauth-errors'
-import type { totpRoutes } from './sign-in/totp/routes'
 import type { AppType } from './index'
 
 /** Any failure of the JSON API: one of the contract's codes, at its status. */
@@ -35,16 +31,10 @@ type WithErrors<T, Failure> = T extends (...args: infer A) => Promise<infer R>
       ? { [K in keyof T]: WithErrors<T[K], Failure> }
       : T
 
-/** The app's type with the routes the features mount at run time (src/features.ts). */
-type AppWithFeatures = Hono<
-  AppEnv,
-  ExtractSchema<AppType> & MergeSchemaPath<ExtractSchema<typeof totpRoutes>, '/auth/mfa'>
->
-
 // A function rather than `typeof hc<AppType>`, so that emitted declarations spell the routes out
 // instead of pointing back at the app's module.
 const honoClient = (baseUrl: string, options?: ClientRequestOptions) =>
-  hc<AppWithFeatures>(baseUrl, options)
+  hc<AppType>(baseUrl, options)
 type HonoClient = ReturnType<typeof honoClient>
 
 export type ApiClient = {

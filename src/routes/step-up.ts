@@ -20,7 +20,7 @@ export const stepUpRoutes = new Hono<AppEnv>()
     '/mfa/verify',
     endpoint({
       summary: 'Finish a sign-in with a second factor',
-      tag: 'mfa',
+      tag: 'auth',
       cookieMode: true,
       body: MfaVerifyBody,
       success: tokens('A new session has begun'),
@@ -47,7 +47,7 @@ export const stepUpRoutes = new Hono<AppEnv>()
     '/reauthenticate',
     endpoint({
       summary: 'Sign in again: a new auth_time',
-      tag: 'mfa',
+      tag: 'auth',
       auth: true,
       cookieMode: true,
       body: ReauthenticateBody,

@@ -1,11 +1,13 @@
 /** TOTP with recovery codes, registered in one line (src/features.ts). */
 import type { AuthFeature } from '../../feature'
+import { mount } from '../../feature'
 import { totpRoutes } from './routes'
 import { createTotp } from './totp'
 
-export const totpFeature: AuthFeature = {
+export const totpFeature = {
   id: 'totp',
-  routes: [{ path: '/auth/mfa', routes: totpRoutes }],
+  routes: [mount('/auth/mfa', totpRoutes)],
+  openapi: { tags: [{ name: 'mfa', description: 'A second factor: TOTP and recovery codes.' }] },
   optionsFromEnv: (vars) => ({
     secret: typeof vars.MFA_SECRET === 'string' ? vars.MFA_SECRET : undefined,
   }),
@@ -15,7 +17,14 @@ export const totpFeature: AuthFeature = {
     return {
       secondFactor: totp.method,
       onUserDeleted: (userId) => ({ steps: totp.store.removalSteps(userId) }),
+      // A reset by the address's owner removes a TOTP set up before the address was proven.
+      onAccountReclaimed: (userId, verifiedAt) => ({
+        steps: totp.store.removalSteps(
+          userId,
+          verifiedAt === null ? null : Math.floor(Date.parse(verifiedAt) / 1000)
+        ),
+      }),
       services: totp,
     }
   },
-}
+} satisfies AuthFeature

@@ -34,6 +34,9 @@ export interface TotpStore {
   replaceRecoveryCodes(userId: string, codeHashes: string[]): Promise<boolean>
   /** Atomic: the credential, its recovery codes and `mfa.totp`; false when there was none. */
   remove(userId: string): Promise<boolean>
-  /** The same removal as steps of another transaction (an account's deletion). */
-  removalSteps(userId: string): unknown[]
+  /**
+   * The same removal as steps of another transaction (an account's deletion; with `before`, in
+   * seconds, the owner reclaiming the account: only a setup started before the address was proven).
+   */
+  removalSteps(userId: string, before?: number | null): unknown[]
 }

@@ -22,11 +22,21 @@ export const d1TotpStore = (db: D1Database): TotpStore => {
       )
       .bind(...values),
   ]
-  const removal = (userId: string) => [
-    db.prepare('DELETE FROM recovery_codes WHERE user_id = ?1').bind(userId),
-    db.prepare(`UPDATE users SET mfa = json_remove(mfa, '$.totp') WHERE id = ?1`).bind(userId),
-    db.prepare('DELETE FROM totp_credentials WHERE user_id = ?1').bind(userId),
-  ]
+  /** TOTP set up before `before` (seconds; null: whenever) goes, with its codes and flag. */
+  const removal = (userId: string, before: number | null = null) => {
+    const added = `EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2))`
+    return [
+      db.prepare(`DELETE FROM recovery_codes WHERE user_id = ?1 AND ${added}`).bind(userId, before),
+      db
+        .prepare(`UPDATE users SET mfa = json_remove(mfa, '$.totp') WHERE id = ?1 AND ${added}`)
+        .bind(userId, before),
+      db
+        .prepare(
+          'DELETE FROM totp_credentials WHERE user_id = ?1 AND (?2 IS NULL OR created_at < ?2)'
+        )
+        .bind(userId, before),
+    ]
+  }
   return {
     find: (userId) =>
       db
