@@ -324,43 +324,6 @@ export interface paths {
         patch: operations["patchMe"];
         trace?: never;
     };
-    "/notes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The user's notes, newest first */
-        get: operations["getNotes"];
-        put?: never;
-        /** Create a note */
-        post: operations["postNotes"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/notes/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One note */
-        get: operations["getNotesId"];
-        put?: never;
-        post?: never;
-        /** Delete a note */
-        delete: operations["deleteNotesId"];
-        options?: never;
-        head?: never;
-        /** Change a note */
-        patch: operations["patchNotesId"];
-        trace?: never;
-    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -446,6 +409,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's notes, newest first */
+        get: operations["getNotes"];
+        put?: never;
+        /** Create a note */
+        post: operations["postNotes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One note */
+        get: operations["getNotesId"];
+        put?: never;
+        post?: never;
+        /** Delete a note */
+        delete: operations["deleteNotesId"];
+        options?: never;
+        head?: never;
+        /** Change a note */
+        patch: operations["patchNotesId"];
+        trace?: never;
+    };
     "/auth/mfa/totp": {
         parameters: {
             query?: never;
@@ -522,6 +522,7 @@ export interface components {
             expires_in: number;
             refresh_token: string;
             refresh_expires_in: number;
+            device_token?: string;
         };
         CookieTokenResponse: {
             user: components["schemas"]["User"];
@@ -531,15 +532,6 @@ export interface components {
             refresh_expires_in: number;
             /** @constant */
             auth_mode: "cookie";
-        };
-        Note: {
-            id: string;
-            title: string;
-            body: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
         };
         Session: {
             id: string;
@@ -562,6 +554,15 @@ export interface components {
             user_agent: string | null;
             country: string | null;
             session_id: string | null;
+        };
+        Note: {
+            id: string;
+            title: string;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
     };
     responses: {
@@ -866,22 +867,6 @@ export interface components {
                 };
             };
         };
-        /** @description `invalid_client` */
-        Unauthorized2: {
-            headers: {
-                "Cache-Control": components["headers"]["CacheControl"];
-                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
-                "X-Request-Id": components["headers"]["XRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    error: "invalid_client";
-                    error_description: string;
-                };
-            };
-        };
         /** @description `service_unavailable` */
         ServiceUnavailable2: {
             headers: {
@@ -896,6 +881,38 @@ export interface components {
                     error: "service_unavailable";
                     /** @description A sentence for a person. */
                     message: string;
+                };
+            };
+        };
+        /** @description `not_found` */
+        NotFound2: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "not_found";
+                    /** @description A sentence for a person. */
+                    message: string;
+                };
+            };
+        };
+        /** @description `invalid_client` */
+        Unauthorized2: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    error: "invalid_client";
+                    error_description: string;
                 };
             };
         };
@@ -955,8 +972,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+        /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
         AuthMode: "cookie";
+        /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
+        DeviceToken: string;
     };
     requestBodies: never;
     headers: {
@@ -1152,7 +1171,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1161,7 +1180,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                     /** @description 8 to 256 Unicode code points, no composition rules; NFKC-normalized before hashing. */
                     password: string;
@@ -1218,8 +1237,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
+                /** @description The `device_token` of an earlier sign-in (in cookie mode, the `__Host-device` cookie): failed logins from this device count on its own budget. */
+                "X-Device-Token"?: components["parameters"]["DeviceToken"];
             };
             path?: never;
             cookie?: never;
@@ -1227,7 +1248,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
                     email: string;
                     password: string;
                 };
@@ -1311,7 +1331,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1472,7 +1492,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                 };
             };
@@ -1497,6 +1517,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthPasswordReset: {
@@ -1530,6 +1551,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     postAuthEmailVerification: {
@@ -1542,7 +1565,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description Trimmed and compared case-insensitively; stored in lower case. */
+                    /** @description Trimmed and compared case-insensitively; stored in lower case. No spaces, control characters or `,;<>"()[]:\`. */
                     email: string;
                 };
             };
@@ -1567,6 +1590,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
         };
     };
     postAuthEmailVerify: {
@@ -1603,13 +1627,15 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
         };
     };
     postAuthMfaVerify: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1672,7 +1698,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. */
+                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
                 "X-Auth-Mode"?: components["parameters"]["AuthMode"];
             };
             path?: never;
@@ -1836,6 +1862,218 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getWellKnownJwksJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JWK set */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @enum {string} */
+                            kty: "OKP" | "EC";
+                            /** @enum {string} */
+                            crv: "Ed25519" | "P-256";
+                            x: string;
+                            y?: string;
+                            kid: string;
+                            /** @enum {string} */
+                            alg: "EdDSA" | "ES256";
+                            /** @constant */
+                            use: "sig";
+                        }[];
+                    };
+                };
+            };
+            500: components["responses"]["ServerMisconfigured"];
+        };
+    };
+    getWellKnownOauthAuthorizationServer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metadata */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        issuer: string;
+                        token_endpoint: string;
+                        revocation_endpoint: string;
+                        jwks_uri: string;
+                        response_types_supported: string[];
+                        grant_types_supported: string[];
+                        token_endpoint_auth_methods_supported: string[];
+                        revocation_endpoint_auth_methods_supported: string[];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound2"];
+        };
+    };
+    postOauthToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @constant */
+                    grant_type: "refresh_token";
+                    refresh_token: string;
+                    client_id?: string;
+                    /** @description Accepted and ignored: tokens carry no scopes. */
+                    scope?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new token pair */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Pragma: components["headers"]["Pragma"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        access_token: string;
+                        /** @constant */
+                        token_type: "Bearer";
+                        expires_in: number;
+                        refresh_token: string;
+                    };
+                };
+            };
+            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type` */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request" | "invalid_grant" | "unsupported_grant_type";
+                        error_description: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
+            413: components["responses"]["PayloadTooLarge2"];
+            429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
+        };
+    };
+    postOauthRevoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @description A refresh token or an access token; either ends its session. */
+                    token: string;
+                    /** @description `refresh_token` or `access_token`; any value is ignored. */
+                    token_type_hint?: string;
+                    client_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Revoked, or the token was not valid (RFC 7009 §2.2) */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_request` */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_request";
+                        error_description: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
+            413: components["responses"]["PayloadTooLarge2"];
+            429: components["responses"]["TooManyRequests2"];
+            500: components["responses"]["ServerMisconfigured"];
+            503: components["responses"]["ServiceUnavailable2"];
+        };
+    };
+    getDevOutbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The messages, newest first */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        messages: {
+                            to: string;
+                            subject: string;
+                            text: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound2"];
+        };
+    };
     getNotes: {
         parameters: {
             query?: never;
@@ -1977,7 +2215,7 @@ export interface operations {
                 "application/json": {
                     title?: string;
                     body?: string;
-                };
+                } | unknown | unknown;
             };
         };
         responses: {
@@ -2003,232 +2241,6 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["ServerMisconfigured2"];
             503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getWellKnownJwksJson: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The JWK set */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        keys: {
-                            /** @enum {string} */
-                            kty: "OKP" | "EC";
-                            /** @enum {string} */
-                            crv: "Ed25519" | "P-256";
-                            x: string;
-                            y?: string;
-                            kid: string;
-                            /** @enum {string} */
-                            alg: "EdDSA" | "ES256";
-                            /** @constant */
-                            use: "sig";
-                        }[];
-                    };
-                };
-            };
-            500: components["responses"]["ServerMisconfigured"];
-        };
-    };
-    getWellKnownOauthAuthorizationServer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The metadata */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        issuer: string;
-                        token_endpoint: string;
-                        revocation_endpoint: string;
-                        jwks_uri: string;
-                        response_types_supported: string[];
-                        grant_types_supported: string[];
-                        token_endpoint_auth_methods_supported: string[];
-                        revocation_endpoint_auth_methods_supported: string[];
-                    };
-                };
-            };
-        };
-    };
-    postOauthToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": {
-                    /** @constant */
-                    grant_type: "refresh_token";
-                    refresh_token: string;
-                    client_id?: string;
-                    /** @description Accepted and ignored: tokens carry no scopes. */
-                    scope?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description A new token pair */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    Pragma: components["headers"]["Pragma"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        access_token: string;
-                        /** @constant */
-                        token_type: "Bearer";
-                        expires_in: number;
-                        refresh_token: string;
-                    };
-                };
-            };
-            /** @description `invalid_request`, `invalid_grant`, `unsupported_grant_type` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "invalid_request" | "invalid_grant" | "unsupported_grant_type";
-                        error_description: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden3"];
-            413: components["responses"]["PayloadTooLarge2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    postOauthRevoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": {
-                    /** @description A refresh token or an access token; either ends its session. */
-                    token: string;
-                    /** @enum {string} */
-                    token_type_hint?: "refresh_token" | "access_token";
-                    client_id?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Revoked, or the token was not valid (RFC 7009 §2.2) */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `invalid_request` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "invalid_request";
-                        error_description: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden3"];
-            413: components["responses"]["PayloadTooLarge2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    getDevOutbox: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The messages, newest first */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        messages: {
-                            to: string;
-                            subject: string;
-                            text: string;
-                            /** Format: date-time */
-                            created_at: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description `not_found` */
-            404: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "not_found";
-                        /** @description A sentence for a person. */
-                        message: string;
-                    };
-                };
-            };
         };
     };
     postAuthMfaTotp: {
