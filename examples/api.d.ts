@@ -1714,7 +1714,7 @@ export interface operations {
                     credential?: {
                         [key: string]: unknown;
                     };
-                };
+                } | unknown | unknown;
             };
         };
         responses: {

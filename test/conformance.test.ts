@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
+import { advanceClock, pinClock } from './helpers/clock'
 import { COOKIE_MODE, CookieJar, browserApi, registerInCookieMode } from './helpers/cookies'
 import { expectConforms, observed, operationKey, operations } from './helpers/openapi'
 import {
@@ -20,6 +21,7 @@ import {
 import { buildRequest, apiWithEnv, api } from './helpers/requests'
 import type { RequestOptions } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
+import { totpAt } from './helpers/totp'
 
 const ANY_ID = '00000000-0000-4000-8000-000000000000'
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -51,6 +53,9 @@ const VALID: Record<string, (account: Account) => RequestOptions> = {
     json: { token: 'A'.repeat(43), new_password: NEW_PASSWORD },
   }),
   'POST /auth/email/verify': () => ({ json: { token: 'A'.repeat(43) } }),
+  'POST /auth/mfa/verify': () => ({
+    json: { mfa_token: 'A'.repeat(43), method: 'totp', code: '123456' },
+  }),
 }
 
 const requestFor = (method: string, path: string, account: Account): RequestOptions => {
@@ -479,6 +484,58 @@ describe('errors of one operation', () => {
       expect(client.status).toBe(401)
       expect(await expectConforms('post', path, client)).toMatchObject({ error: 'invalid_client' })
     }
+  })
+})
+
+describe('the second factor', () => {
+  it('setting TOTP up, signing in with it, re-authenticating, turning it off', async () => {
+    pinClock(Math.floor(Date.now() / 30_000) * 30_000)
+    const account = await registerUser()
+    const token = account.accessToken
+    const setup = await api('/auth/mfa/totp', { method: 'POST', token })
+    const { secret } = (await expectConforms('post', '/auth/mfa/totp', setup)) as { secret: string }
+    const confirm = (code: string) => api('/auth/mfa/totp/confirm', { token, json: { code } })
+    await expectConforms('post', '/auth/mfa/totp/confirm', await confirm(await totpAt(secret)))
+    await expectConforms('post', '/auth/mfa/totp/confirm', await confirm(await totpAt(secret)))
+    await expectConforms(
+      'post',
+      '/auth/mfa/totp',
+      await api('/auth/mfa/totp', { method: 'POST', token })
+    )
+    advanceClock(30)
+    const login = await api('/auth/login', { json: { email: account.email, password: PASSWORD } })
+    const { mfa_token: mfaToken } = (await expectConforms('post', '/auth/login', login)) as {
+      mfa_token: string
+    }
+    const verify = (code: string) =>
+      api('/auth/mfa/verify', { json: { mfa_token: mfaToken, method: 'totp', code } })
+    const right = await totpAt(secret)
+    await expectConforms(
+      'post',
+      '/auth/mfa/verify',
+      await verify(right === '123456' ? '654321' : '123456')
+    )
+    await expectConforms('post', '/auth/mfa/verify', await verify(right))
+    const again = await api('/auth/reauthenticate', { token, json: { password: PASSWORD } })
+    const renewed = (await expectConforms('post', '/auth/reauthenticate', again)) as {
+      access_token: string
+    }
+    const codes = () =>
+      api('/auth/mfa/recovery-codes', { method: 'POST', token: renewed.access_token })
+    const { recovery_codes: recovery } = (await expectConforms(
+      'post',
+      '/auth/mfa/recovery-codes',
+      await codes()
+    )) as { recovery_codes: string[] }
+    const off = () =>
+      api('/auth/mfa/totp', {
+        method: 'DELETE',
+        token: renewed.access_token,
+        json: { code: recovery[0] },
+      })
+    await expectConforms('delete', '/auth/mfa/totp', await off())
+    await expectConforms('delete', '/auth/mfa/totp', await off())
+    await expectConforms('post', '/auth/mfa/recovery-codes', await codes())
   })
 })
 

@@ -181,6 +181,12 @@ const settingFor = async (path: string, operation: DocOperation): Promise<Settin
     client_id: 'an-app',
     scope: 'anything',
     token_type_hint: 'refresh_token',
+    // The second factor's: a wrong code on a token that was never issued changes nothing.
+    mfa_token: 'not-an-mfa-token',
+    method: 'totp',
+    code: '000000',
+    // Not an object: only the candidates the document forbids carry it.
+    credential: 'not-a-credential',
   })
   const setting: Setting = {
     path: path.replace('{id}', created.id),

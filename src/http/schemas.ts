@@ -143,7 +143,7 @@ export const ResetPasswordBody = v.object({
 export const VerifyEmailBody = v.object({ token: OneTimeToken })
 
 // A second factor's answer: a wrong or malformed one is the method's 401, not a 400.
-const MfaCode = v.pipe(v.string('code must be a string'), v.maxLength(64, 'code is too long'))
+const MfaCode = cappedText('code', 64)
 const SecondFactorMethod = v.picklist(
   ['totp', 'recovery_code', 'passkey'],
   'method must be totp, recovery_code or passkey'
@@ -151,10 +151,7 @@ const SecondFactorMethod = v.picklist(
 const PasskeyCredential = v.record(v.string(), v.unknown(), 'credential must be an object')
 
 export const MfaVerifyBody = v.object({
-  mfa_token: v.pipe(
-    v.string('mfa_token must be a string'),
-    v.maxLength(128, 'mfa_token is too long')
-  ),
+  mfa_token: cappedText('mfa_token', 128),
   method: SecondFactorMethod,
   code: v.optional(MfaCode),
   credential: v.optional(PasskeyCredential),
@@ -163,15 +160,17 @@ export const MfaVerifyBody = v.object({
 /** `{password}`, or a second factor's `{method, code}` / `{method, credential}`. */
 export const ReauthenticateBody = v.pipe(
   v.object({
-    password: v.optional(v.pipe(text('password'), v.maxLength(1024, 'password is too long'))),
+    password: v.optional(cappedText('password', 1024)),
     method: v.optional(SecondFactorMethod),
     code: v.optional(MfaCode),
     credential: v.optional(PasskeyCredential),
   }),
   v.check(
-    (body) => (body.password === undefined) !== (body.method === undefined),
+    (body) => body.password !== undefined || body.method !== undefined,
     'send password, or method with its code or credential'
-  )
+  ),
+  // The check above, as the document states it (with both, the password is checked).
+  v.metadata({ anyOf: [{ required: ['password'] }, { required: ['method'] }] })
 )
 
 export const MfaCodeBody = v.object({ code: MfaCode })
