@@ -5,12 +5,13 @@
  */
 import type { AuthFeature } from './feature'
 import { notesResource } from './resources/notes'
+import { passkeysFeature } from './sign-in/passkeys'
 import { totpFeature } from './sign-in/totp'
 
 // `as const`: the typed client (src/client.ts) learns the features' routes from this list's type.
 export const DEFAULT_FEATURES = [
   notesResource,
   totpFeature,
-  // passkeysFeature,
+  passkeysFeature,
   // oidcFeature,
 ] as const satisfies readonly AuthFeature[]

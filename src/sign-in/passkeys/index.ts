@@ -1,0 +1,2 @@
+export { passkeysFeature } from './feature'
+export type { PasskeyOptions } from './options'

@@ -1,0 +1,144 @@
+/** /auth/passkeys: registering, listing and removing passkeys, and signing in with one. */
+import { Hono } from 'hono'
+import { sanitizeUserAgent } from '../../auth/sessions'
+import type { AppEnv } from '../../env'
+import { endpoint } from '../../http/endpoint'
+import { ApiError } from '../../http/errors'
+import { IssuedTokensResponse } from '../../http/schemas'
+import { signInResponse } from '../../http/token-response'
+import { InvalidPasskey } from './errors'
+import type { PasskeyService } from './passkeys'
+import type { PasskeyRow } from './store'
+import {
+  CreationOptions,
+  EmptyBody,
+  PasskeyListResponse,
+  PasskeyLoginBody,
+  PasskeyResponse,
+  RegisterPasskeyBody,
+  RequestOptions,
+} from './schemas'
+
+const passkeysOf = (c: { var: AppEnv['Variables'] }) =>
+  c.var.services.features.passkeys as PasskeyService
+
+const presentPasskey = (passkey: PasskeyRow) => ({
+  id: passkey.id,
+  name: passkey.name,
+  created_at: passkey.created_at,
+  last_used_at: passkey.last_used_at,
+})
+
+export const passkeyRoutes = new Hono<AppEnv>()
+  .post(
+    '/register/options',
+    endpoint({
+      summary: 'Options to create a passkey',
+      tag: 'passkeys',
+      auth: true,
+      success: {
+        status: 200,
+        description: 'PublicKeyCredentialCreationOptionsJSON',
+        body: CreationOptions,
+      },
+    }),
+    async (c) => c.json(await passkeysOf(c).registrationOptions(c.var.user), 200)
+  )
+  .post(
+    '/register',
+    endpoint({
+      summary: 'Add a passkey',
+      tag: 'passkeys',
+      auth: true,
+      body: RegisterPasskeyBody,
+      success: { status: 201, description: 'The passkey', body: PasskeyResponse },
+      errors: [['invalid_passkey', 400]],
+    }),
+    async (c) => {
+      const { credential, name } = c.req.valid('json')
+      try {
+        const passkey = await passkeysOf(c).register(c.get('auth').userId, credential, name)
+        return c.json({ passkey: presentPasskey(passkey) }, 201)
+      } catch (error) {
+        // A registration that does not verify is a bad request, not a failed sign-in.
+        if (error instanceof InvalidPasskey) throw new ApiError('invalid_passkey', { status: 400 })
+        throw error
+      }
+    }
+  )
+  .get(
+    '/',
+    endpoint({
+      summary: "List the user's passkeys",
+      tag: 'passkeys',
+      auth: true,
+      success: { status: 200, description: 'The passkeys', body: PasskeyListResponse },
+    }),
+    async (c) => {
+      const passkeys = await passkeysOf(c).store.listByUser(c.get('auth').userId)
+      return c.json({ passkeys: passkeys.map(presentPasskey) }, 200)
+    }
+  )
+  .delete(
+    '/:id',
+    endpoint({
+      summary: 'Remove a passkey',
+      tag: 'passkeys',
+      auth: true,
+      success: { status: 204, description: 'Removed' },
+      errors: ['not_found'],
+    }),
+    async (c) => {
+      // Another user's passkey is as absent as one that never existed.
+      if (!(await passkeysOf(c).store.delete(c.get('auth').userId, c.req.param('id')))) {
+        throw new ApiError('not_found', { message: 'No such passkey.' })
+      }
+      return c.body(null, 204)
+    }
+  )
+  .post(
+    '/login/options',
+    endpoint({
+      summary: 'Options to sign in with a passkey',
+      tag: 'passkeys',
+      body: EmptyBody,
+      bodyRequired: false,
+      success: {
+        status: 200,
+        description: 'PublicKeyCredentialRequestOptionsJSON',
+        body: RequestOptions,
+      },
+    }),
+    async (c) => {
+      const service = passkeysOf(c)
+      return c.json(service.requestOptions(await service.issueChallenge('login', '')), 200)
+    }
+  )
+  .post(
+    '/login',
+    endpoint({
+      summary: 'Sign in with a passkey',
+      tag: 'passkeys',
+      cookieMode: true,
+      body: PasskeyLoginBody,
+      success: {
+        status: 200,
+        description: 'A new session has begun',
+        body: IssuedTokensResponse,
+        headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
+      },
+      errors: [
+        'invalid_passkey',
+        'too_many_requests',
+        'server_misconfigured',
+        'service_unavailable',
+      ],
+    }),
+    async (c) => {
+      const { credential } = c.req.valid('json')
+      const outcome = await passkeysOf(c).login(credential, {
+        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+      })
+      return signInResponse(c, outcome, 200)
+    }
+  )
