@@ -1,14 +1,13 @@
-/** The passkey feature's failures; its mapError turns them into the contract's codes. */
+/** The passkey feature's failure; its mapError turns it into the contract's invalid_passkey. */
 
-/** A credential that does not prove what it claims: malformed, unknown, replayed or forged. */
+/**
+ * A credential that does not prove what it claims: malformed, unknown, replayed or forged. It
+ * carries no reason: a client learns nothing from which check failed, and a 4xx is not logged.
+ */
 export class InvalidPasskey extends Error {
   override name = 'InvalidPasskey'
 }
 
-/**
- * No relying party is configured (neither WEBAUTHN_RP_ID nor APP_URL): passkeys are off, and
- * their routes answer 404 like any route a deployment does not serve.
- */
-export class PasskeysOff extends Error {
-  override name = 'PasskeysOff'
+export const refuse: () => never = () => {
+  throw new InvalidPasskey()
 }

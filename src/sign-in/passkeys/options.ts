@@ -1,5 +1,4 @@
 /** Where passkeys may be used: the relying party id and the origins, from the Worker env. */
-import type { RelyingParty } from './webauthn'
 
 /** Set by a host in `featureOptions.passkeys`, or read from the env by the Worker entry. */
 export interface PasskeyOptions {
@@ -22,7 +21,10 @@ const urlOf = (text: string): URL | null => {
  * passkeys are off (their routes answer 404) and the rest of the service runs.
  */
 export const passkeyOptionsFromEnv = (vars: Readonly<Record<string, unknown>>): PasskeyOptions => {
-  const text = (name: string) => (typeof vars[name] === 'string' ? (vars[name] as string) : '')
+  const text = (name: string): string => {
+    const value = vars[name]
+    return typeof value === 'string' ? value : ''
+  }
   const app = urlOf(text('APP_URL'))
   const origins = text('WEBAUTHN_ORIGINS')
     .split(',')
@@ -33,9 +35,3 @@ export const passkeyOptionsFromEnv = (vars: Readonly<Record<string, unknown>>): 
     origins: origins.length ? origins : app ? [app.origin] : undefined,
   }
 }
-
-/** The relying party, or null where none is configured. */
-export const relyingPartyOf = (options: PasskeyOptions | undefined): RelyingParty | null =>
-  options?.rpId
-    ? { id: options.rpId, origins: options.origins ?? [`https://${options.rpId}`] }
-    : null

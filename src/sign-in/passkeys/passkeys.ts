@@ -1,22 +1,22 @@
 /**
- * Passkeys as the domain sees them: registration (options, then the new credential), the list,
- * removal, and assertions for a passwordless sign-in. Checks that need no storage run first, so a
- * malformed credential costs no D1 call; then the challenge is redeemed (single use, D1) and the
- * signature checked. A sign-in attempt holds a place in the account's login throttle like a
- * password does, given back only when the passkey proved itself.
+ * Passkeys as the domain sees them: registration (options, then the new credential) and
+ * assertions for a sign-in. Checks that need no storage run first, so a malformed credential
+ * costs no D1 call; then the challenge is redeemed (single use, in D1) and the signature checked.
+ * A sign-in holds a place in the account's login throttle like a password does, given back only
+ * when the passkey proved itself.
  */
 import { completeSignIn } from '../../auth/accounts'
 import type { Core } from '../../auth/core'
 import { randomBytes, sha256Base64Url, toBase64Url, utf8 } from '../../auth/encoding'
 import { LoginThrottled } from '../../auth/errors'
 import { startSession } from '../../auth/sessions'
-import type { SignInMeta, SignInOutcome, VerifiedSignIn } from '../../auth/sign-in'
+import type { SignInMeta, SignInOutcome } from '../../auth/sign-in'
 import { isoNow, nowSeconds } from '../../clock'
+import { ApiError } from '../../http/errors'
 import { UniqueViolation } from '../../ports'
 import type { PublicUser, Reservation, UserRow } from '../../ports'
 import { d1PasskeyStore } from './adapters/d1-passkeys'
-import { PasskeysOff } from './errors'
-import { relyingPartyOf } from './options'
+import { refuse } from './errors'
 import type { PasskeyOptions } from './options'
 import type { ChallengePurpose, PasskeyRow } from './store'
 import {
@@ -27,13 +27,13 @@ import {
   readAttestationObject,
   readAuthenticatorData,
   readClientData,
-  refuse,
   verifyAssertion,
 } from './webauthn'
-import type { CoseAlgorithm, RelyingParty } from './webauthn'
+import type { CoseAlgorithm, PublicJwk } from './webauthn'
 
-/** A challenge lives 5 minutes; the browser's own timeout says the same. */
-export const CHALLENGE_LIFETIME = 300
+/** A challenge lives 5 minutes (ms for the browser's timeout). */
+const CHALLENGE_LIFETIME = 300
+const TIMEOUT = CHALLENGE_LIFETIME * 1000
 
 /** The fields of `PublicKeyCredential.toJSON()` that the checks read (validated by the route). */
 export interface CredentialJSON {
@@ -50,11 +50,10 @@ export interface CredentialJSON {
 /** The WebAuthn user handle: the user id's bytes, opaque and free of personal data. */
 const userHandleOf = (userId: string): string => toBase64Url(utf8.encode(userId))
 
-/** A passkey's RFC 8176 values: synced keys are software keys; "user" when UV was done. */
-const amrOf = (data: { synced: boolean; verified: boolean }): string[] =>
-  data.verified ? [data.synced ? 'swk' : 'hwk', 'user'] : [data.synced ? 'swk' : 'hwk']
+const descriptors = (passkeys: PasskeyRow[]) =>
+  passkeys.map((passkey) => ({ type: 'public-key' as const, id: passkey.credential_id }))
 
-/** What an assertion proved: whose passkey, how, and the throttle place it holds. */
+/** What an assertion proved: whose passkey, how (RFC 8176 values), and the throttle place held. */
 export interface CheckedAssertion {
   owner: UserRow
   amr: string[]
@@ -64,11 +63,11 @@ export interface CheckedAssertion {
 
 export const passkeyService = (core: Core, options: PasskeyOptions | undefined) => {
   const store = d1PasskeyStore(core.ports.d1)
-  let rp: RelyingParty | null | undefined
-  /** Read on first use: a deployment without passkeys configured serves the rest as before. */
-  const relyingParty = (): RelyingParty => {
-    rp ??= relyingPartyOf(options)
-    if (!rp) throw new PasskeysOff()
+  const id = options?.rpId
+  const rp = id ? { id, origins: options.origins ?? [`https://${id}`] } : null
+  /** Without a relying party (no WEBAUTHN_RP_ID, no APP_URL) passkeys are off: their routes 404. */
+  const relyingParty = () => {
+    if (!rp) throw new ApiError('not_found', { message: 'Passkeys are not configured.' })
     return rp
   }
 
@@ -76,87 +75,77 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
     relyingParty()
     const challenge = toBase64Url(randomBytes(32))
     const now = nowSeconds()
-    await store.issueChallenge({
-      hash: await sha256Base64Url(challenge),
-      purpose,
-      subject,
-      expiresAt: now + CHALLENGE_LIFETIME,
-      now,
-    })
+    const hash = await sha256Base64Url(challenge)
+    await store.issueChallenge({ hash, purpose, subject, expiresAt: now + CHALLENGE_LIFETIME, now })
     return challenge
   }
 
-  /** Single use, for this purpose and subject only; anything but our 256-bit challenge is refused. */
-  const redeemChallenge = async (challenge: string, purpose: ChallengePurpose, subject: string) => {
-    if (!/^[\w-]{43}$/.test(challenge)) refuse()
-    const hash = await sha256Base64Url(challenge)
-    return store.redeemChallenge(hash, purpose, subject, nowSeconds())
-  }
-
-  const requestOptions = (challenge: string, allow: PasskeyRow[] = []) => ({
-    challenge,
-    rpId: relyingParty().id,
-    timeout: CHALLENGE_LIFETIME * 1000,
-    userVerification: 'preferred' as const,
-    allowCredentials: allow.map((passkey) => ({
-      type: 'public-key' as const,
-      id: passkey.credential_id,
-    })),
-  })
+  /** Single use, for this purpose and subject only; anything but a 256-bit challenge is not ours. */
+  const redeemChallenge = async (challenge: string, purpose: ChallengePurpose, subject: string) =>
+    /^[\w-]{43}$/.test(challenge) &&
+    store.redeemChallenge(await sha256Base64Url(challenge), purpose, subject, nowSeconds())
 
   /**
-   * Checks an assertion against a challenge of `purpose` and `subject`. With `userId`, the passkey
-   * must be that user's (a second factor, a re-authentication); `throttle` reserves a place in the
-   * owner's login count before the signature is checked.
+   * Checks an assertion answering a challenge of `purpose` and `subject`. With `userId` the passkey
+   * must be that user's (a second factor, a re-authentication); with `throttle` the attempt takes
+   * a place in the owner's login count before the signature is checked.
    */
   const checkAssertion = async (
     credential: CredentialJSON,
     purpose: ChallengePurpose,
     subject: string,
-    expect: { userId?: string; throttle: boolean }
+    expected: { userId?: string; throttle?: boolean } = {}
   ): Promise<CheckedAssertion> => {
-    const rp = relyingParty()
     const { response } = credential
-    const clientData = readClientData(response.clientDataJSON, 'webauthn.get', rp)
+    const clientData = readClientData(response.clientDataJSON, 'webauthn.get', relyingParty())
     const authData = decodeBase64Url(response.authenticatorData ?? '')
-    const data = await readAuthenticatorData(authData, rp)
-    if (data.credentialId) refuse()
+    const data = await readAuthenticatorData(authData, relyingParty())
     const signature = decodeBase64Url(response.signature ?? '')
+    if (data.credentialId) refuse()
     const [redeemed, found] = await Promise.all([
       redeemChallenge(clientData.challenge, purpose, subject),
       store.findByCredentialId(credential.id),
     ])
-    if (!redeemed) refuse()
-    if (!found || (expect.userId !== undefined && found.owner.id !== expect.userId)) {
-      refuse()
-    }
-    const { passkey, owner } = found!
-    if (response.userHandle && response.userHandle !== userHandleOf(owner.id)) {
-      refuse()
+    const owner = found?.owner
+    if (
+      !redeemed ||
+      !found ||
+      !owner ||
+      (expected.userId !== undefined && owner.id !== expected.userId) ||
+      (response.userHandle !== undefined && response.userHandle !== userHandleOf(owner.id))
+    ) {
+      return refuse()
     }
     let reservation: Reservation | null = null
-    if (expect.throttle) {
+    if (expected.throttle) {
       const attempt = await core.ports.loginThrottle.reserve(owner.email, nowSeconds())
       if (attempt.lockout) throw new LoginThrottled(attempt.lockout.retryAfter)
       reservation = attempt.reservation
     }
-    await verifyAssertion(
-      passkey.algorithm as CoseAlgorithm,
-      JSON.parse(passkey.public_key),
-      signature,
-      authData,
-      clientData.bytes
-    )
-    // The counter rule, decided in D1: a clone replaying an old count loses, as does a deleted key.
+    const { passkey } = found
+    const jwk = JSON.parse(passkey.public_key) as PublicJwk
+    const algorithm = passkey.algorithm as CoseAlgorithm
+    await verifyAssertion(algorithm, jwk, signature, authData, clientData.bytes)
+    // The counter rule, decided in D1: a clone replaying an old count loses, as does a removed key.
     if (!(await store.recordUse(passkey.id, data.counter, isoNow()))) refuse()
-    return { owner, amr: amrOf(data), verified: data.verified, reservation }
+    // A synced (backup-eligible) passkey is a software key; "user" when UV was done.
+    const key = data.synced ? 'swk' : 'hwk'
+    const amr = data.verified ? [key, 'user'] : [key]
+    return { owner, amr, verified: data.verified, reservation }
   }
 
   return {
     store,
     checkAssertion,
     issueChallenge,
-    requestOptions,
+
+    requestOptions: (challenge: string, allow: PasskeyRow[] = []) => ({
+      challenge,
+      rpId: relyingParty().id,
+      timeout: TIMEOUT,
+      userVerification: 'preferred' as const,
+      allowCredentials: descriptors(allow),
+    }),
 
     registrationOptions: async (user: PublicUser) => {
       const [challenge, existing] = await Promise.all([
@@ -172,11 +161,8 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
           displayName: user.nickname ?? user.email,
         },
         pubKeyCredParams: ALGORITHMS.map((alg) => ({ type: 'public-key' as const, alg })),
-        timeout: CHALLENGE_LIFETIME * 1000,
-        excludeCredentials: existing.map((passkey) => ({
-          type: 'public-key' as const,
-          id: passkey.credential_id,
-        })),
+        timeout: TIMEOUT,
+        excludeCredentials: descriptors(existing),
         // Discoverable credentials, so that a sign-in needs no email first.
         authenticatorSelection: {
           residentKey: 'required' as const,
@@ -188,22 +174,16 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
     },
 
     /** Verifies a new credential answering this user's registration challenge, and stores it. */
-    register: async (userId: string, credential: CredentialJSON, name: string | undefined) => {
-      const rp = relyingParty()
+    register: async (userId: string, credential: CredentialJSON, name?: string) => {
       const { response } = credential
-      const clientData = readClientData(response.clientDataJSON, 'webauthn.create', rp)
-      const data = await readAuthenticatorData(
-        readAttestationObject(response.attestationObject ?? ''),
-        rp
-      )
-      if (!data.credentialId || !data.publicKey) return refuse()
-      const credentialId = toBase64Url(data.credentialId)
-      if (credentialId !== credential.id) refuse()
+      const clientData = readClientData(response.clientDataJSON, 'webauthn.create', relyingParty())
+      const authData = readAttestationObject(response.attestationObject ?? '')
+      const data = await readAuthenticatorData(authData, relyingParty())
+      const credentialId = toBase64Url(data.credentialId ?? new Uint8Array())
+      if (!data.publicKey || credentialId !== credential.id) return refuse()
       const { algorithm, jwk } = coseToJwk(data.publicKey)
       await importPublicKey(algorithm, jwk)
-      if (!(await redeemChallenge(clientData.challenge, 'registration', userId))) {
-        refuse()
-      }
+      if (!(await redeemChallenge(clientData.challenge, 'registration', userId))) refuse()
       const passkey: PasskeyRow = {
         id: crypto.randomUUID(),
         user_id: userId,
@@ -215,12 +195,11 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
         created_at: isoNow(),
         last_used_at: null,
       }
-      try {
-        await store.insert(passkey)
-      } catch (error) {
+      // The UNIQUE index decides: a credential id belongs to one account, whoever asks.
+      await store.insert(passkey).catch((error: unknown) => {
         if (error instanceof UniqueViolation) refuse()
         throw error
-      }
+      })
       return passkey
     },
 
@@ -230,20 +209,18 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
      */
     login: async (credential: CredentialJSON, meta: SignInMeta): Promise<SignInOutcome> => {
       core.options.signer.check()
-      const checked = await checkAssertion(credential, 'login', '', { throttle: true })
-      const signIn: VerifiedSignIn = {
-        userId: checked.owner.id,
-        amr: checked.amr,
+      const { owner, amr, verified, reservation } = await checkAssertion(credential, 'login', '', {
+        throttle: true,
+      })
+      const signIn = {
+        userId: owner.id,
+        amr,
         authTime: nowSeconds(),
-        credentialVersion: checked.owner.credential_version,
-        reservation: checked.reservation,
+        credentialVersion: owner.credential_version,
+        reservation,
       }
-      if (!checked.verified) return completeSignIn(core, signIn, checked.owner, meta)
-      return {
-        kind: 'session',
-        user: checked.owner,
-        tokens: await startSession(core, signIn, meta),
-      }
+      if (!verified) return completeSignIn(core, signIn, owner, meta)
+      return { kind: 'session', user: owner, tokens: await startSession(core, signIn, meta) }
     },
   }
 }

@@ -1,5 +1,5 @@
 /** /auth/passkeys: registering, listing and removing passkeys, and signing in with one. */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { sanitizeUserAgent } from '../../auth/sessions'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
@@ -8,7 +8,6 @@ import { IssuedTokensResponse } from '../../http/schemas'
 import { signInResponse } from '../../http/token-response'
 import { InvalidPasskey } from './errors'
 import type { PasskeyService } from './passkeys'
-import type { PasskeyRow } from './store'
 import {
   CreationOptions,
   EmptyBody,
@@ -18,6 +17,7 @@ import {
   RegisterPasskeyBody,
   RequestOptions,
 } from './schemas'
+import type { PasskeyRow } from './store'
 
 const passkeysOf = (c: { var: AppEnv['Variables'] }) =>
   c.var.services.features.passkeys as PasskeyService

@@ -2,8 +2,7 @@
  * The WebAuthn checks, on Web Crypto alone (docs/passkeys.md says why each exists): the client
  * data (type, challenge, origin), the authenticator data (RP id hash, flags, counter, the new
  * credential), COSE public keys (EdDSA, ES256, RS256) and assertion signatures. Every failure is
- * InvalidPasskey, without a reason: a client learns nothing from which check failed, and 4xx
- * answers are not logged.
+ * InvalidPasskey; nothing here touches storage.
  */
 import {
   constantTimeEqual,
@@ -14,7 +13,7 @@ import {
 } from '../../auth/encoding'
 import { decodeCbor } from './cbor'
 import type { CborMap } from './cbor'
-import { InvalidPasskey } from './errors'
+import { refuse } from './errors'
 
 /** COSE algorithms, in the order offered: EdDSA, ES256, RS256. */
 export const ALGORITHMS = [-8, -7, -257] as const
@@ -43,10 +42,6 @@ export interface AuthenticatorData {
   publicKey?: CborMap
 }
 
-export const refuse = (): never => {
-  throw new InvalidPasskey()
-}
-
 /** Schema-checked base64url still decodes to null for an impossible length (4n+1 characters). */
 export const decodeBase64Url = (text: string): Uint8Array => fromBase64Url(text) ?? refuse()
 
@@ -64,15 +59,15 @@ export const readClientData = (
   rp: RelyingParty
 ): { challenge: string; bytes: Uint8Array } => {
   const bytes = decodeBase64Url(encoded)
-  let data
+  let data: Partial<Record<'type' | 'origin' | 'challenge' | 'crossOrigin', unknown>> | undefined
   try {
-    data = JSON.parse(utf8Decoder.decode(bytes))
+    data = JSON.parse(utf8Decoder.decode(bytes)) as typeof data
   } catch {
     return refuse()
   }
   if (
     data?.type !== type ||
-    !rp.origins.includes(data.origin) ||
+    !rp.origins.includes(data.origin as string) ||
     data.crossOrigin === true ||
     typeof data.challenge !== 'string'
   ) {
