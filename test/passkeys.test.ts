@@ -7,8 +7,8 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { expectTokenResponse, registerUser } from './helpers/accounts'
-import type { Account } from './helpers/accounts'
+import { registerUser } from './helpers/accounts'
+import type { Account, TokenResponseBody } from './helpers/accounts'
 import {
   FLAGS,
   ORIGIN,
@@ -52,6 +52,18 @@ const accountWithPasskey = async (
   const authenticator = await createAuthenticator(options)
   await addedPasskey(account, authenticator)
   return { account, authenticator }
+}
+
+/** A sign-in's token response: the tokens, not cacheable, the user with their passkey count. */
+const expectTokenResponse = async (res: Response, passkeys = 1): Promise<TokenResponseBody> => {
+  const text = await res.text()
+  expect(res.status, text).toBe(200)
+  expect(res.headers.get('Cache-Control')).toBe('no-store')
+  const body = JSON.parse(text) as TokenResponseBody & { user: { mfa: unknown } }
+  expect(body.token_type).toBe('Bearer')
+  expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43,}$/)
+  expect(body.user.mfa).toEqual({ totp: false, passkeys })
+  return body
 }
 
 const loginWith = async (credential: unknown): Promise<Response> =>
@@ -336,7 +348,7 @@ describe('passwordless sign-in with a passkey', () => {
 
       const res = await passkeyLogin(authenticator)
 
-      const body = await expectTokenResponse(res, 200)
+      const body = await expectTokenResponse(res)
       expect(body.user.id).toBe(account.userId)
       const { payload } = decodeJwt(body.access_token)
       expect(payload.amr).toEqual(amr)
@@ -362,7 +374,7 @@ describe('passwordless sign-in with a passkey', () => {
   it('signs in without user verification on an account with no second factor: amr ["hwk"]', async () => {
     const { authenticator } = await accountWithPasskey()
     const res = await passkeyLogin(authenticator, { uv: false })
-    const body = await expectTokenResponse(res, 200)
+    const body = await expectTokenResponse(res)
     expect(decodeJwt(body.access_token).payload.amr).toEqual(['hwk'])
   })
 

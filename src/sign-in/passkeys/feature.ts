@@ -1,28 +1,53 @@
-/** Passkeys (WebAuthn) as one feature: its routes, its error code, its part of a deletion. */
+/**
+ * Passkeys (WebAuthn) as one feature: its routes, a second factor for /auth/mfa/verify and
+ * /auth/reauthenticate, and its part of a user's deletion. invalid_passkey is the core's code.
+ */
+import * as v from 'valibot'
 import type { AuthFeature } from '../../feature'
-import { ApiError } from '../../http/errors'
-import { InvalidPasskey } from './errors'
+import { refuse } from './errors'
 import { passkeyOptionsFromEnv } from './options'
 import type { PasskeyOptions } from './options'
 import { passkeyService } from './passkeys'
-import { passkeyRoutes } from './routes'
+import { mfaPasskeyRoutes, passkeyRoutes } from './routes'
+import { CredentialSchema } from './schemas'
 
-declare module '../../http/errors' {
-  interface FeatureErrorCodes {
-    invalid_passkey: 401
+/** users.mfa as the core keeps it: `{"totp": true, "passkeys": 2}`. */
+const mfaOf = (mfa: string): { totp?: unknown; passkeys?: unknown } => {
+  try {
+    return JSON.parse(mfa) as { totp?: unknown; passkeys?: unknown }
+  } catch {
+    return {}
   }
 }
 
 export const passkeysFeature: AuthFeature = {
   id: 'passkeys',
-  routes: [{ path: '/auth/passkeys', routes: passkeyRoutes }],
-  errors: { invalid_passkey: [401, 'The passkey could not be verified.'] },
-  mapError: (error) => (error instanceof InvalidPasskey ? new ApiError('invalid_passkey') : null),
+  routes: [
+    { path: '/auth/passkeys', routes: passkeyRoutes },
+    { path: '/auth/mfa/passkey', routes: mfaPasskeyRoutes },
+  ],
   optionsFromEnv: passkeyOptionsFromEnv,
   setup: (core, options) => {
     const services = passkeyService(core, options as PasskeyOptions | undefined)
     return {
       services,
+      secondFactor: {
+        methods: ['passkey'],
+        // Offered beside another second factor, never alone: a passkey without UV is a first
+        // factor here, and a lost one must not lock a password out (docs/passkeys.md).
+        enrolled: (user) => {
+          const mfa = mfaOf(user.mfa)
+          return mfa.totp === true && Number(mfa.passkeys) > 0 ? ['passkey'] : []
+        },
+        // After a password: a challenge bound to this mfa_token. Re-authenticating: one from
+        // /auth/passkeys/login/options. Either way the passkey must be this user's.
+        verify: async ({ user, credential, purpose, challengeId }) => {
+          if (!v.is(CredentialSchema, credential)) refuse()
+          const [kind, subject] =
+            purpose === 'sign_in' ? (['mfa', challengeId ?? ''] as const) : (['login', ''] as const)
+          return (await services.checkAssertion(credential, kind, subject, { userId: user.id })).amr
+        },
+      },
       onUserDeleted: (userId) => ({ steps: [services.store.deletionStep(userId)] }),
     }
   },

@@ -11,6 +11,7 @@ import type { PasskeyService } from './passkeys'
 import {
   CreationOptions,
   EmptyBody,
+  MfaTokenBody,
   PasskeyListResponse,
   PasskeyLoginBody,
   PasskeyResponse,
@@ -36,6 +37,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       summary: 'Options to create a passkey',
       tag: 'passkeys',
       auth: true,
+      fresh: true,
       success: {
         status: 200,
         description: 'PublicKeyCredentialCreationOptionsJSON',
@@ -50,6 +52,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       summary: 'Add a passkey',
       tag: 'passkeys',
       auth: true,
+      fresh: true,
       body: RegisterPasskeyBody,
       success: { status: 201, description: 'The passkey', body: PasskeyResponse },
       errors: [['invalid_passkey', 400]],
@@ -85,6 +88,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       summary: 'Remove a passkey',
       tag: 'passkeys',
       auth: true,
+      fresh: true,
       success: { status: 204, description: 'Removed' },
       errors: ['not_found'],
     }),
@@ -142,3 +146,30 @@ export const passkeyRoutes = new Hono<AppEnv>()
       return signInResponse(c, outcome, 200)
     }
   )
+
+/** /auth/mfa/passkey: a passkey as the second factor of a sign-in (then POST /auth/mfa/verify). */
+export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
+  '/options',
+  endpoint({
+    summary: 'Options to answer a second factor with a passkey',
+    tag: 'mfa',
+    body: MfaTokenBody,
+    success: {
+      status: 200,
+      description: "PublicKeyCredentialRequestOptionsJSON (the account's passkeys allowed)",
+      body: RequestOptions,
+    },
+    errors: ['invalid_mfa_token'],
+  }),
+  async (c) => {
+    const { userId, challengeId } = await c.var.services.secondFactor.peek(
+      c.req.valid('json').mfa_token
+    )
+    const service = passkeysOf(c)
+    const [challenge, passkeys] = await Promise.all([
+      service.issueChallenge('mfa', challengeId),
+      service.store.listByUser(userId),
+    ])
+    return c.json(service.requestOptions(challenge, passkeys), 200)
+  }
+)

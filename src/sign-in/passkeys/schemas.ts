@@ -29,6 +29,8 @@ export const RegisterPasskeyBody = v.object({
 
 export const EmptyBody = v.object({})
 
+export const MfaTokenBody = v.object({ mfa_token: v.pipe(v.string(), v.maxLength(128)) })
+
 export const PasskeyLoginBody = v.object({ credential: CredentialSchema })
 
 const Passkey = v.object({

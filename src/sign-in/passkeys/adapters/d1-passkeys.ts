@@ -2,6 +2,10 @@
 import type { UserRow } from '../../../ports'
 import type { PasskeyRow, PasskeyStore } from '../store'
 
+/** users.mfa's passkey count, as the user object shows it (users.mfa belongs to the core). */
+const setCount = (offset = '') =>
+  `mfa = json_set(mfa, '$.passkeys', (SELECT count(*) FROM passkeys WHERE user_id = ?1)${offset})`
+
 export const d1PasskeyStore = (db: D1Database): PasskeyStore => ({
   async issueChallenge({ hash, purpose, subject, expiresAt, now }) {
     await db.batch([
@@ -26,22 +30,25 @@ export const d1PasskeyStore = (db: D1Database): PasskeyStore => ({
   },
 
   async insert(p) {
-    await db
-      .prepare(
-        `INSERT INTO passkeys (id, user_id, credential_id, public_key, algorithm, sign_count, name,
+    // The user object's count moves in the same transaction as the row.
+    await db.batch([
+      db
+        .prepare(
+          `INSERT INTO passkeys (id, user_id, credential_id, public_key, algorithm, sign_count, name,
            created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
-      )
-      .bind(
-        p.id,
-        p.user_id,
-        p.credential_id,
-        p.public_key,
-        p.algorithm,
-        p.sign_count,
-        p.name,
-        p.created_at
-      )
-      .run()
+        )
+        .bind(
+          p.id,
+          p.user_id,
+          p.credential_id,
+          p.public_key,
+          p.algorithm,
+          p.sign_count,
+          p.name,
+          p.created_at
+        ),
+      db.prepare(`UPDATE users SET ${setCount()} WHERE id = ?1`).bind(p.user_id),
+    ])
   },
 
   async findByCredentialId(credentialId) {
@@ -84,7 +91,7 @@ export const d1PasskeyStore = (db: D1Database): PasskeyStore => ({
     const [, deleted] = await db.batch([
       db
         .prepare(
-          `UPDATE users SET credential_version = credential_version + 1
+          `UPDATE users SET credential_version = credential_version + 1, ${setCount(' - 1')}
             WHERE id = ?1 AND EXISTS (SELECT 1 FROM passkeys WHERE id = ?2 AND user_id = ?1)`
         )
         .bind(userId, id),
