@@ -11,14 +11,8 @@ import { passkeyService } from './passkeys'
 import { mfaPasskeyRoutes, passkeyRoutes } from './routes'
 import { CredentialSchema } from './schemas'
 
-/** users.mfa as the core keeps it: `{"totp": true, "passkeys": 2}`. */
-const mfaOf = (mfa: string): { totp?: unknown; passkeys?: unknown } => {
-  try {
-    return JSON.parse(mfa) as { totp?: unknown; passkeys?: unknown }
-  } catch {
-    return {}
-  }
-}
+/** users.mfa as SQLite's json_set writes it (compact): TOTP on, and at least one passkey. */
+const OTHER_FACTOR_AND_PASSKEY = /^(?=.*"totp":true)(?=.*"passkeys":[1-9])/
 
 export const passkeysFeature: AuthFeature = {
   id: 'passkeys',
@@ -35,10 +29,7 @@ export const passkeysFeature: AuthFeature = {
         methods: ['passkey'],
         // Offered beside another second factor, never alone: a passkey without UV is a first
         // factor here, and a lost one must not lock a password out (docs/passkeys.md).
-        enrolled: (user) => {
-          const mfa = mfaOf(user.mfa)
-          return mfa.totp === true && Number(mfa.passkeys) > 0 ? ['passkey'] : []
-        },
+        enrolled: (user) => (OTHER_FACTOR_AND_PASSKEY.test(user.mfa) ? ['passkey'] : []),
         // After a password: a challenge bound to this mfa_token. Re-authenticating: one from
         // /auth/passkeys/login/options. Either way the passkey must be this user's.
         verify: async ({ user, credential, purpose, challengeId }) => {

@@ -4,19 +4,18 @@ import { sanitizeUserAgent } from '../../auth/sessions'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
-import { IssuedTokensResponse } from '../../http/schemas'
+import { IssuedTokensResponse, MfaRequiredResponse } from '../../http/schemas'
 import { signInResponse } from '../../http/token-response'
 import { InvalidPasskey } from './errors'
 import type { PasskeyService } from './passkeys'
 import {
-  CreationOptions,
   EmptyBody,
   MfaTokenBody,
   PasskeyListResponse,
   PasskeyLoginBody,
   PasskeyResponse,
   RegisterPasskeyBody,
-  RequestOptions,
+  WebAuthnOptions,
 } from './schemas'
 import type { PasskeyRow } from './store'
 
@@ -41,7 +40,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       success: {
         status: 200,
         description: 'PublicKeyCredentialCreationOptionsJSON',
-        body: CreationOptions,
+        body: WebAuthnOptions,
       },
     }),
     async (c) => c.json(await passkeysOf(c).registrationOptions(c.var.user), 200)
@@ -110,7 +109,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       success: {
         status: 200,
         description: 'PublicKeyCredentialRequestOptionsJSON',
-        body: RequestOptions,
+        body: WebAuthnOptions,
       },
     }),
     async (c) => {
@@ -131,6 +130,9 @@ export const passkeyRoutes = new Hono<AppEnv>()
         body: IssuedTokensResponse,
         headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
       },
+      alsoSuccess: [
+        { status: 202, description: 'A second factor is needed', body: MfaRequiredResponse },
+      ],
       errors: [
         'invalid_passkey',
         'too_many_requests',
@@ -156,8 +158,8 @@ export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
     body: MfaTokenBody,
     success: {
       status: 200,
-      description: "PublicKeyCredentialRequestOptionsJSON (the account's passkeys allowed)",
-      body: RequestOptions,
+      description: 'PublicKeyCredentialRequestOptionsJSON',
+      body: WebAuthnOptions,
     },
     errors: ['invalid_mfa_token'],
   }),

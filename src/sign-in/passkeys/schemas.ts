@@ -1,24 +1,22 @@
 /** The passkey routes' bodies and answers: validation and the OpenAPI document come from these. */
 import * as v from 'valibot'
 
-/** Base64url without padding, of a bounded length: the shape is checked before any decoding. */
-const base64url = (max: number) =>
-  v.pipe(
-    v.string(),
-    v.maxLength(max, `at most ${max} characters`),
-    v.regex(/^[\w-]*$/, 'not base64url')
-  )
+/**
+ * Base64url without padding, bounded: the shape is checked before anything is decoded. 4096
+ * characters hold any field a credential with attestation "none" has (an RS256 key included).
+ */
+const Base64Url = v.pipe(v.string(), v.maxLength(4096), v.regex(/^[\w-]*$/, 'not base64url'))
 
 /** `PublicKeyCredential.toJSON()`: the fields the checks read; others are ignored. */
 export const CredentialSchema = v.object({
-  id: base64url(1400),
+  id: Base64Url,
   type: v.literal('public-key'),
   response: v.object({
-    clientDataJSON: base64url(2048),
-    attestationObject: v.optional(base64url(4096)),
-    authenticatorData: v.optional(base64url(2048)),
-    signature: v.optional(base64url(1024)),
-    userHandle: v.optional(base64url(128)),
+    clientDataJSON: Base64Url,
+    attestationObject: v.optional(Base64Url),
+    authenticatorData: v.optional(Base64Url),
+    signature: v.optional(Base64Url),
+    userHandle: v.optional(Base64Url),
   }),
 })
 
@@ -29,9 +27,9 @@ export const RegisterPasskeyBody = v.object({
 
 export const EmptyBody = v.object({})
 
-export const MfaTokenBody = v.object({ mfa_token: v.pipe(v.string(), v.maxLength(128)) })
-
 export const PasskeyLoginBody = v.object({ credential: CredentialSchema })
+
+export const MfaTokenBody = v.object({ mfa_token: v.pipe(v.string(), v.maxLength(128)) })
 
 const Passkey = v.object({
   id: v.string(),
@@ -43,6 +41,5 @@ const Passkey = v.object({
 export const PasskeyResponse = v.object({ passkey: Passkey })
 export const PasskeyListResponse = v.object({ passkeys: v.array(Passkey) })
 
-/** WebAuthn Level 3's JSON options, described by the fields every client needs. */
-export const CreationOptions = v.looseObject({ challenge: v.string(), rp: v.object({}) })
-export const RequestOptions = v.looseObject({ challenge: v.string(), rpId: v.string() })
+/** WebAuthn Level 3's JSON options (creation or request), by the field every client reads. */
+export const WebAuthnOptions = v.looseObject({ challenge: v.string() })
