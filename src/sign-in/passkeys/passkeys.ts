@@ -43,7 +43,6 @@ export interface CredentialJSON {
     attestationObject?: string
     authenticatorData?: string
     signature?: string
-    userHandle?: string
   }
 }
 
@@ -111,8 +110,7 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
       !redeemed ||
       !found ||
       !owner ||
-      (expected.userId !== undefined && owner.id !== expected.userId) ||
-      (response.userHandle !== undefined && response.userHandle !== userHandleOf(owner.id))
+      (expected.userId !== undefined && owner.id !== expected.userId)
     ) {
       return refuse()
     }

@@ -7,7 +7,10 @@ import * as v from 'valibot'
  */
 const Base64Url = v.pipe(v.string(), v.maxLength(4096), v.regex(/^[\w-]*$/, 'not base64url'))
 
-/** `PublicKeyCredential.toJSON()`: the fields the checks read; others are ignored. */
+/**
+ * `PublicKeyCredential.toJSON()`: the fields the checks read; others are ignored. The user handle
+ * is among them: the credential id (unique) names the account, and the handle decides nothing.
+ */
 export const CredentialSchema = v.object({
   id: Base64Url,
   type: v.literal('public-key'),
@@ -16,7 +19,6 @@ export const CredentialSchema = v.object({
     attestationObject: v.optional(Base64Url),
     authenticatorData: v.optional(Base64Url),
     signature: v.optional(Base64Url),
-    userHandle: v.optional(Base64Url),
   }),
 })
 
