@@ -25,6 +25,8 @@ const MESSAGES = {
   mfa_already_enabled: 'Two-step sign-in is already on.',
   email_not_verified:
     'Please verify your email address first: open the link we mailed you when you signed up.',
+  invalid_passkey: 'That passkey could not be verified.',
+  reauthentication_required: 'For this, sign in again first (your sign-in is over 10 minutes old).',
 }
 
 const SIGNED_OUT_CODES = new Set([
@@ -287,7 +289,7 @@ const showSignedIn = async (user) => {
   $('#whoami').hidden = false
   $('#signed-out').hidden = true
   $('#signed-in').hidden = false
-  await Promise.all([loadNotes(), loadSessions(), loadActivity()])
+  await Promise.all([loadNotes(), loadSessions(), loadActivity(), loadPasskeys()])
 }
 
 const renderNote = (note) => {
@@ -546,6 +548,74 @@ $('#sign-out').addEventListener('click', () =>
     showSignedOut()
   })
 )
+
+// --- passkeys (WebAuthn): the browser's own JSON forms of the options and the credential -------
+
+const passkeysSupported = () =>
+  typeof window.PublicKeyCredential?.parseCreationOptionsFromJSON === 'function'
+
+const loadPasskeys = async () => {
+  $('#passkeys-card').hidden = !passkeysSupported()
+  const { passkeys } = await api('/auth/passkeys')
+  const items = passkeys.map((passkey) => {
+    const item = document.createElement('li')
+    item.className = 'passkey'
+    const name = document.createElement('strong')
+    name.textContent = passkey.name
+    const when = document.createElement('small')
+    when.textContent = ` added ${new Date(passkey.created_at).toLocaleString()}`
+    const remove = document.createElement('button')
+    remove.type = 'button'
+    remove.className = 'danger'
+    remove.textContent = 'Remove'
+    remove.addEventListener('click', () =>
+      attempt(async () => {
+        await api(`/auth/passkeys/${passkey.id}`, { method: 'DELETE' })
+        say('Passkey removed.', 'info')
+        await loadPasskeys()
+      })
+    )
+    item.append(name, when, ' ', remove)
+    return item
+  })
+  $('#passkeys').replaceChildren(...items)
+  $('#no-passkeys').hidden = items.length > 0
+}
+
+$('#add-passkey').addEventListener('click', () =>
+  attempt(async () => {
+    const options = await api('/auth/passkeys/register/options', { method: 'POST' })
+    const credential = await navigator.credentials
+      .create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
+      .catch(() => null)
+    if (!credential) return say('No passkey was created.')
+    await api('/auth/passkeys/register', {
+      method: 'POST',
+      json: { credential: credential.toJSON(), name: deviceName(navigator.userAgent) },
+    })
+    say('Passkey added: you can sign in with it now.', 'info')
+    await loadPasskeys()
+  })
+)
+
+$('#passkey-sign-in').addEventListener('click', () =>
+  attempt(async () => {
+    const options = await api('/auth/passkeys/login/options', { method: 'POST', json: {} })
+    const credential = await navigator.credentials
+      .get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) })
+      .catch(() => null)
+    if (!credential) return say('No passkey was used.')
+    const signedIn = await api('/auth/passkeys/login', {
+      method: 'POST',
+      json: { credential: credential.toJSON() },
+    })
+    if (signedIn.mfa_required) return say('This account also needs its second factor.')
+    say('')
+    await showSignedIn(signedIn.user)
+  })
+)
+
+$('#passkey-sign-in').hidden = !passkeysSupported()
 
 // --- account recovery and email verification ---------------------------------------------
 
