@@ -605,6 +605,28 @@ describe('removing passkeys', () => {
   })
 })
 
+describe('security events', () => {
+  it('records passkey_added, a login with method passkey, and passkey_removed', async () => {
+    const { account, authenticator } = await accountWithPasskey()
+    const login = (await (await passkeyLogin(authenticator)).json()) as { access_token: string }
+    const [row] = await storedPasskeys(account.userId)
+    await passkeyApi(`/auth/passkeys/${row.id}`, { method: 'DELETE', token: account.accessToken })
+
+    const { results } = await env.DB.prepare(
+      'SELECT type, method, session_id FROM security_events WHERE user_id = ?1 ORDER BY id'
+    )
+      .bind(account.userId)
+      .all<{ type: string; method: string | null; session_id: string | null }>()
+    const loginSession = decodeJwt(login.access_token).payload.sid
+    const ownSession = decodeJwt(account.accessToken).payload.sid
+    expect(results.filter((event) => event.type !== 'login' || event.method !== 'pwd')).toEqual([
+      { type: 'passkey_added', method: null, session_id: ownSession },
+      { type: 'login', method: 'passkey', session_id: loginSession },
+      { type: 'passkey_removed', method: null, session_id: ownSession },
+    ])
+  })
+})
+
 describe('a deployment without a relying party', () => {
   it('answers the passkey routes with 404 and serves the rest', async () => {
     // The test pool's env has neither WEBAUTHN_RP_ID nor APP_URL.

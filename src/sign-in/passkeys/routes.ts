@@ -5,6 +5,7 @@ import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
 import { IssuedTokensResponse, MfaRequiredResponse } from '../../http/schemas'
+import { recordEvent } from '../../http/security-events'
 import { signInResponse } from '../../http/token-response'
 import { InvalidPasskey } from './errors'
 import type { PasskeyService } from './passkeys'
@@ -58,8 +59,10 @@ export const passkeyRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { credential, name } = c.req.valid('json')
+      const { userId, sessionId } = c.get('auth')
       try {
-        const passkey = await passkeysOf(c).register(c.get('auth').userId, credential, name)
+        const passkey = await passkeysOf(c).register(userId, credential, name)
+        recordEvent(c, { type: 'passkey_added', userId, sessionId })
         return c.json({ passkey: presentPasskey(passkey) }, 201)
       } catch (error) {
         // A registration that does not verify is a bad request, not a failed sign-in.
@@ -93,9 +96,11 @@ export const passkeyRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // Another user's passkey is as absent as one that never existed.
-      if (!(await passkeysOf(c).store.delete(c.get('auth').userId, c.req.param('id')))) {
+      const { userId, sessionId } = c.get('auth')
+      if (!(await passkeysOf(c).store.delete(userId, c.req.param('id')))) {
         throw new ApiError('not_found', { message: 'No such passkey.' })
       }
+      recordEvent(c, { type: 'passkey_removed', userId, sessionId })
       return c.body(null, 204)
     }
   )
@@ -145,6 +150,10 @@ export const passkeyRoutes = new Hono<AppEnv>()
       const outcome = await passkeysOf(c).login(credential, {
         userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
       })
+      if (outcome.kind === 'session') {
+        const { userId, sessionId } = outcome.tokens
+        recordEvent(c, { type: 'login', userId, sessionId, method: 'passkey' })
+      }
       return signInResponse(c, outcome, 200)
     }
   )
