@@ -66,7 +66,7 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
   const rp = id ? { id, origins: options.origins ?? [`https://${id}`] } : null
   /** Without a relying party (no WEBAUTHN_RP_ID, no APP_URL) passkeys are off: their routes 404. */
   const relyingParty = () => {
-    if (!rp) throw new ApiError('not_found', { message: 'Passkeys are not configured.' })
+    if (!rp) throw new ApiError('not_found')
     return rp
   }
 

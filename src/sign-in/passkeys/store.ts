@@ -37,8 +37,11 @@ export interface PasskeyStore {
   ): Promise<boolean>
   /** Throws UniqueViolation when the credential id is registered already (to anyone). */
   insert(passkey: PasskeyRow): Promise<void>
-  /** A credential with its owner, read together (the owner's credential version with it). */
-  findByCredentialId(credentialId: string): Promise<{ passkey: PasskeyRow; owner: UserRow } | null>
+  /** A credential's key with its owner, read together (the owner's credential version with it). */
+  findByCredentialId(credentialId: string): Promise<{
+    passkey: Pick<PasskeyRow, 'id' | 'public_key' | 'algorithm'>
+    owner: UserRow
+  } | null>
   listByUser(userId: string): Promise<PasskeyRow[]>
   /**
    * Records a use under the counter rule, as one conditional update: lands only while the

@@ -52,19 +52,20 @@ export const d1PasskeyStore = (db: D1Database): PasskeyStore => ({
   },
 
   async findByCredentialId(credentialId) {
-    // One transaction: the owner (and their credential version) as of the passkey read.
-    const [passkeys, owners] = await db.batch<Record<string, unknown>>([
-      db.prepare('SELECT * FROM passkeys WHERE credential_id = ?1').bind(credentialId),
-      db
-        .prepare(
-          'SELECT u.* FROM users u JOIN passkeys p ON p.user_id = u.id WHERE p.credential_id = ?1'
-        )
-        .bind(credentialId),
-    ])
-    const [passkey, owner] = [passkeys.results[0], owners.results[0]]
-    return passkey && owner
-      ? { passkey: passkey as unknown as PasskeyRow, owner: owner as unknown as UserRow }
-      : null
+    // One read: the owner (and their credential version) as of the passkey's row.
+    const row = await db
+      .prepare(
+        `SELECT p.id AS passkey_id, p.public_key, p.algorithm, u.*
+           FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?1`
+      )
+      .bind(credentialId)
+      .first<UserRow & { passkey_id: string; public_key: string; algorithm: number }>()
+    return (
+      row && {
+        passkey: { id: row.passkey_id, public_key: row.public_key, algorithm: row.algorithm },
+        owner: row,
+      }
+    )
   },
 
   async listByUser(userId) {
