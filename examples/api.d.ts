@@ -2788,8 +2788,6 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
         };
     };
     postAuthMfaPasskeyOptions: {

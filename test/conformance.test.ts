@@ -3,12 +3,15 @@
  * produced through the worker and checked against public/openapi.json (status, required headers,
  * body schema); an undeclared status fails, and so does a declared one that no case produced.
  */
+import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
+import { createAuthenticator } from './helpers/authenticator'
 import { advanceClock, pinClock } from './helpers/clock'
 import { COOKIE_MODE, CookieJar, browserApi, registerInCookieMode } from './helpers/cookies'
 import { expectConforms, observed, operationKey, operations } from './helpers/openapi'
+import { passkeyApi, passkeyCeremonies } from './helpers/passkeys'
 import {
   askVerification,
   forgot,
@@ -536,6 +539,69 @@ describe('the second factor', () => {
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('post', '/auth/mfa/recovery-codes', await codes())
+  })
+})
+
+describe('passkeys (with a relying party configured)', () => {
+  it('registers, lists, signs in (200, 202, 401), answers a second factor, removes (204, 404)', async () => {
+    const { registrationOptions, loginOptions } = passkeyCeremonies(passkeyApi)
+    const account = await registerUser()
+    const authenticator = await createAuthenticator()
+    const options = await passkeyApi('/auth/passkeys/register/options', {
+      method: 'POST',
+      token: account.accessToken,
+    })
+    await expectConforms('post', '/auth/passkeys/register/options', options)
+    const credential = await authenticator.create(await registrationOptions(account))
+    const register = (json: unknown) =>
+      passkeyApi('/auth/passkeys/register', { token: account.accessToken, json })
+    await expectConforms('post', '/auth/passkeys/register', await register({ credential }))
+    const again = await register({ credential })
+    expect(again.status).toBe(400)
+    await expectConforms('post', '/auth/passkeys/register', again)
+    const list = await passkeyApi('/auth/passkeys', { token: account.accessToken })
+    const { passkeys } = (await expectConforms('get', '/auth/passkeys', list)) as {
+      passkeys: { id: string }[]
+    }
+
+    const login = async (tampering = {}) => {
+      const res = await passkeyApi('/auth/passkeys/login/options', { json: {} })
+      const request = (await expectConforms('post', '/auth/passkeys/login/options', res)) as never
+      const assertion = await authenticator.get(request, tampering)
+      return passkeyApi('/auth/passkeys/login', { json: { credential: assertion } })
+    }
+    await expectConforms('post', '/auth/passkeys/login', await login())
+    const forged = await login({ origin: 'https://evil.example' })
+    expect(forged.status).toBe(401)
+    await expectConforms('post', '/auth/passkeys/login', forged)
+    // With another second factor on, a sign-in without user verification answers 202.
+    await env.DB.prepare(
+      `UPDATE users SET mfa = json_set(mfa, '$.totp', json('true')) WHERE id = ?1`
+    )
+      .bind(account.userId)
+      .run()
+    const partial = await login({ uv: false })
+    expect(partial.status).toBe(202)
+    const { mfa_token: mfaToken } = (await expectConforms(
+      'post',
+      '/auth/passkeys/login',
+      partial
+    )) as {
+      mfa_token: string
+    }
+    for (const token of [mfaToken, 'x'.repeat(43)]) {
+      const res = await passkeyApi('/auth/mfa/passkey/options', { json: { mfa_token: token } })
+      await expectConforms('post', '/auth/mfa/passkey/options', res)
+    }
+    expect((await loginOptions()).challenge).toBeTruthy()
+
+    for (const id of [passkeys[0].id, passkeys[0].id]) {
+      const res = await passkeyApi(`/auth/passkeys/${id}`, {
+        method: 'DELETE',
+        token: account.accessToken,
+      })
+      await expectConforms('delete', '/auth/passkeys/{id}', res)
+    }
   })
 })
 

@@ -138,12 +138,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
       alsoSuccess: [
         { status: 202, description: 'A second factor is needed', body: MfaRequiredResponse },
       ],
-      errors: [
-        'invalid_passkey',
-        'too_many_requests',
-        'server_misconfigured',
-        'service_unavailable',
-      ],
+      errors: ['invalid_passkey', 'too_many_requests'],
     }),
     async (c) => {
       const { credential } = c.req.valid('json')
