@@ -2748,7 +2748,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["CookieTokenResponse"];
                 };
             };
-            /** @description A second factor is needed */
+            /** @description A second factor is needed; no session has begun */
             202: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
@@ -2788,6 +2788,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["ServerMisconfigured2"];
         };
     };
     postAuthMfaPasskeyOptions: {

@@ -228,7 +228,22 @@ const send = (setting: Setting, method: string, form: boolean, candidate: Candid
 
 const encodedSize = (body: Body) => new TextEncoder().encode(JSON.stringify(body)).length
 
-const withBodies = operations().filter(({ operation }) => operation.requestBody)
+/**
+ * The walk varies string fields: a body with none (passkey login options: `{}`) or whose required
+ * field is an object (a WebAuthn `credential`) has no boundary here; the passkey tests build those.
+ */
+const walkable = (operation: DocOperation) => {
+  const schema = Object.values(operation.requestBody!.content)[0].schema as unknown as ObjectSchema
+  const fields = Object.entries(schema.properties ?? {})
+  return (
+    fields.length > 0 &&
+    fields.every(([name, field]) => field.type === 'string' || !schema.required?.includes(name))
+  )
+}
+
+const withBodies = operations().filter(
+  ({ operation }) => operation.requestBody && walkable(operation)
+)
 
 describe('every declared request schema, at its boundaries, as the server judges it', () => {
   it('covers every operation with a body', () => {

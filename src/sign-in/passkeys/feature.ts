@@ -11,8 +11,15 @@ import { passkeyService } from './passkeys'
 import { mfaPasskeyRoutes, passkeyRoutes } from './routes'
 import { CredentialSchema } from './schemas'
 
-/** users.mfa as SQLite's json_set writes it (compact): TOTP on, and at least one passkey. */
-const OTHER_FACTOR_AND_PASSKEY = /^(?=.*"totp":true)(?=.*"passkeys":[1-9])/
+/** users.mfa as TOTP and this feature keep it: `totp: true` once confirmed, `passkeys`: a count. */
+const besideTotp = (mfa: string | undefined): boolean => {
+  try {
+    const keys = JSON.parse(mfa ?? '{}') as { totp?: unknown; passkeys?: unknown }
+    return keys.totp === true && typeof keys.passkeys === 'number' && keys.passkeys > 0
+  } catch {
+    return false
+  }
+}
 
 export const passkeysFeature: AuthFeature = {
   id: 'passkeys',
@@ -29,7 +36,7 @@ export const passkeysFeature: AuthFeature = {
         methods: ['passkey'],
         // Offered beside another second factor, never alone: a passkey without UV is a first
         // factor here, and a lost one must not lock a password out (docs/passkeys.md).
-        enrolled: (user) => (OTHER_FACTOR_AND_PASSKEY.test(user.mfa) ? ['passkey'] : []),
+        enrolled: (user) => (besideTotp(user.mfa) ? ['passkey'] : []),
         // After a password: a challenge bound to this mfa_token. Re-authenticating: one from
         // /auth/passkeys/login/options. Either way the passkey must be this user's.
         verify: async ({ user, credential, purpose, challengeId }) => {

@@ -4,9 +4,10 @@ import { sanitizeUserAgent } from '../../auth/sessions'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
-import { IssuedTokensResponse, MfaRequiredResponse } from '../../http/schemas'
+import { IssuedTokensResponse } from '../../http/schemas'
 import { recordEvent } from '../../http/security-events'
 import { signInResponse } from '../../http/token-response'
+import { mfaRequired } from '../../routes/auth'
 import { InvalidPasskey } from './errors'
 import type { PasskeyService } from './passkeys'
 import {
@@ -135,9 +136,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
         body: IssuedTokensResponse,
         headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
       },
-      alsoSuccess: [
-        { status: 202, description: 'A second factor is needed', body: MfaRequiredResponse },
-      ],
+      alsoSuccess: [mfaRequired],
       errors: ['invalid_passkey', 'too_many_requests'],
     }),
     async (c) => {
@@ -168,12 +167,13 @@ export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
     errors: ['invalid_mfa_token'],
   }),
   async (c) => {
-    const { userId, challengeId } = await c.var.services.secondFactor.peek(
+    // The challenge is bound to the mfa_token's id, the one /auth/mfa/verify hands to verify.
+    const { id, user_id: userId } = await c.var.services.secondFactor.peek(
       c.req.valid('json').mfa_token
     )
     const service = passkeysOf(c)
     const [challenge, passkeys] = await Promise.all([
-      service.issueChallenge('mfa', challengeId),
+      service.issueChallenge('mfa', id),
       service.store.listByUser(userId),
     ])
     return c.json(service.requestOptions(challenge, passkeys), 200)

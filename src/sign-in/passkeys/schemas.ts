@@ -1,5 +1,6 @@
 /** The passkey routes' bodies and answers: validation and the OpenAPI document come from these. */
 import * as v from 'valibot'
+import { boundedText } from '../../http/schemas'
 
 /**
  * Base64url without padding, bounded: the shape is checked before anything is decoded. 4096
@@ -24,14 +25,15 @@ export const CredentialSchema = v.object({
 
 export const RegisterPasskeyBody = v.object({
   credential: CredentialSchema,
-  name: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(64))),
+  name: v.optional(boundedText('name', 0, 64, { trim: true })),
 })
 
 export const EmptyBody = v.object({})
 
 export const PasskeyLoginBody = v.object({ credential: CredentialSchema })
 
-export const MfaTokenBody = v.object({ mfa_token: v.pipe(v.string(), v.maxLength(128)) })
+// Counted in code points, as the document's maxLength is (the core's own bodies do the same).
+export const MfaTokenBody = v.object({ mfa_token: boundedText('mfa_token', 0, 128) })
 
 const Passkey = v.object({
   id: v.string(),
