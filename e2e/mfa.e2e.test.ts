@@ -69,7 +69,7 @@ const signIn = async (email: string, password: string) => {
   const form = page.locator('#sign-in-form')
   await form.getByLabel('Email').fill(email)
   await form.getByLabel('Password').fill(password)
-  await form.getByRole('button', { name: 'Sign in' }).click()
+  await form.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 
 const signOut = async () => {
