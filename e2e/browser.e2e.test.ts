@@ -200,7 +200,7 @@ describe('the demo page in Chromium', () => {
     const signIn = page.locator('#sign-in-form')
     await signIn.getByLabel('Email').fill(email)
     await signIn.getByLabel('Password').fill('not the password')
-    await signIn.getByRole('button', { name: 'Sign in' }).click()
+    await signIn.getByRole('button', { name: 'Sign in', exact: true }).click()
     await expect
       .poll(() => page.locator('#message').textContent())
       .toBe('The email or password is wrong.')

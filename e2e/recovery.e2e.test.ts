@@ -114,7 +114,7 @@ describe('account recovery in the demo page', () => {
     const signIn = page.locator('#sign-in-form')
     await signIn.getByLabel('Email').fill(email)
     await signIn.getByLabel('Password').fill(newPassword)
-    await signIn.getByRole('button', { name: 'Sign in' }).click()
+    await signIn.getByRole('button', { name: 'Sign in', exact: true }).click()
     await expect.poll(() => page.locator('#user-label').textContent()).toContain(email)
 
     const old = await fetch(`${baseUrl}/auth/login`, {
