@@ -1,6 +1,6 @@
 /**
  * Cookie mode: the browser keeps both tokens in HttpOnly cookies that page scripts cannot read.
- * Whether a request is in cookie mode is decided once, by `decideCookieMode`, and read from the
+ * Whether a request is in cookie mode is decided once, by the request gate (csrf.ts), and read from the
  * context everywhere else; reading, setting and clearing the cookies happens only here.
  */
 import type { Context, MiddlewareHandler } from 'hono'
@@ -97,13 +97,6 @@ export const cookieModeOf = (c: AnyContext): CookieMode => {
     deviceCookie: cookies.device,
   }
 }
-
-/** Sets the `cookieMode` variable that csrf, require-auth, refresh-body and the routes read. */
-export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
-  async function decideCookieMode(c, next) {
-    c.set('cookieMode', cookieModeOf(c))
-    await next()
-  }
 
 /**
  * On the routes that offer cookie mode, `X-Auth-Mode` is `cookie` or absent: any other value is
