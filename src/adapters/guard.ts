@@ -34,7 +34,9 @@ const withinDeadline = <T>(
   failure: (error: unknown) => Error
 ): Promise<T> =>
   new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(failure(new StorageTimeout(timeoutMs))), timeoutMs)
+    const timer = setTimeout(() => {
+      reject(failure(new StorageTimeout(timeoutMs)))
+    }, timeoutMs)
     const fail = (error: unknown) => {
       clearTimeout(timer)
       reject(failure(error))

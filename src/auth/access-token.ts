@@ -173,8 +173,12 @@ const checkedSignature = async (
       .verify(params, key, signature, utf8.encode(parts.signingInput))
       .catch(() => false))
   if (!genuine) throw new InvalidAccessToken(MALFORMED)
-  if (!known) verified.set(options, (known = new Map()))
-  if (known.size >= VERIFIED_CACHE_SIZE) known.delete(known.keys().next().value as string)
+  if (!known) {
+    known = new Map<string, Record<string, unknown>>()
+    verified.set(options, known)
+  }
+  const oldest = known.keys().next()
+  if (known.size >= VERIFIED_CACHE_SIZE && !oldest.done) known.delete(oldest.value)
   known.set(token, parts.payload)
   return parts.payload
 }
