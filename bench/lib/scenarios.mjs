@@ -137,6 +137,21 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, j
     options: { requests: [{ method: 'GET', path: '/kv' }] },
   },
   {
+    // One write of each: a rotation's compare-and-swap and its successor's record are writes.
+    name: 'floor-d1-write',
+    title: 'floor: one D1 write',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'POST', path: '/d1-write' }] },
+  },
+  {
+    name: 'floor-kv-write',
+    title: 'floor: one KV write',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'POST', path: '/kv-write' }] },
+  },
+  {
     // One console line like the app's request line (its cost is inflated under wrangler dev).
     name: 'floor-log',
     title: 'floor: one log line',
