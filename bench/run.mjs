@@ -326,8 +326,10 @@ const main = async () => {
       noteUsers,
       connections,
       jwksToken: jwks.token,
+      jwtSecret: worker.jwtSecret,
     })
       .filter((scenario) => scenario.worker !== 'resource' || resource)
+      .filter((scenario) => !scenario.skip)
       .filter((scenario) => !only || only.includes(scenario.name))
     const samples = plan.map(() => [])
     for (let round = 1; round <= rounds; round++) {

@@ -1,6 +1,6 @@
 /**
  * The composition root: options, ports and features in, the app and its gate out. Everything is
- * built once here; routes and middleware read what they need from `c.var.services`, never from
+ * built once here; routes and middleware read what they need from `c.get('services')`, never from
  * the Worker env. The standalone Worker (src/index.ts) is the same assembly with the options
  * parsed from its env.
  */
@@ -12,17 +12,14 @@ import type { AppEnv } from './env'
 import type { AuthFeature } from './feature'
 import { limitBody } from './http/body-limit'
 import { clientRateLimit } from './http/client-rate-limit'
-import { decideCookieMode } from './http/cookies'
-import { corsForListedOrigins } from './http/cors-allowlist'
-import { cookieCsrf } from './http/csrf'
+import { requestGate } from './http/csrf'
 import { declareMiddleware, endpoint } from './http/endpoint'
 import { ApiError, registerErrors, renderApiError } from './http/errors'
+import { responseFrame } from './http/frame'
 import { handleError, registerErrorMapper } from './http/handle-error'
-import { rejectUnknownMethods } from './http/method-not-allowed'
-import { requestLog } from './http/request-log'
 import { requireAuthWith } from './http/require-auth'
+import { cachingStaticRoutes } from './http/route-cache'
 import { HealthResponse, OpenApiDocument } from './http/schemas'
-import { securityHeaders } from './http/security-headers'
 import { staticPage } from './http/static-page'
 import { DEFAULT_LIMITS } from './options'
 import type { AuthOptions } from './options'
@@ -91,36 +88,8 @@ export const assembleApp = (
   // Filled in once the app below is built; the 405 check reads it on the first request.
   let registeredRoutes: Hono<AppEnv>['routes'] = []
 
-  const provideServices: MiddlewareHandler<AppEnv> = async function provideServices(c, next) {
-    c.set('services', servicesOf(c))
-    await next()
-  }
-
-  const app = new Hono<AppEnv>()
-    .use(provideServices)
-    .use(requestLog())
-    .use(securityHeaders())
-    .use(
-      declareMiddleware(
-        async function defaultNoStore(c, next) {
-          await next()
-          // Responses carry personal data or tokens; only explicitly public ones may be cached.
-          // Set on the response itself: after next(), c.header() would copy the whole Response.
-          if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store')
-        },
-        { headers: ['Cache-Control'] }
-      )
-    )
-    .use(
-      corsForListedOrigins({
-        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
-        allowHeaders: ['Authorization', 'Content-Type', 'X-Auth-Mode', 'X-Device-Token'],
-        // Cookie mode from an origin in CORS_ORIGINS (a same-site front end) needs credentialed CORS.
-        credentials: true,
-        exposeHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
-        maxAge: 600,
-      })
-    )
+  const app = cachingStaticRoutes(new Hono<AppEnv>())
+    .use(responseFrame(servicesOf))
     // Before the body is read: a limited client costs no more than a header check. Every route
     // under /auth, /oauth and /me is covered (those that hash a password, send mail or check a
     // token); /health, /notes and the public documents are not.
@@ -136,9 +105,8 @@ export const assembleApp = (
       })
     )
     .use('/dev/*', devRoutesEnabled())
-    .use(rejectUnknownMethods(() => registeredRoutes))
-    .use(decideCookieMode())
-    .use(cookieCsrf())
+    // The 405 check, the cookie mode and its CSRF check, in that order.
+    .use(requestGate(() => registeredRoutes))
     // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
     .use('/docs', staticPage())
     .get(
@@ -166,7 +134,7 @@ export const assembleApp = (
       }),
       async (c) => {
         // A static asset (public/openapi.json), so the document costs the worker's bundle nothing.
-        const assets = c.var.services.options.assets
+        const assets = c.get('services').options.assets
         const asset = await assets?.fetch(new URL('/openapi.json', c.req.url))
         if (!asset?.ok) {
           throw new ApiError('server_misconfigured', {

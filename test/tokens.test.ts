@@ -357,3 +357,36 @@ describe('the Authorization header', () => {
     expect(res.status).toBe(200)
   })
 })
+
+// The worker keeps the tokens whose signature it has checked (src/auth/access-token.ts): a known
+// token skips the HMAC, never the rest of the check.
+describe('tokens the worker has verified before', () => {
+  /** The token with its signature's first character changed (the last one may carry no bits). */
+  const withForgedSignature = (token: string): string => {
+    const at = token.lastIndexOf('.') + 1
+    return `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`
+  }
+
+  it('a known token with another signature is invalid_token', async () => {
+    const account = await registerUser()
+    expect((await callMe(account.accessToken)).status).toBe(200)
+    await expectRejectedToken(await callMe(withForgedSignature(account.accessToken)))
+    expect((await callMe(account.accessToken)).status).toBe(200)
+  })
+
+  it('a known token is token_revoked once its session has ended', async () => {
+    const account = await registerUser()
+    expect((await callMe(account.accessToken)).status).toBe(200)
+    const logout = await api('/auth/logout', { method: 'POST', token: account.accessToken })
+    expect(logout.status).toBe(204)
+    await expectRejectedToken(await callMe(account.accessToken), 'token_revoked')
+  })
+
+  it('a known token is token_expired once its exp has passed', async () => {
+    const start = pinClock()
+    const account = await registerUser()
+    expect((await callMe(account.accessToken)).status).toBe(200)
+    setClock(start + (account.tokens.expires_in + 1) * 1000)
+    await expectRejectedToken(await callMe(account.accessToken), 'token_expired')
+  })
+})

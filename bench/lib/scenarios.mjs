@@ -1,5 +1,6 @@
 // The benchmark's users and its load scenarios, each a bounded autocannon run against loopback.
 import autocannon from 'autocannon'
+import { createHmac, randomUUID } from 'node:crypto'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const PASSWORD = 'bench password, long enough to pass'
@@ -86,6 +87,18 @@ let unknownEmails = 0
 
 const bearer = (user) => ({ authorization: `Bearer ${user.accessToken}` })
 
+/**
+ * The user's access token signed again with the worker's secret under a new `jti`: genuine, and
+ * never seen before, so the worker verifies it in full (src/auth/access-token.ts keeps the tokens
+ * it has verified). Null when the bench does not know the secret (a worker it did not start).
+ */
+const freshToken = (token, secret) => {
+  const [header, payload] = token.split('.')
+  const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), jti: randomUUID() }
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
+}
+
 /** The longest Authorization header the worker parses (8 KiB); one byte more is refused unread. */
 const MAX_AUTHORIZATION_LENGTH = 8 * 1024
 
@@ -104,7 +117,15 @@ const maximalForgery = (token) => {
  * The scenarios, in the order they run. `connections` is bounded so that the load generator and
  * the worker share the two cores without starving each other completely.
  */
-export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, jwksToken }) => [
+export const scenarios = ({
+  baseUrl,
+  users,
+  loginUser,
+  noteUsers,
+  connections,
+  jwksToken,
+  jwtSecret,
+}) => [
   {
     // The floor worker (bench/floor-worker): a bare Hono app answering a constant.
     name: 'floor',
@@ -135,6 +156,21 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, j
     worker: 'floor',
     connections,
     options: { requests: [{ method: 'GET', path: '/kv' }] },
+  },
+  {
+    // One write of each: a rotation's compare-and-swap and its successor's record are writes.
+    name: 'floor-d1-write',
+    title: 'floor: one D1 write',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'POST', path: '/d1-write' }] },
+  },
+  {
+    name: 'floor-kv-write',
+    title: 'floor: one KV write',
+    worker: 'floor',
+    connections,
+    options: { requests: [{ method: 'POST', path: '/kv-write' }] },
   },
   {
     // One console line like the app's request line (its cost is inflated under wrangler dev).
@@ -173,6 +209,26 @@ export const scenarios = ({ baseUrl, users, loginUser, noteUsers, connections, j
           method: 'GET',
           path: '/me',
           headers: { authorization: `Bearer ${forgeSignature(user.accessToken)}` },
+        },
+      ]),
+    },
+  },
+  {
+    // Each request a genuine token the worker has not verified before: the full check (decoding,
+    // HMAC, claims) and the session read, as on a token's first use.
+    name: 'me-first-use',
+    title: 'GET /me, each token on its first use',
+    connections,
+    skip: !jwtSecret,
+    options: {
+      setupClient: perConnection(users, (user) => [
+        {
+          method: 'GET',
+          path: '/me',
+          setupRequest: (request) => ({
+            ...request,
+            headers: { authorization: `Bearer ${freshToken(user.accessToken, jwtSecret)}` },
+          }),
         },
       ]),
     },

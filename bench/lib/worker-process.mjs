@@ -131,10 +131,9 @@ export const startWorker = async ({
   const stateDir = join(dir, 'state')
   const envFile = join(dir, 'bench.env')
   // The per-client limiter would refuse a load generator from one address: off, as in development.
-  const lines = [
-    `JWT_SECRET=${randomBytes(48).toString('base64url')}`,
-    'CLIENT_RATE_LIMIT_MODE=off',
-  ]
+  // Known to the bench, which signs fresh access tokens with it (scenario me-first-use).
+  const jwtSecret = randomBytes(48).toString('base64url')
+  const lines = [`JWT_SECRET=${jwtSecret}`, 'CLIENT_RATE_LIMIT_MODE=off']
   for (const [name, value] of Object.entries(vars)) lines.push(`${name}=${value}`)
   writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
 
@@ -213,6 +212,7 @@ export const startWorker = async ({
   }
   return {
     baseUrl,
+    jwtSecret,
     pid: child.pid,
     stop,
     cpuSeconds: () => workerdProcesses(child.pid),

@@ -24,37 +24,44 @@ class StorageTimeout extends Error {
   }
 }
 
-const withinDeadline = async <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> => {
-  let timer: ReturnType<typeof setTimeout> | null = null
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new StorageTimeout(timeoutMs))
+/**
+ * The operation's outcome, or `failure(error)` for an error or a timeout. One promise per call,
+ * not a race of three: every session check and rotation pays this (bench/README.md).
+ */
+const withinDeadline = <T>(
+  operation: () => Promise<T>,
+  timeoutMs: number,
+  failure: (error: unknown) => Error
+): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(failure(new StorageTimeout(timeoutMs)))
     }, timeoutMs)
+    const fail = (error: unknown) => {
+      clearTimeout(timer)
+      reject(failure(error))
+    }
+    try {
+      // Called inside the try, so that a synchronous throw is an outage like any other.
+      operation().then((value) => {
+        clearTimeout(timer)
+        resolve(value)
+      }, fail)
+    } catch (error) {
+      fail(error)
+    }
   })
-  try {
-    // Called inside the try, so that a synchronous throw is an outage like any other.
-    return await Promise.race([operation(), deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
-const guardD1 = async <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> => {
-  try {
-    return await withinDeadline(operation, timeoutMs)
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new UniqueViolation(error)
-    throw new DependencyUnavailable('D1', error)
-  }
-}
+const d1Failure = (error: unknown): Error =>
+  isUniqueViolation(error) ? new UniqueViolation(error) : new DependencyUnavailable('D1', error)
 
-const guardKV = async <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> => {
-  try {
-    return await withinDeadline(operation, timeoutMs)
-  } catch (error) {
-    throw new DependencyUnavailable('KV', error)
-  }
-}
+const kvFailure = (error: unknown): Error => new DependencyUnavailable('KV', error)
+
+const guardD1 = <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> =>
+  withinDeadline(operation, timeoutMs, d1Failure)
+
+const guardKV = <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> =>
+  withinDeadline(operation, timeoutMs, kvFailure)
 
 /** The statements a guarded binding hands out; batch() unwraps them for the real binding. */
 const UNWRAPPED = Symbol('unwrapped')

@@ -25,14 +25,19 @@ export const isWellFormedRefreshToken = (token: string): boolean => TOKEN_PATTER
 
 export const hashRefreshToken = (token: string): Promise<string> => sha256Base64Url(token)
 
+// The secret's HKDF key, imported once per secret and isolate (as access-token.ts keeps its HMAC key).
+const secretKeys = new Map<string, Promise<CryptoKey>>()
+
 /** HKDF-SHA-256 with the server secret as key material and the rotated token as salt. */
 const sealingKey = async (secret: string, token: string): Promise<CryptoKey> => {
-  const material = await crypto.subtle.importKey('raw', utf8.encode(secret), 'HKDF', false, [
-    'deriveKey',
-  ])
+  let material = secretKeys.get(secret)
+  if (!material) {
+    material = crypto.subtle.importKey('raw', utf8.encode(secret), 'HKDF', false, ['deriveKey'])
+    secretKeys.set(secret, material)
+  }
   return crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt: utf8.encode(token), info: utf8.encode(SEAL_CONTEXT) },
-    material,
+    await material,
     { name: 'AES-GCM', length: 256 },
     false,
     ['encrypt', 'decrypt']

@@ -36,7 +36,7 @@ export const clientKey = (ip: string): string => {
 export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
   declareMiddleware(
     async function clientRateLimit(c, next) {
-      const { clientRateLimit: limiter, clientRateLimitRequired } = c.var.services.options
+      const { clientRateLimit: limiter, clientRateLimitRequired } = c.get('services').options
       if (!limiter) {
         if (clientRateLimitRequired) {
           throw new Misconfigured('the CLIENT_RATE_LIMIT binding is missing')

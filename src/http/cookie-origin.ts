@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import type { AuthServices } from '../services'
 import { inCookieMode } from './cookies'
 import { ApiError } from './errors'
 
@@ -27,10 +28,7 @@ export const comesFromAllowedOrigin = (
 }
 
 /** Throws 403 forbidden for a state-changing cookie request from an origin not allowed. */
-export const refuseForeignCookieWrite = (
-  c: Context<AppEnv>,
-  corsOrigins: readonly string[]
-): void => {
+export const refuseForeignCookieWrite = (c: Context<AppEnv>, services: AuthServices): void => {
   if (SAFE_METHODS.has(c.req.method)) return
   // Login and register in cookie mode are checked too: a forged login would plant the attacker's session.
   if (!inCookieMode(c)) return
@@ -38,7 +36,8 @@ export const refuseForeignCookieWrite = (
     c.req.header('Origin'),
     c.req.header('Sec-Fetch-Site'),
     new URL(c.req.url).origin,
-    corsOrigins
+    // Read only here: a GET never touches the options (a misconfigured deployment still answers /health).
+    services.options.corsOrigins
   )
   if (!allowed) throw new ApiError('forbidden', { message: CSRF_MESSAGE })
 }

@@ -1,10 +1,9 @@
 /**
  * Cookie mode: the browser keeps both tokens in HttpOnly cookies that page scripts cannot read.
- * Whether a request is in cookie mode is decided once, by `decideCookieMode`, and read from the
+ * Whether a request is in cookie mode is decided once, by the request gate (csrf.ts), and read from the
  * context everywhere else; reading, setting and clearing the cookies happens only here.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { setCookie } from 'hono/cookie'
 import { DEVICE_TOKEN_LIFETIME } from '../auth/devices'
 import type { IssuedTokens } from '../auth/sign-in'
 import type { AppEnv, CookieMode } from '../env'
@@ -98,13 +97,6 @@ export const cookieModeOf = (c: AnyContext): CookieMode => {
   }
 }
 
-/** Sets the `cookieMode` variable that csrf, require-auth, refresh-body and the routes read. */
-export const decideCookieMode = (): MiddlewareHandler<AppEnv> =>
-  async function decideCookieMode(c, next) {
-    c.set('cookieMode', cookieModeOf(c))
-    await next()
-  }
-
 /**
  * On the routes that offer cookie mode, `X-Auth-Mode` is `cookie` or absent: any other value is
  * refused rather than silently answered in bearer mode.
@@ -133,39 +125,47 @@ export const inCookieMode = (c: AnyContext): boolean => {
 export const isCrossSiteRequest = (c: AnyContext): boolean =>
   c.req.header('Sec-Fetch-Site')?.trim().toLowerCase() === 'cross-site'
 
+/** What browsers keep at most (RFC 6265bis); a longer Max-Age is a configuration error. */
+const MAX_COOKIE_AGE_SECONDS = 34_560_000
+
+/**
+ * Every cookie here is `__Host-`, HttpOnly, Secure and Path=/, so the Set-Cookie line is written
+ * out rather than built by hono/cookie's generic serializer (the same text, in the same order).
+ */
+const setCookie = (
+  c: AnyContext,
+  name: string,
+  value: string,
+  maxAge: number,
+  sameSite: 'Lax' | 'Strict'
+): void => {
+  if (maxAge > MAX_COOKIE_AGE_SECONDS) {
+    throw new Error(
+      'Cookies Max-Age SHOULD NOT be greater than 400 days (34560000 seconds) in duration.'
+    )
+  }
+  const age = maxAge >= 0 ? `; Max-Age=${Math.trunc(maxAge)}` : ''
+  c.header(
+    'Set-Cookie',
+    `${name}=${encodeURIComponent(value)}${age}; Path=/; HttpOnly; Secure; SameSite=${sameSite}`,
+    { append: true }
+  )
+}
+
 /**
  * Both cookies live as long as the refresh token: the access token's own `exp` limits its use, and
  * keeping the expired JWT around lets the worker see that this browser needs a renewal.
  */
 export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
   if (isCrossSiteRequest(c)) return
-  const maxAge = tokens.refreshExpiresIn
-  setCookie(c, ACCESS_COOKIE, tokens.accessToken, {
-    path: '/',
-    secure: true,
-    httpOnly: true,
-    sameSite: 'Lax',
-    maxAge,
-  })
-  setCookie(c, REFRESH_COOKIE, tokens.refreshToken, {
-    path: '/',
-    secure: true,
-    httpOnly: true,
-    sameSite: 'Strict',
-    maxAge,
-  })
+  setCookie(c, ACCESS_COOKIE, tokens.accessToken, tokens.refreshExpiresIn, 'Lax')
+  setCookie(c, REFRESH_COOKIE, tokens.refreshToken, tokens.refreshExpiresIn, 'Strict')
 }
 
 /** The device cookie lives as long as its token. */
 export const setDeviceCookie = (c: AnyContext, token: string): void => {
   if (isCrossSiteRequest(c)) return
-  setCookie(c, DEVICE_COOKIE, token, {
-    path: '/',
-    secure: true,
-    httpOnly: true,
-    sameSite: 'Strict',
-    maxAge: DEVICE_TOKEN_LIFETIME,
-  })
+  setCookie(c, DEVICE_COOKIE, token, DEVICE_TOKEN_LIFETIME, 'Strict')
 }
 
 /**
@@ -174,7 +174,6 @@ export const setDeviceCookie = (c: AnyContext, token: string): void => {
  */
 export const clearTokenCookies = (c: AnyContext): void => {
   if (isCrossSiteRequest(c)) return
-  const expired = { path: '/', secure: true, httpOnly: true, maxAge: 0 } as const
-  setCookie(c, ACCESS_COOKIE, '', { ...expired, sameSite: 'Lax' })
-  setCookie(c, REFRESH_COOKIE, '', { ...expired, sameSite: 'Strict' })
+  setCookie(c, ACCESS_COOKIE, '', 0, 'Lax')
+  setCookie(c, REFRESH_COOKIE, '', 0, 'Strict')
 }

@@ -106,16 +106,18 @@ type BodyInput<B> = B extends v.GenericSchema
   : // Hono's "no input"
     {}
 
-const compose =
-  (steps: MiddlewareHandler<AppEnv>[]): MiddlewareHandler<AppEnv> =>
-  (c, next) => {
-    const run = async (index: number): Promise<void> => {
-      const step = steps[index]
-      if (!step) return next()
-      await step(c, () => run(index + 1))
-    }
-    return run(0)
-  }
+const compose = (steps: MiddlewareHandler<AppEnv>[]): MiddlewareHandler<AppEnv> =>
+  // Most public routes declare no step: then no closure per request, only the next handler.
+  steps.length === 0
+    ? (_c, next) => next()
+    : (c, next) => {
+        const run = async (index: number): Promise<void> => {
+          const step = steps[index]
+          if (!step) return next()
+          await step(c, () => run(index + 1))
+        }
+        return run(0)
+      }
 
 /** The route's first middleware: authentication, then the body, both as declared. */
 export const endpoint = <B extends v.GenericSchema | undefined = undefined>(

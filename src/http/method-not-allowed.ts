@@ -4,7 +4,7 @@
  * 404 for a trailing slash, which the router (hono/tiny's PatternRouter) would otherwise take as
  * the path without it.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { AppEnv } from '../env'
 import { ApiError } from './errors'
@@ -24,7 +24,16 @@ const patternFor = (path: string): RegExp =>
       .join('/')}$`
   )
 
-const groupByPath = (routes: RouterRoute[]): PathMethods[] => {
+/**
+ * The paths' methods: static paths in a map (one lookup, most requests), the few with
+ * parameters as patterns tested in turn.
+ */
+interface MethodTable {
+  exact: Map<string, Set<string>>
+  patterns: PathMethods[]
+}
+
+const tableOf = (routes: RouterRoute[]): MethodTable => {
   const byPath = new Map<string, Set<string>>()
   for (const { method, path } of routes) {
     if (method === 'ALL') continue
@@ -33,25 +42,32 @@ const groupByPath = (routes: RouterRoute[]): PathMethods[] => {
     if (method === 'GET') methods.add('HEAD')
     byPath.set(path, methods)
   }
-  return [...byPath].map(([path, methods]) => ({ pattern: patternFor(path), methods }))
+  const table: MethodTable = { exact: new Map(), patterns: [] }
+  for (const [path, methods] of byPath) {
+    if (path.includes(':')) table.patterns.push({ pattern: patternFor(path), methods })
+    else table.exact.set(path, methods)
+  }
+  return table
 }
 
 /** `routes` is read on first use, once the app is fully built. */
-export const rejectUnknownMethods = (routes: () => RouterRoute[]): MiddlewareHandler<AppEnv> => {
-  let known: PathMethods[] | undefined
-  return async function rejectUnknownMethods(c, next) {
+export const methodChecker = (routes: () => RouterRoute[]) => {
+  let table: MethodTable | undefined
+  return (c: Context<AppEnv>): void => {
     const path = c.req.path
     if (path.length > 1 && path.endsWith('/')) throw new ApiError('not_found')
-    known ??= groupByPath(routes())
-    const matching = known.filter(({ pattern }) => pattern.test(path))
+    table ??= tableOf(routes())
+    const exact = table.exact.get(path)
+    const matching = table.patterns.filter(({ pattern }) => pattern.test(path))
+    if (exact) matching.push({ pattern: /^/, methods: exact })
+    const method = c.req.method
     if (
       matching.length > 0 &&
-      c.req.method !== 'OPTIONS' &&
-      !matching.some(({ methods }) => methods.has(c.req.method))
+      method !== 'OPTIONS' &&
+      !matching.some(({ methods }) => methods.has(method))
     ) {
       const allowed = [...new Set(matching.flatMap(({ methods }) => [...methods]))].sort()
       throw new ApiError('method_not_allowed', { headers: { Allow: allowed.join(', ') } })
     }
-    await next()
   }
 }

@@ -11,41 +11,48 @@
  * /health's CPU (bench/README.md). This holds only while no GET changes anything: a route that
  * writes must not be a GET (test/round-trips.test.ts counts each route's storage calls).
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import { routePath } from 'hono/route'
 import { nowMs } from '../clock'
 import type { AppEnv } from '../env'
-import { declareMiddleware } from './endpoint'
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-export const requestLog = (): MiddlewareHandler<AppEnv> =>
-  declareMiddleware(
-    async function requestLog(c, next) {
-      const started = nowMs()
-      const offered = c.req.header('CF-Ray') ?? ''
-      const requestId = REQUEST_ID_PATTERN.test(offered) ? offered : crypto.randomUUID()
-      c.set('requestId', requestId)
-      await next()
-      // On the response itself: after next(), c.header() would copy the whole Response. Every
-      // response here has mutable headers (static-page copies the asset's).
-      c.res.headers.set('X-Request-Id', requestId)
-      const status = c.res.status
-      if (status < 500 && (status >= 400 || READ_METHODS.has(c.req.method))) return
-      console.log(
-        JSON.stringify({
-          level: status >= 500 ? 'error' : 'info',
-          msg: 'request',
-          request_id: requestId,
-          method: c.req.method,
-          // The endpoint's pattern, even when a middleware before it answered (say, a 401).
-          route: routePath(c, -1),
-          status,
-          duration_ms: nowMs() - started,
-          ...(c.error ? { error: c.error.name } : {}),
-        })
-      )
-    },
-    { headers: ['X-Request-Id'] }
+/** What the log line needs from before the request ran: its id (also set as `requestId`) and start. */
+export interface RequestStart {
+  requestId: string
+  started: number
+}
+
+export const startRequest = (c: Context<AppEnv>): RequestStart => {
+  const started = nowMs()
+  const offered = c.req.header('CF-Ray') ?? ''
+  const requestId = REQUEST_ID_PATTERN.test(offered) ? offered : crypto.randomUUID()
+  c.set('requestId', requestId)
+  return { requestId, started }
+}
+
+/**
+ * Sets X-Request-Id on the response itself (after next(), c.header() would copy the whole
+ * Response; every response here has mutable headers, static-page copies the asset's), then
+ * writes the line if the request changed something or failed on the server's side.
+ */
+export const finishRequest = (c: Context<AppEnv>, headers: Headers, start: RequestStart): void => {
+  headers.set('X-Request-Id', start.requestId)
+  const status = c.res.status
+  if (status < 500 && (status >= 400 || READ_METHODS.has(c.req.method))) return
+  console.log(
+    JSON.stringify({
+      level: status >= 500 ? 'error' : 'info',
+      msg: 'request',
+      request_id: start.requestId,
+      method: c.req.method,
+      // The endpoint's pattern, even when a middleware before it answered (say, a 401).
+      route: routePath(c, -1),
+      status,
+      duration_ms: nowMs() - start.started,
+      ...(c.error ? { error: c.error.name } : {}),
+    })
   )
+}

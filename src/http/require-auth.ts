@@ -78,13 +78,13 @@ const authenticateRequest = async (c: Context<AppEnv>, services: AuthServices) =
 /** The gate of the app's own routes (endpoint({ auth: true })): services come from the context. */
 export const requireAuth = (): MiddlewareHandler<AppEnv> =>
   async function requireAuth(c, next) {
-    await authenticateRequest(c, c.var.services)
+    await authenticateRequest(c, c.get('services'))
     await next()
   }
 
 /**
  * The gate for a host app's routes: bound to the services of one createAuth, sets
- * `c.var.services` too, and answers a failure itself (401 with WWW-Authenticate, 503, 500) as
+ * `c.get('services')` too, and answers a failure itself (401 with WWW-Authenticate, 503, 500) as
  * the contract's JSON, so that the host's onError never turns it into its own 500.
  */
 export const requireAuthWith = (services: AuthServices): MiddlewareHandler<AppEnv> =>
@@ -93,7 +93,7 @@ export const requireAuthWith = (services: AuthServices): MiddlewareHandler<AppEn
     try {
       // No app middleware ran the CSRF check here: a host's write behind cookies needs it too.
       decidedCookieMode(c)
-      refuseForeignCookieWrite(c, services.options.corsOrigins)
+      refuseForeignCookieWrite(c, services)
       await authenticateRequest(c, services)
     } catch (error) {
       const res = handleError(error instanceof Error ? error : new Error(String(error)), c)

@@ -36,7 +36,7 @@ export const recordEvent = (c: Context<AppEnv>, event: SecurityEventInput): void
         request_id: c.get('requestId'),
       })
     )
-    const recording = c.var.services.events.record(event, originOf(c))
+    const recording = c.get('services').events.record(event, originOf(c))
     try {
       c.executionCtx.waitUntil(recording)
     } catch {

@@ -3,8 +3,6 @@
  * API needs no per-request policy (no CSP nonces), and the generic middleware cost 1 KiB gzip of
  * the bundle's 45 for options nothing here uses.
  */
-import type { MiddlewareHandler } from 'hono'
-import type { AppEnv } from '../env'
 
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   // 'same-site': the demo page's origin may read the API's answers; other sites may not embed them.
@@ -22,9 +20,7 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['X-XSS-Protection', '0'],
 ]
 
-export const securityHeaders = (): MiddlewareHandler<AppEnv> =>
-  async function securityHeaders(c, next) {
-    await next()
-    const headers = c.res.headers
-    for (const [name, value] of SECURITY_HEADERS) headers.set(name, value)
-  }
+/** On the response's own headers, after next(). */
+export const setSecurityHeaders = (headers: Headers): void => {
+  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value)
+}

@@ -12,7 +12,7 @@ export const staticPage = (): MiddlewareHandler<AppEnv> =>
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       throw new ApiError('method_not_allowed', { headers: { Allow: 'GET, HEAD' } })
     }
-    const assets = c.var.services.options.assets
+    const assets = c.get('services').options.assets
     if (!assets) throw new ApiError('not_found')
     const asset = await assets.fetch(c.req.raw)
     // A copy: the global middleware adds headers, and a fetched response's are immutable.

@@ -65,10 +65,11 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // A new address gets its verification link at once when mail is on.
-      const { user, tokens, sendVerification } = await c.var.services.accounts.register(
-        c.req.valid('json'),
-        { userAgent: sanitizeUserAgent(c.req.header('User-Agent')) }
-      )
+      const { user, tokens, sendVerification } = await c
+        .get('services')
+        .accounts.register(c.req.valid('json'), {
+          userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+        })
       if (sendVerification) c.executionCtx.waitUntil(sendVerification())
       if (!tokens) {
         return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
@@ -96,8 +97,9 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       // The password is the first factor: a registered feature may ask for a second (202).
-      const outcome = await c.var.services.signIn
-        .password(c.req.valid('json'), {
+      const outcome = await c
+        .get('services')
+        .signIn.password(c.req.valid('json'), {
           userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
           deviceToken: presentedDeviceToken(c),
         })
@@ -135,10 +137,13 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       // The session's owner comes with the session row: no second read of the user.
       const { refresh_token: refreshToken } = c.req.valid('json')
-      const tokens = await c.var.services.sessions.refresh(refreshToken).catch((error: unknown) => {
-        recordRefreshReuse(c, error)
-        throw error
-      })
+      const tokens = await c
+        .get('services')
+        .sessions.refresh(refreshToken)
+        .catch((error: unknown) => {
+          recordRefreshReuse(c, error)
+          throw error
+        })
       return tokenResponse(c, 200, tokens.user, tokens)
     }
   )
@@ -159,13 +164,13 @@ export const authRoutes = new Hono<AppEnv>()
       const { refresh_token: refreshToken } = c.req.valid('json')
       if (
         refreshToken !== undefined &&
-        (await c.var.services.sessions.ofRefreshToken(refreshToken))?.sessionId !== sessionId
+        (await c.get('services').sessions.ofRefreshToken(refreshToken))?.sessionId !== sessionId
       ) {
         throw new ApiError('validation_failed', {
           details: { refresh_token: 'refresh_token does not belong to the current session' },
         })
       }
-      await c.var.services.sessions.end(userId, { only: sessionId })
+      await c.get('services').sessions.end(userId, { only: sessionId })
       recordEvent(c, { type: 'session_revoked', userId, sessionId })
       return loggedOutResponse(c)
     }
@@ -180,7 +185,7 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { userId } = c.get('auth')
-      await c.var.services.sessions.end(userId, 'all')
+      await c.get('services').sessions.end(userId, 'all')
       // Every session ended: no one session to name.
       recordEvent(c, { type: 'session_revoked', userId })
       return loggedOutResponse(c)
@@ -199,7 +204,7 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
       const auth = c.get('auth')
-      await c.var.services.accounts.changePassword(auth, currentPassword, newPassword)
+      await c.get('services').accounts.changePassword(auth, currentPassword, newPassword)
       recordEvent(c, { type: 'password_changed', userId: auth.userId, sessionId: auth.sessionId })
       return c.body(null, 204)
     }

@@ -29,7 +29,7 @@ const hostnameOf = (host: string): string => {
 export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
   async function devRoutesEnabled(c, next) {
     const host = c.req.header('Host') ?? new URL(c.req.url).host
-    if (!c.var.services.options.devOutbox || !isLoopbackHost(hostnameOf(host))) {
+    if (!c.get('services').options.devOutbox || !isLoopbackHost(hostnameOf(host))) {
       throw new ApiError('not_found')
     }
     await next()
@@ -44,7 +44,7 @@ export const devRoutes = new Hono<AppEnv>().get(
     errors: ['not_found'],
   }),
   async (c) => {
-    const messages = await c.var.services.readOutbox()
+    const messages = await c.get('services').readOutbox()
     return c.json(
       {
         messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({

@@ -29,10 +29,9 @@ export const meRoutes = new Hono<AppEnv>()
       success: { status: 200, description: 'The changed user', body: UserResponse },
     }),
     async (c) => {
-      const user = await c.var.services.accounts.rename(
-        c.get('auth').userId,
-        c.req.valid('json').nickname
-      )
+      const user = await c
+        .get('services')
+        .accounts.rename(c.get('auth').userId, c.req.valid('json').nickname)
       // The account went away after requireAuth read it: the same answer, challenge included.
       if (!user) throw new SessionEnded()
       return c.json({ user: presentUser(user) }, 200)
@@ -54,7 +53,7 @@ export const meRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const { userId } = c.get('auth')
-      await c.var.services.accounts.delete(userId, c.req.valid('json').password)
+      await c.get('services').accounts.delete(userId, c.req.valid('json').password)
       // Written after the deletion, anonymised: the account's other events went with it.
       recordEvent(c, { type: 'account_deleted', userId })
       return c.body(null, 204)
