@@ -6,11 +6,12 @@
 import type { AuthFeature } from './feature'
 import { notesResource } from './resources/notes'
 import { totpFeature } from './sign-in/totp'
+import { oidcFeature } from './sign-in/oidc'
 
 // `as const`: the typed client (src/client.ts) learns the features' routes from this list's type.
 export const DEFAULT_FEATURES = [
   notesResource,
   totpFeature,
   // passkeysFeature,
-  // oidcFeature,
+  oidcFeature,
 ] as const satisfies readonly AuthFeature[]
