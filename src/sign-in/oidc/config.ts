@@ -26,7 +26,7 @@ const PRINTABLE = /^[\x20-\x7e]{1,256}$/
 const MAX_PROVIDERS = 16
 const DEFAULT_SCOPES = 'openid email profile'
 
-const invalid = (why: string) => new Misconfigured(`OIDC_PROVIDERS: ${why}`)
+const invalid = (what: string) => new Misconfigured(`OIDC_PROVIDERS: invalid ${what}`)
 
 /** https, or http on a loopback host (local development and tests); no query or fragment. */
 export const isAllowedProviderUrl = (raw: string): boolean => {
@@ -42,25 +42,20 @@ export const isAllowedProviderUrl = (raw: string): boolean => {
 }
 
 const readProvider = (entry: unknown, vars: Readonly<Record<string, unknown>>): ProviderConfig => {
-  if (typeof entry !== 'object' || entry === null) throw invalid('each entry must be an object')
+  if (typeof entry !== 'object' || entry === null) throw invalid('an entry')
   const { id, name, issuer, client_id: clientId, scopes } = entry as Record<string, unknown>
-  if (typeof id !== 'string' || !ID.test(id)) {
-    throw invalid('id must be 1 to 32 of a-z, 0-9 and _')
-  }
-  if (typeof issuer !== 'string' || !isAllowedProviderUrl(issuer)) {
-    throw invalid(`${id}: issuer must be an https URL (http only on a loopback host)`)
-  }
-  if (typeof clientId !== 'string' || !PRINTABLE.test(clientId)) {
-    throw invalid(`${id}: client_id must be a non-empty string`)
-  }
+  // The messages name the field only; docs/oidc.md says what each must be.
+  if (typeof id !== 'string' || !ID.test(id)) throw invalid('id')
+  if (typeof issuer !== 'string' || !isAllowedProviderUrl(issuer)) throw invalid('issuer')
+  if (typeof clientId !== 'string' || !PRINTABLE.test(clientId)) throw invalid('client_id')
   if (name !== undefined && (typeof name !== 'string' || !PRINTABLE.test(name))) {
-    throw invalid(`${id}: name must be a short string`)
+    throw invalid('name')
   }
   if (
     scopes !== undefined &&
     (typeof scopes !== 'string' || !PRINTABLE.test(scopes) || !scopes.split(' ').includes('openid'))
   ) {
-    throw invalid(`${id}: scopes must be a space-separated list that includes openid`)
+    throw invalid('scopes')
   }
   const secret = vars[`OIDC_CLIENT_SECRET_${id.toUpperCase()}`]
   return {
@@ -81,14 +76,14 @@ export const readProviders = (vars: Readonly<Record<string, unknown>>): Provider
   try {
     list = JSON.parse(String(raw))
   } catch {
-    throw invalid('must be a JSON array')
+    throw invalid('JSON')
   }
   if (!Array.isArray(list) || list.length > MAX_PROVIDERS) {
-    throw invalid(`must be a JSON array of at most ${MAX_PROVIDERS} providers`)
+    throw invalid('list')
   }
   const providers = list.map((entry) => readProvider(entry, vars))
   if (new Set(providers.map((provider) => provider.id)).size !== providers.length) {
-    throw invalid('ids must be unique')
+    throw invalid('id (repeated)')
   }
   return providers
 }

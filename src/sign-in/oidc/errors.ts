@@ -1,26 +1,19 @@
-/** The oidc feature's domain failures; routes.ts maps each to the contract's answer. */
+/** The oidc flow's failures, each named by the `#login_error=<code>` the browser is sent back with. */
 
-/** The provider could not be reached, answered an error, or answered something unusable. */
-export class ProviderError extends Error {
-  override name = 'ProviderError'
-}
+export type LoginErrorCode =
+  'invalid_state' | 'provider_error' | 'invalid_id_token' | 'account_exists'
 
-/** The ID token failed a check: signature, alg, iss, aud, azp, exp, iat, nonce or sub. */
-export class InvalidIdToken extends Error {
-  override name = 'InvalidIdToken'
-}
-
-/** A missing, unknown, used, expired or foreign (another browser's) state. */
-export class InvalidState extends Error {
-  override name = 'InvalidState'
-}
-
-/** The identity's address belongs to an account it may not sign in or be linked to. */
-export class AccountExists extends Error {
-  override name = 'AccountExists'
-}
-
-/** Unlinking would leave the account with no way to sign in. */
-export class LastSignInMethod extends Error {
-  override name = 'LastSignInMethod'
+/**
+ * invalid_state: a missing, unknown, used, expired or other browser's state. provider_error: the
+ * provider unreachable, answering an error or something unusable. invalid_id_token: a failed
+ * check of the ID token. account_exists: an address the identity may not sign in or link to.
+ */
+export class SignInFailed extends Error {
+  override name = 'SignInFailed'
+  constructor(
+    readonly code: LoginErrorCode,
+    options?: ErrorOptions
+  ) {
+    super(code, options)
+  }
 }

@@ -3,11 +3,9 @@
  * its settings from the Worker env, and its parts of a reset and of a deletion.
  */
 import type { AuthFeature } from '../../feature'
-import { ApiError } from '../../http/errors'
 import { d1OidcStore } from './adapters/d1'
 import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
-import { LastSignInMethod } from './errors'
 import { providerClient } from './provider'
 import type { ProviderClient } from './provider'
 import { oidcRoutes } from './routes'
@@ -20,8 +18,6 @@ export const oidcFeature: AuthFeature = {
     last_sign_in_method: [409, 'This is the last way to sign in to the account.'],
     reauthentication_required: [401, 'Sign in again to change how you sign in.'],
   },
-  mapError: (error) =>
-    error instanceof LastSignInMethod ? new ApiError('last_sign_in_method') : null,
   optionsFromEnv: oidcOptionsFromEnv,
   // A host passes OidcOptions in featureOptions.oidc; none configured: no providers.
   setup: (core, given) => {

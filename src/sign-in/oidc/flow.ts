@@ -15,7 +15,7 @@ import { EmailSchema } from '../../http/schemas'
 import { UniqueViolation } from '../../ports'
 import type { UserRow } from '../../ports'
 import type { OidcStore } from './adapters/d1'
-import { AccountExists, InvalidState, ProviderError } from './errors'
+import { SignInFailed } from './errors'
 import { verifyIdToken } from './id-token'
 import type { IdTokenClaims } from './id-token'
 import type { ProviderClient } from './provider'
@@ -100,20 +100,27 @@ const accountFor = async (
   const known = await store.findIdentity(provider, claims.sub)
   if (known) {
     const user = await core.ports.users.findById(known.user_id)
-    if (!user) throw new InvalidState('the account went away')
+    if (!user) throw new SignInFailed('invalid_state')
     return { id: user.id, credentialVersion: user.credential_version }
   }
   const email = usableEmail(claims.email)
-  if (email === null) throw new ProviderError('the provider gave no usable email')
-  const identity = { id: crypto.randomUUID(), provider, subject: claims.sub, email, createdAt: isoNow() }
+  if (email === null) throw new SignInFailed('provider_error')
+  const identity = {
+    id: crypto.randomUUID(),
+    provider,
+    subject: claims.sub,
+    email,
+    createdAt: isoNow(),
+  }
   const local = await core.ports.users.findByEmail(email)
   if (local) {
-    if (!claims.emailVerified || local.email_verified_at === null) throw new AccountExists()
+    if (!claims.emailVerified || local.email_verified_at === null)
+      throw new SignInFailed('account_exists')
     const linked = await store.linkIdentity(
       { ...identity, userId: local.id },
       local.credential_version
     )
-    if (!linked) throw new AccountExists('the account changed meanwhile')
+    if (!linked) throw new SignInFailed('account_exists')
     return { id: local.id, credentialVersion: local.credential_version }
   }
   const user = {
@@ -130,7 +137,7 @@ const accountFor = async (
       userId: user.id,
     })
   } catch (error) {
-    if (error instanceof UniqueViolation) throw new AccountExists('taken meanwhile')
+    if (error instanceof UniqueViolation) throw new SignInFailed('account_exists')
     throw error
   }
   return { id: user.id, credentialVersion: 0 }
@@ -157,7 +164,8 @@ export const completeFlow = async (
   }
 ): Promise<CallbackOutcome> => {
   const { state, browserSecret } = request
-  if (!isWellFormedSecret(state) || !isWellFormedSecret(browserSecret)) throw new InvalidState()
+  if (!isWellFormedSecret(state) || !isWellFormedSecret(browserSecret))
+    throw new SignInFailed('invalid_state')
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
   const now = nowSeconds()
   const taken = await context.store.takeState(
@@ -166,9 +174,9 @@ export const completeFlow = async (
     client.config.id,
     now
   )
-  if (!taken) throw new InvalidState()
+  if (!taken) throw new SignInFailed('invalid_state')
   if (request.providerError || !request.code || request.code.length > 2048) {
-    throw new ProviderError('no code')
+    throw new SignInFailed('provider_error')
   }
   const idToken = await client.redeemCode(request.code, verifier, request.redirectUri)
   const claims = await verifyIdToken(idToken, {
@@ -183,7 +191,7 @@ export const completeFlow = async (
   if (taken.link_user_id !== null) {
     const known = await context.store.findIdentity(provider, claims.sub)
     if (known) {
-      if (known.user_id !== taken.link_user_id) throw new AccountExists()
+      if (known.user_id !== taken.link_user_id) throw new SignInFailed('account_exists')
       return { kind: 'linked', returnTo, userId: known.user_id }
     }
     const linked = await context.store.linkIdentity(
@@ -198,7 +206,7 @@ export const completeFlow = async (
       taken.link_credential_version ?? -1
     )
     // A reset or password change since the link began: the link is void.
-    if (!linked) throw new InvalidState('the account changed since the link began')
+    if (!linked) throw new SignInFailed('invalid_state')
     return { kind: 'linked', returnTo, userId: taken.link_user_id }
   }
 

@@ -7,7 +7,7 @@
 import { verify } from 'hono/jwt'
 import { nowSeconds } from '../../clock'
 import { constantTimeEqualText, fromBase64Url, utf8Decoder } from '../../auth/encoding'
-import { InvalidIdToken } from './errors'
+import { SignInFailed } from './errors'
 import type { ProviderJwk } from './provider'
 
 /** What the callback keeps of a verified ID token. */
@@ -27,18 +27,16 @@ export interface IdTokenExpectations {
 
 type Alg = 'RS256' | 'ES256' | 'EdDSA'
 
-/** Each algorithm's key family, and the only JWK members Web Crypto is given. */
-const FAMILIES: Record<Alg, { kty: string; crv?: string; members: readonly string[] }> = {
-  RS256: { kty: 'RSA', members: ['kty', 'n', 'e'] },
-  ES256: { kty: 'EC', crv: 'P-256', members: ['kty', 'crv', 'x', 'y'] },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519', members: ['kty', 'crv', 'x'] },
+/** Each algorithm's key family. */
+const FAMILIES: Record<Alg, [kty: string, crv?: string]> = {
+  RS256: ['RSA'],
+  ES256: ['EC', 'P-256'],
+  EdDSA: ['OKP', 'Ed25519'],
 }
 
 const MAX_TOKEN_LENGTH = 16 * 1024
 /** Clock skew allowed between the provider and the worker. */
 const LEEWAY_SECONDS = 60
-
-const invalid = (why: string) => new InvalidIdToken(why)
 
 const decodePart = (part: string | undefined): Record<string, unknown> => {
   const bytes = part === undefined ? null : fromBase64Url(part)
@@ -50,17 +48,17 @@ const decodePart = (part: string | undefined): Record<string, unknown> => {
   } catch {
     // reported below
   }
-  throw invalid('malformed')
+  throw new SignInFailed('invalid_id_token')
 }
 
 const isAlg = (value: unknown): value is Alg =>
   value === 'RS256' || value === 'ES256' || value === 'EdDSA'
 
 const fits = (alg: Alg, kid: unknown) => (key: ProviderJwk) => {
-  const family = FAMILIES[alg]
+  const [kty, crv] = FAMILIES[alg]
   return (
-    key.kty === family.kty &&
-    (family.crv === undefined || key.crv === family.crv) &&
+    key.kty === kty &&
+    key.crv === crv &&
     (key.alg === undefined || key.alg === alg) &&
     (key.use === undefined || key.use === 'sig') &&
     (kid === undefined || key.kid === kid)
@@ -71,19 +69,19 @@ export const verifyIdToken = async (
   token: string,
   expected: IdTokenExpectations
 ): Promise<IdTokenClaims> => {
-  if (token.length > MAX_TOKEN_LENGTH) throw invalid('too long')
+  if (token.length > MAX_TOKEN_LENGTH) throw new SignInFailed('invalid_id_token')
   const header = decodePart(token.split('.')[0])
   const { alg, kid } = header
-  if (!isAlg(alg)) throw invalid('algorithm not allowed')
-  if (kid !== undefined && typeof kid !== 'string') throw invalid('malformed kid')
+  if (!isAlg(alg)) throw new SignInFailed('invalid_id_token')
+  if (kid !== undefined && typeof kid !== 'string') throw new SignInFailed('invalid_id_token')
   // Without a kid, the one key of the family; two would leave the choice to the token.
   const candidates = (keys: ProviderJwk[]) => keys.filter(fits(alg, kid))
   const found = candidates(await expected.keys((keys) => candidates(keys).length === 1))
   const key = found.length === 1 ? found[0] : undefined
-  if (!key) throw invalid('no key for this token')
-  const jwk = Object.fromEntries(
-    FAMILIES[alg].members.map((name) => [name, key[name as keyof ProviderJwk]])
-  ) as unknown as JsonWebKey & { kty: string }
+  if (!key) throw new SignInFailed('invalid_id_token')
+  // Only the members Web Crypto needs: a stray `key_ops` or `ext` must not upset the import.
+  const { n, e, crv, x, y } = key
+  const jwk = { kty: key.kty ?? '', n, e, crv, x, y }
 
   let payload: Record<string, unknown>
   try {
@@ -97,20 +95,24 @@ export const verifyIdToken = async (
       nbf: false,
     })
   } catch (cause) {
-    throw new InvalidIdToken('signature or claims rejected', { cause })
+    throw new SignInFailed('invalid_id_token', { cause })
   }
 
   const now = nowSeconds()
   const { exp, iat, nonce, azp, aud, sub } = payload
-  if (typeof exp !== 'number' || exp + LEEWAY_SECONDS <= now) throw invalid('expired')
-  if (typeof iat !== 'number' || iat > now + LEEWAY_SECONDS) throw invalid('issued in the future')
+  if (typeof exp !== 'number' || exp + LEEWAY_SECONDS <= now)
+    throw new SignInFailed('invalid_id_token')
+  if (typeof iat !== 'number' || iat > now + LEEWAY_SECONDS)
+    throw new SignInFailed('invalid_id_token')
   // §3.1.3.7 (4, 5): several audiences need an azp, and an azp must be this client.
-  if (Array.isArray(aud) && aud.length > 1 && azp === undefined) throw invalid('azp missing')
-  if (azp !== undefined && azp !== expected.clientId) throw invalid('azp is another client')
+  if (Array.isArray(aud) && aud.length > 1 && azp === undefined)
+    throw new SignInFailed('invalid_id_token')
+  if (azp !== undefined && azp !== expected.clientId) throw new SignInFailed('invalid_id_token')
   if (typeof nonce !== 'string' || !constantTimeEqualText(nonce, expected.nonce)) {
-    throw invalid('nonce mismatch')
+    throw new SignInFailed('invalid_id_token')
   }
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) throw invalid('bad sub')
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255)
+    throw new SignInFailed('invalid_id_token')
   return {
     sub,
     email: typeof payload.email === 'string' ? payload.email : undefined,

@@ -7,7 +7,7 @@
 import { nowSeconds } from '../../clock'
 import type { ProviderConfig } from './config'
 import { isAllowedProviderUrl } from './config'
-import { ProviderError } from './errors'
+import { SignInFailed } from './errors'
 
 export interface Discovery {
   authorization_endpoint: string
@@ -24,33 +24,25 @@ const TIMEOUT_MS = 5_000
 const CACHE_SECONDS = 3_600
 const REFETCH_INTERVAL_SECONDS = 10
 
-const providerError = (why: string) => new ProviderError(why)
+const failed = (cause?: unknown) => new SignInFailed('provider_error', { cause })
 
 /** The body as JSON, read chunk by chunk and given up past the limit. */
 const readJson = async (res: Response): Promise<unknown> => {
   const reader = res.body?.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const chunk = reader ? await reader.read() : { done: true as const, value: undefined }
-    if (chunk.done) break
-    size += chunk.value.byteLength
-    if (size > MAX_RESPONSE_BYTES) {
+  // Its own decoder: a streaming one keeps state between chunks.
+  const decoder = new TextDecoder()
+  let text = ''
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+    text += decoder.decode(chunk.value, { stream: true })
+    if (text.length > MAX_RESPONSE_BYTES) {
       await reader?.cancel()
-      throw providerError('response too large')
+      throw failed()
     }
-    chunks.push(chunk.value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
   }
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown
-  } catch {
-    throw providerError('response is not JSON')
+    return JSON.parse(text + decoder.decode()) as unknown
+  } catch (cause) {
+    throw failed(cause)
   }
 }
 
@@ -59,10 +51,10 @@ const call = async (url: string, init: RequestInit = {}): Promise<unknown> => {
   try {
     res = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) })
   } catch (cause) {
-    throw new ProviderError('provider unreachable', { cause })
+    throw failed(cause)
   }
   const body = await readJson(res)
-  if (!res.ok) throw providerError(`provider answered ${res.status}`)
+  if (!res.ok) throw failed()
   return body
 }
 
@@ -71,18 +63,18 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** OpenID Connect Discovery §4.3: the document's issuer is the configured one, exactly. */
 const readDiscovery = (body: unknown, issuer: string): Discovery => {
-  if (!isObject(body) || body.issuer !== issuer) throw providerError('discovery issuer mismatch')
+  if (!isObject(body) || body.issuer !== issuer) throw failed()
   for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
     const url = body[name]
     if (typeof url !== 'string' || !isAllowedProviderUrl(url.split('?')[0] ?? '')) {
-      throw providerError(`discovery ${name} is not an https URL`)
+      throw failed()
     }
   }
   return body as unknown as Discovery
 }
 
 const readKeys = (body: unknown): ProviderJwk[] => {
-  if (!isObject(body) || !Array.isArray(body.keys)) throw providerError('JWKS has no keys')
+  if (!isObject(body) || !Array.isArray(body.keys)) throw failed()
   return body.keys.filter(isObject) as unknown as ProviderJwk[]
 }
 
@@ -146,7 +138,10 @@ export const providerClient = (config: ProviderConfig) => {
       }
       const secret = config.clientSecret
       // client_secret_basic is the default (RFC 6749 §2.3.1: both parts form-encoded first).
-      if (secret !== undefined && (methods ?? ['client_secret_basic']).includes('client_secret_basic')) {
+      if (
+        secret !== undefined &&
+        (methods ?? ['client_secret_basic']).includes('client_secret_basic')
+      ) {
         headers.Authorization = `Basic ${btoa(`${encodeURIComponent(config.clientId)}:${encodeURIComponent(secret)}`)}`
       } else {
         form.set('client_id', config.clientId)
@@ -154,7 +149,7 @@ export const providerClient = (config: ProviderConfig) => {
       }
       const body = await call(endpoint, { method: 'POST', headers, body: form })
       if (!isObject(body) || typeof body.id_token !== 'string') {
-        throw providerError('token response has no id_token')
+        throw failed()
       }
       return body.id_token
     },

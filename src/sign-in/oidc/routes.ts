@@ -2,9 +2,9 @@
  * /auth/oidc/* and /auth/identities: the browser's trip through the provider (start, callback),
  * the login code's exchange for tokens, and the signed-in account's identities.
  */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type { Context } from 'hono'
-import { getCookie, setCookie } from 'hono/cookie'
+import { setCookie } from 'hono/cookie'
 import { Misconfigured } from '../../auth/errors'
 import { sanitizeUserAgent } from '../../auth/sessions'
 import { nowSeconds } from '../../clock'
@@ -15,7 +15,7 @@ import { ApiError } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { tokenResponse } from '../../http/token-response'
 import type { ProviderConfig } from './config'
-import { AccountExists, InvalidIdToken, InvalidState, ProviderError } from './errors'
+import { SignInFailed } from './errors'
 import { STATE_SECONDS, beginFlow, completeFlow, redeemLoginCode } from './flow'
 import type { OidcContext } from './flow'
 import type { ProviderClient } from './provider'
@@ -67,7 +67,12 @@ const appUrlOf = (c: Context<AppEnv>): string => {
 /** A path on APP_URL: no scheme, no `//` or backslash that a browser would read as a host. */
 const readReturnTo = (raw: string | undefined): string => {
   if (raw === undefined || raw === '') return '/'
-  if (raw.length > MAX_RETURN_TO || !RETURN_TO.test(raw) || raw.includes('\\') || raw.includes('#')) {
+  if (
+    raw.length > MAX_RETURN_TO ||
+    !RETURN_TO.test(raw) ||
+    raw.includes('\\') ||
+    raw.includes('#')
+  ) {
     throw new ApiError('validation_failed', { details: { return_to: 'return_to must be a path' } })
   }
   return raw
@@ -91,6 +96,16 @@ const setBrowserSecret = (c: Context<AppEnv>, secret: string) => {
   })
 }
 
+/** Our cookie's value, from one split of the header (linear; the first pair of the name wins). */
+const browserSecretOf = (header: string | undefined): string | undefined => {
+  const prefix = `${OIDC_COOKIE}=`
+  return header
+    ?.split(';')
+    .map((pair) => pair.trim())
+    .find((pair) => pair.startsWith(prefix))
+    ?.slice(prefix.length)
+}
+
 const requireFreshSignIn = (c: Context<AppEnv>) => {
   if (nowSeconds() - c.get('auth').authTime <= FRESH_SECONDS) return
   throw new ApiError('reauthentication_required', {
@@ -98,15 +113,6 @@ const requireFreshSignIn = (c: Context<AppEnv>) => {
       'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SECONDS}"`,
     },
   })
-}
-
-/** The `#login_error` code of a failed callback; null for what is not the flow's own (a 503). */
-const loginErrorOf = (error: unknown): string | null => {
-  if (error instanceof InvalidState) return 'invalid_state'
-  if (error instanceof ProviderError) return 'provider_error'
-  if (error instanceof InvalidIdToken) return 'invalid_id_token'
-  if (error instanceof AccountExists) return 'account_exists'
-  return null
 }
 
 const redirect = (status: 302, description: string) => ({
@@ -123,14 +129,18 @@ export const oidcRoutes = new Hono<AppEnv>()
   .get(
     '/oidc/providers',
     endpoint({
-      summary: 'The identity providers one may sign in with',
+      summary: 'The identity providers',
       tag: 'auth',
-      success: { status: 200, description: 'Their ids and names', body: ProvidersResponse },
+      success: { status: 200, description: 'Ids and names', body: ProvidersResponse },
       errors: ['server_misconfigured'],
     }),
     (c) =>
       c.json(
-        { providers: oidcOf(c).providers().map(({ id, name }) => ({ id, name })) },
+        {
+          providers: oidcOf(c)
+            .providers()
+            .map(({ id, name }) => ({ id, name })),
+        },
         200
       )
   )
@@ -138,11 +148,9 @@ export const oidcRoutes = new Hono<AppEnv>()
     '/oidc/:provider/start',
     endpoint({
       summary: "Go to the provider's sign-in page",
-      description:
-        'Sets the `__Host-oidc` cookie; a provider that cannot be reached sends the browser to `APP_URL/#login_error=provider_error`.',
       tag: 'auth',
-      query: { return_to: 'A path on APP_URL to come back to (`/` by default).' },
-      success: redirect(302, "To the provider's authorization endpoint"),
+      query: { return_to: 'A path on APP_URL' },
+      success: redirect(302, 'To the provider'),
       errors: ['validation_failed', 'not_found', 'server_misconfigured', 'service_unavailable'],
     }),
     async (c) => {
@@ -158,7 +166,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         setBrowserSecret(c, browserSecret)
         return c.redirect(url, 302)
       } catch (error) {
-        if (!(error instanceof ProviderError)) throw error
+        if (!(error instanceof SignInFailed)) throw error
         return c.redirect(`${appUrl}/#login_error=provider_error`, 302)
       }
     }
@@ -167,11 +175,9 @@ export const oidcRoutes = new Hono<AppEnv>()
     '/oidc/:provider/callback',
     endpoint({
       summary: 'Where the provider sends the browser back',
-      description:
-        'To `APP_URL<return_to>#login=<code>` (or `#linked=<provider>` after a link), or to `APP_URL/#login_error=<code>`: `invalid_state`, `provider_error`, `invalid_id_token`, `account_exists`.',
       tag: 'auth',
-      query: { code: "The provider's authorization code", state: 'The state sent at the start' },
-      success: redirect(302, 'Back to the app, with a login code or an error code'),
+      query: { code: 'From the provider', state: 'From the start' },
+      success: redirect(302, 'To APP_URL with #login=, #linked= or #login_error='),
       errors: ['not_found', 'server_misconfigured', 'service_unavailable'],
     }),
     async (c) => {
@@ -182,29 +188,29 @@ export const oidcRoutes = new Hono<AppEnv>()
           state: c.req.query('state'),
           code: c.req.query('code'),
           providerError: c.req.query('error') !== undefined,
-          browserSecret: getCookie(c, OIDC_COOKIE),
+          browserSecret: browserSecretOf(c.req.header('Cookie')),
           redirectUri: callbackUri(c),
         })
         const fragment =
           outcome.kind === 'login' ? `login=${outcome.code}` : `linked=${client.config.id}`
         return c.redirect(`${appUrl}${outcome.returnTo}#${fragment}`, 302)
       } catch (error) {
-        const code = loginErrorOf(error)
-        if (code === null) throw error
-        return c.redirect(`${appUrl}/#login_error=${code}`, 302)
+        // What is not the flow's own (a 503, a misconfiguration) is the usual JSON error.
+        if (!(error instanceof SignInFailed)) throw error
+        return c.redirect(`${appUrl}/#login_error=${error.code}`, 302)
       }
     }
   )
   .post(
     '/oidc/exchange',
     endpoint({
-      summary: 'Trade a one-time login code for a session',
+      summary: 'Trade a login code for a session',
       tag: 'auth',
       cookieMode: true,
       body: ExchangeBody,
       success: {
         status: 200,
-        description: 'A new session has begun (amr ["fed"])',
+        description: 'A new session',
         body: IssuedTokensResponse,
         headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
       },
@@ -228,15 +234,14 @@ export const oidcRoutes = new Hono<AppEnv>()
   .post(
     '/oidc/:provider/link',
     endpoint({
-      summary: 'Start linking a provider identity to this account',
-      description: 'Needs a sign-in within the last 10 minutes. Sets the `__Host-oidc` cookie.',
+      summary: 'Start linking an identity (fresh sign-in)',
       tag: 'auth',
       auth: true,
       body: LinkBody,
       bodyRequired: false,
       success: {
         status: 200,
-        description: 'The URL to send the browser to',
+        description: 'Where to send the browser',
         body: LinkResponse,
         headers: ['Set-Cookie'],
       },
@@ -258,7 +263,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         setBrowserSecret(c, browserSecret)
         return c.json({ url }, 200)
       } catch (error) {
-        if (error instanceof ProviderError) throw new ApiError('service_unavailable')
+        if (error instanceof SignInFailed) throw new ApiError('service_unavailable')
         throw error
       }
     }
@@ -266,7 +271,7 @@ export const oidcRoutes = new Hono<AppEnv>()
   .get(
     '/identities',
     endpoint({
-      summary: "The account's linked provider identities",
+      summary: 'Linked identities',
       tag: 'auth',
       auth: true,
       success: { status: 200, description: 'Oldest first', body: IdentitiesResponse },
@@ -285,8 +290,7 @@ export const oidcRoutes = new Hono<AppEnv>()
   .delete(
     '/identities/:id',
     endpoint({
-      summary: 'Unlink a provider identity',
-      description: 'Needs a sign-in within the last 10 minutes.',
+      summary: 'Unlink an identity (fresh sign-in)',
       tag: 'auth',
       auth: true,
       success: { status: 204, description: 'Unlinked' },

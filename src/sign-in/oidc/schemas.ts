@@ -7,7 +7,10 @@ export const ExchangeBody = v.object({
 
 export const LinkBody = v.object({
   return_to: v.optional(
-    v.pipe(v.string('return_to must be a string'), v.description('A path on APP_URL; `/` by default.'))
+    v.pipe(
+      v.string('return_to must be a string'),
+      v.description('A path on APP_URL; `/` by default.')
+    )
   ),
 })
 

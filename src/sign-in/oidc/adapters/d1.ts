@@ -54,10 +54,7 @@ const insertIdentityStatement = (
 ) =>
   db
     .prepare(
-      `INSERT INTO oidc_identities
-           (id, user_id, provider, subject, email, address_verified, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ${ADDRESS_VERIFIED}, ?6 WHERE ${guard}
-         RETURNING id`
+      `INSERT INTO oidc_identities (id, user_id, provider, subject, email, address_verified, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ${ADDRESS_VERIFIED}, ?6 WHERE ${guard} RETURNING id`
     )
     .bind(
       identity.id,
@@ -73,9 +70,7 @@ export const d1OidcStore = (db: D1Database) => ({
   async insertState(state: NewState): Promise<void> {
     await db
       .prepare(
-        `INSERT INTO oidc_states (state_hash, provider, browser_hash, return_to, link_user_id,
-                                  link_credential_version, created_at, expires_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+        `INSERT INTO oidc_states (state_hash, provider, browser_hash, return_to, link_user_id, link_credential_version, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
       )
       .bind(
         state.stateHash,
@@ -94,10 +89,7 @@ export const d1OidcStore = (db: D1Database) => ({
   takeState: (stateHash: string, browserHash: string, provider: string, now: number) =>
     db
       .prepare(
-        `UPDATE oidc_states SET used_at = ?4
-          WHERE state_hash = ?1 AND browser_hash = ?2 AND provider = ?3
-            AND used_at IS NULL AND expires_at > ?4
-          RETURNING return_to, link_user_id, link_credential_version`
+        `UPDATE oidc_states SET used_at = ?4 WHERE state_hash = ?1 AND browser_hash = ?2 AND provider = ?3 AND used_at IS NULL AND expires_at > ?4 RETURNING return_to, link_user_id, link_credential_version`
       )
       .bind(stateHash, browserHash, provider, now)
       .first<TakenState>(),
@@ -124,9 +116,7 @@ export const d1OidcStore = (db: D1Database) => ({
     await db.batch([
       db
         .prepare(
-          `INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at,
-                              email_verified_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)`
+          `INSERT INTO users (id, email, nickname, password_hash, created_at, updated_at, email_verified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)`
         )
         .bind(user.id, user.email, user.nickname, user.password_hash, user.created_at, verifiedAt),
       insertIdentityStatement(db, identity, '1'),
@@ -136,8 +126,7 @@ export const d1OidcStore = (db: D1Database) => ({
   async insertLoginCode(codeHash: string, grant: LoginGrant, expiresAt: number): Promise<void> {
     await db
       .prepare(
-        `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, expires_at)
-           VALUES (?1, ?2, ?3, ?4, ?5)`
+        `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)`
       )
       .bind(codeHash, grant.user_id, grant.auth_time, grant.credential_version, expiresAt)
       .run()
@@ -147,9 +136,7 @@ export const d1OidcStore = (db: D1Database) => ({
   takeLoginCode: (codeHash: string, now: number) =>
     db
       .prepare(
-        `UPDATE oidc_login_codes SET used_at = ?2
-          WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
-          RETURNING user_id, auth_time, credential_version`
+        `UPDATE oidc_login_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id, auth_time, credential_version`
       )
       .bind(codeHash, now)
       .first<LoginGrant>(),
@@ -158,8 +145,7 @@ export const d1OidcStore = (db: D1Database) => ({
     (
       await db
         .prepare(
-          `SELECT id, user_id, provider, email, created_at FROM oidc_identities
-            WHERE user_id = ?1 ORDER BY created_at, id`
+          `SELECT id, user_id, provider, email, created_at FROM oidc_identities WHERE user_id = ?1 ORDER BY created_at, id`
         )
         .bind(userId)
         .all<IdentityRow>()
@@ -174,16 +160,10 @@ export const d1OidcStore = (db: D1Database) => ({
     const [removed, exists] = await db.batch([
       db
         .prepare(
-          `DELETE FROM oidc_identities
-            WHERE id = ?1 AND user_id = ?2
-              AND ((SELECT password_hash FROM users WHERE id = ?2) != ''
-                   OR (SELECT COUNT(*) FROM oidc_identities WHERE user_id = ?2) > 1)
-            RETURNING id`
+          `DELETE FROM oidc_identities WHERE id = ?1 AND user_id = ?2 AND ((SELECT password_hash FROM users WHERE id = ?2) != '' OR (SELECT COUNT(*) FROM oidc_identities WHERE user_id = ?2) > 1) RETURNING id`
         )
         .bind(id, userId),
-      db
-        .prepare('SELECT 1 FROM oidc_identities WHERE id = ?1 AND user_id = ?2')
-        .bind(id, userId),
+      db.prepare('SELECT 1 FROM oidc_identities WHERE id = ?1 AND user_id = ?2').bind(id, userId),
     ])
     if ((removed?.results ?? []).length === 1) return 'removed'
     return (exists?.results ?? []).length === 1 ? 'last' : 'gone'
@@ -193,8 +173,7 @@ export const d1OidcStore = (db: D1Database) => ({
   resetSteps: (userId: string, newPasswordHash: string) => [
     db
       .prepare(
-        `DELETE FROM oidc_identities WHERE user_id = ?1 AND address_verified = 0
-            AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?2)`
+        `DELETE FROM oidc_identities WHERE user_id = ?1 AND address_verified = 0 AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?2)`
       )
       .bind(userId, newPasswordHash),
   ],
