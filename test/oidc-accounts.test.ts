@@ -8,15 +8,19 @@ import { describe, expect, it } from 'vitest'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
 import type { TestProvider } from './helpers/identity-provider'
+import { startTestProvider } from './helpers/identity-provider'
 import {
   OIDC_COOKIE,
   call,
   callback,
   countRows,
+  exchange,
   expectLoginError,
   fragmentOf,
+  oidcAuth,
   signInAtProvider,
   signInThroughProvider,
+  uniqueIssuer,
   withProvider,
 } from './helpers/oidc'
 import type { OidcAuth } from './helpers/oidc'
@@ -99,6 +103,17 @@ describe('a new identity with no matching account', () => {
       claims: { sub: 'new-unverified', email: uniqueEmail(), email_verified: false },
     })
     expect(body.user.email_verified).toBe(false)
+  })
+
+  it('gets no session with REQUIRE_EMAIL_VERIFICATION when the provider did not verify the address', async () => {
+    const provider = await startTestProvider({ issuer: uniqueIssuer() })
+    const auth = oidcAuth(provider, {}, { requireEmailVerification: true })
+    const { value } = fragmentOf(
+      await signInAtProvider(auth, provider, {
+        claims: { sub: 'must-verify', email: uniqueEmail(), email_verified: false },
+      })
+    )
+    await expectError(await exchange(auth, value), 403, 'email_not_verified')
   })
 
   it('creates nothing when the provider gives no email', async () => {

@@ -7,9 +7,10 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { oidcOptionsFromEnv } from '../src/sign-in/oidc/config'
+import { uniqueEmail } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
 import { parseSetCookie } from './helpers/cookies'
-import { generateProviderKey, signJwt } from './helpers/identity-provider'
+import { generateProviderKey, signJwt, startTestProvider } from './helpers/identity-provider'
 import {
   OIDC_COOKIE,
   call,
@@ -27,8 +28,6 @@ import {
 } from './helpers/oidc'
 import { apiWithEnv, expectError } from './helpers/requests'
 import { base64UrlEncode, decodeJwt } from './helpers/tokens'
-import { uniqueEmail } from './helpers/accounts'
-import { startTestProvider } from './helpers/identity-provider'
 
 const usersWithEmail = (email: string) =>
   countRows('SELECT COUNT(*) AS n FROM users WHERE email = ?1', email)
@@ -67,7 +66,7 @@ describe('GET /auth/oidc/:provider/start', () => {
     // D1 holds hashes only: neither the state nor the browser secret is stored as sent.
     const row = await env.DB.prepare(
       'SELECT * FROM oidc_states ORDER BY created_at DESC LIMIT 1'
-    ).first<Record<string, unknown>>()
+    ).first()
     expect(row?.return_to).toBe('/notes')
     expect(JSON.stringify(row)).not.toContain(params.state)
     expect(JSON.stringify(row)).not.toContain(cookie.value)

@@ -122,8 +122,7 @@ export const startTestProvider = async (options: TestProviderOptions) => {
     const verifier = form.get('code_verifier') ?? ''
     if (
       form.get('grant_type') !== 'authorization_code' ||
-      !issued ||
-      issued.redirectUri !== form.get('redirect_uri') ||
+      issued?.redirectUri !== form.get('redirect_uri') ||
       (await sha256Base64Url(verifier)) !== issued.challenge
     ) {
       return Response.json({ error: 'invalid_grant' }, { status: 400 })

@@ -1,12 +1,13 @@
 /** The oidc feature over the test pool's D1 and KV with a test provider, and the browser's trip. */
 import { env } from 'cloudflare:test'
 import { expect } from 'vitest'
+import type { CreateAuthOptions } from '../../src/create-auth'
 import { oidcFeature } from '../../src/sign-in/oidc'
 import type { ProviderConfig } from '../../src/sign-in/oidc'
 import { fetchApp, testAuth } from './create-auth'
-import type { RequestOptions } from './requests'
 import { startTestProvider } from './identity-provider'
 import type { Login, TestProvider, TestProviderOptions } from './identity-provider'
+import type { RequestOptions } from './requests'
 
 /** Loopback, so that the outbox transport runs: reset mails land in D1. */
 export const APP_URL = 'http://localhost:8787'
@@ -19,8 +20,13 @@ export const uniqueIssuer = () =>
 
 export type OidcAuth = ReturnType<typeof testAuth>
 
-export const oidcAuth = (provider: TestProvider, overrides: Partial<ProviderConfig> = {}) =>
+export const oidcAuth = (
+  provider: TestProvider,
+  overrides: Partial<ProviderConfig> = {},
+  options: Partial<CreateAuthOptions> = {}
+) =>
   testAuth({
+    ...options,
     mail: { apiUrl: 'https://mail.example.test', transport: 'outbox', appUrl: APP_URL },
     features: [oidcFeature],
     featureOptions: {

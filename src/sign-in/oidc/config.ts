@@ -74,7 +74,7 @@ export const readProviders = (vars: Readonly<Record<string, unknown>>): Provider
   if (raw === undefined || raw === '') return []
   let list: unknown
   try {
-    list = JSON.parse(String(raw))
+    list = JSON.parse(typeof raw === 'string' ? raw : '')
   } catch {
     throw invalid('JSON')
   }

@@ -8,15 +8,15 @@ import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
 import { providerClient } from './provider'
 import type { ProviderClient } from './provider'
-import { oidcRoutes } from './routes'
+import { LAST_SIGN_IN_METHOD, REAUTHENTICATION_REQUIRED, oidcRoutes } from './routes'
 import type { OidcServices } from './routes'
 
 export const oidcFeature: AuthFeature = {
   id: 'oidc',
   routes: [{ path: '/auth', routes: oidcRoutes }],
   errors: {
-    last_sign_in_method: [409, 'This is the last way to sign in to the account.'],
-    reauthentication_required: [401, 'Sign in again to change how you sign in.'],
+    [LAST_SIGN_IN_METHOD]: [409, 'This is the last way to sign in to the account.'],
+    [REAUTHENTICATION_REQUIRED]: [401, 'Sign in again to change how you sign in.'],
   },
   optionsFromEnv: oidcOptionsFromEnv,
   // A host passes OidcOptions in featureOptions.oidc; none configured: no providers.

@@ -114,8 +114,9 @@ const accountFor = async (
   }
   const local = await core.ports.users.findByEmail(email)
   if (local) {
-    if (!claims.emailVerified || local.email_verified_at === null)
+    if (!claims.emailVerified || local.email_verified_at === null) {
       throw new SignInFailed('account_exists')
+    }
     const linked = await store.linkIdentity(
       { ...identity, userId: local.id },
       local.credential_version
@@ -164,8 +165,9 @@ export const completeFlow = async (
   }
 ): Promise<CallbackOutcome> => {
   const { state, browserSecret } = request
-  if (!isWellFormedSecret(state) || !isWellFormedSecret(browserSecret))
+  if (!isWellFormedSecret(state) || !isWellFormedSecret(browserSecret)) {
     throw new SignInFailed('invalid_state')
+  }
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
   const now = nowSeconds()
   const taken = await context.store.takeState(
@@ -183,7 +185,7 @@ export const completeFlow = async (
     issuer: client.config.issuer,
     clientId: client.config.clientId,
     nonce,
-    keys: client.keys,
+    keys: (matches) => client.keys(matches),
   })
   const provider = client.config.id
   const returnTo = taken.return_to

@@ -5,8 +5,8 @@
  * access tokens already bundle.
  */
 import { verify } from 'hono/jwt'
-import { nowSeconds } from '../../clock'
 import { constantTimeEqualText, fromBase64Url, utf8Decoder } from '../../auth/encoding'
+import { nowSeconds } from '../../clock'
 import { SignInFailed } from './errors'
 import type { ProviderJwk } from './provider'
 
@@ -100,19 +100,23 @@ export const verifyIdToken = async (
 
   const now = nowSeconds()
   const { exp, iat, nonce, azp, aud, sub } = payload
-  if (typeof exp !== 'number' || exp + LEEWAY_SECONDS <= now)
+  if (typeof exp !== 'number' || exp + LEEWAY_SECONDS <= now) {
     throw new SignInFailed('invalid_id_token')
-  if (typeof iat !== 'number' || iat > now + LEEWAY_SECONDS)
+  }
+  if (typeof iat !== 'number' || iat > now + LEEWAY_SECONDS) {
     throw new SignInFailed('invalid_id_token')
+  }
   // §3.1.3.7 (4, 5): several audiences need an azp, and an azp must be this client.
-  if (Array.isArray(aud) && aud.length > 1 && azp === undefined)
+  if (Array.isArray(aud) && aud.length > 1 && azp === undefined) {
     throw new SignInFailed('invalid_id_token')
+  }
   if (azp !== undefined && azp !== expected.clientId) throw new SignInFailed('invalid_id_token')
   if (typeof nonce !== 'string' || !constantTimeEqualText(nonce, expected.nonce)) {
     throw new SignInFailed('invalid_id_token')
   }
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255)
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) {
     throw new SignInFailed('invalid_id_token')
+  }
   return {
     sub,
     email: typeof payload.email === 'string' ? payload.email : undefined,

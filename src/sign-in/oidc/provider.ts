@@ -28,7 +28,7 @@ const failed = (cause?: unknown) => new SignInFailed('provider_error', { cause }
 
 /** The body as JSON, read chunk by chunk and given up past the limit. */
 const readJson = async (res: Response): Promise<unknown> => {
-  const reader = res.body?.getReader()
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = res.body?.getReader()
   // Its own decoder: a streaming one keeps state between chunks.
   const decoder = new TextDecoder()
   let text = ''

@@ -2,16 +2,17 @@
  * /auth/oidc/* and /auth/identities: the browser's trip through the provider (start, callback),
  * the login code's exchange for tokens, and the signed-in account's identities.
  */
-import { Hono } from 'hono/tiny'
 import type { Context } from 'hono'
 import { setCookie } from 'hono/cookie'
-import { Misconfigured } from '../../auth/errors'
+import { Hono } from 'hono/tiny'
+import { EmailNotVerified, Misconfigured } from '../../auth/errors'
 import { sanitizeUserAgent } from '../../auth/sessions'
 import { nowSeconds } from '../../clock'
 import type { AppEnv } from '../../env'
 import { isCrossSiteRequest } from '../../http/cookies'
 import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
+import type { ErrorCode } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { tokenResponse } from '../../http/token-response'
 import type { ProviderConfig } from './config'
@@ -27,13 +28,6 @@ import {
   ProvidersResponse,
 } from './schemas'
 
-declare module '../../http/errors' {
-  interface FeatureErrorCodes {
-    last_sign_in_method: 409
-    reauthentication_required: 401
-  }
-}
-
 /** What the feature's setup hands its routes (`c.var.services.features.oidc`). */
 export interface OidcServices {
   context: OidcContext
@@ -42,6 +36,14 @@ export interface OidcServices {
   /** The provider's client, or null for an id that is not configured. */
   client: (id: string) => ProviderClient | null
 }
+
+/**
+ * The feature's own codes, registered by the feature. Cast rather than added to FeatureErrorCodes:
+ * the published client's declarations never reach this folder (these routes are mounted at run
+ * time, outside the typed app), so an augmentation would split ErrorCode in two.
+ */
+export const LAST_SIGN_IN_METHOD = 'last_sign_in_method' as ErrorCode
+export const REAUTHENTICATION_REQUIRED = 'reauthentication_required' as ErrorCode
 
 /** Binds the state to this browser: Lax, so that the provider's redirect back carries it. */
 export const OIDC_COOKIE = '__Host-oidc'
@@ -108,7 +110,7 @@ const browserSecretOf = (header: string | undefined): string | undefined => {
 
 const requireFreshSignIn = (c: Context<AppEnv>) => {
   if (nowSeconds() - c.get('auth').authTime <= FRESH_SECONDS) return
-  throw new ApiError('reauthentication_required', {
+  throw new ApiError(REAUTHENTICATION_REQUIRED, {
     headers: {
       'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SECONDS}"`,
     },
@@ -217,6 +219,7 @@ export const oidcRoutes = new Hono<AppEnv>()
       errors: [
         'invalid_one_time_token',
         'invalid_credentials',
+        'email_not_verified',
         'server_misconfigured',
         'service_unavailable',
       ],
@@ -227,6 +230,10 @@ export const oidcRoutes = new Hono<AppEnv>()
       const signIn = await redeemLoginCode(oidcOf(c).context, c.req.valid('json').code)
       const user = await services.ports.users.findById(signIn.userId)
       if (!user) throw new ApiError('invalid_one_time_token')
+      // As at login: with REQUIRE_EMAIL_VERIFICATION, an unverified address gets no session.
+      if (services.options.requireEmailVerification && user.email_verified_at === null) {
+        throw new EmailNotVerified()
+      }
       const tokens = await services.sessions.start(signIn, userAgentOf(c))
       return tokenResponse(c, 200, user, tokens)
     }
@@ -245,7 +252,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         body: LinkResponse,
         headers: ['Set-Cookie'],
       },
-      errors: ['reauthentication_required', 'not_found', 'server_misconfigured'],
+      errors: [REAUTHENTICATION_REQUIRED, 'not_found', 'server_misconfigured'],
     }),
     async (c) => {
       requireFreshSignIn(c)
@@ -294,7 +301,7 @@ export const oidcRoutes = new Hono<AppEnv>()
       tag: 'auth',
       auth: true,
       success: { status: 204, description: 'Unlinked' },
-      errors: ['reauthentication_required', 'not_found', 'last_sign_in_method'],
+      errors: [REAUTHENTICATION_REQUIRED, 'not_found', LAST_SIGN_IN_METHOD],
     }),
     async (c) => {
       requireFreshSignIn(c)
@@ -303,7 +310,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         c.req.param('id')
       )
       if (outcome === 'gone') throw new ApiError('not_found')
-      if (outcome === 'last') throw new ApiError('last_sign_in_method')
+      if (outcome === 'last') throw new ApiError(LAST_SIGN_IN_METHOD)
       return c.body(null, 204)
     }
   )
