@@ -14,6 +14,7 @@ import {
   call,
   callback,
   countRows,
+  eventsOf,
   exchange,
   expectLoginError,
   fragmentOf,
@@ -186,6 +187,10 @@ describe('DELETE /auth/identities/:id', () => {
     const res = await call(auth, `/auth/identities/${identity.id}`, { token, method: 'DELETE' })
     expect(res.status).toBe(204)
     expect(await identitiesOf(user.id)).toBe(0)
+    expect((await eventsOf(user.id)).map((event) => event.type)).toEqual([
+      'identity_linked',
+      'identity_unlinked',
+    ])
   })
 
   it('answers 409 last_sign_in_method for the only way into an account without a password', async () => {

@@ -16,6 +16,7 @@ import {
   call,
   callback,
   countRows,
+  eventsOf,
   exchange,
   expectLoginError,
   fragmentOf,
@@ -151,6 +152,10 @@ describe('a sign-in through the provider', () => {
     expect(user?.password_hash).toBe('')
     const sessions = await call(auth, '/auth/sessions', { token: body.access_token })
     expect(((await sessions.json()) as { sessions: unknown[] }).sessions).toHaveLength(1)
+    expect(await eventsOf(body.user.id)).toEqual([
+      { type: 'identity_linked', method: null, session_id: null },
+      { type: 'login', method: 'fed', session_id: payload.sid },
+    ])
 
     const identities = await call(auth, '/auth/identities', { token: body.access_token })
     expect(await identities.json()).toEqual({

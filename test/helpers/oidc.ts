@@ -124,3 +124,13 @@ export const countRows = async (sql: string, ...values: unknown[]): Promise<numb
       .bind(...values)
       .first<{ n: number }>()
   )?.n ?? 0
+
+/** The account's security events, oldest first: type and method. */
+export const eventsOf = async (userId: string) =>
+  (
+    await env.DB.prepare(
+      'SELECT type, method, session_id FROM security_events WHERE user_id = ?1 ORDER BY id'
+    )
+      .bind(userId)
+      .all<{ type: string; method: string | null; session_id: string | null }>()
+  ).results

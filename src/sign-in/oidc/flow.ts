@@ -96,12 +96,12 @@ const accountFor = async (
   { core, store }: OidcContext,
   provider: string,
   claims: IdTokenClaims
-): Promise<{ id: string; credentialVersion: number }> => {
+): Promise<{ id: string; credentialVersion: number; linked: boolean }> => {
   const known = await store.findIdentity(provider, claims.sub)
   if (known) {
     const user = await core.ports.users.findById(known.user_id)
     if (!user) throw new SignInFailed('invalid_state')
-    return { id: user.id, credentialVersion: user.credential_version }
+    return { id: user.id, credentialVersion: user.credential_version, linked: false }
   }
   const email = usableEmail(claims.email)
   if (email === null) throw new SignInFailed('provider_error')
@@ -122,7 +122,7 @@ const accountFor = async (
       local.credential_version
     )
     if (!linked) throw new SignInFailed('account_exists')
-    return { id: local.id, credentialVersion: local.credential_version }
+    return { id: local.id, credentialVersion: local.credential_version, linked: true }
   }
   const user = {
     id: crypto.randomUUID(),
@@ -141,12 +141,13 @@ const accountFor = async (
     if (error instanceof UniqueViolation) throw new SignInFailed('account_exists')
     throw error
   }
-  return { id: user.id, credentialVersion: 0 }
+  return { id: user.id, credentialVersion: 0, linked: true }
 }
 
+/** `linked`: an identity was added to the account (an identity_linked event). */
 export type CallbackOutcome =
-  | { kind: 'login'; returnTo: string; code: string; userId: string }
-  | { kind: 'linked'; returnTo: string; userId: string }
+  | { kind: 'login'; returnTo: string; code: string; userId: string; linked: boolean }
+  | { kind: 'linked'; returnTo: string; userId: string; linked: boolean }
 
 /**
  * The callback: the state (once, from this browser), the code redeemed with the verifier, the ID
@@ -194,7 +195,7 @@ export const completeFlow = async (
     const known = await context.store.findIdentity(provider, claims.sub)
     if (known) {
       if (known.user_id !== taken.link_user_id) throw new SignInFailed('account_exists')
-      return { kind: 'linked', returnTo, userId: known.user_id }
+      return { kind: 'linked', returnTo, userId: known.user_id, linked: false }
     }
     const linked = await context.store.linkIdentity(
       {
@@ -209,7 +210,7 @@ export const completeFlow = async (
     )
     // A reset or password change since the link began: the link is void.
     if (!linked) throw new SignInFailed('invalid_state')
-    return { kind: 'linked', returnTo, userId: taken.link_user_id }
+    return { kind: 'linked', returnTo, userId: taken.link_user_id, linked: true }
   }
 
   const account = await accountFor(context, provider, claims)
@@ -219,7 +220,7 @@ export const completeFlow = async (
     { user_id: account.id, auth_time: now, credential_version: account.credentialVersion },
     now + LOGIN_CODE_SECONDS
   )
-  return { kind: 'login', returnTo, code, userId: account.id }
+  return { kind: 'login', returnTo, code, userId: account.id, linked: account.linked }
 }
 
 /** Trades a login code (once, within 60 s) for the sign-in it stands for. */

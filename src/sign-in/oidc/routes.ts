@@ -14,6 +14,7 @@ import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
 import type { ErrorCode } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
+import { recordEvent } from '../../http/security-events'
 import { tokenResponse } from '../../http/token-response'
 import type { ProviderConfig } from './config'
 import { SignInFailed } from './errors'
@@ -193,6 +194,7 @@ export const oidcRoutes = new Hono<AppEnv>()
           browserSecret: browserSecretOf(c.req.header('Cookie')),
           redirectUri: callbackUri(c),
         })
+        if (outcome.linked) recordEvent(c, { type: 'identity_linked', userId: outcome.userId })
         const fragment =
           outcome.kind === 'login' ? `login=${outcome.code}` : `linked=${client.config.id}`
         return c.redirect(`${appUrl}${outcome.returnTo}#${fragment}`, 302)
@@ -235,6 +237,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         throw new EmailNotVerified()
       }
       const tokens = await services.sessions.start(signIn, userAgentOf(c))
+      recordEvent(c, { type: 'login', userId: user.id, sessionId: tokens.sessionId, method: 'fed' })
       return tokenResponse(c, 200, user, tokens)
     }
   )
@@ -311,6 +314,7 @@ export const oidcRoutes = new Hono<AppEnv>()
       )
       if (outcome === 'gone') throw new ApiError('not_found')
       if (outcome === 'last') throw new ApiError(LAST_SIGN_IN_METHOD)
+      recordEvent(c, { type: 'identity_unlinked', userId: c.get('auth').userId })
       return c.body(null, 204)
     }
   )
