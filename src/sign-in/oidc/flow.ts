@@ -97,12 +97,8 @@ const accountFor = async (
   provider: string,
   claims: IdTokenClaims
 ): Promise<{ id: string; credentialVersion: number; linked: boolean }> => {
-  const known = await store.findIdentity(provider, claims.sub)
-  if (known) {
-    const user = await core.ports.users.findById(known.user_id)
-    if (!user) throw new SignInFailed('invalid_state')
-    return { id: user.id, credentialVersion: user.credential_version, linked: false }
-  }
+  const known = await store.accountOfIdentity(provider, claims.sub)
+  if (known) return { id: known.id, credentialVersion: known.credential_version, linked: false }
   const email = usableEmail(claims.email)
   if (email === null) throw new SignInFailed('provider_error')
   const identity = {
@@ -192,10 +188,10 @@ export const completeFlow = async (
   const returnTo = taken.return_to
 
   if (taken.link_user_id !== null) {
-    const known = await context.store.findIdentity(provider, claims.sub)
+    const known = await context.store.accountOfIdentity(provider, claims.sub)
     if (known) {
-      if (known.user_id !== taken.link_user_id) throw new SignInFailed('account_exists')
-      return { kind: 'linked', returnTo, userId: known.user_id, linked: false }
+      if (known.id !== taken.link_user_id) throw new SignInFailed('account_exists')
+      return { kind: 'linked', returnTo, userId: known.id, linked: false }
     }
     const linked = await context.store.linkIdentity(
       {

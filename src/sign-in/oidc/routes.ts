@@ -21,13 +21,7 @@ import { SignInFailed } from './errors'
 import { STATE_SECONDS, beginFlow, completeFlow, redeemLoginCode } from './flow'
 import type { OidcContext } from './flow'
 import type { ProviderClient } from './provider'
-import {
-  ExchangeBody,
-  IdentitiesResponse,
-  LinkBody,
-  LinkResponse,
-  ProvidersResponse,
-} from './schemas'
+import { ExchangeBody, IdentitiesResponse, LinkResponse, ProvidersResponse } from './schemas'
 
 /** What the feature's setup hands its routes (`c.var.services.features.oidc`). */
 export interface OidcServices {
@@ -247,8 +241,6 @@ export const oidcRoutes = new Hono<AppEnv>()
       summary: 'Start linking an identity (fresh sign-in)',
       tag: 'auth',
       auth: true,
-      body: LinkBody,
-      bodyRequired: false,
       success: {
         status: 200,
         description: 'Where to send the browser',
@@ -260,13 +252,12 @@ export const oidcRoutes = new Hono<AppEnv>()
     async (c) => {
       requireFreshSignIn(c)
       const client = clientFor(c)
-      const returnTo = readReturnTo(c.req.valid('json').return_to)
       appUrlOf(c)
       const user = await c.var.services.ports.users.findById(c.get('auth').userId)
       if (!user) throw new ApiError('not_found')
       try {
         const { url, browserSecret } = await beginFlow(oidcOf(c).context, client, {
-          returnTo,
+          returnTo: '/',
           redirectUri: callbackUri(c),
           link: user,
         })
@@ -287,13 +278,7 @@ export const oidcRoutes = new Hono<AppEnv>()
       success: { status: 200, description: 'Oldest first', body: IdentitiesResponse },
     }),
     async (c) => {
-      const rows = await oidcOf(c).context.store.listIdentities(c.get('auth').userId)
-      const identities = rows.map(({ id, provider, email, created_at }) => ({
-        id,
-        provider,
-        email,
-        created_at,
-      }))
+      const identities = await oidcOf(c).context.store.listIdentities(c.get('auth').userId)
       return c.json({ identities }, 200)
     }
   )

@@ -5,15 +5,6 @@ export const ExchangeBody = v.object({
   code: v.pipe(v.string('code must be a string'), v.maxLength(128, 'code is too long')),
 })
 
-export const LinkBody = v.object({
-  return_to: v.optional(
-    v.pipe(
-      v.string('return_to must be a string'),
-      v.description('A path on APP_URL; `/` by default.')
-    )
-  ),
-})
-
 export const LinkResponse = v.object({
   url: v.pipe(v.string(), v.description("The provider's authorization URL to open.")),
 })

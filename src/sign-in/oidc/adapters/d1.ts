@@ -2,7 +2,7 @@
  * The oidc feature's store in D1: pending sign-ins, login codes and identities. Single use of a
  * state or a code is one conditional UPDATE; account creation and the identity are one batch.
  */
-import type { NewUser } from '../../../ports'
+import type { NewUser, UserRow } from '../../../ports'
 
 export interface NewState {
   stateHash: string
@@ -31,7 +31,6 @@ export interface NewIdentity {
 
 export interface IdentityRow {
   id: string
-  user_id: string
   provider: string
   email: string | null
   created_at: string
@@ -94,11 +93,14 @@ export const d1OidcStore = (db: D1Database) => ({
       .bind(stateHash, browserHash, provider, now)
       .first<TakenState>(),
 
-  findIdentity: (provider: string, subject: string) =>
+  /** The account an identity belongs to, as it is now; null for an unknown identity. */
+  accountOfIdentity: (provider: string, subject: string) =>
     db
-      .prepare('SELECT id, user_id FROM oidc_identities WHERE provider = ?1 AND subject = ?2')
+      .prepare(
+        'SELECT u.* FROM oidc_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ?1 AND i.subject = ?2'
+      )
       .bind(provider, subject)
-      .first<{ id: string; user_id: string }>(),
+      .first<UserRow>(),
 
   /** Links to an existing account; only while its credentials are as they were checked. */
   async linkIdentity(identity: NewIdentity, credentialVersion: number): Promise<boolean> {
@@ -145,7 +147,7 @@ export const d1OidcStore = (db: D1Database) => ({
     (
       await db
         .prepare(
-          `SELECT id, user_id, provider, email, created_at FROM oidc_identities WHERE user_id = ?1 ORDER BY created_at, id`
+          `SELECT id, provider, email, created_at FROM oidc_identities WHERE user_id = ?1 ORDER BY created_at, id`
         )
         .bind(userId)
         .all<IdentityRow>()
