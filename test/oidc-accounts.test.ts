@@ -254,6 +254,32 @@ describe('pre-account takeover', () => {
     expect(again.user.id).not.toBe(attacker.user.id)
   })
 
+  it('removes the identity that made an unverified account when the owner registers the address (REQUIRE_EMAIL_VERIFICATION)', async () => {
+    const provider = await startTestProvider({ issuer: uniqueIssuer() })
+    const auth = oidcAuth(provider, {}, { requireEmailVerification: true })
+    const victim = uniqueEmail()
+    // The attacker's identity claims the victim's address, unverified: an unverified account.
+    const { value } = fragmentOf(
+      await signInAtProvider(auth, provider, {
+        claims: { sub: 'squatter', email: victim, email_verified: false },
+      })
+    )
+    const squatted = await env.DB.prepare('SELECT id FROM users WHERE email = ?1')
+      .bind(victim)
+      .first<{ id: string }>()
+    expect(await identitiesOf(squatted!.id)).toBe(1)
+
+    const res = await call(auth, '/auth/register', { json: { email: victim, password: PASSWORD } })
+    expect(res.status, await res.clone().text()).toBe(201)
+
+    expect(await identitiesOf(squatted!.id)).toBe(0)
+    // The squatter's login code from before starts no session.
+    await expectError(await exchange(auth, value), 403, 'email_not_verified')
+    expect(
+      await countRows('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1', squatted!.id)
+    ).toBe(0)
+  })
+
   it('keeps at a reset an identity linked while the address was verified', async () => {
     const { provider, auth } = await withProvider()
     const email = uniqueEmail()

@@ -43,7 +43,8 @@ export const oidcFeature: AuthFeature = {
     }
     return {
       services,
-      onPasswordReset: ({ userId, newPasswordHash }) => store.resetSteps(userId, newPasswordHash),
+      // The address's owner takes the account back (a reset, or a registration replacing it).
+      onAccountReclaimed: (userId) => ({ steps: store.reclaimSteps(userId) }),
       onUserDeleted: (userId) => ({ steps: store.deletionSteps(userId) }),
     }
   },

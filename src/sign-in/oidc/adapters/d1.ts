@@ -171,13 +171,16 @@ export const d1OidcStore = (db: D1Database) => ({
     return (exists?.results ?? []).length === 1 ? 'last' : 'gone'
   },
 
-  /** Statements of a password reset's transaction, run only if the reset landed. */
-  resetSteps: (userId: string, newPasswordHash: string) => [
+  /**
+   * Statements of the transaction in which the address's owner takes the account back: the
+   * identities linked while the address was unverified, and pending links. (A pending login code
+   * needs nothing: the reclaim moves the credential version, so its exchange starts no session.)
+   */
+  reclaimSteps: (userId: string) => [
     db
-      .prepare(
-        `DELETE FROM oidc_identities WHERE user_id = ?1 AND address_verified = 0 AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND password_hash = ?2)`
-      )
-      .bind(userId, newPasswordHash),
+      .prepare('DELETE FROM oidc_identities WHERE user_id = ?1 AND address_verified = 0')
+      .bind(userId),
+    db.prepare('DELETE FROM oidc_states WHERE link_user_id = ?1').bind(userId),
   ],
 
   /** Statements of a user's deletion. */
