@@ -3,6 +3,7 @@
  * its settings from the Worker env, and its parts of a reset and of a deletion.
  */
 import type { AuthFeature } from '../../feature'
+import { mount } from '../../feature'
 import { d1OidcStore } from './adapters/d1'
 import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
@@ -10,10 +11,12 @@ import { providerClient } from './provider'
 import type { ProviderClient } from './provider'
 import { LAST_SIGN_IN_METHOD, REAUTHENTICATION_REQUIRED, oidcRoutes } from './routes'
 import type { OidcServices } from './routes'
+import { IdentitySchema } from './schemas'
 
-export const oidcFeature: AuthFeature = {
+export const oidcFeature = {
   id: 'oidc',
-  routes: [{ path: '/auth', routes: oidcRoutes }],
+  routes: [mount('/auth', oidcRoutes)],
+  openapi: { schemas: { Identity: IdentitySchema } },
   errors: {
     [LAST_SIGN_IN_METHOD]: [409, 'This is the last way to sign in to the account.'],
     [REAUTHENTICATION_REQUIRED]: [401, 'Sign in again to change how you sign in.'],
@@ -48,4 +51,4 @@ export const oidcFeature: AuthFeature = {
       onUserDeleted: (userId) => ({ steps: store.deletionSteps(userId) }),
     }
   },
-}
+} satisfies AuthFeature
