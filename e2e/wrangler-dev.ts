@@ -72,8 +72,6 @@ export default async function startWranglerDev(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-jwt-e2e-'))
   const persistTo = join(dir, 'state')
   const envFile = join(dir, 'e2e.env')
-  const secret = () => randomBytes(48).toString('base64url')
-  writeFileSync(envFile, `JWT_SECRET=${secret()}\nMFA_SECRET=${secret()}\n`, { mode: 0o600 })
   const [oidcPort] = [await freePort()]
   const oidcProvider = {
     issuer: `http://127.0.0.1:${oidcPort}`,
@@ -93,6 +91,7 @@ export default async function startWranglerDev(project: TestProject) {
     envFile,
     [
       `JWT_SECRET=${randomBytes(48).toString('base64url')}`,
+      `MFA_SECRET=${randomBytes(48).toString('base64url')}`,
       `OIDC_PROVIDERS='${JSON.stringify(providers)}'`,
       `OIDC_CLIENT_SECRET_LOCAL=${oidcProvider.clientSecret}`,
       '',

@@ -5,8 +5,8 @@
  */
 import type { AuthFeature } from './feature'
 import { notesResource } from './resources/notes'
-import { totpFeature } from './sign-in/totp'
 import { oidcFeature } from './sign-in/oidc'
+import { totpFeature } from './sign-in/totp'
 
 // `as const`: the typed client (src/client.ts) learns the features' routes from this list's type.
 export const DEFAULT_FEATURES = [
