@@ -118,6 +118,8 @@ export default async function startWranglerDev(project: TestProject) {
   const args = [
     'wrangler',
     'dev',
+    // The deployed entry plus the optional features (e2e/all-features-worker.ts).
+    'e2e/all-features-worker.ts',
     '--ip',
     '127.0.0.1',
     '--port',

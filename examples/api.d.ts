@@ -498,125 +498,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/auth/oidc/providers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The identity providers */
-        get: operations["getAuthOidcProviders"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/oidc/{provider}/start": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Go to the provider's sign-in page */
-        get: operations["getAuthOidcProviderStart"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/oidc/{provider}/callback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Where the provider sends the browser back */
-        get: operations["getAuthOidcProviderCallback"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/oidc/exchange": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Trade a login code for a session */
-        post: operations["postAuthOidcExchange"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/oidc/{provider}/link": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Start linking an identity (fresh sign-in) */
-        post: operations["postAuthOidcProviderLink"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/identities": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Linked identities */
-        get: operations["getAuthIdentities"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/auth/identities/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Unlink an identity (fresh sign-in) */
-        delete: operations["deleteAuthIdentitiesId"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -682,12 +563,6 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
-        };
-        Identity: {
-            id: string;
-            provider: string;
-            email: string | null;
-            created_at: string;
         };
     };
     responses: {
@@ -869,42 +744,8 @@ export interface components {
                 };
             };
         };
-        /** @description `invalid_credentials` */
-        Unauthorized2: {
-            headers: {
-                "Cache-Control": components["headers"]["CacheControl"];
-                "Set-Cookie": components["headers"]["SetCookie"];
-                "X-Request-Id": components["headers"]["XRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    error: "invalid_credentials";
-                    /** @description A sentence for a person. */
-                    message: string;
-                };
-            };
-        };
-        /** @description `email_not_verified`, `forbidden` */
-        Forbidden2: {
-            headers: {
-                "Cache-Control": components["headers"]["CacheControl"];
-                "Set-Cookie": components["headers"]["SetCookie"];
-                "X-Request-Id": components["headers"]["XRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @enum {string} */
-                    error: "email_not_verified" | "forbidden";
-                    /** @description A sentence for a person. */
-                    message: string;
-                };
-            };
-        };
         /** @description `invalid_credentials`, `forbidden` */
-        Forbidden3: {
+        Forbidden2: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -941,7 +782,7 @@ export interface components {
             };
         };
         /** @description `forbidden` */
-        Forbidden4: {
+        Forbidden3: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1060,7 +901,7 @@ export interface components {
             };
         };
         /** @description `invalid_client` */
-        Unauthorized3: {
+        Unauthorized2: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
@@ -1076,7 +917,7 @@ export interface components {
             };
         };
         /** @description `missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `reauthentication_required` */
-        Unauthorized4: {
+        Unauthorized3: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -1112,7 +953,7 @@ export interface components {
             };
         };
         /** @description `missing_token`, `invalid_token`, `token_expired`, `token_revoked`, `reauthentication_required`, `invalid_mfa_code` */
-        Unauthorized5: {
+        Unauthorized4: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 "Set-Cookie": components["headers"]["SetCookie"];
@@ -1140,8 +981,6 @@ export interface components {
     headers: {
         /** @description `no-store` unless the response is public (keys, metadata). */
         CacheControl: string;
-        /** @description Where the browser goes next. */
-        Location: string;
         /** @description `no-cache` on token responses, for HTTP/1.0 caches (RFC 6749 §5.1). */
         Pragma: string;
         /** @description Seconds to wait before trying again. */
@@ -1447,8 +1286,40 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden2"];
+            /** @description `invalid_credentials` */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "invalid_credentials";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
+            /** @description `email_not_verified`, `forbidden` */
+            403: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Set-Cookie": components["headers"]["SetCookie"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        error: "email_not_verified" | "forbidden";
+                        /** @description A sentence for a person. */
+                        message: string;
+                    };
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1603,7 +1474,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden3"];
+            403: components["responses"]["Forbidden2"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1642,7 +1513,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest2"];
-            403: components["responses"]["Forbidden4"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
@@ -1676,7 +1547,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest3"];
-            403: components["responses"]["Forbidden4"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
@@ -1715,7 +1586,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest2"];
-            403: components["responses"]["Forbidden4"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
@@ -1752,7 +1623,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest3"];
-            403: components["responses"]["Forbidden4"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             415: components["responses"]["UnsupportedMediaType2"];
             429: components["responses"]["TooManyRequests2"];
@@ -1879,7 +1750,7 @@ export interface operations {
                     };
                 };
             };
-            403: components["responses"]["Forbidden3"];
+            403: components["responses"]["Forbidden2"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -1943,7 +1814,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden3"];
+            403: components["responses"]["Forbidden2"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -2113,8 +1984,8 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized3"];
-            403: components["responses"]["Forbidden4"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             429: components["responses"]["TooManyRequests2"];
             500: components["responses"]["ServerMisconfigured"];
@@ -2164,8 +2035,8 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized3"];
-            403: components["responses"]["Forbidden4"];
+            401: components["responses"]["Unauthorized2"];
+            403: components["responses"]["Forbidden3"];
             413: components["responses"]["PayloadTooLarge2"];
             429: components["responses"]["TooManyRequests2"];
             500: components["responses"]["ServerMisconfigured"];
@@ -2396,7 +2267,7 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized4"];
+            401: components["responses"]["Unauthorized3"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -2431,7 +2302,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized5"];
+            401: components["responses"]["Unauthorized4"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
@@ -2471,7 +2342,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized5"];
+            401: components["responses"]["Unauthorized4"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
@@ -2504,294 +2375,9 @@ export interface operations {
                     };
                 };
             };
-            401: components["responses"]["Unauthorized4"];
+            401: components["responses"]["Unauthorized3"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAuthOidcProviders: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ids and names */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        providers: {
-                            id: string;
-                            name: string;
-                        }[];
-                    };
-                };
-            };
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-        };
-    };
-    getAuthOidcProviderStart: {
-        parameters: {
-            query?: {
-                /** @description A path on APP_URL */
-                return_to?: string;
-            };
-            header?: never;
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description To the provider */
-            302: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    Location: components["headers"]["Location"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `validation_failed` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "validation_failed";
-                        /** @description A sentence for a person. */
-                        message: string;
-                        /** @description What is wrong with each field, by field name. */
-                        details?: {
-                            [key: string]: string;
-                        };
-                    };
-                };
-            };
-            404: components["responses"]["NotFound2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    getAuthOidcProviderCallback: {
-        parameters: {
-            query?: {
-                /** @description From the provider */
-                code?: string;
-                /** @description From the start */
-                state?: string;
-            };
-            header?: never;
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description To APP_URL with #login=, #linked= or #login_error= */
-            302: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    Location: components["headers"]["Location"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            404: components["responses"]["NotFound2"];
-            429: components["responses"]["TooManyRequests2"];
-            500: components["responses"]["ServerMisconfigured"];
-            503: components["responses"]["ServiceUnavailable2"];
-        };
-    };
-    postAuthOidcExchange: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Cookie mode: the tokens are set as HttpOnly cookies and left out of the body. Any other value is `400 validation_failed`. */
-                "X-Auth-Mode"?: components["parameters"]["AuthMode"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    code: string;
-                };
-            };
-        };
-        responses: {
-            /** @description A new session */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    Pragma: components["headers"]["Pragma"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["CookieTokenResponse"];
-                };
-            };
-            /** @description `invalid_json`, `validation_failed`, `invalid_one_time_token` */
-            400: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "invalid_json" | "validation_failed" | "invalid_one_time_token";
-                        /** @description A sentence for a person. */
-                        message: string;
-                        /** @description What is wrong with each field, by field name. */
-                        details?: {
-                            [key: string]: string;
-                        };
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized2"];
-            403: components["responses"]["Forbidden2"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    postAuthOidcProviderLink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                provider: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Where to send the browser */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description The provider's authorization URL to open. */
-                        url: string;
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized4"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            413: components["responses"]["PayloadTooLarge"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    getAuthIdentities: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Oldest first */
-            200: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        identities: components["schemas"]["Identity"][];
-                    };
-                };
-            };
-            401: components["responses"]["Unauthorized"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["ServerMisconfigured2"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
-    deleteAuthIdentitiesId: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Unlinked */
-            204: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Unauthorized4"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-            /** @description `last_sign_in_method` */
-            409: {
-                headers: {
-                    "Cache-Control": components["headers"]["CacheControl"];
-                    "Set-Cookie": components["headers"]["SetCookie"];
-                    "X-Request-Id": components["headers"]["XRequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        error: "last_sign_in_method";
-                        /** @description A sentence for a person. */
-                        message: string;
-                    };
-                };
-            };
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["ServerMisconfigured2"];

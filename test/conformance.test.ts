@@ -8,12 +8,8 @@ import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
 import { COOKIE_MODE, CookieJar, browserApi, registerInCookieMode } from './helpers/cookies'
-import { startTestProvider } from './helpers/identity-provider'
-import type { TestProvider } from './helpers/identity-provider'
-import { uniqueIssuer } from './helpers/oidc'
 import { expectConforms, observed, operationKey, operations } from './helpers/openapi'
 import {
-  OUTBOX_ENV,
   askVerification,
   forgot,
   mailApi,
@@ -22,7 +18,7 @@ import {
   verificationTokenFor,
   verifyEmail,
 } from './helpers/recovery'
-import { api, apiWithEnv, buildRequest, callAppWith } from './helpers/requests'
+import { buildRequest, apiWithEnv, api } from './helpers/requests'
 import type { RequestOptions } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
 import { totpAt } from './helpers/totp'
@@ -83,13 +79,6 @@ const statuses = (method: string, path: string): string[] =>
 
 const declaring = (status: string) =>
   operations().filter(({ operation }) => status in operation.responses)
-
-/**
- * The identity provider's flow (providers, start, callback, exchange) needs a configured provider
- * and its intercepted HTTP to reach storage: 'the oidc routes' below produces its 500s and 503s.
- */
-const notOidcFlow = (o: { path: string; operation: { security: unknown[] } }) =>
-  !(o.path.startsWith('/auth/oidc/') && o.operation.security.length === 0)
 
 const isJsonBody = (method: string, path: string) =>
   operations().find((o) => operationKey(o.method, o.path) === operationKey(method, path))?.operation
@@ -381,46 +370,44 @@ describe('the errors every operation of a kind declares', () => {
     await expectConforms(method, path, res)
   })
 
-  it.each(
-    declaring('500')
-      .filter(notOidcFlow)
-      .map((o) => [operationKey(o.method, o.path), o])
-  )('%s: 500 server_misconfigured', async (_, { method, path }) => {
-    const account = await registerUser()
-    const options = requestFor(method, path, account)
-    const broken =
-      path === '/.well-known/jwks.json'
-        ? { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEYS: undefined }
-        : path === '/openapi.json'
-          ? {
-              ASSETS: {
-                fetch: () => Promise.resolve(new Response('gone', { status: 404 })),
-              } as unknown as Fetcher,
-            }
-          : // No signing secret, and the required per-client limiter missing.
-            {
-              JWT_SECRET: undefined,
-              CLIENT_RATE_LIMIT_MODE: 'required',
-              CLIENT_RATE_LIMIT: undefined,
-            }
-    const revokeWithJwt = path === '/oauth/revoke' ? { body: `token=${account.accessToken}` } : {}
-    const res = await apiWithEnv(broken, concrete(path), { ...options, ...revokeWithJwt })
-    expect(res.status).toBe(500)
-    await expectConforms(method, path, res)
-  })
+  it.each(declaring('500').map((o) => [operationKey(o.method, o.path), o]))(
+    '%s: 500 server_misconfigured',
+    async (_, { method, path }) => {
+      const account = await registerUser()
+      const options = requestFor(method, path, account)
+      const broken =
+        path === '/.well-known/jwks.json'
+          ? { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEYS: undefined }
+          : path === '/openapi.json'
+            ? {
+                ASSETS: {
+                  fetch: () => Promise.resolve(new Response('gone', { status: 404 })),
+                } as unknown as Fetcher,
+              }
+            : // No signing secret, and the required per-client limiter missing.
+              {
+                JWT_SECRET: undefined,
+                CLIENT_RATE_LIMIT_MODE: 'required',
+                CLIENT_RATE_LIMIT: undefined,
+              }
+      const revokeWithJwt = path === '/oauth/revoke' ? { body: `token=${account.accessToken}` } : {}
+      const res = await apiWithEnv(broken, concrete(path), { ...options, ...revokeWithJwt })
+      expect(res.status).toBe(500)
+      await expectConforms(method, path, res)
+    }
+  )
 
-  it.each(
-    declaring('503')
-      .filter(notOidcFlow)
-      .map((o) => [operationKey(o.method, o.path), o])
-  )('%s: 503 when storage fails', async (_, { method, path }) => {
-    const account = await registerUser()
-    const res = await new FaultyStorage({ failAt: 1 }).fetchRequest(
-      buildRequest(concrete(path), requestFor(method, path, account))
-    )
-    expect(res.status).toBe(503)
-    await expectConforms(method, path, res)
-  })
+  it.each(declaring('503').map((o) => [operationKey(o.method, o.path), o]))(
+    '%s: 503 when storage fails',
+    async (_, { method, path }) => {
+      const account = await registerUser()
+      const res = await new FaultyStorage({ failAt: 1 }).fetchRequest(
+        buildRequest(concrete(path), requestFor(method, path, account))
+      )
+      expect(res.status).toBe(503)
+      await expectConforms(method, path, res)
+    }
+  )
 })
 
 describe('errors of one operation', () => {
@@ -549,175 +536,6 @@ describe('the second factor', () => {
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('post', '/auth/mfa/recovery-codes', await codes())
-  })
-})
-
-/** Sign-in with an identity provider, through the Worker with one provider configured. */
-describe('the oidc routes', () => {
-  const oidcEnv = (provider: TestProvider) => ({
-    OIDC_PROVIDERS: JSON.stringify([
-      { id: 'test', issuer: provider.issuer, client_id: provider.clientId },
-    ]),
-    OIDC_CLIENT_SECRET_TEST: provider.clientSecret,
-    ...OUTBOX_ENV,
-  })
-  const withIdp = async () => {
-    const provider = await startTestProvider({ issuer: uniqueIssuer() })
-    const overrides = oidcEnv(provider)
-    const call = (path: string, options: RequestOptions = {}) =>
-      apiWithEnv(overrides, path, options)
-    return { provider, overrides, call }
-  }
-  const start = '/auth/oidc/{provider}/start'
-  const callback = '/auth/oidc/{provider}/callback'
-  const link = '/auth/oidc/{provider}/link'
-  const broken = { OIDC_PROVIDERS: '{' }
-  const secretOf = (res: Response) =>
-    res.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('__Host-oidc='))
-      ?.split(/[=;]/)[1] ?? ''
-
-  /** Start, the provider, the callback: the login code, or the callback's answer. */
-  const providerLogin = async (
-    idp: Awaited<ReturnType<typeof withIdp>>,
-    claims: Record<string, unknown>
-  ) => {
-    const begun = await idp.call('/auth/oidc/test/start')
-    await expectConforms('get', start, begun.clone())
-    const back = await idp.provider.authorize(begun.headers.get('Location') ?? '', { claims })
-    const res = await idp.call(`${back.pathname}${back.search}`, {
-      headers: { Cookie: `__Host-oidc=${secretOf(begun)}` },
-    })
-    await expectConforms('get', callback, res.clone())
-    return /#login=([\w-]+)$/.exec(res.headers.get('Location') ?? '')?.[1] ?? ''
-  }
-
-  it('GET /auth/oidc/providers: 200, and 500 for an invalid OIDC_PROVIDERS', async () => {
-    const idp = await withIdp()
-    await expectConforms('get', '/auth/oidc/providers', await idp.call('/auth/oidc/providers'))
-    const res = await apiWithEnv(broken, '/auth/oidc/providers')
-    expect(res.status).toBe(500)
-    await expectConforms('get', '/auth/oidc/providers', res)
-  })
-
-  it('start and callback: 302, 400, 404, 500 and 503', async () => {
-    const idp = await withIdp()
-    expect(await providerLogin(idp, { email: uniqueEmail(), email_verified: true })).not.toBe('')
-    const evil = await idp.call('/auth/oidc/test/start?return_to=%2F%2Fevil.example')
-    expect(evil.status).toBe(400)
-    await expectConforms('get', start, evil)
-    for (const path of [start, callback]) {
-      const unknown = await idp.call(path.replace('{provider}', 'nope'))
-      expect(unknown.status).toBe(404)
-      await expectConforms('get', path, unknown)
-      const misconfigured = await apiWithEnv(broken, path.replace('{provider}', 'test'))
-      expect(misconfigured.status).toBe(500)
-      await expectConforms('get', path, misconfigured)
-    }
-    const state = 'A'.repeat(43)
-    for (const path of [start, `${callback}?state=${state}&code=c`]) {
-      const faulty = new FaultyStorage({ failAt: 1 })
-      const request = buildRequest(path.replace('{provider}', 'test'), {
-        headers: { Cookie: `__Host-oidc=${state}` },
-      })
-      const res = await callAppWith({ ...faulty.env, ...idp.overrides }, request)
-      expect(res.status).toBe(503)
-      await expectConforms('get', path.split('?')[0], res)
-    }
-  })
-
-  it('POST /auth/oidc/exchange: 200, 401 after a reset, 403 unverified, 500 and 503', async () => {
-    const idp = await withIdp()
-    const exchange = (code: string, overrides: Record<string, unknown> = idp.overrides) =>
-      apiWithEnv(overrides, '/auth/oidc/exchange', { json: { code } })
-    const ok = await exchange(
-      await providerLogin(idp, { email: uniqueEmail(), email_verified: true })
-    )
-    expect(ok.status).toBe(200)
-    await expectConforms('post', '/auth/oidc/exchange', ok)
-
-    const email = uniqueEmail()
-    const code = await providerLogin(idp, { sub: 'reset-between', email, email_verified: true })
-    expect((await resetPassword(await resetTokenFor(email), NEW_PASSWORD)).status).toBe(204)
-    const changed = await exchange(code)
-    expect(changed.status).toBe(401)
-    await expectConforms('post', '/auth/oidc/exchange', changed)
-
-    const unverified = await providerLogin(idp, {
-      sub: 'unverified',
-      email: uniqueEmail(),
-      email_verified: false,
-    })
-    const refused = await exchange(unverified, {
-      ...idp.overrides,
-      REQUIRE_EMAIL_VERIFICATION: 'true',
-    })
-    expect(refused.status).toBe(403)
-    await expectConforms('post', '/auth/oidc/exchange', refused)
-
-    const misconfigured = await exchange('A'.repeat(43), { JWT_SECRET: undefined })
-    expect(misconfigured.status).toBe(500)
-    await expectConforms('post', '/auth/oidc/exchange', misconfigured)
-    const faulty = new FaultyStorage({ failAt: 1 })
-    const res = await faulty.fetchRequest(
-      buildRequest('/auth/oidc/exchange', { json: { code: 'A'.repeat(43) } })
-    )
-    expect(res.status).toBe(503)
-    await expectConforms('post', '/auth/oidc/exchange', res)
-  })
-
-  it('link, identities and unlinking: 200, 204, 404 and 409', async () => {
-    const idp = await withIdp()
-    const account = await registerUser()
-    const begun = await idp.call('/auth/oidc/test/link', {
-      method: 'POST',
-      token: account.accessToken,
-    })
-    const { url } = (await begun.clone().json()) as { url: string }
-    await expectConforms('post', link, begun)
-    const unknown = await idp.call('/auth/oidc/nope/link', {
-      method: 'POST',
-      token: account.accessToken,
-    })
-    await expectConforms('post', link, unknown)
-    const back = await idp.provider.authorize(url, { claims: { sub: 'conformance-link' } })
-    const linked = await idp.call(`${back.pathname}${back.search}`, {
-      headers: { Cookie: `__Host-oidc=${secretOf(begun)}` },
-    })
-    expect(linked.headers.get('Location')).toMatch(/#linked=test$/)
-    const list = await api('/auth/identities', { token: account.accessToken })
-    const { identities } = (await expectConforms('get', '/auth/identities', list)) as {
-      identities: { id: string }[]
-    }
-    const unlink = (id: string, token: string) =>
-      api(`/auth/identities/${id}`, { method: 'DELETE', token })
-    await expectConforms(
-      'delete',
-      '/auth/identities/{id}',
-      await unlink(identities[0].id, account.accessToken)
-    )
-    await expectConforms(
-      'delete',
-      '/auth/identities/{id}',
-      await unlink(ANY_ID, account.accessToken)
-    )
-
-    const code = await providerLogin(idp, {
-      sub: 'only-way',
-      email: uniqueEmail(),
-      email_verified: true,
-    })
-    const tokens = await (
-      await apiWithEnv(idp.overrides, '/auth/oidc/exchange', { json: { code } })
-    ).json<{
-      access_token: string
-    }>()
-    const own = await api('/auth/identities', { token: tokens.access_token })
-    const [only] = (await own.json<{ identities: { id: string }[] }>()).identities
-    const last = await unlink(only.id, tokens.access_token)
-    expect(last.status).toBe(409)
-    await expectConforms('delete', '/auth/identities/{id}', last)
   })
 })
 

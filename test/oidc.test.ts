@@ -24,10 +24,11 @@ import {
   signInAtProvider,
   signInThroughProvider,
   start,
+  apiWithOidcEnv,
   uniqueIssuer,
   withProvider,
 } from './helpers/oidc'
-import { apiWithEnv, expectError } from './helpers/requests'
+import { expectError } from './helpers/requests'
 import { base64UrlEncode, decodeJwt } from './helpers/tokens'
 
 const usersWithEmail = (email: string) =>
@@ -451,9 +452,9 @@ describe('OIDC_PROVIDERS', () => {
   ])(
     'answers 500 server_misconfigured on the oidc routes for %s, and password sign-in goes on',
     async (_name, raw) => {
-      const res = await apiWithEnv({ OIDC_PROVIDERS: raw }, '/auth/oidc/providers')
+      const res = await apiWithOidcEnv({ OIDC_PROVIDERS: raw }, '/auth/oidc/providers')
       await expectError(res, 500, 'server_misconfigured')
-      const login = await apiWithEnv({ OIDC_PROVIDERS: raw }, '/auth/login', {
+      const login = await apiWithOidcEnv({ OIDC_PROVIDERS: raw }, '/auth/login', {
         json: { email: uniqueEmail(), password: 'whatever password' },
       })
       await expectError(login, 401, 'invalid_credentials')
@@ -484,7 +485,7 @@ describe('OIDC_PROVIDERS', () => {
     const provider = await startTestProvider({ issuer: uniqueIssuer() })
     const res = await call(oidcAuth(provider), '/auth/oidc/providers')
     expect(await res.json()).toEqual({ providers: [{ id: 'test', name: 'Test IdP' }] })
-    const none = await apiWithEnv({ OIDC_PROVIDERS: '' }, '/auth/oidc/providers')
+    const none = await apiWithOidcEnv({ OIDC_PROVIDERS: '' }, '/auth/oidc/providers')
     expect(await none.json()).toEqual({ providers: [] })
   })
 })

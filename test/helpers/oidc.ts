@@ -1,12 +1,15 @@
 /** The oidc feature over the test pool's D1 and KV with a test provider, and the browser's trip. */
-import { env } from 'cloudflare:test'
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
 import { expect } from 'vitest'
 import type { CreateAuthOptions } from '../../src/create-auth'
+import { DEFAULT_FEATURES } from '../../src/features'
 import { oidcFeature } from '../../src/sign-in/oidc'
 import type { ProviderConfig } from '../../src/sign-in/oidc'
+import { createWorker } from '../../src/worker'
 import { fetchApp, testAuth } from './create-auth'
 import { startTestProvider } from './identity-provider'
 import type { Login, TestProvider, TestProviderOptions } from './identity-provider'
+import { buildRequest } from './requests'
 import type { RequestOptions } from './requests'
 
 /** Loopback, so that the outbox transport runs: reset mails land in D1. */
@@ -17,6 +20,21 @@ let issuers = 0
 /** A fresh issuer per call: nothing cached for one test serves another. */
 export const uniqueIssuer = () =>
   `https://idp${issuers++}-${crypto.randomUUID().slice(0, 8)}.example.test`
+
+/** The Worker as a fork that registers the feature builds it: settings from the env. */
+const oidcWorker = createWorker([...DEFAULT_FEATURES, oidcFeature]).app
+
+/** A request to that Worker with some env values replaced (OIDC_PROVIDERS, a secret). */
+export const apiWithOidcEnv = async (
+  overrides: Record<string, unknown>,
+  path: string,
+  options: RequestOptions = {}
+): Promise<Response> => {
+  const ctx = createExecutionContext()
+  const res = await oidcWorker.fetch(buildRequest(path, options), { ...env, ...overrides }, ctx)
+  await waitOnExecutionContext(ctx)
+  return res
+}
 
 export type OidcAuth = ReturnType<typeof testAuth>
 
