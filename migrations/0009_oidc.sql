@@ -20,12 +20,14 @@ CREATE TABLE oidc_states (
 );
 
 -- The `#login=<code>` a callback hands to the front end, kept as its SHA-256, single use and
--- short-lived; the session starts when it is exchanged, from the sign-in checked at the callback.
+-- short-lived; the session starts when it is exchanged, from the sign-in checked at the callback,
+-- in the browser (browser_hash, as the state's) that went through the provider.
 CREATE TABLE oidc_login_codes (
   code_hash TEXT PRIMARY KEY,
   user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   auth_time INTEGER NOT NULL,
   credential_version INTEGER NOT NULL,
+  browser_hash TEXT NOT NULL,
   expires_at INTEGER NOT NULL,
   used_at INTEGER
 );

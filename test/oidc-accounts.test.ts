@@ -4,7 +4,9 @@
  * reset by the address's owner removes the identities linked before the address was verified.
  */
 import { env } from 'cloudflare:test'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { oidcFeature } from '../src/sign-in/oidc'
+import { totpFeature } from '../src/sign-in/totp'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
 import type { TestProvider } from './helpers/identity-provider'
@@ -27,6 +29,8 @@ import {
 import type { OidcAuth } from './helpers/oidc'
 import { resetTokenFor, verificationTokenFor, verifyEmail } from './helpers/recovery'
 import { expectError } from './helpers/requests'
+import { decodeJwt } from './helpers/tokens'
+import { totpAt } from './helpers/totp'
 
 const register = async (auth: OidcAuth, email: string) => {
   const res = await call(auth, '/auth/register', { json: { email, password: PASSWORD } })
@@ -77,6 +81,18 @@ describe('an identity whose address matches a local account', () => {
     expect(await identitiesOf(user.id)).toBe(0)
   })
 
+  it('is refused with account_exists when the provider says "true" as a string (only the boolean vouches)', async () => {
+    const { provider, auth } = await withProvider()
+    const email = uniqueEmail()
+    const { user } = await register(auth, email)
+    await verify(email)
+    const res = await signInAtProvider(auth, provider, {
+      claims: { sub: 'string-true', email, email_verified: 'true' },
+    })
+    expectLoginError(res, 'account_exists')
+    expect(await identitiesOf(user.id)).toBe(0)
+  })
+
   it('is refused with account_exists when the local address is not verified, though the provider vouches for it', async () => {
     const { provider, auth } = await withProvider()
     const email = uniqueEmail()
@@ -98,6 +114,61 @@ describe('an identity whose address matches a local account', () => {
     })
     expect(body.user.id).toBe(user.id)
     expect(await identitiesOf(user.id)).toBe(1)
+  })
+})
+
+describe('an account with a second factor', () => {
+  it('still asks for it after the provider: 202 at the exchange, then TOTP gives amr ["fed","otp"]', async () => {
+    // Whoever controls the owner's provider account must not skip the owner's TOTP.
+    const provider = await startTestProvider({ issuer: uniqueIssuer() })
+    const auth = oidcAuth(
+      provider,
+      {},
+      { features: [totpFeature, oidcFeature], featureOptions: { totp: { secret: env.MFA_SECRET } } }
+    )
+    const email = uniqueEmail()
+    const { access_token: accessToken, user } = await register(auth, email)
+    await verify(email)
+    const at = pinClock()
+    const setup = await call(auth, '/auth/mfa/totp', { method: 'POST', token: accessToken })
+    expect(setup.status, await setup.clone().text()).toBe(200)
+    const { secret } = (await setup.json()) as { secret: string }
+    const confirm = await call(auth, '/auth/mfa/totp/confirm', {
+      token: accessToken,
+      json: { code: await totpAt(secret, at) },
+    })
+    expect(confirm.status, await confirm.clone().text()).toBe(200)
+
+    const { value } = fragmentOf(
+      await signInAtProvider(auth, provider, {
+        claims: { sub: 'owner', email, email_verified: true },
+      })
+    )
+    const sessionsBefore = await countRows(
+      'SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1',
+      user.id
+    )
+    const res = await exchange(auth, value)
+    expect(res.status, await res.clone().text()).toBe(202)
+    const challenge = (await res.json()) as Record<string, unknown>
+    expect(challenge).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] })
+    expect(challenge).not.toHaveProperty('access_token')
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('__Host-access'))).toBe(false)
+    expect(await countRows('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1', user.id)).toBe(
+      sessionsBefore
+    )
+
+    advanceClock(30)
+    const verified = await call(auth, '/auth/mfa/verify', {
+      json: {
+        mfa_token: challenge.mfa_token,
+        method: 'totp',
+        code: await totpAt(secret, Date.now()),
+      },
+    })
+    expect(verified.status, await verified.clone().text()).toBe(200)
+    const { access_token: token } = (await verified.json()) as { access_token: string }
+    expect(decodeJwt(token).payload).toMatchObject({ sub: user.id, amr: ['fed', 'otp'] })
   })
 })
 
@@ -225,6 +296,29 @@ describe('DELETE /auth/identities/:id', () => {
 })
 
 describe('an account created by a provider', () => {
+  it('costs a password login the same derivation an unknown email costs (no faster answer)', async () => {
+    const { provider, auth } = await withProvider()
+    const email = uniqueEmail()
+    await signInThroughProvider(auth, provider, {
+      claims: { sub: 'timing', email, email_verified: true },
+    })
+    const derivations = vi.spyOn(crypto.subtle, 'deriveBits')
+    await expectError(
+      await call(auth, '/auth/login', { json: { email, password: PASSWORD } }),
+      401,
+      'invalid_credentials'
+    )
+    const passwordless = derivations.mock.calls.length
+    await expectError(
+      await call(auth, '/auth/login', { json: { email: uniqueEmail(), password: PASSWORD } }),
+      401,
+      'invalid_credentials'
+    )
+    expect(passwordless).toBeGreaterThan(0)
+    expect(passwordless).toBe(derivations.mock.calls.length - passwordless)
+    derivations.mockRestore()
+  })
+
   it('sets a password through the reset flow, and then signs in with it', async () => {
     const { provider, auth } = await withProvider()
     const email = uniqueEmail()

@@ -103,6 +103,28 @@ describe('GET /auth/oidc/:provider/start', () => {
     expectLoginError(await call(auth, '/auth/oidc/test/start'), 'provider_error')
   })
 
+  it.each([
+    ['an http token endpoint for an https issuer', { token_endpoint: 'http://127.0.0.1:9/token' }],
+    [
+      'client authentication methods that are not a list',
+      { token_endpoint_auth_methods_supported: 'client_secret_basic' },
+    ],
+  ])(
+    'sends the browser back with provider_error for a discovery document with %s',
+    async (_name, change) => {
+      const { provider, auth } = await withProvider()
+      Object.assign(provider.discovery, change)
+      expectLoginError(await call(auth, '/auth/oidc/test/start'), 'provider_error')
+    }
+  )
+
+  it('reads at most 64 KiB of a provider answer, counted in bytes', async () => {
+    const { provider, auth } = await withProvider()
+    // 30 000 three-byte characters: 90 000 bytes in fewer than 64 Ki UTF-16 units.
+    provider.discovery.padding = '\u20ac'.repeat(30_000)
+    expectLoginError(await call(auth, '/auth/oidc/test/start'), 'provider_error')
+  })
+
   it('sets no cookie on the answer to a cross-site request', async () => {
     const { auth } = await withProvider()
     const res = await call(auth, '/auth/oidc/test/start', {
@@ -412,6 +434,32 @@ describe('POST /auth/oidc/exchange', () => {
     )
     expect((await exchange(auth, value)).status).toBe(200)
     await expectError(await exchange(auth, value), 400, 'invalid_one_time_token')
+  })
+
+  it("refuses a code carried to another browser (login CSRF), and the code's own browser still trades it", async () => {
+    // The attacker signs in with their own provider account and hands the code to the victim's
+    // browser (APP_URL/#login=<code>), whose front end trades it.
+    const { provider, auth } = await withProvider()
+    const { value } = fragmentOf(
+      await signInAtProvider(auth, provider, {
+        claims: { sub: 'attacker', email: uniqueEmail(), email_verified: true },
+      })
+    )
+    const victimsOwnFlow = await start(auth)
+    for (const cookie of ['', `${OIDC_COOKIE}=${victimsOwnFlow.secret}`, `${OIDC_COOKIE}=x`]) {
+      await expectError(
+        await exchange(auth, value, { Cookie: cookie }),
+        400,
+        'invalid_one_time_token'
+      )
+    }
+    const own = await exchange(auth, value)
+    expect(own.status).toBe(200)
+    // The exchange ends the flow's cookie, as the callback ended its state.
+    const cleared = own.headers
+      .getSetCookie()
+      .find((header) => header.startsWith(`${OIDC_COOKIE}=`))
+    expect(cleared).toMatch(/Max-Age=0/)
   })
 
   it('refuses a code older than 60 seconds', async () => {

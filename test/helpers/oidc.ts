@@ -46,8 +46,9 @@ export const oidcAuth = (
   testAuth({
     ...options,
     mail: { apiUrl: 'https://mail.example.test', transport: 'outbox', appUrl: APP_URL },
-    features: [oidcFeature],
+    features: options.features ?? [oidcFeature],
     featureOptions: {
+      ...options.featureOptions,
       oidc: {
         providers: [
           {
@@ -90,6 +91,11 @@ export const start = async (auth: OidcAuth, returnTo?: string) => {
 export const callback = (auth: OidcAuth, url: URL, secret: string | null) =>
   call(auth, local(url), secret === null ? {} : { headers: { Cookie: `${OIDC_COOKIE}=${secret}` } })
 
+/** The browser (its __Host-oidc secret) that each callback answer came to. */
+const browserOfAnswer = new WeakMap<Response, string>()
+/** The browser each login code was handed to: `exchange` sends that browser's cookie. */
+const browserOfCode = new Map<string, string>()
+
 /** Start, sign in at the provider, come back: the callback's answer. */
 export const signInAtProvider = async (
   auth: OidcAuth,
@@ -99,7 +105,9 @@ export const signInAtProvider = async (
 ) => {
   const begun = await start(auth, returnTo)
   const back = await provider.authorize(begun.location, login)
-  return callback(auth, back, begun.secret)
+  const res = await callback(auth, back, begun.secret)
+  browserOfAnswer.set(res, begun.secret)
+  return res
 }
 
 /** The fragment of a callback's redirect to APP_URL: `login=<code>`, `login_error=<code>`, … */
@@ -109,15 +117,32 @@ export const fragmentOf = (res: Response): { path: string; name: string; value: 
   expect(location.startsWith(`${APP_URL}/`), location).toBe(true)
   const [before, fragment = ''] = location.slice(APP_URL.length).split('#')
   const [name, value = ''] = fragment.split('=')
+  const browser = browserOfAnswer.get(res)
+  if (name === 'login' && browser) browserOfCode.set(value, browser)
   return { path: before, name, value }
+}
+
+/** The __Host-oidc cookie of the browser a login code was handed to. */
+export const browserCookieOf = (code: string): string => {
+  const browser = browserOfCode.get(code)
+  expect(browser, 'a code from signInAtProvider').toBeDefined()
+  return `${OIDC_COOKIE}=${browser}`
 }
 
 export const expectLoginError = (res: Response, code: string) => {
   expect(fragmentOf(res)).toEqual({ path: '/', name: 'login_error', value: code })
 }
 
-export const exchange = (auth: OidcAuth, code: string, headers: Record<string, string> = {}) =>
-  call(auth, '/auth/oidc/exchange', { json: { code }, headers })
+/**
+ * POST /auth/oidc/exchange from the browser the code was handed to (its cookie), unless the
+ * headers carry another Cookie (or an empty one: a browser without it).
+ */
+export const exchange = (auth: OidcAuth, code: string, headers: Record<string, string> = {}) => {
+  const browser = browserOfCode.get(code)
+  const cookie: Record<string, string> =
+    browser === undefined ? {} : { Cookie: `${OIDC_COOKIE}=${browser}` }
+  return call(auth, '/auth/oidc/exchange', { json: { code }, headers: { ...cookie, ...headers } })
+}
 
 /** The whole sign-in to a token response. */
 export const signInThroughProvider = async (

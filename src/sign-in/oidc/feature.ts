@@ -9,7 +9,7 @@ import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
 import { providerClient } from './provider'
 import type { ProviderClient } from './provider'
-import { LAST_SIGN_IN_METHOD, REAUTHENTICATION_REQUIRED, oidcRoutes } from './routes'
+import { LAST_SIGN_IN_METHOD, oidcRoutes } from './routes'
 import type { OidcServices } from './routes'
 import { IdentitySchema } from './schemas'
 
@@ -19,7 +19,6 @@ export const oidcFeature = {
   openapi: { schemas: { Identity: IdentitySchema } },
   errors: {
     [LAST_SIGN_IN_METHOD]: [409, 'This is the last way to sign in to the account.'],
-    [REAUTHENTICATION_REQUIRED]: [401, 'Sign in again to change how you sign in.'],
   },
   optionsFromEnv: oidcOptionsFromEnv,
   // A host passes OidcOptions in featureOptions.oidc; none configured: no providers.

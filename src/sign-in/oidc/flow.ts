@@ -214,18 +214,27 @@ export const completeFlow = async (
   await context.store.insertLoginCode(
     await sha256Base64Url(code),
     { user_id: account.id, auth_time: now, credential_version: account.credentialVersion },
+    browserHash,
     now + LOGIN_CODE_SECONDS
   )
   return { kind: 'login', returnTo, code, userId: account.id, linked: account.linked }
 }
 
-/** Trades a login code (once, within 60 s) for the sign-in it stands for. */
+/**
+ * Trades a login code (once, within 60 s) for the sign-in it stands for, in the browser that went
+ * through the provider: a code carried to another browser (login CSRF: a victim signed in to the
+ * attacker's account) is refused, as a code that never was.
+ */
 export const redeemLoginCode = async (
   { store }: OidcContext,
-  code: string
+  code: string,
+  browserSecret: string | undefined
 ): Promise<VerifiedSignIn> => {
-  if (!isWellFormedSecret(code)) throw new InvalidOneTimeToken()
-  const grant = await store.takeLoginCode(await sha256Base64Url(code), nowSeconds())
+  if (!isWellFormedSecret(code) || !isWellFormedSecret(browserSecret)) {
+    throw new InvalidOneTimeToken()
+  }
+  const { browserHash } = await fromBrowserSecret(browserSecret)
+  const grant = await store.takeLoginCode(await sha256Base64Url(code), browserHash, nowSeconds())
   if (!grant) throw new InvalidOneTimeToken()
   return {
     userId: grant.user_id,

@@ -146,7 +146,7 @@ export const verifyIdToken = async (
   return {
     sub,
     email: typeof payload.email === 'string' ? payload.email : undefined,
-    // Some providers send the string "true"; anything but true is unverified.
-    emailVerified: payload.email_verified === true || payload.email_verified === 'true',
+    // Only the boolean true (OpenID Connect Core §5.1): anything else is unverified.
+    emailVerified: payload.email_verified === true,
   }
 }

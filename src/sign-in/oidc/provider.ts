@@ -32,9 +32,11 @@ const readJson = async (res: Response): Promise<unknown> => {
   // Its own decoder: a streaming one keeps state between chunks.
   const decoder = new TextDecoder()
   let text = ''
+  let bytes = 0
   for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+    bytes += chunk.value.byteLength
     text += decoder.decode(chunk.value, { stream: true })
-    if (text.length > MAX_RESPONSE_BYTES) {
+    if (bytes > MAX_RESPONSE_BYTES) {
       await reader?.cancel()
       throw failed()
     }
@@ -64,11 +66,24 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** OpenID Connect Discovery §4.3: the document's issuer is the configured one, exactly. */
 const readDiscovery = (body: unknown, issuer: string): Discovery => {
   if (!isObject(body) || body.issuer !== issuer) throw failed()
+  // The issuer's scheme too: an https provider's token endpoint never gets the secret over http.
+  const scheme = `${issuer.split(':')[0]}:`
   for (const name of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
     const url = body[name]
-    if (typeof url !== 'string' || !isAllowedProviderUrl(url.split('?')[0] ?? '')) {
+    if (
+      typeof url !== 'string' ||
+      !url.startsWith(scheme) ||
+      !isAllowedProviderUrl(url.split('?')[0] ?? '')
+    ) {
       throw failed()
     }
+  }
+  const methods = body.token_endpoint_auth_methods_supported
+  if (
+    methods !== undefined &&
+    !(Array.isArray(methods) && methods.every((m) => typeof m === 'string'))
+  ) {
+    throw failed()
   }
   return body as unknown as Discovery
 }

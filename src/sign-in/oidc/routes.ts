@@ -3,11 +3,10 @@
  * the login code's exchange for tokens, and the signed-in account's identities.
  */
 import type { Context } from 'hono'
-import { setCookie } from 'hono/cookie'
+import { deleteCookie, setCookie } from 'hono/cookie'
 import { Hono } from 'hono/tiny'
 import { EmailNotVerified, Misconfigured } from '../../auth/errors'
 import { sanitizeUserAgent } from '../../auth/sessions'
-import { nowSeconds } from '../../clock'
 import type { AppEnv } from '../../env'
 import { isCrossSiteRequest } from '../../http/cookies'
 import { endpoint } from '../../http/endpoint'
@@ -15,7 +14,8 @@ import { ApiError } from '../../http/errors'
 import type { ErrorCode } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { recordEvent } from '../../http/security-events'
-import { tokenResponse } from '../../http/token-response'
+import { signInResponse } from '../../http/token-response'
+import { mfaRequired } from '../../routes/auth'
 import type { ProviderConfig } from './config'
 import { SignInFailed } from './errors'
 import { STATE_SECONDS, beginFlow, completeFlow, redeemLoginCode } from './flow'
@@ -38,12 +38,9 @@ export interface OidcServices {
  * time, outside the typed app), so an augmentation would split ErrorCode in two.
  */
 export const LAST_SIGN_IN_METHOD = 'last_sign_in_method' as ErrorCode
-export const REAUTHENTICATION_REQUIRED = 'reauthentication_required' as ErrorCode
 
 /** Binds the state to this browser: Lax, so that the provider's redirect back carries it. */
 export const OIDC_COOKIE = '__Host-oidc'
-/** Changing how one signs in needs a proof this recent (seconds). */
-const FRESH_SECONDS = 600
 const RETURN_TO = /^\/(?![/\\])[\x21-\x7e]*$/
 const MAX_RETURN_TO = 512
 
@@ -93,6 +90,12 @@ const setBrowserSecret = (c: Context<AppEnv>, secret: string) => {
   })
 }
 
+const clearBrowserSecret = (c: Context<AppEnv>) => {
+  if (c.req.header('Cookie')?.includes(OIDC_COOKIE)) {
+    deleteCookie(c, OIDC_COOKIE, { path: '/', secure: true })
+  }
+}
+
 /** Our cookie's value, from one split of the header (linear; the first pair of the name wins). */
 const browserSecretOf = (header: string | undefined): string | undefined => {
   const prefix = `${OIDC_COOKIE}=`
@@ -101,15 +104,6 @@ const browserSecretOf = (header: string | undefined): string | undefined => {
     .map((pair) => pair.trim())
     .find((pair) => pair.startsWith(prefix))
     ?.slice(prefix.length)
-}
-
-const requireFreshSignIn = (c: Context<AppEnv>) => {
-  if (nowSeconds() - c.get('auth').authTime <= FRESH_SECONDS) return
-  throw new ApiError(REAUTHENTICATION_REQUIRED, {
-    headers: {
-      'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SECONDS}"`,
-    },
-  })
 }
 
 const redirect = (status: 302, description: string) => ({
@@ -212,6 +206,7 @@ export const oidcRoutes = new Hono<AppEnv>()
         body: IssuedTokensResponse,
         headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
       },
+      alsoSuccess: [mfaRequired],
       errors: [
         'invalid_one_time_token',
         'invalid_credentials',
@@ -223,16 +218,26 @@ export const oidcRoutes = new Hono<AppEnv>()
     async (c) => {
       const { services } = c.var
       services.options.signer.check()
-      const signIn = await redeemLoginCode(oidcOf(c).context, c.req.valid('json').code)
+      const signIn = await redeemLoginCode(
+        oidcOf(c).context,
+        c.req.valid('json').code,
+        browserSecretOf(c.req.header('Cookie'))
+      )
       const user = await services.ports.users.findById(signIn.userId)
       if (!user) throw new ApiError('invalid_one_time_token')
       // As at login: with REQUIRE_EMAIL_VERIFICATION, an unverified address gets no session.
       if (services.options.requireEmailVerification && user.email_verified_at === null) {
         throw new EmailNotVerified()
       }
-      const tokens = await services.sessions.start(signIn, userAgentOf(c))
-      recordEvent(c, { type: 'login', userId: user.id, sessionId: tokens.sessionId, method: 'fed' })
-      return tokenResponse(c, 200, user, tokens)
+      // The code was this browser's: it goes, as at the callback's state.
+      clearBrowserSecret(c)
+      // A provider is a first factor like a password: an account's second factor is still asked.
+      const outcome = await services.signIn.complete(signIn, user, userAgentOf(c))
+      if (outcome.kind === 'session') {
+        const { sessionId } = outcome.tokens
+        recordEvent(c, { type: 'login', userId: user.id, sessionId, method: 'fed' })
+      }
+      return signInResponse(c, outcome, 200)
     }
   )
   .post(
@@ -241,16 +246,16 @@ export const oidcRoutes = new Hono<AppEnv>()
       summary: 'Start linking an identity (fresh sign-in)',
       tag: 'auth',
       auth: true,
+      fresh: true,
       success: {
         status: 200,
         description: 'Where to send the browser',
         body: LinkResponse,
         headers: ['Set-Cookie'],
       },
-      errors: [REAUTHENTICATION_REQUIRED, 'not_found', 'server_misconfigured'],
+      errors: ['not_found', 'server_misconfigured'],
     }),
     async (c) => {
-      requireFreshSignIn(c)
       const client = clientFor(c)
       appUrlOf(c)
       const user = await c.var.services.ports.users.findById(c.get('auth').userId)
@@ -288,11 +293,11 @@ export const oidcRoutes = new Hono<AppEnv>()
       summary: 'Unlink an identity (fresh sign-in)',
       tag: 'auth',
       auth: true,
+      fresh: true,
       success: { status: 204, description: 'Unlinked' },
-      errors: [REAUTHENTICATION_REQUIRED, 'not_found', LAST_SIGN_IN_METHOD],
+      errors: ['not_found', LAST_SIGN_IN_METHOD],
     }),
     async (c) => {
-      requireFreshSignIn(c)
       const outcome = await oidcOf(c).context.store.unlinkIdentity(
         c.get('auth').userId,
         c.req.param('id')

@@ -125,22 +125,34 @@ export const d1OidcStore = (db: D1Database) => ({
     ])
   },
 
-  async insertLoginCode(codeHash: string, grant: LoginGrant, expiresAt: number): Promise<void> {
+  async insertLoginCode(
+    codeHash: string,
+    grant: LoginGrant,
+    browserHash: string,
+    expiresAt: number
+  ): Promise<void> {
     await db
       .prepare(
-        `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)`
+        `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, browser_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
       )
-      .bind(codeHash, grant.user_id, grant.auth_time, grant.credential_version, expiresAt)
+      .bind(
+        codeHash,
+        grant.user_id,
+        grant.auth_time,
+        grant.credential_version,
+        browserHash,
+        expiresAt
+      )
       .run()
   },
 
-  /** Uses the code once; null when unknown, used or expired. */
-  takeLoginCode: (codeHash: string, now: number) =>
+  /** Uses the code once, in the browser it was issued to; null when unknown, used or expired. */
+  takeLoginCode: (codeHash: string, browserHash: string, now: number) =>
     db
       .prepare(
-        `UPDATE oidc_login_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user_id, auth_time, credential_version`
+        `UPDATE oidc_login_codes SET used_at = ?3 WHERE code_hash = ?1 AND browser_hash = ?2 AND used_at IS NULL AND expires_at > ?3 RETURNING user_id, auth_time, credential_version`
       )
-      .bind(codeHash, now)
+      .bind(codeHash, browserHash, now)
       .first<LoginGrant>(),
 
   listIdentities: async (userId: string): Promise<IdentityRow[]> =>
