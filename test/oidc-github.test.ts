@@ -309,7 +309,9 @@ describe('the callback refuses, and creates nothing', () => {
     const res = await tamperedCallback(
       auth,
       github,
-      (back) => back.searchParams.set('code', 'not-issued'),
+      (back) => {
+        back.searchParams.set('code', 'not-issued')
+      },
       login
     )
     expectLoginError(res, 'provider_error')

@@ -74,9 +74,8 @@ export const startFakeGithub = (options: { clientId?: string; clientSecret?: str
       return refuse('incorrect_client_credentials')
     }
     if (
-      !issued ||
-      issued.redirectUri !== form.get('redirect_uri') ||
-      (await sha256Base64Url(form.get('code_verifier') ?? '')) !== issued.challenge
+      issued?.redirectUri !== form.get('redirect_uri') ||
+      (await sha256Base64Url(form.get('code_verifier') ?? '')) !== issued?.challenge
     ) {
       return refuse('bad_verification_code')
     }

@@ -2,9 +2,9 @@
  * The provider's HTTP, for every kind: one request with a timeout, no redirect followed, and its
  * answer read as JSON within a size limit. Any failure is `provider_error`.
  */
+import type { ProviderConfig } from './config'
 import { SignInFailed } from './errors'
 import type { IdTokenClaims } from './id-token'
-import type { ProviderConfig } from './config'
 
 const MAX_RESPONSE_BYTES = 64 * 1024
 const TIMEOUT_MS = 5_000

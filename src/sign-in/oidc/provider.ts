@@ -8,6 +8,7 @@ import { nowSeconds } from '../../clock'
 import type { OidcProviderConfig } from './config'
 import { isAllowedProviderUrl } from './config'
 import { verifyIdToken } from './id-token'
+import type { ProviderJwk } from './id-token'
 import { call, codeForm, failed, isObject } from './provider-http'
 import type { ProviderClient } from './provider-http'
 
@@ -17,9 +18,6 @@ export interface Discovery {
   jwks_uri: string
   token_endpoint_auth_methods_supported?: string[]
 }
-
-/** The members of a public JWK this module reads. */
-export type ProviderJwk = JsonWebKey & { kid?: string }
 
 const CACHE_SECONDS = 3_600
 const REFETCH_INTERVAL_SECONDS = 10
