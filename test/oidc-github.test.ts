@@ -390,6 +390,19 @@ describe('the callback refuses, and creates nothing', () => {
     await nothingCreated(rowCounts, counts)
     expect(await usersWithEmail(login.emails![0].email)).toBe(0)
   })
+  it.each<[string, () => Response]>([
+    ['is an object, not a list', () => Response.json({ email: 'a@example.com', primary: true })],
+    ['is not JSON', () => new Response('[{"email":', { status: 200 })],
+    ['is over 64 KiB', () => Response.json([{ email: `${'x'.repeat(70 * 1024)}@example.com` }])],
+  ])('GET /user/emails that %s: provider_error', async (_name, emailsAnswer) => {
+    const { github, auth } = withGithub()
+    const counts = await rowCounts()
+    expectLoginError(
+      await signInAtGithub(auth, github, { ...account(), emailsAnswer }),
+      'provider_error'
+    )
+    await nothingCreated(rowCounts, counts)
+  })
 })
 
 describe('OIDC_PROVIDERS with a github entry', () => {

@@ -33,6 +33,8 @@ export interface GithubLogin {
   emails?: GithubEmail[]
   /** Answers GET /user instead of the account (a broken or hostile answer). */
   user?: () => Response
+  /** Answers GET /user/emails instead of `emails`. */
+  emailsAnswer?: () => Response
 }
 
 interface IssuedCode {
@@ -104,7 +106,7 @@ export const startFakeGithub = (options: { clientId?: string; clientSecret?: str
       if (login.user) return login.user()
       return Response.json({ login: login.login ?? 'octocat', id: login.id ?? 1, type: 'User' })
     }
-    return Response.json(login.emails ?? [])
+    return login.emailsAnswer ? login.emailsAnswer() : Response.json(login.emails ?? [])
   }
 
   const realFetch = globalThis.fetch
