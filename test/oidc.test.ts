@@ -529,6 +529,7 @@ describe('OIDC_PROVIDERS', () => {
       providers: [
         {
           id: 'local_idp',
+          kind: 'oidc',
           name: 'local_idp',
           issuer: 'http://127.0.0.1:4000',
           clientId: 'c',

@@ -87,14 +87,21 @@ export const start = async (auth: OidcAuth, returnTo?: string) => {
   return { location: res.headers.get('Location') ?? '', secret, setCookie: cookie! }
 }
 
-/** The provider's redirect back, as the browser follows it (with or without its cookie). */
-export const callback = (auth: OidcAuth, url: URL, secret: string | null) =>
-  call(auth, local(url), secret === null ? {} : { headers: { Cookie: `${OIDC_COOKIE}=${secret}` } })
-
 /** The browser (its __Host-oidc secret) that each callback answer came to. */
 const browserOfAnswer = new WeakMap<Response, string>()
 /** The browser each login code was handed to: `exchange` sends that browser's cookie. */
 const browserOfCode = new Map<string, string>()
+
+/** The provider's redirect back, as the browser follows it (with or without its cookie). */
+export const callback = async (auth: OidcAuth, url: URL, secret: string | null) => {
+  const res = await call(
+    auth,
+    local(url),
+    secret === null ? {} : { headers: { Cookie: `${OIDC_COOKIE}=${secret}` } }
+  )
+  if (secret !== null) browserOfAnswer.set(res, secret)
+  return res
+}
 
 /** Start, sign in at the provider, come back: the callback's answer. */
 export const signInAtProvider = async (
@@ -105,9 +112,7 @@ export const signInAtProvider = async (
 ) => {
   const begun = await start(auth, returnTo)
   const back = await provider.authorize(begun.location, login)
-  const res = await callback(auth, back, begun.secret)
-  browserOfAnswer.set(res, begun.secret)
-  return res
+  return callback(auth, back, begun.secret)
 }
 
 /** The fragment of a callback's redirect to APP_URL: `login=<code>`, `login_error=<code>`, … */

@@ -6,17 +6,29 @@
 import { Misconfigured } from '../../auth/errors'
 import { isLoopbackHost } from '../../options'
 
-export interface ProviderConfig {
+interface CommonConfig {
   /** Lower case: the path segment (/auth/oidc/<id>/...) and the secret's suffix. */
   id: string
   /** Shown on the sign-in button; the id when not given. */
   name: string
-  issuer: string
   clientId: string
-  /** OIDC_CLIENT_SECRET_<ID>; a provider without one is a public client (PKCE only). */
+  /** OIDC_CLIENT_SECRET_<ID>; an OpenID provider without one is a public client (PKCE only). */
   clientSecret?: string
   scopes: string
 }
+
+/** An OpenID provider: its endpoints and keys come from the issuer's discovery document. */
+export interface OidcProviderConfig extends CommonConfig {
+  kind?: 'oidc'
+  issuer: string
+}
+
+/** GitHub's OAuth apps: fixed endpoints, no ID token; who signed in comes from its API. */
+export interface GithubProviderConfig extends CommonConfig {
+  kind: 'github'
+}
+
+export type ProviderConfig = OidcProviderConfig | GithubProviderConfig
 
 /** What the feature is set up with: the providers, or why there are none. */
 export type OidcOptions = { providers: readonly ProviderConfig[] } | { error: Misconfigured }
@@ -25,6 +37,8 @@ const ID = /^[a-z0-9_]{1,32}$/
 const PRINTABLE = /^[\x20-\x7e]{1,256}$/
 const MAX_PROVIDERS = 16
 const DEFAULT_SCOPES = 'openid email profile'
+/** Enough to read the account's id and its addresses (GET /user, GET /user/emails). */
+const GITHUB_SCOPES = 'user:email'
 
 const invalid = (what: string) => new Misconfigured(`OIDC_PROVIDERS: invalid ${what}`)
 
@@ -43,29 +57,43 @@ export const isAllowedProviderUrl = (raw: string): boolean => {
 
 const readProvider = (entry: unknown, vars: Readonly<Record<string, unknown>>): ProviderConfig => {
   if (typeof entry !== 'object' || entry === null) throw invalid('an entry')
-  const { id, name, issuer, client_id: clientId, scopes } = entry as Record<string, unknown>
+  const {
+    id,
+    kind = 'oidc',
+    name,
+    issuer,
+    client_id: clientId,
+    scopes,
+  } = entry as Record<string, unknown>
+  const github = kind === 'github'
   // The messages name the field only; docs/identity-providers.md says what each must be.
   if (typeof id !== 'string' || !ID.test(id)) throw invalid('id')
-  if (typeof issuer !== 'string' || !isAllowedProviderUrl(issuer)) throw invalid('issuer')
+  if (!github && kind !== 'oidc') throw invalid('kind')
+  // GitHub's endpoints are fixed: an issuer there would be a mistake, not a setting.
+  if (github ? issuer !== undefined : typeof issuer !== 'string' || !isAllowedProviderUrl(issuer)) {
+    throw invalid('issuer')
+  }
   if (typeof clientId !== 'string' || !PRINTABLE.test(clientId)) throw invalid('client_id')
   if (name !== undefined && (typeof name !== 'string' || !PRINTABLE.test(name))) {
     throw invalid('name')
   }
   if (
     scopes !== undefined &&
-    (typeof scopes !== 'string' || !PRINTABLE.test(scopes) || !scopes.split(' ').includes('openid'))
+    (typeof scopes !== 'string' ||
+      !PRINTABLE.test(scopes) ||
+      !scopes.split(' ').some((scope) => (github ? /^user(:email)?$/ : /^openid$/).test(scope)))
   ) {
     throw invalid('scopes')
   }
-  const secret = vars[`OIDC_CLIENT_SECRET_${id.toUpperCase()}`]
-  return {
-    id,
-    name: name ?? id,
-    issuer,
-    clientId,
-    clientSecret: typeof secret === 'string' && secret !== '' ? secret : undefined,
-    scopes: scopes ?? DEFAULT_SCOPES,
-  }
+  const secretName = `OIDC_CLIENT_SECRET_${id.toUpperCase()}`
+  const secret = vars[secretName]
+  const clientSecret = typeof secret === 'string' && secret !== '' ? secret : undefined
+  // GitHub redeems no code without the secret: better refused here than every sign-in failing.
+  if (github && clientSecret === undefined) throw new Misconfigured(`${secretName} is not set`)
+  const common = { id, name: name ?? id, clientId, clientSecret }
+  return github
+    ? { ...common, kind: 'github', scopes: scopes ?? GITHUB_SCOPES }
+    : { ...common, kind: 'oidc', issuer: issuer as string, scopes: scopes ?? DEFAULT_SCOPES }
 }
 
 /** Throws Misconfigured naming the problem (never a secret). Unset or empty: no providers. */

@@ -7,8 +7,9 @@ import { mount } from '../../feature'
 import { d1OidcStore } from './adapters/d1'
 import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
+import { githubClient } from './github'
 import { providerClient } from './provider'
-import type { ProviderClient } from './provider'
+import type { ProviderClient } from './provider-http'
 import { LAST_SIGN_IN_METHOD, oidcRoutes } from './routes'
 import type { OidcServices } from './routes'
 import { IdentitySchema } from './schemas'
@@ -25,10 +26,13 @@ export const oidcFeature = {
   setup: (core, given) => {
     const options = (given as OidcOptions | undefined) ?? { providers: [] }
     const store = d1OidcStore(core.ports.d1)
-    // One client per provider, built once: each keeps its discovery document and JWKS cached.
+    // One client per provider, built once: an OpenID one keeps its discovery document and JWKS cached.
     const clients = new Map<string, ProviderClient>(
       'providers' in options
-        ? options.providers.map((config) => [config.id, providerClient(config)])
+        ? options.providers.map((config) => [
+            config.id,
+            config.kind === 'github' ? githubClient(config) : providerClient(config),
+          ])
         : []
     )
     const providers = () => {

@@ -16,9 +16,8 @@ import { UniqueViolation } from '../../ports'
 import type { UserRow } from '../../ports'
 import type { OidcStore } from './adapters/d1'
 import { SignInFailed } from './errors'
-import { verifyIdToken } from './id-token'
 import type { IdTokenClaims } from './id-token'
-import type { ProviderClient } from './provider'
+import type { ProviderClient } from './provider-http'
 
 /** How long a started sign-in may take (the cookie's Max-Age too). */
 export const STATE_SECONDS = 600
@@ -49,7 +48,7 @@ export const beginFlow = async (
   client: ProviderClient,
   request: { returnTo: string; redirectUri: string; link: UserRow | null }
 ): Promise<{ url: string; browserSecret: string }> => {
-  const discovery = await client.discovery()
+  const authorization = await client.authorization()
   const browserSecret = newSecret()
   const state = newSecret()
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
@@ -66,14 +65,15 @@ export const beginFlow = async (
     now,
     expiresAt: now + STATE_SECONDS,
   })
-  const url = new URL(discovery.authorization_endpoint)
+  const url = new URL(authorization.endpoint)
   const params = {
     response_type: 'code',
     client_id: client.config.clientId,
     redirect_uri: request.redirectUri,
     scope: client.config.scopes,
     state,
-    nonce,
+    // Only for an ID token (GitHub sends none).
+    ...(authorization.nonce && { nonce }),
     code_challenge: await sha256Base64Url(verifier),
     code_challenge_method: 'S256',
   }
@@ -146,9 +146,9 @@ export type CallbackOutcome =
   | { kind: 'linked'; returnTo: string; userId: string; linked: boolean }
 
 /**
- * The callback: the state (once, from this browser), the code redeemed with the verifier, the ID
- * token checked, then the account decided. Every failure is one of the named errors and leaves
- * nothing behind but the used state.
+ * The callback: the state (once, from this browser), the code redeemed with the verifier, the
+ * provider's answer checked (an ID token, or GitHub's API), then the account decided. Every
+ * failure is one of the named errors and leaves nothing behind but the used state.
  */
 export const completeFlow = async (
   context: OidcContext,
@@ -177,13 +177,7 @@ export const completeFlow = async (
   if (request.providerError || !request.code || request.code.length > 2048) {
     throw new SignInFailed('provider_error')
   }
-  const idToken = await client.redeemCode(request.code, verifier, request.redirectUri)
-  const claims = await verifyIdToken(idToken, {
-    issuer: client.config.issuer,
-    clientId: client.config.clientId,
-    nonce,
-    keys: (matches) => client.keys(matches),
-  })
+  const claims = await client.identify(request.code, verifier, request.redirectUri, nonce)
   const provider = client.config.id
   const returnTo = taken.return_to
 

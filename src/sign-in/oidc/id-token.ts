@@ -8,7 +8,9 @@ import { splitToken } from '../../auth/access-claims'
 import { constantTimeEqualText, fromBase64Url, utf8, utf8Decoder } from '../../auth/encoding'
 import { nowSeconds } from '../../clock'
 import { SignInFailed } from './errors'
-import type { ProviderJwk } from './provider'
+
+/** The members of a public JWK of the provider's that these checks read. */
+export type ProviderJwk = JsonWebKey & { kid?: string }
 
 /** What the callback keeps of a verified ID token. */
 export interface IdTokenClaims {

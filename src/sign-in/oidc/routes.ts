@@ -20,7 +20,7 @@ import type { ProviderConfig } from './config'
 import { SignInFailed } from './errors'
 import { STATE_SECONDS, beginFlow, completeFlow, redeemLoginCode } from './flow'
 import type { OidcContext } from './flow'
-import type { ProviderClient } from './provider'
+import type { ProviderClient } from './provider-http'
 import { ExchangeBody, IdentitiesResponse, LinkResponse, ProvidersResponse } from './schemas'
 
 /** What the feature's setup hands its routes (`c.var.services.features.oidc`). */
