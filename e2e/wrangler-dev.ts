@@ -1,7 +1,8 @@
 /**
  * Global setup of the browser test: `wrangler dev` on a free port with its own state directory,
  * freshly migrated, a random JWT_SECRET from a temporary env file, a 5-second access token, and
- * local mail to the outbox (the demo page's Mailbox).
+ * local mail to the outbox (the demo page's Mailbox), and one identity provider on a loopback port
+ * that e2e/oidc.e2e.test.ts starts (a real OpenID provider; nothing listens there otherwise).
  */
 import type { TestProject } from 'vitest/node'
 import { spawn, spawnSync } from 'node:child_process'
@@ -19,6 +20,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string
     accessTokenTtl: number
+    /** The identity provider the worker is configured with: where to start it, and its client. */
+    oidcProvider: { issuer: string; port: number; clientId: string; clientSecret: string }
   }
 }
 
@@ -69,8 +72,32 @@ export default async function startWranglerDev(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'edge-jwt-e2e-'))
   const persistTo = join(dir, 'state')
   const envFile = join(dir, 'e2e.env')
-  const secret = () => randomBytes(48).toString('base64url')
-  writeFileSync(envFile, `JWT_SECRET=${secret()}\nMFA_SECRET=${secret()}\n`, { mode: 0o600 })
+  const [oidcPort] = [await freePort()]
+  const oidcProvider = {
+    issuer: `http://127.0.0.1:${oidcPort}`,
+    port: oidcPort,
+    clientId: 'e2e-client',
+    clientSecret: randomBytes(24).toString('base64url'),
+  }
+  const providers = [
+    {
+      id: 'local',
+      name: 'Local IdP',
+      issuer: oidcProvider.issuer,
+      client_id: oidcProvider.clientId,
+    },
+  ]
+  writeFileSync(
+    envFile,
+    [
+      `JWT_SECRET=${randomBytes(48).toString('base64url')}`,
+      `MFA_SECRET=${randomBytes(48).toString('base64url')}`,
+      `OIDC_PROVIDERS='${JSON.stringify(providers)}'`,
+      `OIDC_CLIENT_SECRET_LOCAL=${oidcProvider.clientSecret}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 }
+  )
 
   // Standard input stays closed so that wrangler never waits for an answer.
   const migrate = spawnSync(
@@ -91,6 +118,8 @@ export default async function startWranglerDev(project: TestProject) {
   const args = [
     'wrangler',
     'dev',
+    // The deployed entry plus the optional features (e2e/all-features-worker.ts).
+    'e2e/all-features-worker.ts',
     '--ip',
     '127.0.0.1',
     '--port',
@@ -146,5 +175,6 @@ export default async function startWranglerDev(project: TestProject) {
   }
   project.provide('baseUrl', baseUrl)
   project.provide('accessTokenTtl', ACCESS_TOKEN_TTL)
+  project.provide('oidcProvider', oidcProvider)
   return stop
 }

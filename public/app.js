@@ -23,6 +23,12 @@ const MESSAGES = {
   invalid_mfa_code: 'That code is wrong or was already used.',
   invalid_mfa_token: 'This sign-in took too long or had too many wrong codes. Sign in again.',
   mfa_already_enabled: 'Two-step sign-in is already on.',
+  // #login_error=<code> after a provider's sign-in.
+  invalid_state: 'That sign-in took too long or was started elsewhere. Try again.',
+  provider_error: 'The identity provider did not sign you in.',
+  invalid_id_token: 'The identity provider answered something we cannot trust.',
+  account_exists:
+    'An account with this email exists. Sign in to it, then link the provider from there.',
   email_not_verified:
     'Please verify your email address first: open the link we mailed you when you signed up.',
   invalid_passkey: 'That passkey could not be verified.',
@@ -679,11 +685,12 @@ $('#reset-cancel').addEventListener('click', () => {
 })
 
 /**
- * A link from a message: `#reset=<token>` or `#verify=<token>`. The fragment never reaches a
- * server; it is taken out of the address bar at once, so that it stays out of the history too.
+ * A link from a message (`#reset=<token>`, `#verify=<token>`) or the way back from an identity
+ * provider (`#login=<code>`, `#login_error=<code>`). The fragment never reaches a server; it is
+ * taken out of the address bar at once, so that it stays out of the history too.
  */
 const takeLinkToken = () => {
-  const match = /^#(reset|verify)=([A-Za-z0-9_-]+)$/.exec(location.hash)
+  const match = /^#(reset|verify|login|login_error)=([A-Za-z0-9_-]+)$/.exec(location.hash)
   if (!match) return null
   history.replaceState(null, '', location.pathname + location.search)
   return { kind: match[1], token: match[2] }
@@ -717,7 +724,24 @@ const followLink = async () => {
     await api('/auth/email/verify', { method: 'POST', json: { token: link.token } })
     say('Your email address is verified.', 'info')
   }
+  // The one-time code from the provider's sign-in becomes the session's cookies.
+  if (link?.kind === 'login') await api('/auth/oidc/exchange', { method: 'POST', json: { code: link.token } })
+  if (link?.kind === 'login_error') say(MESSAGES[link.token] ?? 'The sign-in failed.')
   await loadAccount()
+}
+
+/** "Sign in with …" for each configured identity provider (none: nothing shown). */
+const loadProviders = async () => {
+  const { providers } = await api('/auth/oidc/providers')
+  const links = providers.map(({ id, name }) => {
+    const link = document.createElement('a')
+    link.className = 'button secondary'
+    link.href = `/auth/oidc/${encodeURIComponent(id)}/start`
+    link.textContent = `Sign in with ${name}`
+    return link
+  })
+  $('#providers').replaceChildren(...links)
+  $('#providers').hidden = links.length === 0
 }
 
 window.addEventListener('hashchange', () => attempt(followLink))
@@ -771,3 +795,4 @@ $('#mailbox-refresh').addEventListener('click', () => attempt(loadMailbox))
 // On load: a link from a message first, then the cookies (if any) decide who is signed in.
 attempt(followLink)
 attempt(loadMailbox)
+attempt(loadProviders)

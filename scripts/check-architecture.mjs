@@ -31,11 +31,21 @@ const LAYERS = [
   ['composition root', ['create-auth.ts', 'features.ts']],
   [
     'entries: the Worker, the library, the client, the RPC entrypoint, the verifier',
-    ['index.ts', 'env-options.ts', 'worker-services.ts', 'lib.ts', 'client.ts', 'rpc/', 'verify/'],
+    [
+      'index.ts',
+      'worker.ts',
+      'env-options.ts',
+      'worker-services.ts',
+      'lib.ts',
+      'client.ts',
+      'rpc/',
+      'verify/',
+    ],
   ],
 ]
 const ENV_READERS = [
   'index.ts',
+  'worker.ts',
   'env-options.ts',
   'worker-services.ts',
   'create-auth.ts',

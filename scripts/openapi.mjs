@@ -1,6 +1,8 @@
 /**
  * Writes public/openapi.json from the routes' own declarations (src/http/endpoint.ts): bundles the
- * app with the generator for Node, walks its router, and formats the result with Prettier.
+ * app with the generator for Node, walks its router, and formats the result with Prettier. Also
+ * docs/openapi-all-features.json: the same for a Worker that registers the optional features too
+ * (the identity providers, docs/identity-providers.md), which the deployed one leaves out.
  * `npm run openapi` after changing a route; test/openapi.test.ts fails while the file is stale.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -12,6 +14,7 @@ import * as prettier from 'prettier'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const target = `${root}public/openapi.json`
+const allFeaturesTarget = `${root}docs/openapi-all-features.json`
 
 const workDir = await mkdtemp(join(tmpdir(), 'openapi-'))
 const bundlePath = join(workDir, 'generate.mjs')
@@ -19,7 +22,9 @@ await build({
   stdin: {
     contents: `export { openApiDocumentOf } from './src/openapi/document'
 export { app } from './src/index'
-export { DEFAULT_FEATURES } from './src/features'`,
+export { DEFAULT_FEATURES } from './src/features'
+export { oidcFeature } from './src/sign-in/oidc'
+export { createWorker } from './src/worker'`,
     resolveDir: root,
     loader: 'ts',
   },
@@ -42,11 +47,14 @@ export { DEFAULT_FEATURES } from './src/features'`,
   ],
   logLevel: 'error',
 })
-const { app, DEFAULT_FEATURES, openApiDocumentOf } = await import(
+const { app, DEFAULT_FEATURES, createWorker, oidcFeature, openApiDocumentOf } = await import(
   pathToFileURL(bundlePath).href
 ).finally(() => rm(workDir, { recursive: true }))
-const text = await prettier.format(JSON.stringify(openApiDocumentOf(app, DEFAULT_FEATURES)), {
-  filepath: target,
-})
-await writeFile(target, text)
-console.log(`wrote ${target}`)
+const allFeatures = [...DEFAULT_FEATURES, oidcFeature]
+for (const [path, document] of [
+  [target, openApiDocumentOf(app, DEFAULT_FEATURES)],
+  [allFeaturesTarget, openApiDocumentOf(createWorker(allFeatures).app, allFeatures)],
+]) {
+  await writeFile(path, await prettier.format(JSON.stringify(document), { filepath: path }))
+  console.log(`wrote ${path}`)
+}

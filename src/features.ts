@@ -8,10 +8,12 @@ import { notesResource } from './resources/notes'
 import { passkeysFeature } from './sign-in/passkeys'
 import { totpFeature } from './sign-in/totp'
 
+// Optional, left out of the deployed bundle for its size (45 KiB gzip budget; docs/extending.md):
+// `oidcFeature` from './sign-in/oidc' (sign-in with an identity provider, +7.8 KiB gzip). Add it to
+// this list to deploy it; the tests and the browser tests run it (e2e/all-features-worker.ts).
 // `as const`: the typed client (src/client.ts) learns the features' routes from this list's type.
 export const DEFAULT_FEATURES = [
   notesResource,
   totpFeature,
   passkeysFeature,
-  // oidcFeature,
 ] as const satisfies readonly AuthFeature[]

@@ -193,6 +193,8 @@ export interface UnverifiedReplacement {
   passwordHash: string
   now: number
   nowIso: string
+  /** The features' removal of what the earlier registrant added (their accountReclaimed steps). */
+  steps?: readonly DeletionStep[]
 }
 
 export interface OutboxMessage {

@@ -13,11 +13,9 @@ import { DEFAULT_FEATURES } from './features'
 import { MAX_REUSE_GRACE } from './options'
 import type { AuthServices } from './services'
 
-// Widened: the registration list is a tuple (its routes' types reach the typed client).
-const features: readonly AuthFeature[] = DEFAULT_FEATURES
-
-// The env object is stable for an isolate's life, so building once per object is safe.
-const built = new WeakMap<object, AuthServices>()
+// The env object is stable for an isolate's life, so building once per object (and feature list)
+// is safe.
+const built = new WeakMap<object, Map<readonly AuthFeature[], AuthServices>>()
 
 /**
  * A deployment whose configuration cannot be parsed still answers /health: the services are a
@@ -30,10 +28,26 @@ const misconfigured = (error: Misconfigured): AuthServices =>
     },
   })
 
-export const servicesFromEnv = (env: Bindings): AuthServices => {
-  let services = built.get(env)
+/**
+ * `features`: what the Worker registers; DEFAULT_FEATURES for the deployed one, more for a Worker
+ * built with optional features (src/worker.ts).
+ */
+export const servicesFromEnv = (
+  env: Bindings,
+  features: readonly AuthFeature[] = DEFAULT_FEATURES
+): AuthServices => {
+  let byFeatures = built.get(env)
+  if (!byFeatures) {
+    byFeatures = new Map<readonly AuthFeature[], AuthServices>()
+    built.set(env, byFeatures)
+  }
+  let services = byFeatures.get(features)
   if (!services) {
     try {
+      // Providers configured for a Worker built without the feature would be ignored in silence.
+      if (env.OIDC_PROVIDERS && !features.some((feature) => feature.id === 'oidc')) {
+        throw new Misconfigured('OIDC_PROVIDERS is set but the oidc feature is not registered')
+      }
       const options = optionsFromEnv(env)
       const featureOptions = Object.fromEntries(
         features.map((feature) => [feature.id, feature.optionsFromEnv?.(env)])
@@ -50,7 +64,7 @@ export const servicesFromEnv = (env: Bindings): AuthServices => {
       if (!(error instanceof Misconfigured)) throw error
       services = misconfigured(error)
     }
-    built.set(env, services)
+    byFeatures.set(features, services)
   }
   return services
 }

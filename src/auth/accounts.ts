@@ -49,14 +49,21 @@ const replaceUnverifiedAccount = async (
   account: { password: string; nickname?: string }
 ): Promise<PublicUser | null> => {
   if (existing.email_verified_at !== null) return null
-  return core.ports.users.replaceUnverified({
+  // The address was never proven: everything the features hold for the account goes with it.
+  const parts = core.hooks.accountReclaimed.map((reclaim) => reclaim(existing.id, null))
+  const replaced = await core.ports.users.replaceUnverified({
     id: existing.id,
     email: existing.email,
     nickname: account.nickname ?? null,
     passwordHash: await hashPassword(account.password, core.options.passwordPolicy),
     now: nowSeconds(),
     nowIso: isoNow(),
+    steps: parts.flatMap((part) => part.steps ?? []),
   })
+  for (const part of parts) {
+    if (part.after) await bestEffort('cleanup after replacing an account failed', part.after)
+  }
+  return replaced
 }
 
 /**

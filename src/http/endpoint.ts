@@ -33,6 +33,7 @@ const requireFreshSignIn: MiddlewareHandler<AppEnv> = async function requireFres
 export type HeaderName =
   | 'Allow'
   | 'Cache-Control'
+  | 'Location'
   | 'Pragma'
   | 'Retry-After'
   | 'Set-Cookie'
@@ -43,7 +44,8 @@ export type HeaderName =
 export type DeclaredError = ErrorCode | readonly [ErrorCode, number]
 
 export interface SuccessResponse {
-  status: 200 | 201 | 202 | 204
+  /** 302: a browser navigation's answer (a redirect, no body). */
+  status: 200 | 201 | 202 | 204 | 302
   description: string
   /** The JSON body; absent for an empty response. */
   body?: v.GenericSchema

@@ -11,6 +11,7 @@ const header = (description: string, schema: Record<string, unknown> = { type: '
 const HEADERS: Record<HeaderName, ReturnType<typeof header>> = {
   Allow: header('The methods this path serves.'),
   'Cache-Control': header('`no-store` unless the response is public (keys, metadata).'),
+  Location: header('Where the browser goes next.'),
   Pragma: header('`no-cache` on token responses, for HTTP/1.0 caches (RFC 6749 §5.1).'),
   'Retry-After': header('Seconds to wait before trying again.', {
     type: 'string',

@@ -132,6 +132,8 @@ export const d1UserStore = (db: D1Database): UserStore => ({
         id,
         passwordHash
       ),
+      // The features' part: what the earlier registrant attached (identities, factors) goes too.
+      ...statementsOf(replacement.steps ?? []),
     ])
     return replaced[0] ?? null
   },

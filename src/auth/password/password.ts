@@ -128,8 +128,9 @@ export const checkLoginPassword = async (
     await burnPasswordCheck(password, policy)
     return { valid: false, needsRehash: false }
   }
-  // A row that does not parse is refused before any derivation, as verifyPassword does.
+  // A row that does not parse (an account made by an identity provider has no password) is
+  // refused, after the same derivation an unknown email costs: no faster answer tells it apart.
   const parsed = parsePasswordHash(stored)
-  if (parsed && !matchesPolicy(parsed, policy)) await burnPasswordCheck(password, policy)
+  if (!parsed || !matchesPolicy(parsed, policy)) await burnPasswordCheck(password, policy)
   return verifyPassword(password, stored, policy)
 }

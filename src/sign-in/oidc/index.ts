@@ -1,0 +1,3 @@
+export { oidcFeature } from './feature'
+export type { OidcOptions, ProviderConfig } from './config'
+export { readProviders } from './config'
