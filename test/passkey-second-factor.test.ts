@@ -29,7 +29,8 @@ const standInFactor: AuthFeature = {
   setup: () => ({
     secondFactor: {
       methods: ['totp'],
-      enrolled: (user) => ((JSON.parse(user.mfa) as { totp?: boolean }).totp ? ['totp'] : []),
+      enrolled: (user) =>
+        (JSON.parse(user.mfa ?? '{}') as { totp?: boolean }).totp ? ['totp'] : [],
       verify: async ({ code }) => {
         if (code !== STAND_IN_CODE) throw new WrongSecondFactor('invalid_mfa_code')
         return ['otp']

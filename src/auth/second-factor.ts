@@ -23,12 +23,30 @@ export const MFA_TOKEN_TTL_SECONDS = 300
 export const MFA_TOKEN_MAX_FAILURES = 5
 const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
+/** The second factors this account has, in registration order; [] when none. */
+const enrolledMethods = async (core: Core, user: PublicUser) => {
+  const methods: string[] = []
+  for (const method of core.hooks.secondFactors) methods.push(...(await method.enrolled(user)))
+  return methods
+}
+
+/** RFC 8176 values only a second factor gives: a one-time or recovery code, a passkey. */
+const SECOND_FACTOR_AMR = ['otp', 'hwk', 'swk']
+
+/**
+ * Whether a sign-in may change how this account signs in: on an account with a second factor,
+ * only one that used it. A password alone (a stolen one) must not reach the routes that would
+ * let it replace the factor or get round it (new recovery codes, a passkey of its own).
+ */
+export const provesSecondFactor = async (core: Core, user: PublicUser, amr: string[]) =>
+  amr.some((value) => SECOND_FACTOR_AMR.includes(value)) ||
+  (await enrolledMethods(core, user)).length === 0
+
 /** The one gate of all second factors: an mfa_token when the account has any. */
 export const secondFactorGate =
   (core: Core): SecondFactorGate =>
   async (signIn, user) => {
-    const methods: string[] = []
-    for (const method of core.hooks.secondFactors) methods.push(...(await method.enrolled(user)))
+    const methods = await enrolledMethods(core, user)
     if (methods.length === 0) return null
     const token = toBase64Url(randomBytes(32))
     const now = nowSeconds()
