@@ -87,20 +87,21 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
   /**
    * Checks an assertion answering a challenge of `purpose` and `subject`. With `userId` the passkey
    * must be that user's (a second factor, a re-authentication); with `throttle` the attempt takes
-   * a place in the owner's login count before the signature is checked.
+   * a place in the owner's login count before the signature is checked; with `verified` it must
+   * carry user verification.
    */
   const checkAssertion = async (
     credential: CredentialJSON,
     purpose: ChallengePurpose,
     subject: string,
-    expected: { userId?: string; throttle?: boolean } = {}
+    expected: { userId?: string; throttle?: boolean; verified?: boolean } = {}
   ): Promise<CheckedAssertion> => {
     const { response } = credential
     const clientData = readClientData(response.clientDataJSON, 'webauthn.get', relyingParty())
     const authData = decodeBase64Url(response.authenticatorData ?? '')
     const data = await readAuthenticatorData(authData, relyingParty())
     const signature = decodeBase64Url(response.signature ?? '')
-    if (data.credentialId) refuse()
+    if (data.credentialId || (expected.verified && !data.verified)) refuse()
     const [redeemed, found] = await Promise.all([
       redeemChallenge(clientData.challenge, purpose, subject),
       store.findByCredentialId(credential.id),
