@@ -477,6 +477,46 @@ describe('signing in with a code', () => {
     )
   })
 
+  it('checks at most 5 of 8 racing wrong answers on one mfa_token: the rest are refused unchecked', async () => {
+    const account = await enrolledAccount()
+    const { mfa_token: token } = await loginForChallenge(account.email, PASSWORD)
+    const right = await totpAt(account.secret)
+    const wrong = right === '123456' ? '654321' : '123456'
+    // Each answer waits after its first statement on the token until all eight have made theirs:
+    // a limit read first and counted later would let all eight through.
+    const barrier = Barrier.releasedWhenFull(8)
+    const db = d1PausingAfter(env.DB, /mfa_challenges/, () => barrier.arrive())
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        apiWithEnv({ DB: db }, '/auth/mfa/verify', {
+          json: { mfa_token: token, method: 'totp', code: wrong },
+        })
+      )
+    )
+    const codes = await Promise.all(
+      answers.map(async (res) => `${res.status} ${(await res.json<{ error: string }>()).error}`)
+    )
+    expect(codes.sort()).toEqual([
+      ...Array<string>(5).fill('401 invalid_mfa_code'),
+      ...Array<string>(3).fill('401 invalid_mfa_token'),
+    ])
+    expect(
+      await countRows(
+        'SELECT failures AS n FROM mfa_challenges WHERE id = ?1',
+        await sha256Base64Url(token)
+      )
+    ).toBe(5)
+    // Only the checked ones count against the account, and the dead token takes no right code.
+    expect(
+      await countRows('SELECT failures AS n FROM login_failures WHERE email = ?1', account.email)
+    ).toBe(5)
+    await expectError(
+      await verifyMfa({ mfa_token: token, method: 'totp', code: right }),
+      401,
+      'invalid_mfa_token'
+    )
+  })
+
   it('holds the per-account throttle against guesses spread over many mfa_tokens', async () => {
     const account = await enrolledAccount()
     const right = await totpAt(account.secret)
@@ -621,7 +661,7 @@ describe('recovery codes', () => {
       await loginForChallenge(account.email, PASSWORD),
     ]
     const barrier = Barrier.releasedWhenFull(2)
-    const db = d1PausingAfter(env.DB, /SELECT \* FROM mfa_challenges/, () => barrier.arrive())
+    const db = d1PausingAfter(env.DB, /mfa_challenges/, () => barrier.arrive())
     const verify = (token: string) =>
       apiWithEnv({ DB: db }, '/auth/mfa/verify', {
         json: { mfa_token: token, method: 'recovery_code', code: account.recoveryCodes[3] },

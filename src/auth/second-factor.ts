@@ -61,17 +61,23 @@ export const secondFactorGate =
     return { mfa_token: token, methods, expires_in: MFA_TOKEN_TTL_SECONDS }
   }
 
-/** The live challenge of an mfa_token, consuming nothing (a method's options route reads it). */
-export const peekMfaToken = async (core: Core, mfaToken: string) => {
+/**
+ * The live challenge of an mfa_token: only read (a method's options route), or with one of its
+ * answers taken (/auth/mfa/verify, before the answer is checked).
+ */
+const liveChallenge = async (core: Core, mfaToken: string, takeAttempt: boolean) => {
   if (!MFA_TOKEN_PATTERN.test(mfaToken)) throw new InvalidMfaToken()
-  const challenge = await core.ports.mfaChallenges.findLive(
-    await sha256Base64Url(mfaToken),
-    nowSeconds(),
-    MFA_TOKEN_MAX_FAILURES
-  )
+  const { mfaChallenges } = core.ports
+  const id = await sha256Base64Url(mfaToken)
+  const now = nowSeconds()
+  const challenge = await (takeAttempt
+    ? mfaChallenges.takeAttempt(id, now, MFA_TOKEN_MAX_FAILURES)
+    : mfaChallenges.findLive(id, now, MFA_TOKEN_MAX_FAILURES))
   if (!challenge) throw new InvalidMfaToken()
   return challenge
 }
+
+export const peekMfaToken = (core: Core, mfaToken: string) => liveChallenge(core, mfaToken, false)
 
 const methodFor = (core: Core, method: string): SecondFactorMethod => {
   const found = core.hooks.secondFactors.find((candidate) => candidate.methods.includes(method))
@@ -84,11 +90,7 @@ const methodFor = (core: Core, method: string): SecondFactorMethod => {
  * Checks an answer on the account's login throttle: a place is taken before the method runs (a
  * full window is LoginThrottled, and nothing is checked), and a wrong answer keeps it.
  */
-const checkAnswer = async (
-  core: Core,
-  attempt: SecondFactorAttempt,
-  onWrong: () => Promise<void> = async () => {}
-) => {
+const checkAnswer = async (core: Core, attempt: SecondFactorAttempt) => {
   const method = methodFor(core, attempt.method)
   const { reservation, lockout } = await core.ports.loginThrottle.reserve(
     attempt.user.email,
@@ -98,10 +100,7 @@ const checkAnswer = async (
   try {
     return { amr: await method.verify(attempt), reservation }
   } catch (error) {
-    if (error instanceof WrongSecondFactor) {
-      error.userId = attempt.user.id
-      await onWrong()
-    }
+    if (error instanceof WrongSecondFactor) error.userId = attempt.user.id
     throw error
   }
 }
@@ -127,16 +126,18 @@ export const verifySecondFactor = async (
   meta: SignInMeta
 ) => {
   core.options.signer.check()
-  const challenge = await peekMfaToken(core, mfaToken)
+  // A wrong answer keeps the attempt it took: the token dies at its fifth.
+  const challenge = await liveChallenge(core, mfaToken, true)
   const user = await core.ports.users.findById(challenge.user_id)
   if (!user) throw new InvalidMfaToken()
-  const { amr, reservation } = await checkAnswer(
-    core,
-    { ...answer, user, purpose: 'sign_in', challengeId: challenge.id },
-    () => core.ports.mfaChallenges.countFailure(challenge.id)
-  )
+  const { amr, reservation } = await checkAnswer(core, {
+    ...answer,
+    user,
+    purpose: 'sign_in',
+    challengeId: challenge.id,
+  })
   const now = nowSeconds()
-  if (!(await core.ports.mfaChallenges.consume(challenge.id, now, MFA_TOKEN_MAX_FAILURES))) {
+  if (!(await core.ports.mfaChallenges.consume(challenge.id, now))) {
     throw new InvalidMfaToken()
   }
   const firstFactor = JSON.parse(challenge.amr) as AuthMethodReference[]
