@@ -7,7 +7,7 @@ import { nowSeconds } from '../clock'
 import type { PublicUser } from '../ports'
 import { requirePassword } from './accounts'
 import type { Core } from './core'
-import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
 import { InvalidCredentials, InvalidMfaToken, LoginThrottled, WrongSecondFactor } from './errors'
 import { reproveSession, startSession } from './sessions'
 import type {
@@ -21,7 +21,6 @@ import type {
 export const MFA_TOKEN_TTL_SECONDS = 300
 /** An mfa_token dies at its fifth wrong answer. */
 export const MFA_TOKEN_MAX_FAILURES = 5
-const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
 /** The second factors this account has, in registration order; [] when none. */
 const enrolledMethods = async (core: Core, user: PublicUser) => {
@@ -48,7 +47,7 @@ export const secondFactorGate =
   async (signIn, user) => {
     const methods = await enrolledMethods(core, user)
     if (methods.length === 0) return null
-    const token = toBase64Url(randomBytes(32))
+    const token = newOpaqueToken()
     const now = nowSeconds()
     await core.ports.mfaChallenges.insert({
       id: await sha256Base64Url(token),
@@ -66,7 +65,7 @@ export const secondFactorGate =
  * answers taken (/auth/mfa/verify, before the answer is checked).
  */
 const liveChallenge = async (core: Core, mfaToken: string, takeAttempt: boolean) => {
-  if (!MFA_TOKEN_PATTERN.test(mfaToken)) throw new InvalidMfaToken()
+  if (!isOpaqueToken(mfaToken)) throw new InvalidMfaToken()
   const { mfaChallenges } = core.ports
   const id = await sha256Base64Url(mfaToken)
   const now = nowSeconds()

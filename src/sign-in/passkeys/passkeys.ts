@@ -7,7 +7,13 @@
  */
 import { completeSignIn } from '../../auth/accounts'
 import type { Core } from '../../auth/core'
-import { randomBytes, sha256Base64Url, toBase64Url, utf8 } from '../../auth/encoding'
+import {
+  isOpaqueToken,
+  newOpaqueToken,
+  sha256Base64Url,
+  toBase64Url,
+  utf8,
+} from '../../auth/encoding'
 import { LoginThrottled } from '../../auth/errors'
 import { startSession } from '../../auth/sessions'
 import type { SignInMeta, SignInOutcome } from '../../auth/sign-in'
@@ -72,7 +78,7 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
 
   const issueChallenge = async (purpose: ChallengePurpose, subject: string): Promise<string> => {
     relyingParty()
-    const challenge = toBase64Url(randomBytes(32))
+    const challenge = newOpaqueToken()
     const now = nowSeconds()
     const hash = await sha256Base64Url(challenge)
     await store.issueChallenge({ hash, purpose, subject, expiresAt: now + CHALLENGE_LIFETIME, now })
@@ -81,7 +87,7 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
 
   /** Single use, for this purpose and subject only; anything but a 256-bit challenge is not ours. */
   const redeemChallenge = async (challenge: string, purpose: ChallengePurpose, subject: string) =>
-    /^[\w-]{43}$/.test(challenge) &&
+    isOpaqueToken(challenge) &&
     store.redeemChallenge(await sha256Base64Url(challenge), purpose, subject, nowSeconds())
 
   /**
