@@ -15,6 +15,7 @@ import type {
   SessionScope,
   SessionWithOwner,
 } from '../ports'
+import { claimsProof } from './access-claims'
 import { signAccessToken, verifyAccessToken } from './access-token'
 import type { AccessClaims } from './access-token'
 import type { Core } from './core'
@@ -310,11 +311,6 @@ export interface AuthenticateOptions {
    */
   renewWith?: string | null
 }
-
-const claimsProof = (claims: AccessClaims): Proof => ({
-  amr: claims.amr ?? [],
-  authTime: claims.auth_time ?? claims.iat,
-})
 
 /**
  * The one session check: a valid access token whose session is live and still its subject's.

@@ -7,9 +7,8 @@
  * It imports only the token rules of the domain, never the app (docs/other-workers.md).
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { MALFORMED, checkAccessClaims, readTokenHeader, splitToken } from '../auth/access-claims'
+import { checkAccessClaims, claimsProof, verifiedPayload } from '../auth/access-claims'
 import type { AccessClaims } from '../auth/access-claims'
-import { fromBase64Url, utf8 } from '../auth/encoding'
 import { AccessTokenExpired, InvalidAccessToken } from '../auth/errors'
 import { publicKeyOf, signParamsOf } from '../auth/signing-keys'
 import { nowSeconds } from '../clock'
@@ -159,30 +158,23 @@ const withKeys = (options: JwksVerifierOptions): Verify => {
   const fetcherOf = options.jwks.fetcher ?? (() => ({ fetch: (url: string) => fetch(url) }))
   return async (c, token) => {
     try {
-      const header = readTokenHeader(token)
-      const parts = splitToken(token)
-      if (!parts) throw new InvalidAccessToken(MALFORMED)
-      const key = await keyFor(header.kid, fetcherOf(c))
-      // The key alone decides the algorithm (RFC 8725 §3.1): no alg: none, no HS256 with a public key.
-      if (header.alg !== key.alg) {
-        throw new InvalidAccessToken("The token's algorithm does not match its key")
-      }
-      const cryptoKey = await publicKeyOf(key).catch((cause: unknown) => {
-        throw new JwksUnavailable('a published key cannot be imported', { cause })
+      const payload = await verifiedPayload(token, async (header) => {
+        const key = await keyFor(header.kid, fetcherOf(c))
+        // The key alone decides the algorithm (RFC 8725 §3.1): no alg: none, no HS256 with a
+        // public key.
+        if (header.alg !== key.alg) {
+          throw new InvalidAccessToken("The token's algorithm does not match its key")
+        }
+        const cryptoKey = await publicKeyOf(key).catch((cause: unknown) => {
+          throw new JwksUnavailable('a published key cannot be imported', { cause })
+        })
+        return { key: cryptoKey, params: signParamsOf(key.alg) }
       })
-      const signature = fromBase64Url(parts.signature)
-      const genuine =
-        signature !== null &&
-        (await crypto.subtle
-          .verify(signParamsOf(key.alg), cryptoKey, signature, utf8.encode(parts.signingInput))
-          .catch(() => false))
-      if (!genuine) throw new InvalidAccessToken(MALFORMED)
-      const claims = checkAccessClaims(parts.payload, { issuer, audience, now: nowSeconds() })
+      const claims = checkAccessClaims(payload, { issuer, audience, now: nowSeconds() })
       const auth: AuthContext = {
         userId: claims.sub,
         sessionId: claims.sid,
-        amr: claims.amr ?? [],
-        authTime: claims.auth_time ?? claims.iat,
+        ...claimsProof(claims),
       }
       return { auth, claims }
     } catch (error) {
