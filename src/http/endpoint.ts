@@ -8,6 +8,7 @@ import { COMPOSED_HANDLER } from 'hono/utils/constants'
 import type * as v from 'valibot'
 import { nowSeconds } from '../clock'
 import type { AppEnv } from '../env'
+import { stepUpChallenge } from './bearer'
 import { refuseUnknownAuthMode } from './cookies'
 import { ApiError } from './errors'
 import type { ErrorCode } from './errors'
@@ -26,11 +27,11 @@ const requireFreshSignIn: MiddlewareHandler<AppEnv> = async function requireFres
   const { authTime, amr } = c.get('auth')
   if (
     nowSeconds() - authTime > FRESH_SIGN_IN_SECONDS ||
-    !(await c.var.services.secondFactor.proves(c.get('user'), amr))
+    !(await c.get('services').secondFactor.proves(c.get('user'), amr))
   ) {
     throw new ApiError('reauthentication_required', {
       headers: {
-        'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SIGN_IN_SECONDS}"`,
+        'WWW-Authenticate': stepUpChallenge(FRESH_SIGN_IN_SECONDS),
       },
     })
   }

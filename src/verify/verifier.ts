@@ -13,7 +13,7 @@ import { AccessTokenExpired, InvalidAccessToken } from '../auth/errors'
 import { publicKeyOf, signParamsOf } from '../auth/signing-keys'
 import { nowSeconds } from '../clock'
 import type { AuthContext } from '../env'
-import { bearerChallenge, bearerToken } from '../http/bearer'
+import { bearerChallenge, bearerToken, stepUpChallenge } from '../http/bearer'
 import type { PublicUser } from '../ports'
 import type { RpcError, VerifiedAccess } from '../rpc/types'
 import { JwksUnavailable, jwksKeys } from './jwks'
@@ -125,7 +125,7 @@ const requirementsChecked = ({ maxAge, amr }: RouteRequirements): RouteRequireme
 const stepUpRefusal = (auth: AuthContext, { maxAge, amr }: RouteRequirements): Refusal | null => {
   if (maxAge !== undefined && nowSeconds() - auth.authTime > maxAge) {
     return refusal(401, 'reauthentication_required', 'Sign in again to continue.', {
-      'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${maxAge}"`,
+      'WWW-Authenticate': stepUpChallenge(maxAge),
     })
   }
   if (amr?.some((method) => !auth.amr.includes(method))) {
