@@ -15,8 +15,6 @@ import { forgetRefreshTokens } from './sessions'
 
 const FINGERPRINT_CONTEXT = 'reset-token-password:v1:'
 
-const hashOneTimeToken = (token: string): Promise<string> => sha256Base64Url(token)
-
 /** Names the password a reset token was issued under, without storing the hash a second time. */
 const passwordFingerprint = (passwordHash: string): Promise<string> =>
   sha256Base64Url(FINGERPRINT_CONTEXT + passwordHash)
@@ -61,7 +59,7 @@ export const sendAccountLink = async (
     const token = newOpaqueToken()
     const issued = await ports.oneTimeTokens.insertWithinBudget(
       {
-        tokenHash: await hashOneTimeToken(token),
+        tokenHash: await sha256Base64Url(token),
         purpose,
         userId: user.id,
         email: user.email,
@@ -91,7 +89,7 @@ const liveTokenHolder = async (
   purpose: AccountLinkPurpose
 ): Promise<{ tokenHash: string; holder: TokenHolder }> => {
   if (!isOpaqueToken(token)) throw invalidToken()
-  const tokenHash = await hashOneTimeToken(token)
+  const tokenHash = await sha256Base64Url(token)
   const holder = await core.ports.oneTimeTokens.findLive(tokenHash, purpose, nowSeconds())
   if (!holder) throw invalidToken()
   return { tokenHash, holder }
