@@ -277,8 +277,12 @@ const showSignedOut = () => {
   $('#activity').replaceChildren()
 }
 
+/** Whether the signed-in account has TOTP on: then only a code makes a sign-in fresh again. */
+let totpOn = false
+
 const showMfa = (user) => {
   const on = user.mfa?.totp === true
+  totpOn = on
   $('#mfa-status').textContent = on
     ? 'On: signing in asks for a code from your authenticator app.'
     : 'Off: your password alone signs you in.'
@@ -449,15 +453,25 @@ $('#mfa-cancel').addEventListener('click', () => {
   $('#sign-in-form').hidden = false
 })
 
-/** A change of how one signs in needs a recent sign-in: ask for the password, then try again. */
+/**
+ * A change of how one signs in needs a recent sign-in: ask for the password (with TOTP on, a
+ * code: the password alone is not enough then), re-authenticate, then try again.
+ */
 const freshly = async (action) => {
   try {
     return await action()
   } catch (error) {
     if (!(error instanceof ApiFailure) || error.code !== 'reauthentication_required') throw error
-    const password = window.prompt('Enter your password again to change two-step sign-in')
-    if (!password) throw error
-    await api('/auth/reauthenticate', { method: 'POST', json: { password } })
+    const answer = window.prompt(
+      totpOn
+        ? 'Enter a code from your authenticator app (or a recovery code) to continue'
+        : 'Enter your password again to change two-step sign-in'
+    )
+    if (!answer) throw error
+    const code = answer.trim()
+    const method = /^\d{6}$/.test(code) ? 'totp' : 'recovery_code'
+    const json = totpOn ? { method, code } : { password: answer }
+    await api('/auth/reauthenticate', { method: 'POST', json })
     return action()
   }
 }

@@ -33,6 +33,8 @@ export interface Variables {
   user: PublicUser
   /** The domain, built once by the composition root (src/create-auth.ts). */
   services: AuthServices
+  /** The sanitized User-Agent, once read (src/http/user-agent.ts). */
+  userAgent: string | null
 }
 
 export interface AppEnv {

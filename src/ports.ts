@@ -420,12 +420,15 @@ export interface MfaChallengeRow {
 
 export interface MfaChallengeStore {
   insert(challenge: Omit<MfaChallengeRow, 'failures'>): Promise<void>
-  /** A challenge not used, not expired and with fewer than `maxFailures` wrong answers. */
+  /** A challenge not used, not expired and with fewer than `maxFailures` answers taken. */
   findLive(id: string, now: number, maxFailures: number): Promise<MfaChallengeRow | null>
-  /** Atomic: one more wrong answer. */
-  countFailure(id: string): Promise<void>
+  /**
+   * Atomic: takes one of a live challenge's `maxFailures` answers (failures + 1) before the answer
+   * is checked, so that however many race, no more are ever checked. The row after, or null.
+   */
+  takeAttempt(id: string, now: number, maxFailures: number): Promise<MfaChallengeRow | null>
   /** Atomic and single use: of two racing consumers exactly one gets true. */
-  consume(id: string, now: number, maxFailures: number): Promise<boolean>
+  consume(id: string, now: number): Promise<boolean>
 }
 
 export interface OutboxStore {

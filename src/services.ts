@@ -16,7 +16,12 @@ import type { Core } from './auth/core'
 import { Misconfigured } from './auth/errors'
 import { resetPassword, sendAccountLink, verifyEmail } from './auth/recovery'
 import { revokeToken } from './auth/revocation'
-import { peekMfaToken, reauthenticate, verifySecondFactor } from './auth/second-factor'
+import {
+  peekMfaToken,
+  provesSecondFactor,
+  reauthenticate,
+  verifySecondFactor,
+} from './auth/second-factor'
 import type { SecondFactorAnswer } from './auth/second-factor'
 import { listSecurityEvents, recordSecurityEvent } from './auth/security-events'
 import type { RequestOrigin, SecurityEventInput } from './auth/security-events'
@@ -85,6 +90,8 @@ export const createServices = (core: Core, features: Readonly<Record<string, unk
     secondFactor: {
       /** The live challenge of an mfa_token (a method's options route); consumes nothing. */
       peek: (mfaToken: string) => peekMfaToken(core, mfaToken),
+      /** The freshness rule's second half: a second factor used, where the account has one. */
+      proves: (user: PublicUser, amr: string[]) => provesSecondFactor(core, user, amr),
       verify: (mfaToken: string, answer: SecondFactorAnswer, meta: SignInMeta) =>
         verifySecondFactor(core, mfaToken, answer, meta),
       reauthenticate: (

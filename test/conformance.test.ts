@@ -499,12 +499,6 @@ describe('the second factor', () => {
     const { secret } = (await expectConforms('post', '/auth/mfa/totp', setup)) as { secret: string }
     const confirm = (code: string) => api('/auth/mfa/totp/confirm', { token, json: { code } })
     await expectConforms('post', '/auth/mfa/totp/confirm', await confirm(await totpAt(secret)))
-    await expectConforms('post', '/auth/mfa/totp/confirm', await confirm(await totpAt(secret)))
-    await expectConforms(
-      'post',
-      '/auth/mfa/totp',
-      await api('/auth/mfa/totp', { method: 'POST', token })
-    )
     advanceClock(30)
     const login = await api('/auth/login', { json: { email: account.email, password: PASSWORD } })
     const { mfa_token: mfaToken } = (await expectConforms('post', '/auth/login', login)) as {
@@ -518,24 +512,35 @@ describe('the second factor', () => {
       '/auth/mfa/verify',
       await verify(right === '123456' ? '654321' : '123456')
     )
-    await expectConforms('post', '/auth/mfa/verify', await verify(right))
+    const signedIn = (await expectConforms('post', '/auth/mfa/verify', await verify(right))) as {
+      access_token: string
+    }
     const again = await api('/auth/reauthenticate', { token, json: { password: PASSWORD } })
     const renewed = (await expectConforms('post', '/auth/reauthenticate', again)) as {
       access_token: string
     }
-    const codes = () =>
-      api('/auth/mfa/recovery-codes', { method: 'POST', token: renewed.access_token })
+    const codes = (bearer = signedIn.access_token) =>
+      api('/auth/mfa/recovery-codes', { method: 'POST', token: bearer })
+    // The password alone makes no fresh sign-in on an account with a second factor: a 401.
+    await expectConforms('post', '/auth/mfa/recovery-codes', await codes(renewed.access_token))
+    const strong = { token: signedIn.access_token }
+    await expectConforms(
+      'post',
+      '/auth/mfa/totp',
+      await api('/auth/mfa/totp', { method: 'POST', ...strong })
+    )
+    await expectConforms(
+      'post',
+      '/auth/mfa/totp/confirm',
+      await api('/auth/mfa/totp/confirm', { ...strong, json: { code: '123456' } })
+    )
     const { recovery_codes: recovery } = (await expectConforms(
       'post',
       '/auth/mfa/recovery-codes',
       await codes()
     )) as { recovery_codes: string[] }
     const off = () =>
-      api('/auth/mfa/totp', {
-        method: 'DELETE',
-        token: renewed.access_token,
-        json: { code: recovery[0] },
-      })
+      api('/auth/mfa/totp', { method: 'DELETE', ...strong, json: { code: recovery[0] } })
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('delete', '/auth/mfa/totp', await off())
     await expectConforms('post', '/auth/mfa/recovery-codes', await codes())
@@ -570,7 +575,12 @@ describe('passkeys (with a relying party configured)', () => {
       const assertion = await authenticator.get(request, tampering)
       return passkeyApi('/auth/passkeys/login', { json: { credential: assertion } })
     }
-    await expectConforms('post', '/auth/passkeys/login', await login())
+    // A user-verified passkey sign-in: fresh, also once the account has another second factor.
+    const { access_token: verified } = (await expectConforms(
+      'post',
+      '/auth/passkeys/login',
+      await login()
+    )) as { access_token: string }
     const forged = await login({ origin: 'https://evil.example' })
     expect(forged.status).toBe(401)
     await expectConforms('post', '/auth/passkeys/login', forged)
@@ -596,10 +606,7 @@ describe('passkeys (with a relying party configured)', () => {
     expect((await loginOptions()).challenge).toBeTruthy()
 
     for (const id of [passkeys[0].id, passkeys[0].id]) {
-      const res = await passkeyApi(`/auth/passkeys/${id}`, {
-        method: 'DELETE',
-        token: account.accessToken,
-      })
+      const res = await passkeyApi(`/auth/passkeys/${id}`, { method: 'DELETE', token: verified })
       await expectConforms('delete', '/auth/passkeys/{id}', res)
     }
   })

@@ -7,8 +7,7 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import { STORAGE_TIMEOUT_MS } from '../src/adapters/guard'
 import { kvRefreshIndex } from '../src/adapters/kv/refresh-index'
-import { toBase64Url } from '../src/auth/encoding'
-import { hashRefreshToken } from '../src/auth/refresh-token'
+import { toBase64Url, sha256Base64Url } from '../src/auth/encoding'
 import { loginUser, registerUser, uniqueEmail, PASSWORD } from './helpers/accounts'
 import { advanceTimeouts, fakeTimeouts } from './helpers/clock'
 import { api, expectError } from './helpers/requests'
@@ -116,7 +115,7 @@ const strayRecords = async (
     if (session && key.endsWith(session.refresh_hash)) continue
     let token: string | undefined
     for (const candidate of drawn) {
-      if (key.endsWith(await hashRefreshToken(candidate))) token = candidate
+      if (key.endsWith(await sha256Base64Url(candidate))) token = candidate
     }
     expect(token, `${context}: raw token of stray record ${key}`).toBeDefined()
     strays.push(token!)
@@ -231,7 +230,7 @@ describe('storage failures mid-request', { timeout: 120_000 }, () => {
         const next = (await retry.json<{ refresh_token: string }>()).refresh_token
         const [after] = await liveSessionsOf(account.userId)
         expect(after.id, context).toBe(session.id)
-        expect(after.refresh_hash, context).toBe(await hashRefreshToken(next))
+        expect(after.refresh_hash, context).toBe(await sha256Base64Url(next))
         await expectSessionsUsable(account.userId, context)
         expect((await refresh(next)).status, context).toBe(200)
         expect(await liveSessionsOf(account.userId), context).toHaveLength(1)

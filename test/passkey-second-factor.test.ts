@@ -29,7 +29,8 @@ const standInFactor: AuthFeature = {
   setup: () => ({
     secondFactor: {
       methods: ['totp'],
-      enrolled: (user) => ((JSON.parse(user.mfa) as { totp?: boolean }).totp ? ['totp'] : []),
+      enrolled: (user) =>
+        (JSON.parse(user.mfa ?? '{}') as { totp?: boolean }).totp ? ['totp'] : [],
       verify: async ({ code }) => {
         if (code !== STAND_IN_CODE) throw new WrongSecondFactor('invalid_mfa_code')
         return ['otp']
@@ -100,6 +101,12 @@ const mfaFailures = async (mfaToken: string): Promise<number> => {
     .first<{ failures: number }>()
   return row?.failures ?? -1
 }
+
+/** How the session was last proven, as stored: refreshing would hand these out. */
+const sessionProof = (account: Account) =>
+  env.DB.prepare('SELECT amr, auth_time, refresh_hash FROM sessions WHERE id = ?1')
+    .bind(decodeJwt(account.accessToken).payload.sid)
+    .first()
 
 describe('a passkey as a second factor', () => {
   it('is offered after a password when the account has another second factor', async () => {
@@ -222,6 +229,31 @@ describe('re-authenticating with a passkey', () => {
     expect(payload.sid).toBe(decodeJwt(account.accessToken).payload.sid)
     expect(payload.amr).toEqual(['hwk', 'user'])
     expect(payload.auth_time).toBe(Math.floor(Date.now() / 1000))
+  })
+
+  it('refuses an assertion without user verification: the sign-in stays stale, and it is counted', async () => {
+    pinClock()
+    const { account, authenticator } = await accountWithPasskey()
+    advanceClock(700)
+    const before = await sessionProof(account)
+    const credential = await authenticator.get(await loginOptions(), { uv: false })
+
+    const res = await call('/auth/reauthenticate', {
+      token: account.accessToken,
+      json: { method: 'passkey', credential },
+    })
+
+    await expectError(res, 401, 'invalid_passkey')
+    expect(await sessionProof(account)).toEqual(before)
+    await expectError(
+      await call('/auth/passkeys/register/options', { method: 'POST', token: account.accessToken }),
+      401,
+      'reauthentication_required'
+    )
+    const throttle = await env.DB.prepare('SELECT failures FROM login_failures WHERE email = ?1')
+      .bind(account.email)
+      .first<{ failures: number }>()
+    expect(throttle?.failures).toBe(1)
   })
 
   it("refuses another account's passkey, and a second-factor challenge", async () => {

@@ -22,7 +22,14 @@ import { api, apiWithEnv, callApp, expectError } from './helpers/requests'
 import { refresh, sessionIdOf } from './helpers/sessions'
 import { Barrier, d1PausingAfter } from './helpers/storage-faults'
 import { decodeJwt, sha256Base64Url } from './helpers/tokens'
-import { base32Decode, enrolTotp, loginForChallenge, totpAt, verifyMfa } from './helpers/totp'
+import {
+  base32Decode,
+  enrolTotp,
+  loginForChallenge,
+  reauthenticateWithTotp,
+  totpAt,
+  verifyMfa,
+} from './helpers/totp'
 import type { Enrolment } from './helpers/totp'
 
 const STEP_MS = 30_000
@@ -46,6 +53,16 @@ const enrolledAccount = async (): Promise<Account & Enrolment> => {
   // The confirming code used the current step: sign-ins need the next one.
   advanceClock(30)
   return { ...account, ...enrolment }
+}
+
+/**
+ * The account's session proven again with a TOTP code, as the fresh routes of an account with a
+ * second factor need (its password sign-in predates the factor); then the clock's next step.
+ */
+const provenWithTotp = async (account: Account & Enrolment) => {
+  const token = await reauthenticateWithTotp(account.accessToken, account.secret)
+  advanceClock(30)
+  return token
 }
 
 beforeEach(() => {
@@ -187,14 +204,15 @@ describe('setting TOTP up', () => {
 
   it('is 409 mfa_already_enabled once on, for a new setup and a second confirmation', async () => {
     const account = await enrolledAccount()
+    const token = await provenWithTotp(account)
     await expectError(
-      await api('/auth/mfa/totp', { method: 'POST', token: account.accessToken }),
+      await api('/auth/mfa/totp', { method: 'POST', token }),
       409,
       'mfa_already_enabled'
     )
     await expectError(
       await api('/auth/mfa/totp/confirm', {
-        token: account.accessToken,
+        token,
         json: { code: await totpAt(account.secret) },
       }),
       409,
@@ -459,6 +477,46 @@ describe('signing in with a code', () => {
     )
   })
 
+  it('checks at most 5 of 8 racing wrong answers on one mfa_token: the rest are refused unchecked', async () => {
+    const account = await enrolledAccount()
+    const { mfa_token: token } = await loginForChallenge(account.email, PASSWORD)
+    const right = await totpAt(account.secret)
+    const wrong = right === '123456' ? '654321' : '123456'
+    // Each answer waits after its first statement on the token until all eight have made theirs:
+    // a limit read first and counted later would let all eight through.
+    const barrier = Barrier.releasedWhenFull(8)
+    const db = d1PausingAfter(env.DB, /mfa_challenges/, () => barrier.arrive())
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        apiWithEnv({ DB: db }, '/auth/mfa/verify', {
+          json: { mfa_token: token, method: 'totp', code: wrong },
+        })
+      )
+    )
+    const codes = await Promise.all(
+      answers.map(async (res) => `${res.status} ${(await res.json<{ error: string }>()).error}`)
+    )
+    expect(codes.sort()).toEqual([
+      ...Array<string>(5).fill('401 invalid_mfa_code'),
+      ...Array<string>(3).fill('401 invalid_mfa_token'),
+    ])
+    expect(
+      await countRows(
+        'SELECT failures AS n FROM mfa_challenges WHERE id = ?1',
+        await sha256Base64Url(token)
+      )
+    ).toBe(5)
+    // Only the checked ones count against the account, and the dead token takes no right code.
+    expect(
+      await countRows('SELECT failures AS n FROM login_failures WHERE email = ?1', account.email)
+    ).toBe(5)
+    await expectError(
+      await verifyMfa({ mfa_token: token, method: 'totp', code: right }),
+      401,
+      'invalid_mfa_token'
+    )
+  })
+
   it('holds the per-account throttle against guesses spread over many mfa_tokens', async () => {
     const account = await enrolledAccount()
     const right = await totpAt(account.secret)
@@ -603,7 +661,7 @@ describe('recovery codes', () => {
       await loginForChallenge(account.email, PASSWORD),
     ]
     const barrier = Barrier.releasedWhenFull(2)
-    const db = d1PausingAfter(env.DB, /SELECT \* FROM mfa_challenges/, () => barrier.arrive())
+    const db = d1PausingAfter(env.DB, /mfa_challenges/, () => barrier.arrive())
     const verify = (token: string) =>
       apiWithEnv({ DB: db }, '/auth/mfa/verify', {
         json: { mfa_token: token, method: 'recovery_code', code: account.recoveryCodes[3] },
@@ -616,7 +674,7 @@ describe('recovery codes', () => {
     const account = await enrolledAccount()
     const res = await api('/auth/mfa/recovery-codes', {
       method: 'POST',
-      token: account.accessToken,
+      token: await provenWithTotp(account),
     })
     expect(res.status).toBe(200)
     const { recovery_codes: fresh } = await res.json<{ recovery_codes: string[] }>()
@@ -650,8 +708,10 @@ describe('recovery codes', () => {
 describe('turning TOTP off', () => {
   it('needs a code: a stolen access token alone does not do it, and guesses are counted', async () => {
     const account = await enrolledAccount()
+    // Even one of a sign-in with the code, minutes ago.
+    const token = await provenWithTotp(account)
     await expectError(
-      await api('/auth/mfa/totp', { method: 'DELETE', token: account.accessToken, json: {} }),
+      await api('/auth/mfa/totp', { method: 'DELETE', token, json: {} }),
       400,
       'validation_failed'
     )
@@ -661,7 +721,7 @@ describe('turning TOTP off', () => {
       await expectError(
         await api('/auth/mfa/totp', {
           method: 'DELETE',
-          token: account.accessToken,
+          token,
           json: { code: wrong },
         }),
         401,
@@ -671,7 +731,7 @@ describe('turning TOTP off', () => {
     await expectError(
       await api('/auth/mfa/totp', {
         method: 'DELETE',
-        token: account.accessToken,
+        token,
         json: { code: right },
       }),
       429,
@@ -687,9 +747,10 @@ describe('turning TOTP off', () => {
 
   it('with a code: 204, the recovery codes die, login asks for no code', async () => {
     const account = await enrolledAccount()
+    const token = await provenWithTotp(account)
     const res = await api('/auth/mfa/totp', {
       method: 'DELETE',
-      token: account.accessToken,
+      token,
       json: { code: await totpAt(account.secret) },
     })
     expect(res.status).toBe(204)
@@ -712,7 +773,7 @@ describe('turning TOTP off', () => {
     await expectError(
       await api('/auth/mfa/totp', {
         method: 'DELETE',
-        token: account.accessToken,
+        token,
         json: { code: '123456' },
       }),
       404,
@@ -724,7 +785,7 @@ describe('turning TOTP off', () => {
     const account = await enrolledAccount()
     const res = await api('/auth/mfa/totp', {
       method: 'DELETE',
-      token: account.accessToken,
+      token: await provenWithTotp(account),
       json: { code: account.recoveryCodes[9] },
     })
     expect(res.status).toBe(204)
@@ -871,11 +932,12 @@ describe('security events', () => {
     const challenge = await loginForChallenge(account.email, PASSWORD)
     const json = { mfa_token: challenge.mfa_token, method: 'totp', code: wrong }
     expect((await send('/auth/mfa/verify', { json })).status).toBe(401)
-    expect((await send('/auth/mfa/verify', { json: { ...json, code: right } })).status).toBe(200)
+    const signedIn = await send('/auth/mfa/verify', { json: { ...json, code: right } })
+    expect(signedIn.status).toBe(200)
     advanceClock(30)
     const off = await send('/auth/mfa/totp', {
       method: 'DELETE',
-      token: account.accessToken,
+      token: (await signedIn.json<{ access_token: string }>()).access_token,
       json: { code: await totpAt(secret) },
     })
     expect(off.status).toBe(204)

@@ -1,9 +1,9 @@
 /**
- * The rules an access token's header and claims must meet, apart from its signature: shared by
- * the worker (access-token.ts) and the resource servers' verifier (src/verify/), so that a token
- * passes or fails the same way wherever it is checked. No key and no I/O here.
+ * The rules an access token must meet, its signature check included: shared by the worker
+ * (access-token.ts) and the resource servers' verifier (src/verify/), so that a token passes or
+ * fails the same way wherever it is checked. Which key verifies is the caller's; no I/O here.
  */
-import { fromBase64Url, utf8Decoder } from './encoding'
+import { fromBase64Url, utf8, utf8Decoder } from './encoding'
 import { AccessTokenExpired, InvalidAccessToken } from './errors'
 
 /** Marks the token's kind, so that no other token signed with the same key passes for it. */
@@ -135,3 +135,39 @@ export const checkAccessClaims = (
     ...(isNumber(authTime) ? { auth_time: authTime } : {}),
   }
 }
+
+/** The key that verifies a token, and its algorithm's parameters (a Web Crypto name and hash). */
+export interface VerificationKey {
+  key: CryptoKey
+  params: { name: string; hash?: string }
+}
+
+/**
+ * The payload of a token whose signature `keyFor` (which picks the key from the header, and
+ * throws for a header it does not accept) verifies; its claims are checkAccessClaims' to judge.
+ * The shape is checked first, so garbage costs no key look-up. Web Crypto answers false for a
+ * wrong signature (one of the wrong length for its curve may throw): forged either way.
+ */
+export const verifiedPayload = async (
+  token: string,
+  keyFor: (header: Record<string, unknown>) => Promise<VerificationKey>
+): Promise<Record<string, unknown>> => {
+  const header = readTokenHeader(token)
+  const parts = splitToken(token)
+  if (!parts) throw new InvalidAccessToken(MALFORMED)
+  const { key, params } = await keyFor(header)
+  const signature = fromBase64Url(parts.signature)
+  const genuine =
+    signature !== null &&
+    (await crypto.subtle
+      .verify(params, key, signature, utf8.encode(parts.signingInput))
+      .catch(() => false))
+  if (!genuine) throw new InvalidAccessToken(MALFORMED)
+  return parts.payload
+}
+
+/** How a token's user proved who they are: its `amr`, and `auth_time` (`iat` when absent). */
+export const claimsProof = (claims: AccessClaims): { amr: string[]; authTime: number } => ({
+  amr: claims.amr ?? [],
+  authTime: claims.auth_time ?? claims.iat,
+})

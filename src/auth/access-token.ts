@@ -6,15 +6,9 @@
  */
 import { nowSeconds } from '../clock'
 import type { AuthOptions } from '../options'
-import {
-  ACCESS_TOKEN_USE,
-  MALFORMED,
-  checkAccessClaims,
-  readTokenHeader,
-  splitToken,
-} from './access-claims'
-import type { AccessClaims } from './access-claims'
-import { fromBase64Url, toBase64Url, utf8 } from './encoding'
+import { ACCESS_TOKEN_USE, MALFORMED, checkAccessClaims, verifiedPayload } from './access-claims'
+import type { AccessClaims, VerificationKey } from './access-claims'
+import { toBase64Url, utf8 } from './encoding'
 import { InvalidAccessToken, Misconfigured } from './errors'
 import { privateKeyOf, publicKeyOf, signParamsOf } from './signing-keys'
 import type { KeySet, PublicJwk } from './signing-keys'
@@ -120,7 +114,7 @@ export const signAccessToken = async (
 const verificationKey = async (
   options: AuthOptions,
   header: Record<string, unknown>
-): Promise<{ key: CryptoKey; params: SubtleCryptoSignAlgorithm }> => {
+): Promise<VerificationKey> => {
   const material = options.signer.material()
   if (!('keySet' in material)) {
     if (header.alg !== ALGORITHM) throw new InvalidAccessToken(MALFORMED)
@@ -157,30 +151,17 @@ const checkedSignature = async (
   token: string
 ): Promise<Record<string, unknown>> => {
   let known = verified.get(options)
-  const payload = known?.get(token)
-  if (payload) return payload
-  const header = readTokenHeader(token)
-  const { key, params } = await verificationKey(options, header)
-  // Web Crypto answers false for a wrong signature: a forged token costs no thrown error of its
-  // own, only the one InvalidAccessToken below.
-  const parts = splitToken(token)
-  const signature = parts && fromBase64Url(parts.signature)
-  const genuine =
-    parts !== null &&
-    signature !== null &&
-    // A signature of the wrong length for its curve may throw instead: forged all the same.
-    (await crypto.subtle
-      .verify(params, key, signature, utf8.encode(parts.signingInput))
-      .catch(() => false))
-  if (!genuine) throw new InvalidAccessToken(MALFORMED)
+  const cached = known?.get(token)
+  if (cached) return cached
+  const payload = await verifiedPayload(token, (header) => verificationKey(options, header))
   if (!known) {
     known = new Map<string, Record<string, unknown>>()
     verified.set(options, known)
   }
   const oldest = known.keys().next()
   if (known.size >= VERIFIED_CACHE_SIZE && !oldest.done) known.delete(oldest.value)
-  known.set(token, parts.payload)
-  return parts.payload
+  known.set(token, payload)
+  return payload
 }
 
 /** Verifies signature, kind and claims; throws InvalidAccessToken or AccessTokenExpired. */

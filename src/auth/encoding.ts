@@ -48,6 +48,23 @@ export const fromBase64Url = (text: string): Uint8Array | null => {
 export const sha256Base64Url = async (text: string): Promise<string> =>
   toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
 
+/**
+ * Opaque tokens (refresh and device tokens, mfa_tokens, one-time links, WebAuthn challenges):
+ * 256 random bits as 43 base64url characters, handed out once and kept only as their SHA-256.
+ */
+export const newOpaqueToken = (): string => toBase64Url(randomBytes(32))
+
+/**
+ * The shape of one, checked before any hashing or storage: garbage costs nothing, and a long
+ * header (a 64 KiB X-Device-Token) never reaches the pattern.
+ */
+export const isOpaqueToken = (text: string): boolean =>
+  text.length === 43 && /^[\w-]{43}$/.test(text)
+
+/** The hash a presented opaque token is stored under; null for anything not shaped like one. */
+export const opaqueTokenHash = (text: string | undefined): Promise<string> | null =>
+  text !== undefined && isOpaqueToken(text) ? sha256Base64Url(text) : null
+
 /** Compares secrets in time that depends only on their length. */
 export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   if (a.length !== b.length) return false

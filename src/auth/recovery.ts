@@ -8,16 +8,12 @@ import { composeAccountMessage } from '../mail/message'
 import type { AccountLinkPurpose } from '../mail/message'
 import type { ConfiguredMailer, PublicUser, TokenHolder } from '../ports'
 import type { Core } from './core'
-import { constantTimeEqualText, randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { constantTimeEqualText, isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
 import { InvalidOneTimeToken } from './errors'
 import { hashPassword } from './password'
 import { forgetRefreshTokens } from './sessions'
 
-const TOKEN_BYTES = 32
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 const FINGERPRINT_CONTEXT = 'reset-token-password:v1:'
-
-const hashOneTimeToken = (token: string): Promise<string> => sha256Base64Url(token)
 
 /** Names the password a reset token was issued under, without storing the hash a second time. */
 const passwordFingerprint = (passwordHash: string): Promise<string> =>
@@ -60,10 +56,10 @@ export const sendAccountLink = async (
     if (!user) return
     if (purpose === 'email_verification' && user.email_verified_at !== null) return
     const now = nowSeconds()
-    const token = toBase64Url(randomBytes(TOKEN_BYTES))
+    const token = newOpaqueToken()
     const issued = await ports.oneTimeTokens.insertWithinBudget(
       {
-        tokenHash: await hashOneTimeToken(token),
+        tokenHash: await sha256Base64Url(token),
         purpose,
         userId: user.id,
         email: user.email,
@@ -92,8 +88,8 @@ const liveTokenHolder = async (
   token: string,
   purpose: AccountLinkPurpose
 ): Promise<{ tokenHash: string; holder: TokenHolder }> => {
-  if (!TOKEN_PATTERN.test(token)) throw invalidToken()
-  const tokenHash = await hashOneTimeToken(token)
+  if (!isOpaqueToken(token)) throw invalidToken()
+  const tokenHash = await sha256Base64Url(token)
   const holder = await core.ports.oneTimeTokens.findLive(tokenHash, purpose, nowSeconds())
   if (!holder) throw invalidToken()
   return { tokenHash, holder }

@@ -4,26 +4,10 @@
  * token together, so a racing duplicate refresh can be handed the same successor while neither a
  * copy of D1 with an old token nor the secret alone can read it.
  */
-import {
-  fromBase64Url,
-  randomBytes,
-  sha256Base64Url,
-  toBase64Url,
-  utf8,
-  utf8Decoder,
-} from './encoding'
+import { fromBase64Url, randomBytes, toBase64Url, utf8, utf8Decoder } from './encoding'
 
-const TOKEN_BYTES = 32
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
 const SEAL_CONTEXT = 'refresh-successor-seal:v2'
 const IV_BYTES = 12
-
-export const newRefreshToken = (): string => toBase64Url(randomBytes(TOKEN_BYTES))
-
-/** Cheap shape check first, so that garbage never reaches storage. */
-export const isWellFormedRefreshToken = (token: string): boolean => TOKEN_PATTERN.test(token)
-
-export const hashRefreshToken = (token: string): Promise<string> => sha256Base64Url(token)
 
 // The secret's HKDF key, imported once per secret and isolate (as access-token.ts keeps its HMAC key).
 const secretKeys = new Map<string, Promise<CryptoKey>>()

@@ -5,8 +5,8 @@
 import { nowSeconds } from '../clock'
 import { verifyAccessToken } from './access-token'
 import type { Core } from './core'
+import { isOpaqueToken } from './encoding'
 import { AccessTokenExpired, InvalidAccessToken } from './errors'
-import { isWellFormedRefreshToken } from './refresh-token'
 import { endSessions, sessionOfRefreshToken } from './sessions'
 
 export interface SessionRef {
@@ -40,7 +40,7 @@ const sessionOfAccessToken = async (core: Core, token: string): Promise<SessionR
  * so the shape decides and no hint is needed.
  */
 export const revokeToken = async (core: Core, token: string): Promise<SessionRef | null> => {
-  const session = isWellFormedRefreshToken(token)
+  const session = isOpaqueToken(token)
     ? await sessionOfLiveRefreshToken(core, token, nowSeconds())
     : await sessionOfAccessToken(core, token)
   if (!session) return null

@@ -7,7 +7,7 @@ import { nowSeconds } from '../clock'
 import type { PublicUser } from '../ports'
 import { requirePassword } from './accounts'
 import type { Core } from './core'
-import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
 import { InvalidCredentials, InvalidMfaToken, LoginThrottled, WrongSecondFactor } from './errors'
 import { reproveSession, startSession } from './sessions'
 import type {
@@ -21,16 +21,33 @@ import type {
 export const MFA_TOKEN_TTL_SECONDS = 300
 /** An mfa_token dies at its fifth wrong answer. */
 export const MFA_TOKEN_MAX_FAILURES = 5
-const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/** The second factors this account has, in registration order; [] when none. */
+const enrolledMethods = async (core: Core, user: PublicUser) => {
+  const methods: string[] = []
+  for (const method of core.hooks.secondFactors) methods.push(...(await method.enrolled(user)))
+  return methods
+}
+
+/** RFC 8176 values only a second factor gives: a one-time or recovery code, a passkey. */
+const SECOND_FACTOR_AMR = ['otp', 'hwk', 'swk']
+
+/**
+ * Whether a sign-in may change how this account signs in: on an account with a second factor,
+ * only one that used it. A password alone (a stolen one) must not reach the routes that would
+ * let it replace the factor or get round it (new recovery codes, a passkey of its own).
+ */
+export const provesSecondFactor = async (core: Core, user: PublicUser, amr: string[]) =>
+  amr.some((value) => SECOND_FACTOR_AMR.includes(value)) ||
+  (await enrolledMethods(core, user)).length === 0
 
 /** The one gate of all second factors: an mfa_token when the account has any. */
 export const secondFactorGate =
   (core: Core): SecondFactorGate =>
   async (signIn, user) => {
-    const methods: string[] = []
-    for (const method of core.hooks.secondFactors) methods.push(...(await method.enrolled(user)))
+    const methods = await enrolledMethods(core, user)
     if (methods.length === 0) return null
-    const token = toBase64Url(randomBytes(32))
+    const token = newOpaqueToken()
     const now = nowSeconds()
     await core.ports.mfaChallenges.insert({
       id: await sha256Base64Url(token),
@@ -43,17 +60,23 @@ export const secondFactorGate =
     return { mfa_token: token, methods, expires_in: MFA_TOKEN_TTL_SECONDS }
   }
 
-/** The live challenge of an mfa_token, consuming nothing (a method's options route reads it). */
-export const peekMfaToken = async (core: Core, mfaToken: string) => {
-  if (!MFA_TOKEN_PATTERN.test(mfaToken)) throw new InvalidMfaToken()
-  const challenge = await core.ports.mfaChallenges.findLive(
-    await sha256Base64Url(mfaToken),
-    nowSeconds(),
-    MFA_TOKEN_MAX_FAILURES
-  )
+/**
+ * The live challenge of an mfa_token: only read (a method's options route), or with one of its
+ * answers taken (/auth/mfa/verify, before the answer is checked).
+ */
+const liveChallenge = async (core: Core, mfaToken: string, takeAttempt: boolean) => {
+  if (!isOpaqueToken(mfaToken)) throw new InvalidMfaToken()
+  const { mfaChallenges } = core.ports
+  const id = await sha256Base64Url(mfaToken)
+  const now = nowSeconds()
+  const challenge = await (takeAttempt
+    ? mfaChallenges.takeAttempt(id, now, MFA_TOKEN_MAX_FAILURES)
+    : mfaChallenges.findLive(id, now, MFA_TOKEN_MAX_FAILURES))
   if (!challenge) throw new InvalidMfaToken()
   return challenge
 }
+
+export const peekMfaToken = (core: Core, mfaToken: string) => liveChallenge(core, mfaToken, false)
 
 const methodFor = (core: Core, method: string): SecondFactorMethod => {
   const found = core.hooks.secondFactors.find((candidate) => candidate.methods.includes(method))
@@ -66,11 +89,7 @@ const methodFor = (core: Core, method: string): SecondFactorMethod => {
  * Checks an answer on the account's login throttle: a place is taken before the method runs (a
  * full window is LoginThrottled, and nothing is checked), and a wrong answer keeps it.
  */
-const checkAnswer = async (
-  core: Core,
-  attempt: SecondFactorAttempt,
-  onWrong: () => Promise<void> = async () => {}
-) => {
+const checkAnswer = async (core: Core, attempt: SecondFactorAttempt) => {
   const method = methodFor(core, attempt.method)
   const { reservation, lockout } = await core.ports.loginThrottle.reserve(
     attempt.user.email,
@@ -80,10 +99,7 @@ const checkAnswer = async (
   try {
     return { amr: await method.verify(attempt), reservation }
   } catch (error) {
-    if (error instanceof WrongSecondFactor) {
-      error.userId = attempt.user.id
-      await onWrong()
-    }
+    if (error instanceof WrongSecondFactor) error.userId = attempt.user.id
     throw error
   }
 }
@@ -109,16 +125,18 @@ export const verifySecondFactor = async (
   meta: SignInMeta
 ) => {
   core.options.signer.check()
-  const challenge = await peekMfaToken(core, mfaToken)
+  // A wrong answer keeps the attempt it took: the token dies at its fifth.
+  const challenge = await liveChallenge(core, mfaToken, true)
   const user = await core.ports.users.findById(challenge.user_id)
   if (!user) throw new InvalidMfaToken()
-  const { amr, reservation } = await checkAnswer(
-    core,
-    { ...answer, user, purpose: 'sign_in', challengeId: challenge.id },
-    () => core.ports.mfaChallenges.countFailure(challenge.id)
-  )
+  const { amr, reservation } = await checkAnswer(core, {
+    ...answer,
+    user,
+    purpose: 'sign_in',
+    challengeId: challenge.id,
+  })
   const now = nowSeconds()
-  if (!(await core.ports.mfaChallenges.consume(challenge.id, now, MFA_TOKEN_MAX_FAILURES))) {
+  if (!(await core.ports.mfaChallenges.consume(challenge.id, now))) {
     throw new InvalidMfaToken()
   }
   const firstFactor = JSON.parse(challenge.amr) as AuthMethodReference[]

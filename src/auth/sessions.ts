@@ -15,11 +15,12 @@ import type {
   SessionScope,
   SessionWithOwner,
 } from '../ports'
+import { claimsProof } from './access-claims'
 import { signAccessToken, verifyAccessToken } from './access-token'
 import type { AccessClaims } from './access-token'
 import type { Core } from './core'
 import { newDevice } from './devices'
-import { constantTimeEqualText } from './encoding'
+import { constantTimeEqualText, isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
 import {
   AccessTokenExpired,
   AccountChangedMeanwhile,
@@ -29,13 +30,7 @@ import {
   RefreshTokenReused,
   SessionEnded,
 } from './errors'
-import {
-  hashRefreshToken,
-  isWellFormedRefreshToken,
-  newRefreshToken,
-  openSuccessor,
-  sealSuccessor,
-} from './refresh-token'
+import { openSuccessor, sealSuccessor } from './refresh-token'
 import type { IssuedTokens, SignInMeta, VerifiedSignIn } from './sign-in'
 
 const USER_AGENT_MAX_LENGTH = 256
@@ -112,8 +107,8 @@ const openChain = async (core: Core, userId: string, meta: SignInMeta, proof: Pr
   options.signer.check()
   const now = nowSeconds()
   const sessionId = crypto.randomUUID()
-  const refreshToken = newRefreshToken()
-  const refreshHash = await hashRefreshToken(refreshToken)
+  const refreshToken = newOpaqueToken()
+  const refreshHash = await sha256Base64Url(refreshToken)
   const refreshExpiresAt = refreshExpiry(options, now, now)
   // KV first: should D1 then fail, the record names a session that never existed and is useless.
   await ports.refreshIndex.put(
@@ -196,8 +191,8 @@ const rotate = async (
   const proof = proofOf(session)
 
   if (constantTimeEqualText(session.refresh_hash, tokenHash)) {
-    const successor = newRefreshToken()
-    const successorHash = await hashRefreshToken(successor)
+    const successor = newOpaqueToken()
+    const successorHash = await sha256Base64Url(successor)
     const refreshExpiresAt = refreshExpiry(options, now, session.created_at)
     const ids = { sessionId: session.id, userId: session.user_id }
     await ports.refreshIndex.put(
@@ -255,8 +250,8 @@ const rotate = async (
 
 /** The index record of a well-formed refresh token, or null. */
 const lookUp = async (core: Core, refreshToken: string) => {
-  if (!isWellFormedRefreshToken(refreshToken)) return null
-  const tokenHash = await hashRefreshToken(refreshToken)
+  if (!isOpaqueToken(refreshToken)) return null
+  const tokenHash = await sha256Base64Url(refreshToken)
   const record = await core.ports.refreshIndex.get(tokenHash)
   return record ? { tokenHash, record } : null
 }
@@ -316,11 +311,6 @@ export interface AuthenticateOptions {
    */
   renewWith?: string | null
 }
-
-const claimsProof = (claims: AccessClaims): Proof => ({
-  amr: claims.amr ?? [],
-  authTime: claims.auth_time ?? claims.iat,
-})
 
 /**
  * The one session check: a valid access token whose session is live and still its subject's.
@@ -400,8 +390,8 @@ export const reproveSession = async (
     const now = nowSeconds()
     const session = await ports.sessions.find(sessionId)
     if (session?.revoked_at !== null || session.expires_at <= now) throw new SessionEnded()
-    const refreshToken = newRefreshToken()
-    const nextHash = await hashRefreshToken(refreshToken)
+    const refreshToken = newOpaqueToken()
+    const nextHash = await sha256Base64Url(refreshToken)
     const refreshExpiresAt = refreshExpiry(options, now, session.created_at)
     const userId = session.user_id
     await ports.refreshIndex.put(

@@ -85,8 +85,11 @@ export interface SecondFactorAttempt {
 export interface SecondFactorMethod {
   /** The `method` values it answers: ['totp', 'recovery_code'], ['passkey']. */
   methods: readonly string[]
-  /** Which of them the account has, for the 202's `methods`; [] when none. */
-  enrolled(user: UserRow): string[] | Promise<string[]>
+  /**
+   * Which of them the account has, for the 202's `methods`; [] when none. Also asked by the
+   * freshness rule, with the signed-in user (users.mfa read with the session).
+   */
+  enrolled(user: PublicUser): string[] | Promise<string[]>
   /** The RFC 8176 values the answer proves; a wrong answer rejects with WrongSecondFactor. */
   verify(attempt: SecondFactorAttempt): Promise<AuthMethodReference[]>
 }

@@ -33,6 +33,10 @@ export const bearerToken = (authorization: string | undefined): string | null =>
   return start < end ? authorization.slice(start, end) : null
 }
 
+/** RFC 9470's challenge for a valid token whose sign-in is older than the route accepts. */
+export const stepUpChallenge = (maxAge: number): string =>
+  `Bearer error="insufficient_user_authentication", max_age="${maxAge}"`
+
 /** The RFC 6750 challenge: no error attribute when no token was sent, invalid_token otherwise. */
 export const bearerChallenge = (description?: string): string =>
   description === undefined

@@ -8,6 +8,7 @@ import { COMPOSED_HANDLER } from 'hono/utils/constants'
 import type * as v from 'valibot'
 import { nowSeconds } from '../clock'
 import type { AppEnv } from '../env'
+import { stepUpChallenge } from './bearer'
 import { refuseUnknownAuthMode } from './cookies'
 import { ApiError } from './errors'
 import type { ErrorCode } from './errors'
@@ -18,11 +19,19 @@ import { requireAuth } from './require-auth'
 /** How recent a sign-in a route that changes how one signs in accepts (RFC 9470 max_age). */
 export const FRESH_SIGN_IN_SECONDS = 600
 
+/**
+ * A recent sign-in, and on an account with a second factor one that used it: else a stolen
+ * password, re-authenticated with, could mint recovery codes or add a passkey of its own.
+ */
 const requireFreshSignIn: MiddlewareHandler<AppEnv> = async function requireFreshSignIn(c, next) {
-  if (nowSeconds() - c.get('auth').authTime > FRESH_SIGN_IN_SECONDS) {
+  const { authTime, amr } = c.get('auth')
+  if (
+    nowSeconds() - authTime > FRESH_SIGN_IN_SECONDS ||
+    !(await c.get('services').secondFactor.proves(c.get('user'), amr))
+  ) {
     throw new ApiError('reauthentication_required', {
       headers: {
-        'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${FRESH_SIGN_IN_SECONDS}"`,
+        'WWW-Authenticate': stepUpChallenge(FRESH_SIGN_IN_SECONDS),
       },
     })
   }
@@ -60,7 +69,8 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   auth?: boolean
   /**
    * The route changes how one signs in: the presented token's `auth_time` must be recent
-   * (FRESH_SIGN_IN_SECONDS), else 401 reauthentication_required. Needs `auth: true`.
+   * (FRESH_SIGN_IN_SECONDS) and, where the account has a second factor, its `amr` must show one,
+   * else 401 reauthentication_required. Needs `auth: true`.
    */
   fresh?: boolean
   /** The client may ask for cookie mode with `X-Auth-Mode: cookie`. */

@@ -6,9 +6,9 @@
 import type { Context } from 'hono'
 import { RefreshTokenReused, WrongSecondFactor } from '../auth/errors'
 import type { RequestOrigin, SecurityEventInput } from '../auth/security-events'
-import { sanitizeUserAgent } from '../auth/sessions'
 import { warn } from '../best-effort'
 import type { AppEnv } from '../env'
+import { userAgentOf } from './user-agent'
 
 // Cloudflare sets CF-Connecting-IP; elsewhere (wrangler dev, a proxy) anything may arrive, so
 // only what can be an IPv4 or IPv6 address is kept.
@@ -21,7 +21,7 @@ const originOf = (c: Context<AppEnv>): RequestOrigin => {
   const country = (c.req.raw as { cf?: { country?: unknown } }).cf?.country
   return {
     ip: ip !== undefined && ip.length <= 45 && IP_ADDRESS.test(ip) ? ip : null,
-    userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+    userAgent: userAgentOf(c),
     country: typeof country === 'string' && COUNTRY.test(country) ? country : null,
   }
 }

@@ -1,7 +1,6 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono/tiny'
 import { InvalidCredentials } from '../auth/errors'
-import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import type { SuccessResponse } from '../http/endpoint'
@@ -25,6 +24,7 @@ import {
   signInResponse,
   tokenResponse,
 } from '../http/token-response'
+import { userAgentOf } from '../http/user-agent'
 
 /** The token response, or in cookie mode its variant without the raw tokens. */
 const issuedTokens = (status: 200 | 201, description: string): SuccessResponse => ({
@@ -68,7 +68,7 @@ export const authRoutes = new Hono<AppEnv>()
       const { user, tokens, sendVerification } = await c
         .get('services')
         .accounts.register(c.req.valid('json'), {
-          userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+          userAgent: userAgentOf(c),
         })
       if (sendVerification) c.executionCtx.waitUntil(sendVerification())
       if (!tokens) {
@@ -100,7 +100,7 @@ export const authRoutes = new Hono<AppEnv>()
       const outcome = await c
         .get('services')
         .signIn.password(c.req.valid('json'), {
-          userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+          userAgent: userAgentOf(c),
           deviceToken: presentedDeviceToken(c),
         })
         .catch((error: unknown) => {

@@ -1,12 +1,12 @@
 /** /auth: a second factor after the first (mfa/verify) and proving it again (reauthenticate). */
 import { Hono } from 'hono/tiny'
-import { sanitizeUserAgent } from '../auth/sessions'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
 import type { SuccessResponse } from '../http/endpoint'
 import { IssuedTokensResponse, MfaVerifyBody, ReauthenticateBody } from '../http/schemas'
 import { recordEvent, recordMfaFailure } from '../http/security-events'
 import { tokenResponse } from '../http/token-response'
+import { userAgentOf } from '../http/user-agent'
 
 const tokens = (description: string): SuccessResponse => ({
   status: 200,
@@ -36,7 +36,7 @@ export const stepUpRoutes = new Hono<AppEnv>()
     async (c) => {
       const { mfa_token: mfaToken, ...answer } = c.req.valid('json')
       const { user, tokens: issued } = await c.var.services.secondFactor
-        .verify(mfaToken, answer, { userAgent: sanitizeUserAgent(c.req.header('User-Agent')) })
+        .verify(mfaToken, answer, { userAgent: userAgentOf(c) })
         .catch((error: unknown) => recordMfaFailure(c, error, answer.method))
       const { userId, sessionId } = issued
       recordEvent(c, { type: 'login', userId, sessionId, method: answer.method })

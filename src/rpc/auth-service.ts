@@ -6,7 +6,6 @@
  * No method starts a session: that needs a credential, which only the HTTP sign-in routes take.
  */
 import { WorkerEntrypoint } from 'cloudflare:workers'
-import { MAX_TOKEN_LENGTH } from '../auth/access-token'
 import type { Bindings } from '../env-options'
 import { ApiError } from '../http/errors'
 import { apiErrorOf } from '../http/handle-error'
@@ -48,10 +47,6 @@ export class AuthService extends WorkerEntrypoint<Bindings> {
   /** For a resource server: who an access token acts for, if its session is live. */
   async verifyAccessToken(token: string): Promise<VerifiedAccess> {
     if (typeof token !== 'string' || token === '') return refused('token must be a string')
-    // Before any decoding, as for an Authorization header: the cost stays bounded.
-    if (token.length > MAX_TOKEN_LENGTH) {
-      return failure(new ApiError('invalid_token', { message: 'The access token is too long.' }))
-    }
     try {
       const services = servicesFromEnv(this.env)
       const { userId, sessionId, amr, authTime, user, claims } =

@@ -7,14 +7,13 @@
  * It imports only the token rules of the domain, never the app (docs/other-workers.md).
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { MALFORMED, checkAccessClaims, readTokenHeader, splitToken } from '../auth/access-claims'
+import { checkAccessClaims, claimsProof, verifiedPayload } from '../auth/access-claims'
 import type { AccessClaims } from '../auth/access-claims'
-import { fromBase64Url, utf8 } from '../auth/encoding'
 import { AccessTokenExpired, InvalidAccessToken } from '../auth/errors'
 import { publicKeyOf, signParamsOf } from '../auth/signing-keys'
 import { nowSeconds } from '../clock'
 import type { AuthContext } from '../env'
-import { bearerChallenge, bearerToken } from '../http/bearer'
+import { bearerChallenge, bearerToken, stepUpChallenge } from '../http/bearer'
 import type { PublicUser } from '../ports'
 import type { RpcError, VerifiedAccess } from '../rpc/types'
 import { JwksUnavailable, jwksKeys } from './jwks'
@@ -126,7 +125,7 @@ const requirementsChecked = ({ maxAge, amr }: RouteRequirements): RouteRequireme
 const stepUpRefusal = (auth: AuthContext, { maxAge, amr }: RouteRequirements): Refusal | null => {
   if (maxAge !== undefined && nowSeconds() - auth.authTime > maxAge) {
     return refusal(401, 'reauthentication_required', 'Sign in again to continue.', {
-      'WWW-Authenticate': `Bearer error="insufficient_user_authentication", max_age="${maxAge}"`,
+      'WWW-Authenticate': stepUpChallenge(maxAge),
     })
   }
   if (amr?.some((method) => !auth.amr.includes(method))) {
@@ -159,30 +158,23 @@ const withKeys = (options: JwksVerifierOptions): Verify => {
   const fetcherOf = options.jwks.fetcher ?? (() => ({ fetch: (url: string) => fetch(url) }))
   return async (c, token) => {
     try {
-      const header = readTokenHeader(token)
-      const parts = splitToken(token)
-      if (!parts) throw new InvalidAccessToken(MALFORMED)
-      const key = await keyFor(header.kid, fetcherOf(c))
-      // The key alone decides the algorithm (RFC 8725 §3.1): no alg: none, no HS256 with a public key.
-      if (header.alg !== key.alg) {
-        throw new InvalidAccessToken("The token's algorithm does not match its key")
-      }
-      const cryptoKey = await publicKeyOf(key).catch((cause: unknown) => {
-        throw new JwksUnavailable('a published key cannot be imported', { cause })
+      const payload = await verifiedPayload(token, async (header) => {
+        const key = await keyFor(header.kid, fetcherOf(c))
+        // The key alone decides the algorithm (RFC 8725 §3.1): no alg: none, no HS256 with a
+        // public key.
+        if (header.alg !== key.alg) {
+          throw new InvalidAccessToken("The token's algorithm does not match its key")
+        }
+        const cryptoKey = await publicKeyOf(key).catch((cause: unknown) => {
+          throw new JwksUnavailable('a published key cannot be imported', { cause })
+        })
+        return { key: cryptoKey, params: signParamsOf(key.alg) }
       })
-      const signature = fromBase64Url(parts.signature)
-      const genuine =
-        signature !== null &&
-        (await crypto.subtle
-          .verify(signParamsOf(key.alg), cryptoKey, signature, utf8.encode(parts.signingInput))
-          .catch(() => false))
-      if (!genuine) throw new InvalidAccessToken(MALFORMED)
-      const claims = checkAccessClaims(parts.payload, { issuer, audience, now: nowSeconds() })
+      const claims = checkAccessClaims(payload, { issuer, audience, now: nowSeconds() })
       const auth: AuthContext = {
         userId: claims.sub,
         sessionId: claims.sid,
-        amr: claims.amr ?? [],
-        authTime: claims.auth_time ?? claims.iat,
+        ...claimsProof(claims),
       }
       return { auth, claims }
     } catch (error) {

@@ -89,3 +89,16 @@ export const loginForChallenge = async (email: string, password: string) => {
 
 export const verifyMfa = (body: Record<string, unknown>, headers?: Record<string, string>) =>
   api('/auth/mfa/verify', { json: body, headers })
+
+/**
+ * Re-authenticates the session with the current step's code: a token whose `amr` shows the
+ * second factor, as the fresh routes of an account with one need. That step is used up after.
+ */
+export const reauthenticateWithTotp = async (accessToken: string, secret: string) => {
+  const res = await api('/auth/reauthenticate', {
+    token: accessToken,
+    json: { method: 'totp', code: await totpAt(secret) },
+  })
+  expect(res.status, await res.clone().text()).toBe(200)
+  return (await res.json<{ access_token: string }>()).access_token
+}

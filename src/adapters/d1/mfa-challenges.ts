@@ -19,17 +19,20 @@ export const d1MfaChallengeStore = (db: D1Database): MfaChallengeStore => ({
       .bind(id, now, maxFailures)
       .first<MfaChallengeRow>(),
 
-  async countFailure(id) {
-    await db
-      .prepare('UPDATE mfa_challenges SET failures = failures + 1 WHERE id = ?1')
-      .bind(id)
-      .run()
-  },
-
-  async consume(id, now, maxFailures) {
-    const result = await db
-      .prepare(`UPDATE mfa_challenges SET used_at = ?2 WHERE ${LIVE}`)
+  // The limit is read and counted in one statement: a sixth racing answer finds no row.
+  takeAttempt: (id, now, maxFailures) =>
+    db
+      .prepare(`UPDATE mfa_challenges SET failures = failures + 1 WHERE ${LIVE} RETURNING *`)
       .bind(id, now, maxFailures)
+      .first<MfaChallengeRow>(),
+
+  // The answer that took the last attempt may still be right: no failures condition here.
+  async consume(id, now) {
+    const result = await db
+      .prepare(
+        'UPDATE mfa_challenges SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2'
+      )
+      .bind(id, now)
       .run()
     return result.meta.changes === 1
   },

@@ -38,12 +38,16 @@ export const passkeysFeature: AuthFeature = {
         // factor here, and a lost one must not lock a password out (docs/passkeys.md).
         enrolled: (user) => (besideTotp(user.mfa) ? ['passkey'] : []),
         // After a password: a challenge bound to this mfa_token. Re-authenticating: one from
-        // /auth/passkeys/login/options. Either way the passkey must be this user's.
+        // /auth/passkeys/login/options, with user verification (the possession of a key alone
+        // makes no fresh sign-in). Either way the passkey must be this user's.
         verify: async ({ user, credential, purpose, challengeId }) => {
           if (!v.is(CredentialSchema, credential)) refuse()
-          const [kind, subject] =
-            purpose === 'sign_in' ? (['mfa', challengeId ?? ''] as const) : (['login', ''] as const)
-          return (await services.checkAssertion(credential, kind, subject, { userId: user.id })).amr
+          const signIn = purpose === 'sign_in'
+          const [kind, subject] = signIn
+            ? (['mfa', challengeId ?? ''] as const)
+            : (['login', ''] as const)
+          const expected = { userId: user.id, verified: !signIn }
+          return (await services.checkAssertion(credential, kind, subject, expected)).amr
         },
       },
       onUserDeleted: (userId) => ({ steps: [services.store.deletionStep(userId)] }),

@@ -7,7 +7,13 @@
  */
 import { completeSignIn } from '../../auth/accounts'
 import type { Core } from '../../auth/core'
-import { randomBytes, sha256Base64Url, toBase64Url, utf8 } from '../../auth/encoding'
+import {
+  isOpaqueToken,
+  newOpaqueToken,
+  sha256Base64Url,
+  toBase64Url,
+  utf8,
+} from '../../auth/encoding'
 import { LoginThrottled } from '../../auth/errors'
 import { startSession } from '../../auth/sessions'
 import type { SignInMeta, SignInOutcome } from '../../auth/sign-in'
@@ -72,7 +78,7 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
 
   const issueChallenge = async (purpose: ChallengePurpose, subject: string): Promise<string> => {
     relyingParty()
-    const challenge = toBase64Url(randomBytes(32))
+    const challenge = newOpaqueToken()
     const now = nowSeconds()
     const hash = await sha256Base64Url(challenge)
     await store.issueChallenge({ hash, purpose, subject, expiresAt: now + CHALLENGE_LIFETIME, now })
@@ -81,26 +87,27 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
 
   /** Single use, for this purpose and subject only; anything but a 256-bit challenge is not ours. */
   const redeemChallenge = async (challenge: string, purpose: ChallengePurpose, subject: string) =>
-    /^[\w-]{43}$/.test(challenge) &&
+    isOpaqueToken(challenge) &&
     store.redeemChallenge(await sha256Base64Url(challenge), purpose, subject, nowSeconds())
 
   /**
    * Checks an assertion answering a challenge of `purpose` and `subject`. With `userId` the passkey
    * must be that user's (a second factor, a re-authentication); with `throttle` the attempt takes
-   * a place in the owner's login count before the signature is checked.
+   * a place in the owner's login count before the signature is checked; with `verified` it must
+   * carry user verification.
    */
   const checkAssertion = async (
     credential: CredentialJSON,
     purpose: ChallengePurpose,
     subject: string,
-    expected: { userId?: string; throttle?: boolean } = {}
+    expected: { userId?: string; throttle?: boolean; verified?: boolean } = {}
   ): Promise<CheckedAssertion> => {
     const { response } = credential
     const clientData = readClientData(response.clientDataJSON, 'webauthn.get', relyingParty())
     const authData = decodeBase64Url(response.authenticatorData ?? '')
     const data = await readAuthenticatorData(authData, relyingParty())
     const signature = decodeBase64Url(response.signature ?? '')
-    if (data.credentialId) refuse()
+    if (data.credentialId || (expected.verified && !data.verified)) refuse()
     const [redeemed, found] = await Promise.all([
       redeemChallenge(clientData.challenge, purpose, subject),
       store.findByCredentialId(credential.id),

@@ -1,12 +1,12 @@
 /** /auth/passkeys: registering, listing and removing passkeys, and signing in with one. */
 import { Hono } from 'hono/tiny'
-import { sanitizeUserAgent } from '../../auth/sessions'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { recordEvent } from '../../http/security-events'
 import { signInResponse } from '../../http/token-response'
+import { userAgentOf } from '../../http/user-agent'
 import { mfaRequired } from '../../routes/auth'
 import { InvalidPasskey } from './errors'
 import type { PasskeyService } from './passkeys'
@@ -142,7 +142,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
     async (c) => {
       const { credential } = c.req.valid('json')
       const outcome = await passkeysOf(c).login(credential, {
-        userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
+        userAgent: userAgentOf(c),
       })
       if (outcome.kind === 'session') {
         const { userId, sessionId } = outcome.tokens
