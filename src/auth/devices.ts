@@ -6,17 +6,16 @@
  * credential version (a password change or reset ends every device at once).
  */
 import type { DeviceRow, UserRow } from '../ports'
-import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { randomBytes, shardTag, tokenHash, toBase64Url } from './encoding'
 
 const TOKEN_BYTES = 32
-const TOKEN_LENGTH = 43
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+const TOKEN_PATTERN = /^(\d+~)?[\w-]{43}$/
 /** A year; the cookie says the same (browsers cap a cookie's life at 400 days). */
 export const DEVICE_TOKEN_LIFETIME = 365 * 86_400
 
 /** The hash a presented token is stored under; null for anything not shaped like one. */
 export const deviceTokenHash = (token: string | undefined): Promise<string> | null =>
-  token?.length === TOKEN_LENGTH && TOKEN_PATTERN.test(token) ? sha256Base64Url(token) : null
+  token && TOKEN_PATTERN.test(token) ? tokenHash(token) : null
 
 /** Whether a stored device still speaks for this account: same account, same credentials, live. */
 export const isDeviceOf = (device: DeviceRow | null, user: UserRow | null, now: number): boolean =>
@@ -35,11 +34,11 @@ export const newDevice = async (
   credentialVersion: number,
   now: number
 ): Promise<{ token: string; row: DeviceRow }> => {
-  const token = toBase64Url(randomBytes(TOKEN_BYTES))
+  const token = shardTag(userId) + toBase64Url(randomBytes(TOKEN_BYTES))
   return {
     token,
     row: {
-      token_hash: await sha256Base64Url(token),
+      token_hash: await tokenHash(token),
       user_id: userId,
       credential_version: credentialVersion,
       created_at: now,

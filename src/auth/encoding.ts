@@ -32,6 +32,16 @@ export const fromBase64Url = (text: string): Uint8Array | null => {
 export const sha256Base64Url = async (text: string): Promise<string> =>
   toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
 
+/**
+ * The shard prefix of an id or token (`2~`; none on shard 0 and in a one-shard deployment): what
+ * is issued from it carries it on, so that its lookup reaches one shard (docs/scaling.md).
+ */
+export const shardTag = (id: string): string => id.slice(0, id.indexOf('~') + 1)
+
+/** A token's stored hash, under the token's shard prefix. */
+export const tokenHash = async (token: string): Promise<string> =>
+  shardTag(token) + (await sha256Base64Url(token))
+
 /** Compares secrets in time that depends only on their length. */
 export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {
   if (a.length !== b.length) return false

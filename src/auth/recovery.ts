@@ -8,16 +8,21 @@ import { composeAccountMessage } from '../mail/message'
 import type { AccountLinkPurpose } from '../mail/message'
 import type { ConfiguredMailer, PublicUser, TokenHolder } from '../ports'
 import type { Core } from './core'
-import { constantTimeEqualText, randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import {
+  constantTimeEqualText,
+  randomBytes,
+  sha256Base64Url,
+  shardTag,
+  tokenHash as hashOneTimeToken,
+  toBase64Url,
+} from './encoding'
 import { InvalidOneTimeToken } from './errors'
 import { hashPassword } from './password'
 import { forgetRefreshTokens } from './sessions'
 
 const TOKEN_BYTES = 32
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+const TOKEN_PATTERN = /^(\d+~)?[\w-]{43}$/
 const FINGERPRINT_CONTEXT = 'reset-token-password:v1:'
-
-const hashOneTimeToken = (token: string): Promise<string> => sha256Base64Url(token)
 
 /** Names the password a reset token was issued under, without storing the hash a second time. */
 const passwordFingerprint = (passwordHash: string): Promise<string> =>
@@ -60,7 +65,7 @@ export const sendAccountLink = async (
     if (!user) return
     if (purpose === 'email_verification' && user.email_verified_at !== null) return
     const now = nowSeconds()
-    const token = toBase64Url(randomBytes(TOKEN_BYTES))
+    const token = shardTag(user.id) + toBase64Url(randomBytes(TOKEN_BYTES))
     const issued = await ports.oneTimeTokens.insertWithinBudget(
       {
         tokenHash: await hashOneTimeToken(token),

@@ -7,7 +7,7 @@ import { nowSeconds } from '../clock'
 import type { PublicUser } from '../ports'
 import { requirePassword } from './accounts'
 import type { Core } from './core'
-import { randomBytes, sha256Base64Url, toBase64Url } from './encoding'
+import { randomBytes, shardTag, tokenHash, toBase64Url } from './encoding'
 import { InvalidCredentials, InvalidMfaToken, LoginThrottled, WrongSecondFactor } from './errors'
 import { reproveSession, startSession } from './sessions'
 import type {
@@ -21,7 +21,7 @@ import type {
 export const MFA_TOKEN_TTL_SECONDS = 300
 /** An mfa_token dies at its fifth wrong answer. */
 export const MFA_TOKEN_MAX_FAILURES = 5
-const MFA_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+const MFA_TOKEN_PATTERN = /^(\d+~)?[\w-]{43}$/
 
 /** The one gate of all second factors: an mfa_token when the account has any. */
 export const secondFactorGate =
@@ -30,10 +30,10 @@ export const secondFactorGate =
     const methods: string[] = []
     for (const method of core.hooks.secondFactors) methods.push(...(await method.enrolled(user)))
     if (methods.length === 0) return null
-    const token = toBase64Url(randomBytes(32))
+    const token = shardTag(user.id) + toBase64Url(randomBytes(32))
     const now = nowSeconds()
     await core.ports.mfaChallenges.insert({
-      id: await sha256Base64Url(token),
+      id: await tokenHash(token),
       user_id: user.id,
       amr: JSON.stringify(signIn.amr),
       credential_version: signIn.credentialVersion,
@@ -47,7 +47,7 @@ export const secondFactorGate =
 export const peekMfaToken = async (core: Core, mfaToken: string) => {
   if (!MFA_TOKEN_PATTERN.test(mfaToken)) throw new InvalidMfaToken()
   const challenge = await core.ports.mfaChallenges.findLive(
-    await sha256Base64Url(mfaToken),
+    await tokenHash(mfaToken),
     nowSeconds(),
     MFA_TOKEN_MAX_FAILURES
   )

@@ -19,7 +19,7 @@ import { signAccessToken, verifyAccessToken } from './access-token'
 import type { AccessClaims } from './access-token'
 import type { Core } from './core'
 import { newDevice } from './devices'
-import { constantTimeEqualText } from './encoding'
+import { constantTimeEqualText, shardTag } from './encoding'
 import {
   AccessTokenExpired,
   AccountChangedMeanwhile,
@@ -111,7 +111,7 @@ const openChain = async (core: Core, userId: string, meta: SignInMeta, proof: Pr
   const { options, ports } = core
   options.signer.check()
   const now = nowSeconds()
-  const sessionId = crypto.randomUUID()
+  const sessionId = shardTag(userId) + crypto.randomUUID()
   const refreshToken = newRefreshToken()
   const refreshHash = await hashRefreshToken(refreshToken)
   const refreshExpiresAt = refreshExpiry(options, now, now)
