@@ -683,7 +683,7 @@ $('#reset-cancel').addEventListener('click', () => {
  * server; it is taken out of the address bar at once, so that it stays out of the history too.
  */
 const takeLinkToken = () => {
-  const match = /^#(reset|verify)=([A-Za-z0-9_-]+)$/.exec(location.hash)
+  const match = /^#(reset|verify)=([A-Za-z0-9_~-]+)$/.exec(location.hash)
   if (!match) return null
   history.replaceState(null, '', location.pathname + location.search)
   return { kind: match[1], token: match[2] }

@@ -7,7 +7,14 @@
  */
 import { completeSignIn } from '../../auth/accounts'
 import type { Core } from '../../auth/core'
-import { randomBytes, sha256Base64Url, toBase64Url, utf8 } from '../../auth/encoding'
+import {
+  randomBytes,
+  sha256Base64Url,
+  shardTag,
+  toBase64Url,
+  utf8,
+  utf8Decoder,
+} from '../../auth/encoding'
 import { LoginThrottled } from '../../auth/errors'
 import { startSession } from '../../auth/sessions'
 import type { SignInMeta, SignInOutcome } from '../../auth/sign-in'
@@ -43,6 +50,7 @@ export interface CredentialJSON {
     attestationObject?: string
     authenticatorData?: string
     signature?: string
+    userHandle?: string
   }
 }
 
@@ -103,7 +111,12 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
     if (data.credentialId) refuse()
     const [redeemed, found] = await Promise.all([
       redeemChallenge(clientData.challenge, purpose, subject),
-      store.findByCredentialId(credential.id),
+      // The owner the caller or the handle names (WebAuthn §7.2 step 6): its shard is the one read.
+      store.findByCredentialId(
+        credential.id,
+        expected.userId ??
+          (response.userHandle ? utf8Decoder.decode(decodeBase64Url(response.userHandle)) : null)
+      ),
     ])
     const owner = found?.owner
     if (
@@ -183,7 +196,8 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
       await importPublicKey(algorithm, jwk)
       if (!(await redeemChallenge(clientData.challenge, 'registration', userId))) refuse()
       const passkey: PasskeyRow = {
-        id: crypto.randomUUID(),
+        // On the owner's shard, as its id says: recordUse finds it by this id alone.
+        id: shardTag(userId) + crypto.randomUUID(),
         user_id: userId,
         credential_id: credentialId,
         public_key: JSON.stringify(jwk),
