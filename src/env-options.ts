@@ -28,8 +28,6 @@ export type Bindings = Omit<Env, 'JWT_SECRET' | 'CLIENT_RATE_LIMIT'> & {
   JWT_PRIVATE_KEYS?: string
   /** The per-client limiter wrangler.toml declares (http/client-rate-limit); absent is a misconfiguration unless CLIENT_RATE_LIMIT_MODE=off. */
   CLIENT_RATE_LIMIT?: RateLimit
-  /** How many D1 databases hold the accounts (src/worker-services.ts); their bindings are DB, DB_1, … */
-  DB_SHARDS?: string
   /** The HTTP mail API's key, for MAIL_TRANSPORT=http (a secret). */
   MAIL_API_KEY?: string
 }

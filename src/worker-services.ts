@@ -39,7 +39,7 @@ const shardsOf = (env: Bindings): D1Database[] => {
     { length: readInteger(env.DB_SHARDS, 1, 'DB_SHARDS', 1, 64) },
     (_, k) => env[k ? (`DB_${k}` as 'DB') : 'DB']
   )
-  if (!shards.every((shard) => shard?.prepare)) throw new Misconfigured('missing DB_<n> binding')
+  if (!shards.every(Boolean)) throw new Misconfigured('missing DB_<n> binding')
   return shards
 }
 

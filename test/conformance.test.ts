@@ -3,7 +3,6 @@
  * produced through the worker and checked against public/openapi.json (status, required headers,
  * body schema); an undeclared status fails, and so does a declared one that no case produced.
  */
-import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'

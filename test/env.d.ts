@@ -17,8 +17,6 @@ declare namespace Cloudflare {
     TEST_JWKS: Fetcher
     /** Shards 1 and 2 of the sharding tests (DB is shard 0); their files apply the migrations. */
     DB_1: D1Database
-    /** "3" in the sharded test project, absent in the other. */
-    DB_SHARDS?: string
     DB_2: D1Database
   }
 }

@@ -204,7 +204,7 @@ describe('registration: one shard, one transaction', () => {
     expect(results.map((res) => res.status).sort()).toEqual([201, 409])
     expect(bothChecked.arrived).toBe(2)
     expect(await rowsPerShard('users', 'email', email)).toEqual(onlyOn(2))
-    const winner = (await results.find((res) => res.status === 201)?.json()) as TokenResponseBody
+    const winner = (await results.find((res) => res.status === 201)!.json()) as TokenResponseBody
     expect(await rowsPerShard('sessions', 'user_id', winner.user.id)).toEqual(onlyOn(2))
   })
 })
