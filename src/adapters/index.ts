@@ -9,7 +9,7 @@ import { d1OneTimeTokenStore } from './d1/one-time-tokens'
 import { d1OutboxStore } from './d1/outbox'
 import { d1SecurityEventStore } from './d1/security-events'
 import { d1SessionStore } from './d1/sessions'
-import { emailShard, shardPrefix, shardRouter } from './d1/shards'
+import { emailShard, shardPrefix } from './d1/shards'
 import { d1UserStore } from './d1/users'
 import { guardD1Binding, guardKVBinding } from './guard'
 import { kvRefreshIndex } from './kv/refresh-index'
@@ -39,8 +39,8 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
     storageTimeoutMs = DEFAULT_LIMITS.storageTimeoutMs,
   } = options
   const shards = options.shards ?? [options.db]
-  const guard = (binding: D1Database) => guardD1Binding(binding, storageTimeoutMs)
-  const db = guard(shards.length > 1 ? shardRouter(shards) : shards[0])
+  const guard = (binding: D1Database | D1Database[]) => guardD1Binding(binding, storageTimeoutMs)
+  const db = guard(shards)
   const kv = guardKVBinding(options.refreshTokens, storageTimeoutMs)
   const retention = { loginFailureWindowSeconds: loginFailures.windowSeconds, maxReuseGraceSeconds }
   return {

@@ -15,7 +15,7 @@ export const DEVICE_TOKEN_LIFETIME = 365 * 86_400
 
 /** The hash a presented token is stored under; null for anything not shaped like one. */
 export const deviceTokenHash = (token: string | undefined): Promise<string> | null =>
-  token && TOKEN_PATTERN.test(token) ? tokenHash(token) : null
+  token && token.length < 48 && TOKEN_PATTERN.test(token) ? tokenHash(token) : null
 
 /** Whether a stored device still speaks for this account: same account, same credentials, live. */
 export const isDeviceOf = (device: DeviceRow | null, user: UserRow | null, now: number): boolean =>
