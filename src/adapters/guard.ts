@@ -89,7 +89,6 @@ const guardReader = (database: (args: unknown[]) => D1Reader, timeoutMs: number)
       first: call('first'),
       run: call('run'),
       all: call('all'),
-      raw: call('raw'),
     }
     return pending as unknown as D1PreparedStatement
   }
@@ -108,7 +107,7 @@ const guardReader = (database: (args: unknown[]) => D1Reader, timeoutMs: number)
 /**
  * The D1 binding with every call bounded and every failure an outage (503), a UNIQUE collision
  * excepted (UniqueViolation, a domain outcome). Statements keep their D1 types, so adapters read
- * as plain D1 code. Given several databases (DB_SHARDS), each statement runs on the one its bound
+ * as plain D1 code; what no adapter calls (exec, raw, bookmarks) is left out. Given several databases (DB_SHARDS), each statement runs on the one its bound
  * values name; one database is today's binding exactly.
  */
 export const guardD1Binding = (
@@ -116,11 +115,9 @@ export const guardD1Binding = (
   timeoutMs: number = STORAGE_TIMEOUT_MS
 ): D1Database => {
   const shards = [databases].flat()
-  const db = shards[0]
-  const on = (args: unknown[]) => (shards.length > 1 ? shards[shardOf(args, shards.length)] : db)
+  const on = (args: unknown[]) => shards[shards.length > 1 ? shardOf(args, shards.length) : 0]
   const guarded = {
     ...guardReader(on, timeoutMs),
-    exec: (query: string) => guardD1(() => db.exec(query), timeoutMs),
     // A session per statement: its one caller (the replica session check) runs one query.
     withSession: (constraint?: string) =>
       guardReader((args) => on(args).withSession(constraint), timeoutMs),

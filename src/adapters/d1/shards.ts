@@ -20,10 +20,11 @@ const TAGGED = /^(?:device:)?(\d+)~/
 
 export const shardOf = (values: unknown[], shards: number): number => {
   for (const value of values) {
-    if (typeof value !== 'string') continue
-    if (value.includes('@')) return emailShard(value, shards)
-    const tag = TAGGED.exec(value)
-    if (tag) return +tag[1]
+    if (typeof value === 'string') {
+      if (value.includes('@')) return emailShard(value, shards)
+      const tag = TAGGED.exec(value)
+      if (tag) return +tag[1]
+    }
   }
   return 0
 }
