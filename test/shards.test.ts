@@ -139,6 +139,35 @@ describe('the shard bindings', () => {
   })
 })
 
+describe('tokens a client made up', () => {
+  it('a shard tag naming no shard finds nothing, as any unknown token: a 4xx, never a 5xx', async () => {
+    const forged = `7~${'A'.repeat(43)}`
+    await expectError(
+      await api('/auth/password/reset', { json: { token: forged, new_password: 'x'.repeat(12) } }),
+      400,
+      'invalid_one_time_token'
+    )
+    await expectError(
+      await api('/auth/email/verify', { json: { token: forged } }),
+      400,
+      'invalid_one_time_token'
+    )
+    await expectError(
+      await api('/auth/mfa/verify', {
+        json: { mfa_token: forged, method: 'totp', code: '123456' },
+      }),
+      401,
+      'invalid_mfa_token'
+    )
+    const account = await registerUser({ email: emailOn(1) })
+    const login = await api('/auth/login', {
+      json: { email: account.email, password: PASSWORD },
+      headers: { 'X-Device-Token': forged },
+    })
+    expect(login.status).toBe(200)
+  })
+})
+
 describe('registration: one shard, one transaction', () => {
   /** Where in a registration's storage calls its one D1 write (the batch) comes. */
   const batchPosition = async (): Promise<number> => {
