@@ -64,14 +64,42 @@ it('runs with three shards', () => {
   expect(SHARDS()).toHaveLength(3)
 })
 
+describe('the router', () => {
+  it.each([0, 1, 2])(
+    "keeps an account's note on its shard (%i) though the note's text is an address, or starts like a tag, of another",
+    async (k) => {
+      const account = await registerUser({ email: emailOn(k) })
+      const elsewhere = emailOn((k + 1) % 3)
+      const title = `${(k + 2) % 3}~not-an-id`
+      const created = await api('/notes', {
+        token: account.accessToken,
+        json: { title, body: elsewhere },
+      })
+      expect(created.status, await created.clone().text()).toBe(201)
+      const { id } = (await created.json<{ note: { id: string } }>()).note
+      const updated = await api(`/notes/${id}`, {
+        method: 'PATCH',
+        token: account.accessToken,
+        json: { title: elsewhere },
+      })
+      expect(updated.status, await updated.clone().text()).toBe(200)
+      expect(await rowsPerShard('notes', 'user_id', account.userId)).toEqual(onlyOn(k))
+      const list = await api('/notes', { token: account.accessToken })
+      expect((await list.json<{ notes: { id: string; title: string }[] }>()).notes).toEqual([
+        expect.objectContaining({ id, title: elsewhere }),
+      ])
+    }
+  )
+})
+
 describe('placement', () => {
   it.each([0, 1, 2])(
     'an account on shard %i: its rows there only, and its ids and tokens say so',
     async (k) => {
       const account = await registerUser({ email: emailOn(k) })
-      const tag = k === 0 ? '' : `${k}~`
+      const tag = `${k}~`
       const sessionId = sessionIdOf(account.accessToken)
-      // Shard 0 keeps today's ids: plain UUIDs, so that one shard is exactly today's deployment.
+      // Every shard's ids are tagged, shard 0's too (one shard keeps today's plain UUIDs).
       expect(account.userId).toMatch(new RegExp(`^${tag}[0-9a-f-]{36}$`))
       expect(sessionId.startsWith(tag) && sessionId.length === tag.length + 36).toBe(true)
       expect(account.tokens.device_token).toMatch(new RegExp(`^${tag}[\\w-]{43}$`))
@@ -278,7 +306,7 @@ describe('the routes with three shards', () => {
 
     // Recovery: the link's token carries the shard, and the reset ends every session there.
     const verify = await verificationTokenFor(account.email)
-    expect(verify.startsWith(k ? `${k}~` : '')).toBe(true)
+    expect(verify.startsWith(`${k}~`)).toBe(true)
     expect((await verifyEmail(verify)).status).toBe(200)
     const reset = await resetTokenFor(account.email)
     expect((await resetPassword(reset, 'a new passphrase for the shard')).status).toBe(204)

@@ -44,7 +44,8 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
   const kv = guardKVBinding(options.refreshTokens, storageTimeoutMs)
   const retention = { loginFailureWindowSeconds: loginFailures.windowSeconds, maxReuseGraceSeconds }
   return {
-    newUserId: (email) => shardPrefix(emailShard(email, shards.length)) + crypto.randomUUID(),
+    newUserId: (email) =>
+      shardPrefix(emailShard(email, shards.length), shards.length) + crypto.randomUUID(),
     users: d1UserStore(db),
     sessions: d1SessionStore(db),
     refreshIndex: kvRefreshIndex(kv),
