@@ -83,56 +83,82 @@ const testJwksEndpoint = async (request: Request): Promise<Response> => {
   return new Response(publishedJwks, { headers: { 'Content-Type': 'application/json' } })
 }
 
-export default defineConfig(async () => ({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ...Object.fromEntries(namesInLocalEnvFiles.map((name) => [name, ''])),
-          ...testVars,
-          JWT_SECRET: TEST_JWT_SECRET,
-          TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-          TEST_WRANGLER_VARS: wranglerVars,
-          TEST_JWT_SECRET,
-          TEST_ISSUER,
-          MFA_SECRET: TEST_MFA_SECRET,
-          FC_SEED: String(propertySeed),
-        },
-        serviceBindings: { RESOURCE: 'resource-worker', TEST_JWKS: testJwksEndpoint },
-        workers: [
-          {
-            name: 'resource-worker',
-            modules: [
-              { type: 'ESModule', path: 'worker.mjs', contents: await bundleResourceWorker() },
-            ],
-            compatibilityDate: '2026-04-20',
-            bindings: { JWT_ISSUER: TEST_ISSUER },
-            serviceBindings: {
-              // examples/resource-worker/wrangler.toml's bindings, pointed at the runner.
-              AUTH: {
-                name: getRunnerName({ name: PROJECT_NAME } as never),
-                entrypoint: 'AuthService',
-              },
-              AUTH_PUBLIC: testJwksEndpoint,
-            },
-          },
-        ],
+/** The pool of one test project: the runner and its bindings (the sharded project adds DB_SHARDS). */
+const workersPool = async (name: string, extraBindings: Record<string, string> = {}) =>
+  cloudflareTest({
+    wrangler: { configPath: './wrangler.toml' },
+    miniflare: {
+      bindings: {
+        ...Object.fromEntries(namesInLocalEnvFiles.map((local) => [local, ''])),
+        ...testVars,
+        JWT_SECRET: TEST_JWT_SECRET,
+        TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+        TEST_WRANGLER_VARS: wranglerVars,
+        TEST_JWT_SECRET,
+        TEST_ISSUER,
+        MFA_SECRET: TEST_MFA_SECRET,
+        FC_SEED: String(propertySeed),
+        ...extraBindings,
       },
-    }),
+      // Shards 1 and 2 (DB is shard 0): tests only. The sharded project runs with DB_SHARDS=3;
+      // the other binds them for the sharded adapter's conformance run.
+      d1Databases: { DB_1: 'edge-jwt-auth-shard-1', DB_2: 'edge-jwt-auth-shard-2' },
+      serviceBindings: { RESOURCE: 'resource-worker', TEST_JWKS: testJwksEndpoint },
+      workers: [
+        {
+          name: 'resource-worker',
+          modules: [
+            { type: 'ESModule', path: 'worker.mjs', contents: await bundleResourceWorker() },
+          ],
+          compatibilityDate: '2026-04-20',
+          bindings: { JWT_ISSUER: TEST_ISSUER },
+          serviceBindings: {
+            // examples/resource-worker/wrangler.toml's bindings, pointed at the runner.
+            AUTH: {
+              name: getRunnerName({ name } as never),
+              entrypoint: 'AuthService',
+            },
+            AUTH_PUBLIC: testJwksEndpoint,
+          },
+        },
+      ],
+    },
+  })
+
+/** Where the routes run with accounts over three databases as well (docs/scaling.md). */
+const SHARDED_PROJECT = `${PROJECT_NAME}-3-shards`
+const SHARDED_FILES = ['test/conformance.test.ts', 'test/shards.test.ts']
+
+const common = {
+  setupFiles: [
+    './test/setup/apply-migrations.ts',
+    './test/setup/property-seed.ts',
+    './test/setup/restore-after-each.ts',
   ],
+  // The worker logs a JSON line per request; show it only for failing tests.
+  silent: 'passed-only' as const,
+  // Every register and login derives a password hash (PBKDF2, 100 000 iterations); tests that
+  // log in a dozen times, on two shared cores, need more than vitest's 5 s default.
+  testTimeout: 30_000,
+}
+
+export default defineConfig(async () => ({
   test: {
-    name: PROJECT_NAME,
-    include: ['test/**/*.test.ts'],
-    setupFiles: [
-      './test/setup/apply-migrations.ts',
-      './test/setup/property-seed.ts',
-      './test/setup/restore-after-each.ts',
+    projects: [
+      {
+        plugins: [await workersPool(PROJECT_NAME)],
+        test: {
+          ...common,
+          name: PROJECT_NAME,
+          include: ['test/**/*.test.ts'],
+          // Written for three shards: it runs in the sharded project only.
+          exclude: ['test/shards.test.ts'],
+        },
+      },
+      {
+        plugins: [await workersPool(SHARDED_PROJECT, { DB_SHARDS: '3' })],
+        test: { ...common, name: SHARDED_PROJECT, include: SHARDED_FILES },
+      },
     ],
-    // The worker logs a JSON line per request; show it only for failing tests.
-    silent: 'passed-only',
-    // Every register and login derives a password hash (PBKDF2, 100 000 iterations); tests that
-    // log in a dozen times, on two shared cores, need more than vitest's 5 s default.
-    testTimeout: 30_000,
   },
 }))

@@ -2553,6 +2553,7 @@ export interface operations {
                             attestationObject?: string;
                             authenticatorData?: string;
                             signature?: string;
+                            userHandle?: string;
                         };
                     };
                     name?: string;
@@ -2729,6 +2730,7 @@ export interface operations {
                             attestationObject?: string;
                             authenticatorData?: string;
                             signature?: string;
+                            userHandle?: string;
                         };
                     };
                 };

@@ -704,7 +704,7 @@ $('#reset-cancel').addEventListener('click', () => {
  * taken out of the address bar at once, so that it stays out of the history too.
  */
 const takeLinkToken = () => {
-  const match = /^#(reset|verify|login|login_error)=([A-Za-z0-9_-]+)$/.exec(location.hash)
+  const match = /^#(reset|verify|login|login_error)=([A-Za-z0-9_~-]+)$/.exec(location.hash)
   if (!match) return null
   history.replaceState(null, '', location.pathname + location.search)
   return { kind: match[1], token: match[2] }

@@ -44,7 +44,13 @@ const DEFAULTS = {
 
 const DEFAULT_MAIL_API_URL = 'https://api.resend.com/emails'
 
-const readSeconds = (raw: unknown, fallback: number, name: string, min: number, max: number) => {
+export const readInteger = (
+  raw: unknown,
+  fallback: number,
+  name: string,
+  min: number,
+  max: number
+) => {
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -177,35 +183,35 @@ const parseOptions = (env: Bindings): AuthOptions => {
     signer: lazySigner(readAlgorithm(env.JWT_ALGORITHM), env.JWT_ACTIVE_KID || undefined, env),
     issuer: env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
     audience: env.JWT_AUDIENCE || env.JWT_ISSUER || DEFAULTS.JWT_ISSUER,
-    accessTokenTtl: readSeconds(
+    accessTokenTtl: readInteger(
       env.ACCESS_TOKEN_TTL,
       DEFAULTS.ACCESS_TOKEN_TTL,
       'ACCESS_TOKEN_TTL',
       1,
       86_400
     ),
-    refreshTokenTtl: readSeconds(
+    refreshTokenTtl: readInteger(
       env.REFRESH_TOKEN_TTL,
       DEFAULTS.REFRESH_TOKEN_TTL,
       'REFRESH_TOKEN_TTL',
       KV_MIN_TTL,
       31_536_000
     ),
-    sessionMaxAge: readSeconds(
+    sessionMaxAge: readInteger(
       env.SESSION_MAX_AGE,
       DEFAULTS.SESSION_MAX_AGE,
       'SESSION_MAX_AGE',
       KV_MIN_TTL,
       10 * 31_536_000
     ),
-    reuseGraceSeconds: readSeconds(
+    reuseGraceSeconds: readInteger(
       env.REFRESH_REUSE_GRACE,
       DEFAULTS.REFRESH_REUSE_GRACE,
       'REFRESH_REUSE_GRACE',
       0,
       MAX_REUSE_GRACE
     ),
-    accessRefreshMargin: readSeconds(
+    accessRefreshMargin: readInteger(
       env.ACCESS_REFRESH_MARGIN,
       DEFAULTS.ACCESS_REFRESH_MARGIN,
       'ACCESS_REFRESH_MARGIN',

@@ -451,6 +451,11 @@ export interface Maintenance {
 }
 
 export interface AuthPorts {
+  /**
+   * A new account's id. The storage picks where the account lives, and the id, like every id and
+   * token issued from it (shardTag), says where: a hot path finds its one shard from it.
+   */
+  newUserId?: (email: string) => string
   users: UserStore
   sessions: SessionStore
   refreshIndex: RefreshIndex

@@ -7,7 +7,7 @@ import { cloudflarePorts } from './adapters'
 import { Misconfigured } from './auth/errors'
 import { buildServices } from './create-auth'
 import type { Bindings } from './env-options'
-import { optionsFromEnv } from './env-options'
+import { optionsFromEnv, readInteger } from './env-options'
 import type { AuthFeature } from './feature'
 import { DEFAULT_FEATURES } from './features'
 import { MAX_REUSE_GRACE } from './options'
@@ -27,6 +27,19 @@ const misconfigured = (error: Misconfigured): AuthServices =>
       throw error
     },
   })
+
+/**
+ * DB_SHARDS databases (default 1): DB is shard 0, DB_1, DB_2 … the others (docs/scaling.md). A
+ * missing one is a misconfiguration, found here once, never a query to the wrong database.
+ */
+const shardsOf = (env: Bindings): D1Database[] => {
+  const shards = Array.from(
+    { length: readInteger(env.DB_SHARDS, 1, 'DB_SHARDS', 1, 64) },
+    (_, k) => env[k ? (`DB_${k}` as 'DB') : 'DB']
+  )
+  if (!shards.every(Boolean)) throw new Misconfigured('missing DB_<n> binding')
+  return shards
+}
 
 /**
  * `features`: what the Worker registers; DEFAULT_FEATURES for the deployed one, more for a Worker
@@ -54,6 +67,7 @@ export const servicesFromEnv = (
       )
       const ports = cloudflarePorts({
         db: env.DB,
+        shards: shardsOf(env),
         refreshTokens: env.REFRESH_TOKENS,
         loginFailures: options.limits.loginFailures,
         maxReuseGraceSeconds: MAX_REUSE_GRACE,

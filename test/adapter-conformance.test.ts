@@ -1,5 +1,6 @@
 /** The ports' conformance suite (src/adapters/testing/) against the D1 and KV adapters. */
-import { env } from 'cloudflare:test'
+import { applyD1Migrations, env } from 'cloudflare:test'
+import { beforeAll } from 'vitest'
 import { cloudflarePorts } from '../src/adapters'
 import { describeConformance } from '../src/adapters/testing/conformance'
 
@@ -30,5 +31,28 @@ const loginFailures = { limit: 4, windowSeconds: 120 }
 describeConformance('D1 and KV adapters', {
   ports: () => cloudflarePorts({ db: env.DB, refreshTokens: env.REFRESH_TOKENS, loginFailures }),
   failing: () => cloudflarePorts({ db: brokenD1(), refreshTokens: brokenKV(), loginFailures }),
+  loginFailures,
+})
+
+// The same guarantees with accounts sharded over three databases (DB is shard 0).
+beforeAll(async () => {
+  for (const db of [env.DB_1, env.DB_2]) await applyD1Migrations(db, env.TEST_MIGRATIONS)
+})
+
+describeConformance('D1 sharded over three databases, and KV', {
+  ports: () =>
+    cloudflarePorts({
+      db: env.DB,
+      shards: [env.DB, env.DB_1, env.DB_2],
+      refreshTokens: env.REFRESH_TOKENS,
+      loginFailures,
+    }),
+  failing: () =>
+    cloudflarePorts({
+      db: brokenD1(),
+      shards: [brokenD1(), brokenD1(), brokenD1()],
+      refreshTokens: brokenKV(),
+      loginFailures,
+    }),
   loginFailures,
 })

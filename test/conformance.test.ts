@@ -3,7 +3,6 @@
  * produced through the worker and checked against public/openapi.json (status, required headers,
  * body schema); an undeclared status fails, and so does a declared one that no case produced.
  */
-import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account } from './helpers/accounts'
@@ -23,6 +22,7 @@ import {
 } from './helpers/recovery'
 import { buildRequest, apiWithEnv, api } from './helpers/requests'
 import type { RequestOptions } from './helpers/requests'
+import { shardDb } from './helpers/shards'
 import { FaultyStorage } from './helpers/storage-faults'
 import { totpAt } from './helpers/totp'
 
@@ -585,9 +585,8 @@ describe('passkeys (with a relying party configured)', () => {
     expect(forged.status).toBe(401)
     await expectConforms('post', '/auth/passkeys/login', forged)
     // With another second factor on, a sign-in without user verification answers 202.
-    await env.DB.prepare(
-      `UPDATE users SET mfa = json_set(mfa, '$.totp', json('true')) WHERE id = ?1`
-    )
+    await shardDb(account.userId)
+      .prepare(`UPDATE users SET mfa = json_set(mfa, '$.totp', json('true')) WHERE id = ?1`)
       .bind(account.userId)
       .run()
     const partial = await login({ uv: false })

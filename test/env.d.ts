@@ -15,5 +15,8 @@ declare namespace Cloudflare {
     RESOURCE: Fetcher
     /** The JWK set the resource worker's AUTH_PUBLIC binding serves: PUT to publish one. */
     TEST_JWKS: Fetcher
+    /** Shards 1 and 2 of the sharding tests (DB is shard 0); their files apply the migrations. */
+    DB_1: D1Database
+    DB_2: D1Database
   }
 }

@@ -478,13 +478,15 @@ describe('passwordless sign-in with a passkey', () => {
     expect((await passkeyLogin(authenticator)).status).toBe(200)
   })
 
-  it('refuses an unknown credential; the user handle decides nothing (the credential id does)', async () => {
+  it('refuses an unknown credential, and a user handle that names another account than its owner', async () => {
     const { account, authenticator } = await accountWithPasskey()
     const stranger = await createAuthenticator()
     await expectError(await passkeyLogin(stranger), 401, 'invalid_passkey')
-    // A handle naming another account signs in the passkey's owner, never that account.
+    // WebAuthn's check: the handle, when sent, must map to the credential's owner.
     const other = await registerUser()
-    const res = await passkeyLogin(authenticator, { userHandle: base64UrlEncode(other.userId) })
+    const forged = await passkeyLogin(authenticator, { userHandle: base64UrlEncode(other.userId) })
+    await expectError(forged, 401, 'invalid_passkey')
+    const res = await passkeyLogin(authenticator, { userHandle: base64UrlEncode(account.userId) })
     expect((await expectTokenResponse(res)).user.id).toBe(account.userId)
     expect((await passkeyLogin(authenticator, { userHandle: null })).status).toBe(200)
   })

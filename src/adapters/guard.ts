@@ -4,6 +4,7 @@
  * built, so that adapter code calls D1 and KV plainly and no call can forget the guard.
  */
 import { DependencyUnavailable, UniqueViolation } from '../ports'
+import { shardOf } from './d1/shards'
 
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof Error && /UNIQUE constraint failed/i.test(error.message)
@@ -63,68 +64,70 @@ const guardD1 = <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> 
 const guardKV = <T>(operation: () => Promise<T>, timeoutMs: number): Promise<T> =>
   withinDeadline(operation, timeoutMs, kvFailure)
 
-/** The statements a guarded binding hands out; batch() unwraps them for the real binding. */
-const UNWRAPPED = Symbol('unwrapped')
-
-type GuardedStatement = D1PreparedStatement & { [UNWRAPPED]: D1PreparedStatement }
-
-const guardStatement = (statement: D1PreparedStatement, timeoutMs: number): GuardedStatement => {
-  const guarded = {
-    [UNWRAPPED]: statement,
-    bind: (...values: unknown[]) => guardStatement(statement.bind(...values), timeoutMs),
-    first: (column?: string) =>
-      guardD1(
-        () => (column === undefined ? statement.first() : statement.first(column)),
-        timeoutMs
-      ),
-    run: () => guardD1(() => statement.run(), timeoutMs),
-    all: () => guardD1(() => statement.all(), timeoutMs),
-    raw: (options?: { columnNames?: boolean }) =>
-      guardD1(() => statement.raw(options as { columnNames: true }), timeoutMs),
-  }
-  return guarded as unknown as GuardedStatement
-}
-
-const unwrap = (statement: D1PreparedStatement): D1PreparedStatement =>
-  (statement as Partial<GuardedStatement>)[UNWRAPPED] ?? statement
-
 type D1Reader = Pick<D1Database, 'prepare' | 'batch'>
 
-const guardReader = (reader: D1Reader, timeoutMs: number) => ({
-  prepare: (query: string) => {
-    // prepare() itself may throw on a broken binding: an outage like any other.
-    try {
-      return guardStatement(reader.prepare(query), timeoutMs)
-    } catch (error) {
-      throw new DependencyUnavailable('D1', error)
+/**
+ * A statement as adapters build it, prepared on its database only when it runs: in a sharded
+ * deployment its bound values name that database (./d1/shards.ts). prepare() and bind() stay
+ * local, as D1's do; a binding that throws in prepare() is an outage like any other.
+ */
+interface Pending {
+  sql: string
+  args: unknown[]
+}
+
+const guardReader = (database: (args: unknown[]) => D1Reader, timeoutMs: number) => {
+  const statement = (sql: string, args: unknown[]) => {
+    const call =
+      (name: string) =>
+      (...a: unknown[]) =>
+        guardD1(() => {
+          const prepared = database(args)
+            .prepare(sql)
+            .bind(...args)
+          return (prepared as unknown as Record<string, (...b: unknown[]) => Promise<unknown>>)[
+            name
+          ](...a)
+        }, timeoutMs)
+    const pending: Pending & Record<string, unknown> = {
+      sql,
+      args,
+      bind: (...values: unknown[]) => statement(sql, values),
+      first: call('first'),
+      run: call('run'),
+      all: call('all'),
     }
-  },
-  batch: <T>(statements: D1PreparedStatement[]) =>
-    guardD1(() => reader.batch<T>(statements.map(unwrap)), timeoutMs),
-})
+    return pending as unknown as D1PreparedStatement
+  }
+  return {
+    prepare: (sql: string) => statement(sql, []),
+    // One transaction on one database: the first value that names a shard names it for all.
+    batch: <T>(statements: D1PreparedStatement[]) =>
+      guardD1(() => {
+        const list = statements as unknown as Pending[]
+        const db = database(list.flatMap((s) => s.args))
+        return db.batch<T>(list.map((s) => db.prepare(s.sql).bind(...s.args)))
+      }, timeoutMs),
+  }
+}
 
 /**
  * The D1 binding with every call bounded and every failure an outage (503), a UNIQUE collision
  * excepted (UniqueViolation, a domain outcome). Statements keep their D1 types, so adapters read
- * as plain D1 code.
+ * as plain D1 code; what no adapter calls (exec, raw, bookmarks) is left out. Given several databases (DB_SHARDS), each statement runs on the one its bound
+ * values name; one database is today's binding exactly.
  */
 export const guardD1Binding = (
-  db: D1Database,
+  databases: D1Database | D1Database[],
   timeoutMs: number = STORAGE_TIMEOUT_MS
 ): D1Database => {
+  const shards = [databases].flat()
+  const on = (args: unknown[]) => shards[shards.length > 1 ? shardOf(args, shards.length) : 0]
   const guarded = {
-    ...guardReader(db, timeoutMs),
-    exec: (query: string) => guardD1(() => db.exec(query), timeoutMs),
-    withSession: (constraint?: string) => {
-      let session: D1DatabaseSession
-      // Like prepare(): a binding that fails here is an outage, not an unexpected 500.
-      try {
-        session = db.withSession(constraint)
-      } catch (error) {
-        throw new DependencyUnavailable('D1', error)
-      }
-      return { ...guardReader(session, timeoutMs), getBookmark: () => session.getBookmark() }
-    },
+    ...guardReader(on, timeoutMs),
+    // A session per statement: its one caller (the replica session check) runs one query.
+    withSession: (constraint?: string) =>
+      guardReader((args) => on(args).withSession(constraint), timeoutMs),
   }
   // Structurally a D1Database (what adapters call); the binding's class is never constructed.
   return guarded as unknown as D1Database

@@ -88,7 +88,7 @@ export const createAccount = async (
   } else if (await ports.users.emailIsTaken(account.email)) throw new EmailTaken()
   const now = isoNow()
   const user = {
-    id: crypto.randomUUID(),
+    id: ports.newUserId?.(account.email) ?? crypto.randomUUID(),
     email: account.email,
     nickname: account.nickname ?? null,
     password_hash: await hashPassword(account.password, options.passwordPolicy),

@@ -6,7 +6,7 @@
  * credential version (a password change or reset ends every device at once).
  */
 import type { DeviceRow, UserRow } from '../ports'
-import { newOpaqueToken, opaqueTokenHash, sha256Base64Url } from './encoding'
+import { newOpaqueToken, opaqueTokenHash, shardTag, tokenHash } from './encoding'
 
 /** A year; the cookie says the same (browsers cap a cookie's life at 400 days). */
 export const DEVICE_TOKEN_LIFETIME = 365 * 86_400
@@ -31,11 +31,11 @@ export const newDevice = async (
   credentialVersion: number,
   now: number
 ): Promise<{ token: string; row: DeviceRow }> => {
-  const token = newOpaqueToken()
+  const token = newOpaqueToken(shardTag(userId))
   return {
     token,
     row: {
-      token_hash: await sha256Base64Url(token),
+      token_hash: await tokenHash(token),
       user_id: userId,
       credential_version: credentialVersion,
       created_at: now,

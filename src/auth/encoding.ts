@@ -49,21 +49,32 @@ export const sha256Base64Url = async (text: string): Promise<string> =>
   toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))))
 
 /**
- * Opaque tokens (refresh and device tokens, mfa_tokens, one-time links, WebAuthn challenges):
- * 256 random bits as 43 base64url characters, handed out once and kept only as their SHA-256.
+ * The shard prefix of an id or token (`2~`; none in a one-shard deployment): what is issued from
+ * it carries it on, so that its lookup reaches one shard (docs/scaling.md).
  */
-export const newOpaqueToken = (): string => toBase64Url(randomBytes(32))
+export const shardTag = (id: string): string => id.slice(0, id.indexOf('~') + 1)
+
+/** A token's stored hash, under the token's shard prefix. */
+export const tokenHash = async (token: string): Promise<string> =>
+  shardTag(token) + (await sha256Base64Url(token))
+
+/**
+ * Opaque tokens (refresh and device tokens, mfa_tokens, one-time links, WebAuthn challenges):
+ * 256 random bits as 43 base64url characters, after the shard tag of the account they belong to
+ * (none with one shard), handed out once and kept only as their hash.
+ */
+export const newOpaqueToken = (tag = ''): string => tag + toBase64Url(randomBytes(32))
 
 /**
  * The shape of one, checked before any hashing or storage: garbage costs nothing, and a long
  * header (a 64 KiB X-Device-Token) never reaches the pattern.
  */
 export const isOpaqueToken = (text: string): boolean =>
-  text.length === 43 && /^[\w-]{43}$/.test(text)
+  text.length >= 43 && text.length <= 48 && /^(\d{1,4}~)?[\w-]{43}$/.test(text)
 
 /** The hash a presented opaque token is stored under; null for anything not shaped like one. */
 export const opaqueTokenHash = (text: string | undefined): Promise<string> | null =>
-  text !== undefined && isOpaqueToken(text) ? sha256Base64Url(text) : null
+  text !== undefined && isOpaqueToken(text) ? tokenHash(text) : null
 
 /** Compares secrets in time that depends only on their length. */
 export const constantTimeEqual = (a: Uint8Array, b: Uint8Array): boolean => {

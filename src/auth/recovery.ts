@@ -8,7 +8,14 @@ import { composeAccountMessage } from '../mail/message'
 import type { AccountLinkPurpose } from '../mail/message'
 import type { ConfiguredMailer, PublicUser, TokenHolder } from '../ports'
 import type { Core } from './core'
-import { constantTimeEqualText, isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
+import {
+  constantTimeEqualText,
+  isOpaqueToken,
+  newOpaqueToken,
+  sha256Base64Url,
+  shardTag,
+  tokenHash as hashOf,
+} from './encoding'
 import { InvalidOneTimeToken } from './errors'
 import { hashPassword } from './password'
 import { forgetRefreshTokens } from './sessions'
@@ -56,10 +63,10 @@ export const sendAccountLink = async (
     if (!user) return
     if (purpose === 'email_verification' && user.email_verified_at !== null) return
     const now = nowSeconds()
-    const token = newOpaqueToken()
+    const token = newOpaqueToken(shardTag(user.id))
     const issued = await ports.oneTimeTokens.insertWithinBudget(
       {
-        tokenHash: await sha256Base64Url(token),
+        tokenHash: await hashOf(token),
         purpose,
         userId: user.id,
         email: user.email,
@@ -89,7 +96,7 @@ const liveTokenHolder = async (
   purpose: AccountLinkPurpose
 ): Promise<{ tokenHash: string; holder: TokenHolder }> => {
   if (!isOpaqueToken(token)) throw invalidToken()
-  const tokenHash = await sha256Base64Url(token)
+  const tokenHash = await hashOf(token)
   const holder = await core.ports.oneTimeTokens.findLive(tokenHash, purpose, nowSeconds())
   if (!holder) throw invalidToken()
   return { tokenHash, holder }

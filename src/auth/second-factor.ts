@@ -7,7 +7,7 @@ import { nowSeconds } from '../clock'
 import type { PublicUser } from '../ports'
 import { requirePassword } from './accounts'
 import type { Core } from './core'
-import { isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
+import { isOpaqueToken, newOpaqueToken, shardTag, tokenHash } from './encoding'
 import { InvalidCredentials, InvalidMfaToken, LoginThrottled, WrongSecondFactor } from './errors'
 import { reproveSession, startSession } from './sessions'
 import type {
@@ -47,10 +47,10 @@ export const secondFactorGate =
   async (signIn, user) => {
     const methods = await enrolledMethods(core, user)
     if (methods.length === 0) return null
-    const token = newOpaqueToken()
+    const token = newOpaqueToken(shardTag(user.id))
     const now = nowSeconds()
     await core.ports.mfaChallenges.insert({
-      id: await sha256Base64Url(token),
+      id: await tokenHash(token),
       user_id: user.id,
       amr: JSON.stringify(signIn.amr),
       credential_version: signIn.credentialVersion,
@@ -67,7 +67,7 @@ export const secondFactorGate =
 const liveChallenge = async (core: Core, mfaToken: string, takeAttempt: boolean) => {
   if (!isOpaqueToken(mfaToken)) throw new InvalidMfaToken()
   const { mfaChallenges } = core.ports
-  const id = await sha256Base64Url(mfaToken)
+  const id = await tokenHash(mfaToken)
   const now = nowSeconds()
   const challenge = await (takeAttempt
     ? mfaChallenges.takeAttempt(id, now, MFA_TOKEN_MAX_FAILURES)

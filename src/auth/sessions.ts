@@ -20,7 +20,13 @@ import { signAccessToken, verifyAccessToken } from './access-token'
 import type { AccessClaims } from './access-token'
 import type { Core } from './core'
 import { newDevice } from './devices'
-import { constantTimeEqualText, isOpaqueToken, newOpaqueToken, sha256Base64Url } from './encoding'
+import {
+  constantTimeEqualText,
+  isOpaqueToken,
+  newOpaqueToken,
+  sha256Base64Url,
+  shardTag,
+} from './encoding'
 import {
   AccessTokenExpired,
   AccountChangedMeanwhile,
@@ -106,7 +112,7 @@ const openChain = async (core: Core, userId: string, meta: SignInMeta, proof: Pr
   const { options, ports } = core
   options.signer.check()
   const now = nowSeconds()
-  const sessionId = crypto.randomUUID()
+  const sessionId = shardTag(userId) + crypto.randomUUID()
   const refreshToken = newOpaqueToken()
   const refreshHash = await sha256Base64Url(refreshToken)
   const refreshExpiresAt = refreshExpiry(options, now, now)

@@ -39,7 +39,7 @@ export type LinkKind = 'reset' | 'verify'
 
 /** The token of the `<APP_URL>/#reset=` or `#verify=` link in a message's text. */
 export const linkToken = (message: { text: string }, kind: LinkKind): string => {
-  const match = new RegExp(`${APP_URL}/#${kind}=([A-Za-z0-9_-]+)`).exec(message.text)
+  const match = new RegExp(`${APP_URL}/#${kind}=([A-Za-z0-9_~-]+)`).exec(message.text)
   expect(match, message.text).not.toBeNull()
   return match?.[1] ?? ''
 }

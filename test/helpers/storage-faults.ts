@@ -174,16 +174,21 @@ export class FaultyStorage {
 
   constructor(private readonly plan: FaultPlan = {}) {
     this.reached = new Promise((resolve) => (this.markReached = resolve))
-    this.env = {
-      ...env,
-      DB: interceptD1(env.DB, (call, sql, proceed) =>
+    const wrapD1 = (db: D1Database) =>
+      interceptD1(db, (call, sql, proceed) =>
         this.intercept(
           `d1.${call}`,
           STATEMENT_CALLS.has(call) && /^\s*select\b/i.test(sql[0]),
           proceed,
           sql.some((text) => SECURITY_EVENT_WRITE.test(text))
         )
-      ),
+      )
+    this.env = {
+      ...env,
+      DB: wrapD1(env.DB),
+      // Shards 1 and 2 of the sharded test project: their calls count in the same sequence.
+      DB_1: wrapD1(env.DB_1),
+      DB_2: wrapD1(env.DB_2),
       REFRESH_TOKENS: this.wrapKv(env.REFRESH_TOKENS),
     }
   }

@@ -4,6 +4,7 @@
  * the D1 and KV adapters on real local storage; a new store is one adapter file plus one call.
  */
 import { describe, expect, it } from 'vitest'
+import { shardTag } from '../../auth/encoding'
 import { DependencyUnavailable, UniqueViolation } from '../../ports'
 import type { AuthPorts, NewSession, NewUser, UserRow } from '../../ports'
 
@@ -21,16 +22,21 @@ let counter = 0
 const unique = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`
 
-const newUser = (): NewUser => ({
-  id: crypto.randomUUID(),
-  email: `${unique('conformance')}@example.com`,
-  nickname: null,
-  password_hash: unique('hash'),
-  created_at: new Date(NOW * 1000).toISOString(),
-})
+/** A user as the domain makes one: its id from the ports, which decide where the account lives. */
+const userOf = (ports: AuthPorts, overrides: Partial<NewUser> = {}): NewUser => {
+  const email = overrides.email ?? `${unique('conformance')}@example.com`
+  return {
+    id: ports.newUserId?.(email) ?? crypto.randomUUID(),
+    email,
+    nickname: null,
+    password_hash: unique('hash'),
+    created_at: new Date(NOW * 1000).toISOString(),
+  }
+}
 
+/** Its sessions' ids, and its tokens' hashes, carry its id's shard tag, as the domain's do. */
 const newSession = (user: { id: string }, overrides: Partial<NewSession> = {}): NewSession => ({
-  id: crypto.randomUUID(),
+  id: shardTag(user.id) + crypto.randomUUID(),
   user_id: user.id,
   refresh_hash: unique('refresh'),
   user_agent: null,
@@ -51,21 +57,21 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
   describe(`${name}: users`, () => {
     it('stores a user at credential version 0 and refuses a second one with the same email', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       await ports.users.insert(user)
       expect(await ports.users.findByEmail(user.email)).toMatchObject({
         id: user.id,
         credential_version: 0,
       })
       expect(await ports.users.emailIsTaken(user.email)).toBe(true)
-      await expect(ports.users.insert({ ...newUser(), email: user.email })).rejects.toBeInstanceOf(
+      await expect(ports.users.insert(userOf(ports, { email: user.email }))).rejects.toBeInstanceOf(
         UniqueViolation
       )
     })
 
     it('replaces a password hash only from the hash it was computed against', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       await ports.users.insert(user)
       expect(await ports.users.replacePasswordHash(user.id, 'stale', 'next', 'now')).toBe(false)
       expect(
@@ -79,7 +85,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
 
     it('changes a password atomically: the version moves and the other sessions end', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const current = newSession(user)
       await ports.users.insertWithSession(user, current)
       const other = newSession(user)
@@ -111,7 +117,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
 
     it('deletes a user with their sessions in one go', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const session = newSession(user)
       await ports.users.insertWithSession(user, session)
       await ports.users.deleteCascade(user.id, [])
@@ -123,7 +129,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
   describe(`${name}: sessions`, () => {
     it('inserts a session only while the credential version is the one given', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       await ports.users.insert(user)
       expect(await ports.sessions.insert(newSession(user), { credentialVersion: 1 })).toBe(false)
       const session = newSession(user)
@@ -139,7 +145,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
 
     it('lets exactly one of two racing rotations win', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const session = newSession(user)
       await ports.users.insertWithSession(user, session)
       const rotation = (nextHash: string) => ({
@@ -162,7 +168,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
 
     it('ends sessions by scope, each once, and drops their successor boxes', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const [first, second, third] = [newSession(user), newSession(user), newSession(user)]
       await ports.users.insertWithSession(user, first)
       await ports.sessions.insert(second, { credentialVersion: 0 })
@@ -194,7 +200,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
 
     it('lists neither ended nor expired sessions as live', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const live = newSession(user)
       await ports.users.insertWithSession(user, live)
       await ports.sessions.insert(newSession(user, { expires_at: NOW - 1 }), {
@@ -243,11 +249,11 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
   describe(`${name}: one-time tokens`, () => {
     it('issues within the budget and redeems a reset once, moving the credential version', async () => {
       const ports = target.ports()
-      const user = newUser()
+      const user = userOf(ports)
       const session = newSession(user)
       await ports.users.insertWithSession(user, session)
       const token = (tokenHash: string) => ({
-        tokenHash,
+        tokenHash: shardTag(user.id) + tokenHash,
         purpose: 'password_reset' as const,
         userId: user.id,
         email: user.email,
@@ -260,12 +266,13 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
       expect(await ports.oneTimeTokens.insertWithinBudget(token('t2'), budget)).toBe(true)
       expect(await ports.oneTimeTokens.insertWithinBudget(token('t3'), budget)).toBe(false)
 
-      const holder = await ports.oneTimeTokens.findLive('t1', 'password_reset', NOW)
+      const t1 = shardTag(user.id) + 't1'
+      const holder = await ports.oneTimeTokens.findLive(t1, 'password_reset', NOW)
       expect(holder).toMatchObject({ userId: user.id, passwordHash: user.password_hash })
       if (!holder) throw new Error('the token was not found')
       const redeem = (newPasswordHash: string) =>
         ports.oneTimeTokens.redeemPasswordReset({
-          tokenHash: 't1',
+          tokenHash: t1,
           holder,
           newPasswordHash,
           now: NOW,
@@ -275,7 +282,7 @@ export const describeConformance = (name: string, target: ConformanceTarget): vo
       expect(results.filter((ended) => ended !== null)).toEqual([[session.refresh_hash]])
       expect((await stored(ports, user.id)).credential_version).toBe(1)
       expect((await ports.sessions.find(session.id))?.successor_box).toBeNull()
-      expect(await ports.oneTimeTokens.findLive('t1', 'password_reset', NOW)).toBeNull()
+      expect(await ports.oneTimeTokens.findLive(t1, 'password_reset', NOW)).toBeNull()
     })
   })
 

@@ -13,6 +13,8 @@ import {
   sha256Base64Url,
   toBase64Url,
   utf8,
+  shardTag,
+  utf8Decoder,
 } from '../../auth/encoding'
 import { LoginThrottled } from '../../auth/errors'
 import { startSession } from '../../auth/sessions'
@@ -49,6 +51,7 @@ export interface CredentialJSON {
     attestationObject?: string
     authenticatorData?: string
     signature?: string
+    userHandle?: string
   }
 }
 
@@ -110,7 +113,12 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
     if (data.credentialId || (expected.verified && !data.verified)) refuse()
     const [redeemed, found] = await Promise.all([
       redeemChallenge(clientData.challenge, purpose, subject),
-      store.findByCredentialId(credential.id),
+      // The owner the caller or the handle names (WebAuthn §7.2 step 6): its shard is the one read.
+      store.findByCredentialId(
+        credential.id,
+        expected.userId ??
+          (response.userHandle ? utf8Decoder.decode(decodeBase64Url(response.userHandle)) : null)
+      ),
     ])
     const owner = found?.owner
     if (
@@ -190,7 +198,8 @@ export const passkeyService = (core: Core, options: PasskeyOptions | undefined) 
       await importPublicKey(algorithm, jwk)
       if (!(await redeemChallenge(clientData.challenge, 'registration', userId))) refuse()
       const passkey: PasskeyRow = {
-        id: crypto.randomUUID(),
+        // On the owner's shard, as its id says: recordUse finds it by this id alone.
+        id: shardTag(userId) + crypto.randomUUID(),
         user_id: userId,
         credential_id: credentialId,
         public_key: JSON.stringify(jwk),

@@ -9,8 +9,8 @@ import { boundedText } from '../../http/schemas'
 const Base64Url = v.pipe(v.string(), v.maxLength(4096), v.regex(/^[\w-]*$/, 'not base64url'))
 
 /**
- * `PublicKeyCredential.toJSON()`: the fields the checks read; others are ignored. The user handle
- * is among them: the credential id (unique) names the account, and the handle decides nothing.
+ * `PublicKeyCredential.toJSON()`: the fields the checks read; others are ignored. The credential
+ * id (unique) names the account; a user handle, when sent, must name the same one.
  */
 export const CredentialSchema = v.object({
   id: Base64Url,
@@ -20,6 +20,7 @@ export const CredentialSchema = v.object({
     attestationObject: v.optional(Base64Url),
     authenticatorData: v.optional(Base64Url),
     signature: v.optional(Base64Url),
+    userHandle: v.optional(Base64Url),
   }),
 })
 

@@ -37,8 +37,14 @@ export interface PasskeyStore {
   ): Promise<boolean>
   /** Throws UniqueViolation when the credential id is registered already (to anyone). */
   insert(passkey: PasskeyRow): Promise<void>
-  /** A credential's key with its owner, read together (the owner's credential version with it). */
-  findByCredentialId(credentialId: string): Promise<{
+  /**
+   * A credential's key with its owner, read together (the owner's credential version with it);
+   * with `ownerId`, only if the credential is that account's.
+   */
+  findByCredentialId(
+    credentialId: string,
+    ownerId: string | null
+  ): Promise<{
     passkey: Pick<PasskeyRow, 'id' | 'public_key' | 'algorithm'>
     owner: UserRow
   } | null>

@@ -51,14 +51,16 @@ export const d1PasskeyStore = (db: D1Database): PasskeyStore => ({
     ])
   },
 
-  async findByCredentialId(credentialId) {
-    // One read: the owner (and their credential version) as of the passkey's row.
+  async findByCredentialId(credentialId, ownerId) {
+    // One read: the owner (and their credential version) as of the passkey's row. The owner's id
+    // is bound first: with accounts sharded, it names the shard (src/adapters/d1/shards.ts).
     const row = await db
       .prepare(
         `SELECT p.id AS passkey_id, p.public_key, p.algorithm, u.*
-           FROM passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_id = ?1`
+           FROM passkeys p JOIN users u ON u.id = p.user_id
+          WHERE p.credential_id = ?2 AND (?1 IS NULL OR p.user_id = ?1)`
       )
-      .bind(credentialId)
+      .bind(ownerId, credentialId)
       .first<UserRow & { passkey_id: string; public_key: string; algorithm: number }>()
     return (
       row && {
