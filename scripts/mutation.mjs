@@ -14,7 +14,8 @@
  * Options: --files glob[,glob] (repeatable; replaces the default scope), --operators a,b,
  * --sample N, --per-module N (a stratified sample: in each module, mutants are drawn in a seeded
  * order until N of them type-check or the module has no more; the type errors met on the way are
- * kept as such), --seed S, --list, --only id[,id], --tests file[,file], --timeout seconds (per test
+ * kept as such; the run goes round robin over the modules, so that one cut short still covers
+ * every module), --seed S, --list, --only id[,id], --tests file[,file], --timeout seconds (per test
  * run), --no-baseline, --out file (default docs/mutation-results.json; not written for --list
  * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
  * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
@@ -669,7 +670,12 @@ const perModuleSampleOf = (mutants, count, seed, typeErrorOf) => {
       chosen.add(mutant)
     }
   }
-  return mutants.filter((mutant) => chosen.has(mutant))
+  // Round robin over the modules (each in source order): a run cut short still covers them all.
+  const lanes = [...byFile.values()].map((own) => own.filter((mutant) => chosen.has(mutant)))
+  const longest = Math.max(0, ...lanes.map((lane) => lane.length))
+  return Array.from({ length: longest }, (_, round) =>
+    lanes.flatMap((lane) => (round < lane.length ? [lane[round]] : []))
+  ).flat()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1145,7 +1151,8 @@ const main = async () => {
       : []
   )
   for (const [index, mutant] of mutants.entries()) {
-    await waitForLoad(args.maxLoad)
+    // A type error already found by the draw costs nothing more: no need to wait for the load.
+    if (!mutant.typeError) await waitForLoad(args.maxLoad)
     const label = `[${index + 1}/${mutants.length}] ${mutant.id} ${mutant.file}:${mutant.line} ${mutant.operator}`
     const path = join(root, mutant.file)
     const started = Date.now()
