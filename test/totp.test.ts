@@ -156,20 +156,27 @@ describe('the secret at rest', () => {
     }
   })
 
-  it('answers 500 server_misconfigured without a usable MFA_SECRET, and stores nothing', async () => {
-    const account = await registerUser()
-    const res = await apiWithEnv({ MFA_SECRET: 'short' }, '/auth/mfa/totp', {
-      method: 'POST',
-      token: account.accessToken,
-    })
-    await expectError(res, 500, 'server_misconfigured')
-    expect(
-      await countRows(
-        'SELECT count(*) AS n FROM totp_credentials WHERE user_id = ?1',
-        account.userId
-      )
-    ).toBe(0)
-  })
+  it.each([
+    ['a short one', 'short'],
+    // A JSON [vars] value is no secret, even one whose text would be long enough.
+    ['a list holding a long one', ['a-secret-long-enough-but-inside-a-json-list-0123']],
+  ])(
+    'answers 500 server_misconfigured with %s as MFA_SECRET, and stores nothing',
+    async (_, secret) => {
+      const account = await registerUser()
+      const res = await apiWithEnv({ MFA_SECRET: secret as unknown as string }, '/auth/mfa/totp', {
+        method: 'POST',
+        token: account.accessToken,
+      })
+      await expectError(res, 500, 'server_misconfigured')
+      expect(
+        await countRows(
+          'SELECT count(*) AS n FROM totp_credentials WHERE user_id = ?1',
+          account.userId
+        )
+      ).toBe(0)
+    }
+  )
 })
 
 describe('setting TOTP up', () => {
