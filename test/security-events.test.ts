@@ -318,7 +318,9 @@ describe('GET /auth/events', () => {
     const unhanded = ['-1', '+5', ' 5', '5 ', '0123', '12a'].map((text) =>
       btoa(text).replace(/=+$/, '')
     )
-    const cursors = ['', 'not a cursor', 'MA', 'A'.repeat(10_000), '%00', ...unhanded]
+    // And the padded (standard base64) spelling of a number a cursor could hold: atob reads it,
+    // base64url as this service writes it has no `=`.
+    const cursors = ['', 'not a cursor', 'MA', 'A'.repeat(10_000), '%00', btoa('12'), ...unhanded]
     for (const cursor of cursors) {
       const res = await send(`/auth/events?cursor=${encodeURIComponent(cursor)}`, {
         token: account.accessToken,
