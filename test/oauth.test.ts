@@ -307,6 +307,25 @@ describe('POST /oauth/revoke', () => {
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
   })
 
+  it('ends the session of an access token whose header alone is longer than a refresh token', async () => {
+    // EdDSA tokens carry a kid: their header part is 52 base64url characters before the first
+    // dot, so a refresh-token pattern that stops after 43 characters would take them for one.
+    const appEnv = envWithKeys('EdDSA', [await generateKey('EdDSA', 'k1')])
+    const { tokens } = await registerUser({ appEnv })
+    expect(tokens.access_token.indexOf('.')).toBeGreaterThan(43)
+    const res = await callApp(appEnv, '/oauth/revoke', {
+      method: 'POST',
+      body: new URLSearchParams({ token: tokens.access_token }).toString(),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    })
+    expect(res.status).toBe(200)
+    await expectError(
+      await callApp(appEnv, '/me', { token: tokens.access_token }),
+      401,
+      'token_revoked'
+    )
+  })
+
   // Only a valid access token names a session to end; the session check of /me would refuse
   // this token anyway, so the verifier's own `exp` test is what this observes.
   it('leaves the session alone for an access token at exactly its exp', async () => {
