@@ -19,8 +19,10 @@
  * run), --no-baseline, --out file (default docs/mutation-results.json; not written for --list
  * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
  * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
- * module is unchanged; survivors run again, against the tests as they are now), --report (runs
- * nothing: prints the out file again with scripts/mutation-equivalents.json applied, and saves it).
+ * module is unchanged; survivors run again, against the tests as they are now; mutants not chosen
+ * this time stay in the out file as they were, so `--only <ids> --resume` updates a few in
+ * place), --report (runs nothing: prints the out file again with
+ * scripts/mutation-equivalents.json applied, and saves it).
  *
  * Not StrykerJS: its vitest runner forces vitest's threads pool, which the Workers pool does not
  * use. The mutated file is always put back: in a finally, on SIGINT/SIGTERM/SIGHUP, and on the
@@ -1058,7 +1060,7 @@ const main = async () => {
     : {}
   const outPath = args.out
     ? resolve(root, args.out)
-    : args.only
+    : args.only && !args.resume
       ? null
       : join(root, 'docs', 'mutation-results.json')
   // Earlier runs' killers go first: most mutants then die in the first few files.
@@ -1113,6 +1115,21 @@ const main = async () => {
 
   const results = []
   const contentHash = (text) => createHash('sha1').update(text).digest('hex').slice(0, 12)
+  // --resume carries the out file's other mutants along (those of modules unchanged since), so
+  // that `--only <ids> --resume` re-runs a few survivors inside the last run's record.
+  const chosenIds = new Set(mutants.map((mutant) => mutant.id))
+  const carried = args.resume
+    ? (previous?.mutants ?? [])
+        .filter((result) => !chosenIds.has(result.id))
+        .filter((result) => {
+          const path = join(root, result.file)
+          return existsSync(path) && contentHash(readFileSync(path, 'utf8')) === result.moduleHash
+        })
+        .map(({ equivalent: _, ...result }) => result)
+    : []
+  const recorded = () => [...carried, ...results]
+  // What the record describes: this run's draw, or the last run's when this one only re-runs ids.
+  const drawn = args.only && carried.length > 0 ? previous : null
   const writeResults = (finished) => {
     if (!outPath) return
     let commit = null
@@ -1121,21 +1138,21 @@ const main = async () => {
     } catch {
       commit = null
     }
-    const rows = summarize(results, equivalents)
+    const rows = summarize(recorded(), equivalents)
     const document = {
       date: new Date().toISOString(),
       finished,
       commit,
-      scope: args.files,
-      operators: args.operators,
-      sample: args.only ? null : args.sample,
-      perModule: args.only ? null : args.perModule,
-      seed: args.sample === null && args.perModule === null ? null : args.seed,
-      generated,
-      chosen: mutants.length,
+      scope: drawn ? drawn.scope : args.files,
+      operators: drawn ? drawn.operators : args.operators,
+      sample: drawn ? drawn.sample : args.only ? null : args.sample,
+      perModule: drawn ? drawn.perModule : args.only ? null : args.perModule,
+      seed: drawn ? drawn.seed : args.sample === null && args.perModule === null ? null : args.seed,
+      generated: drawn ? drawn.generated : generated,
+      chosen: drawn ? drawn.chosen : mutants.length,
       total: totalOf(rows),
       modules: rows,
-      mutants: results.map((result) =>
+      mutants: recorded().map((result) =>
         equivalents[result.id] && result.status === 'survived'
           ? { ...result, equivalent: equivalents[result.id] }
           : result
@@ -1246,8 +1263,8 @@ const main = async () => {
       : '\ngit diff: no module in scope differs from HEAD'
   )
 
-  printTable(summarize(results, equivalents))
-  printSurvivors(results, equivalents)
+  printTable(summarize(recorded(), equivalents))
+  printSurvivors(recorded(), equivalents)
 
   if (outPath) {
     writeResults(true)
