@@ -203,6 +203,25 @@ describe('POST /oauth/token', () => {
     )
   })
 
+  it('answers invalid_request for a well-formed form under another media type, and rotates nothing', async () => {
+    const account = await registerUser()
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: account.refreshToken,
+    }).toString()
+    // text/plain is what a cross-site HTML form can send without a CORS preflight.
+    for (const contentType of ['text/plain', 'application/json', 'multipart/form-data']) {
+      const res = await api('/oauth/token', {
+        method: 'POST',
+        body: form,
+        headers: { 'Content-Type': contentType },
+      })
+      await expectOAuthError(res, 400, 'invalid_request')
+    }
+    // The refresh token was never used: it still rotates once.
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
   it('answers unsupported_grant_type for any grant but refresh_token', async () => {
     for (const grantType of ['password', 'authorization_code', 'client_credentials']) {
       await expectOAuthError(
