@@ -7,16 +7,22 @@
  *
  *   npm run test:mutation                      every mutant of the default scope
  *   npm run test:mutation -- --sample 60 --seed 1
+ *   npm run test:mutation -- --per-module 4 --seed 28    every module gets 4 mutants that compile
  *   npm run test:mutation -- --files 'src/sign-in/**' --list
  *   npm run test:mutation -- --only <id> --tests test/x.test.ts   one mutant against chosen tests
  *
  * Options: --files glob[,glob] (repeatable; replaces the default scope), --operators a,b,
- * --sample N, --seed S, --list, --only id[,id], --tests file[,file], --timeout seconds (per test
+ * --sample N, --per-module N (a stratified sample: in each module, mutants are drawn in a seeded
+ * order until N of them type-check or the module has no more; the type errors met on the way are
+ * kept as such; the run goes round robin over the modules, so that one cut short still covers
+ * every module), --seed S, --list, --only id[,id], --tests file[,file], --timeout seconds (per test
  * run), --no-baseline, --out file (default docs/mutation-results.json; not written for --list
  * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
  * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
- * module is unchanged; survivors run again, against the tests as they are now), --report (runs
- * nothing: prints the out file again with scripts/mutation-equivalents.json applied, and saves it).
+ * module is unchanged; survivors run again, against the tests as they are now; mutants not chosen
+ * this time stay in the out file as they were, so `--only <ids> --resume` updates a few in
+ * place), --report (runs nothing: prints the out file again with
+ * scripts/mutation-equivalents.json applied, and saves it).
  *
  * Not StrykerJS: its vitest runner forces vitest's threads pool, which the Workers pool does not
  * use. The mutated file is always put back: in a finally, on SIGINT/SIGTERM/SIGHUP, and on the
@@ -47,6 +53,9 @@ const DEFAULT_SCOPE = [
   'src/http/cookie-origin.ts',
   'src/http/oauth-schemas.ts',
   'src/routes/oauth.ts',
+  // Sign-in methods: their stores and second factors are part of the same promises.
+  'src/sign-in/totp/**/*.ts',
+  'src/sign-in/passkeys/**/*.ts',
 ]
 const OPERATORS = [
   'equality-flip',
@@ -75,6 +84,7 @@ const parseArgs = (argv) => {
     files: [],
     operators: OPERATORS,
     sample: null,
+    perModule: null,
     seed: 1,
     list: false,
     only: null,
@@ -101,6 +111,7 @@ const parseArgs = (argv) => {
     if (arg === '--files') args.files.push(...list(value()))
     else if (arg === '--operators') args.operators = list(value())
     else if (arg === '--sample') args.sample = Number(value())
+    else if (arg === '--per-module') args.perModule = Number(value())
     else if (arg === '--seed') args.seed = Number(value())
     else if (arg === '--list') args.list = true
     else if (arg === '--only') args.only = list(value())
@@ -120,6 +131,11 @@ const parseArgs = (argv) => {
     if (!OPERATORS.includes(operator)) throw new Error(`unknown operator ${operator}`)
   }
   if (args.sample !== null && !(args.sample > 0)) throw new Error('--sample needs a count')
+  if (args.perModule !== null && !(args.perModule > 0))
+    throw new Error('--per-module needs a count')
+  if (args.perModule !== null && args.sample !== null) {
+    throw new Error('--sample and --per-module are two ways to sample: choose one')
+  }
   if (args.files.length === 0) args.files = DEFAULT_SCOPE
   return args
 }
@@ -621,15 +637,47 @@ const seededRandom = (seed) => {
   }
 }
 
-const sampleOf = (mutants, count, seed) => {
-  const random = seededRandom(seed)
-  const order = mutants.map((_, index) => index)
+const shuffledIndexes = (length, random) => {
+  const order = Array.from({ length }, (_, index) => index)
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     ;[order[i], order[j]] = [order[j], order[i]]
   }
-  const chosen = new Set(order.slice(0, count))
+  return order
+}
+
+const sampleOf = (mutants, count, seed) => {
+  const chosen = new Set(shuffledIndexes(mutants.length, seededRandom(seed)).slice(0, count))
   return mutants.filter((_, index) => chosen.has(index))
+}
+
+/**
+ * A stratified sample: each module's mutants in a seeded order (the seed mixed with the module's
+ * path, so adding a module leaves the others' draws alone), taken until `count` of them
+ * type-check. The type errors drawn on the way stay in, already decided (`typeError`).
+ */
+const perModuleSampleOf = (mutants, count, seed, typeErrorOf) => {
+  const byFile = new Map()
+  for (const mutant of mutants)
+    byFile.set(mutant.file, [...(byFile.get(mutant.file) ?? []), mutant])
+  const chosen = new Set()
+  for (const [file, own] of byFile) {
+    const mix = createHash('sha1').update(`${seed}|${file}`).digest().readUInt32LE(0)
+    let compiled = 0
+    for (const index of shuffledIndexes(own.length, seededRandom(mix))) {
+      if (compiled >= count) break
+      const mutant = own[index]
+      mutant.typeError = typeErrorOf(mutant)
+      if (!mutant.typeError) compiled++
+      chosen.add(mutant)
+    }
+  }
+  // Round robin over the modules (each in source order): a run cut short still covers them all.
+  const lanes = [...byFile.values()].map((own) => own.filter((mutant) => chosen.has(mutant)))
+  const longest = Math.max(0, ...lanes.map((lane) => lane.length))
+  return Array.from({ length: longest }, (_, round) =>
+    lanes.flatMap((lane) => (round < lane.length ? [lane[round]] : []))
+  ).flat()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -940,22 +988,68 @@ const main = async () => {
     )
   )
   const generated = mutants.length
+  const graph = buildImportGraph()
+  const affectedCache = new Map()
+  const programFiles = new Set(checker.program.getRootFileNames().map((file) => resolve(file)))
+  /** The files of the program a change of `path` can break: it and its importers. */
+  const affectedOf = (path) => {
+    if (!affectedCache.has(path)) {
+      affectedCache.set(
+        path,
+        [...graph.importersOf(path)].filter((file) => programFiles.has(file))
+      )
+    }
+    return affectedCache.get(path)
+  }
+  const typeErrorOf = (mutant) => {
+    const path = join(root, mutant.file)
+    return checker.check(path, mutant.mutated, affectedOf(path))
+  }
   if (args.only) {
     mutants = mutants.filter((mutant) => args.only.includes(mutant.id))
     const missing = args.only.filter((id) => !mutants.some((mutant) => mutant.id === id))
     if (missing.length > 0) throw new Error(`no mutant with id ${missing.join(', ')}`)
   } else if (args.sample !== null) {
     mutants = sampleOf(mutants, args.sample, args.seed)
+  } else if (args.perModule !== null) {
+    console.log(`drawing ${args.perModule} mutants that type-check from each module…`)
+    // With --resume, the last run's verdicts on unchanged modules spare their type checks.
+    const last = resolve(root, args.out ?? join('docs', 'mutation-results.json'))
+    const known = new Map(
+      args.resume && existsSync(last)
+        ? JSON.parse(readFileSync(last, 'utf8')).mutants.map((result) => [result.id, result])
+        : []
+    )
+    const hashOf = (file) =>
+      createHash('sha1')
+        .update(originals.get(join(root, file)))
+        .digest('hex')
+        .slice(0, 12)
+    mutants = perModuleSampleOf(mutants, args.perModule, args.seed, (mutant) => {
+      const earlier = known.get(mutant.id)
+      if (earlier && earlier.moduleHash === hashOf(mutant.file)) {
+        return earlier.status === 'type-error' ? earlier.detail : null
+      }
+      return typeErrorOf(mutant)
+    })
   }
+  const sampled = args.only
+    ? ''
+    : args.sample !== null
+      ? ` (sample ${args.sample}, seed ${args.seed})`
+      : args.perModule !== null
+        ? ` (${args.perModule} per module, seed ${args.seed})`
+        : ''
   console.log(
     `${scope.length} modules, ${generated} mutants` +
       (mutants.length === generated ? '' : `, ${mutants.length} chosen`) +
-      (args.sample !== null && !args.only ? ` (sample ${args.sample}, seed ${args.seed})` : '')
+      sampled
   )
 
   if (args.list) {
     for (const mutant of mutants) {
-      console.log(`${mutant.id}  ${mutant.file}:${mutant.line}  ${mutant.operator}`)
+      const tsc = mutant.typeError ? '  (type error)' : ''
+      console.log(`${mutant.id}  ${mutant.file}:${mutant.line}  ${mutant.operator}${tsc}`)
       console.log(diffOf(mutant))
     }
     return
@@ -964,10 +1058,9 @@ const main = async () => {
   const equivalents = existsSync(EQUIVALENTS_FILE)
     ? JSON.parse(readFileSync(EQUIVALENTS_FILE, 'utf8'))
     : {}
-  const graph = buildImportGraph()
   const outPath = args.out
     ? resolve(root, args.out)
-    : args.only
+    : args.only && !args.resume
       ? null
       : join(root, 'docs', 'mutation-results.json')
   // Earlier runs' killers go first: most mutants then die in the first few files.
@@ -1022,6 +1115,21 @@ const main = async () => {
 
   const results = []
   const contentHash = (text) => createHash('sha1').update(text).digest('hex').slice(0, 12)
+  // --resume carries the out file's other mutants along (those of modules unchanged since), so
+  // that `--only <ids> --resume` re-runs a few survivors inside the last run's record.
+  const chosenIds = new Set(mutants.map((mutant) => mutant.id))
+  const carried = args.resume
+    ? (previous?.mutants ?? [])
+        .filter((result) => !chosenIds.has(result.id))
+        .filter((result) => {
+          const path = join(root, result.file)
+          return existsSync(path) && contentHash(readFileSync(path, 'utf8')) === result.moduleHash
+        })
+        .map(({ equivalent: _, ...result }) => result)
+    : []
+  const recorded = () => [...carried, ...results]
+  // What the record describes: this run's draw, or the last run's when this one only re-runs ids.
+  const drawn = args.only && carried.length > 0 ? previous : null
   const writeResults = (finished) => {
     if (!outPath) return
     let commit = null
@@ -1030,20 +1138,21 @@ const main = async () => {
     } catch {
       commit = null
     }
-    const rows = summarize(results, equivalents)
+    const rows = summarize(recorded(), equivalents)
     const document = {
       date: new Date().toISOString(),
       finished,
       commit,
-      scope: args.files,
-      operators: args.operators,
-      sample: args.only ? null : args.sample,
-      seed: args.sample === null ? null : args.seed,
-      generated,
-      chosen: mutants.length,
+      scope: drawn ? drawn.scope : args.files,
+      operators: drawn ? drawn.operators : args.operators,
+      sample: drawn ? drawn.sample : args.only ? null : args.sample,
+      perModule: drawn ? drawn.perModule : args.only ? null : args.perModule,
+      seed: drawn ? drawn.seed : args.sample === null && args.perModule === null ? null : args.seed,
+      generated: drawn ? drawn.generated : generated,
+      chosen: drawn ? drawn.chosen : mutants.length,
       total: totalOf(rows),
       modules: rows,
-      mutants: results.map((result) =>
+      mutants: recorded().map((result) =>
         equivalents[result.id] && result.status === 'survived'
           ? { ...result, equivalent: equivalents[result.id] }
           : result
@@ -1058,18 +1167,11 @@ const main = async () => {
           .map((result) => [result.id, result])
       : []
   )
-  const affectedCache = new Map()
-  const programFiles = new Set(checker.program.getRootFileNames().map((file) => resolve(file)))
   for (const [index, mutant] of mutants.entries()) {
-    await waitForLoad(args.maxLoad)
+    // A type error already found by the draw costs nothing more: no need to wait for the load.
+    if (!mutant.typeError) await waitForLoad(args.maxLoad)
     const label = `[${index + 1}/${mutants.length}] ${mutant.id} ${mutant.file}:${mutant.line} ${mutant.operator}`
     const path = join(root, mutant.file)
-    if (!affectedCache.has(path)) {
-      affectedCache.set(
-        path,
-        [...graph.importersOf(path)].filter((file) => programFiles.has(file))
-      )
-    }
     const started = Date.now()
     const result = {
       id: mutant.id,
@@ -1086,7 +1188,8 @@ const main = async () => {
       console.log(`${label}: ${earlier.status} (kept from the last run)`)
       continue
     }
-    const typeError = checker.check(path, mutant.mutated, affectedCache.get(path))
+    // A stratified sample has type-checked its mutants already.
+    const typeError = mutant.typeError !== undefined ? mutant.typeError : typeErrorOf(mutant)
     if (typeError) {
       results.push({ ...result, status: 'type-error', detail: typeError })
       writeResults(false)
@@ -1160,8 +1263,8 @@ const main = async () => {
       : '\ngit diff: no module in scope differs from HEAD'
   )
 
-  printTable(summarize(results, equivalents))
-  printSurvivors(results, equivalents)
+  printTable(summarize(recorded(), equivalents))
+  printSurvivors(recorded(), equivalents)
 
   if (outPath) {
     writeResults(true)

@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import { APP_URL, OUTBOX_ENV, linkToken, messagesTo, verifyEmail } from './helpers/recovery'
 import { api, apiWithEnv, expectError } from './helpers/requests'
+import { d1FailingOn } from './helpers/storage-faults'
 
 /** A deployment's APP_URL, where the outbox must never run. */
 const DEPLOYED_APP_URL = 'https://app.example.test'
@@ -213,6 +214,26 @@ describe('MAIL_TRANSPORT=outbox', () => {
       const [message] = await messagesTo(account.email)
       expect(message.text).toContain(`${appUrl}/#reset=`)
     }
+  })
+})
+
+describe('MAIL_TRANSPORT=outbox with a failing outbox table', () => {
+  it('keeps the 202 and logs the message as not delivered, never as sent', async () => {
+    const account = await registerUser()
+    const errors = vi.spyOn(console, 'error')
+    const infos = vi.spyOn(console, 'log')
+    const db = d1FailingOn(env.DB, /INSERT INTO dev_outbox/)
+
+    const res = await apiWithEnv({ ...OUTBOX_ENV, DB: db }, '/auth/password/forgot', {
+      json: { email: account.email },
+    })
+
+    expect(res.status).toBe(202)
+    expect(await messagesTo(account.email)).toEqual([])
+    const failed = logLines(errors).filter((line) => line.includes('account message not delivered'))
+    expect(failed).toHaveLength(1)
+    expect(JSON.parse(failed[0])).toMatchObject({ level: 'error', transport: 'outbox' })
+    expect(logLines(infos).filter((line) => line.includes('account message sent'))).toEqual([])
   })
 })
 

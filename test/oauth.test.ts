@@ -203,6 +203,25 @@ describe('POST /oauth/token', () => {
     )
   })
 
+  it('answers invalid_request for a well-formed form under another media type, and rotates nothing', async () => {
+    const account = await registerUser()
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: account.refreshToken,
+    }).toString()
+    // text/plain is what a cross-site HTML form can send without a CORS preflight.
+    for (const contentType of ['text/plain', 'application/json', 'multipart/form-data']) {
+      const res = await api('/oauth/token', {
+        method: 'POST',
+        body: form,
+        headers: { 'Content-Type': contentType },
+      })
+      await expectOAuthError(res, 400, 'invalid_request')
+    }
+    // The refresh token was never used: it still rotates once.
+    expect((await refresh(account.refreshToken)).status).toBe(200)
+  })
+
   it('answers unsupported_grant_type for any grant but refresh_token', async () => {
     for (const grantType of ['password', 'authorization_code', 'client_credentials']) {
       await expectOAuthError(
@@ -305,6 +324,25 @@ describe('POST /oauth/revoke', () => {
     expect(res.status).toBe(200)
     await expectError(await api('/me', { token: account.accessToken }), 401, 'token_revoked')
     await expectError(await refresh(account.refreshToken), 401, 'invalid_refresh_token')
+  })
+
+  it('ends the session of an access token whose header alone is longer than a refresh token', async () => {
+    // EdDSA tokens carry a kid: their header part is 52 base64url characters before the first
+    // dot, so a refresh-token pattern that stops after 43 characters would take them for one.
+    const appEnv = envWithKeys('EdDSA', [await generateKey('EdDSA', 'k1')])
+    const { tokens } = await registerUser({ appEnv })
+    expect(tokens.access_token.indexOf('.')).toBeGreaterThan(43)
+    const res = await callApp(appEnv, '/oauth/revoke', {
+      method: 'POST',
+      body: new URLSearchParams({ token: tokens.access_token }).toString(),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    })
+    expect(res.status).toBe(200)
+    await expectError(
+      await callApp(appEnv, '/me', { token: tokens.access_token }),
+      401,
+      'token_revoked'
+    )
   })
 
   // Only a valid access token names a session to end; the session check of /me would refuse

@@ -59,6 +59,18 @@ describe('REQUIRE_EMAIL_VERIFICATION=true: registering an unverified address', (
     await expectError(await login(email, ATTACKER_PASSWORD), 401, 'invalid_credentials')
   })
 
+  it("leaves another account's pending link alone: only the replaced account's links die", async () => {
+    const bystander = uniqueEmail()
+    expect((await register(bystander, OWNER_PASSWORD)).status).toBe(201)
+    const [bystandersLink] = await messagesTo(bystander)
+    const email = uniqueEmail()
+    expect((await register(email, ATTACKER_PASSWORD)).status).toBe(201)
+
+    expect((await register(email, OWNER_PASSWORD)).status).toBe(201)
+
+    expect((await verifyEmail(linkToken(bystandersLink, 'verify'))).status).toBe(200)
+  })
+
   it('still answers 409 email_taken for a verified address, and changes nothing', async () => {
     const email = uniqueEmail()
     await register(email, OWNER_PASSWORD)

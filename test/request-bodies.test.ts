@@ -3,10 +3,10 @@
  * clear 4xx, never a 5xx; and the hostile cases (streamed megabytes, deep nesting, prototype
  * keys, NUL bytes and lone surrogates, over-long strings) get the same.
  */
-import { SELF } from 'cloudflare:test'
+import { SELF, env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, uniqueEmail } from './helpers/accounts'
-import { BASE_URL, api, expectError } from './helpers/requests'
+import { BASE_URL, api, callAppWith, expectError } from './helpers/requests'
 
 const LIMIT = 16 * 1024
 const JSON_HEADERS = { 'Content-Type': 'application/json' }
@@ -295,6 +295,36 @@ describe('body size limit', () => {
     const res = await postStream('/auth/login', `{"email":"${'a'.repeat(1024 * 1024)}"}`)
 
     await expectError(res, 413, 'payload_too_large')
+  })
+})
+
+describe('an oversized body without Content-Length, read in the Worker itself', () => {
+  it('is read to its end before the 413 leaves, so that the connection is at a request boundary', async () => {
+    // app.fetch in this isolate reads the test's own stream: every pull is seen here.
+    const chunk = encoder.encode('x'.repeat(4096))
+    const chunks = 64 // 256 KiB, far past the 16 KiB limit
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled === chunks) {
+          controller.close()
+          return
+        }
+        pulled++
+        controller.enqueue(pulled === 1 ? encoder.encode('{"email":"') : chunk)
+      },
+    })
+    const res = await callAppWith(
+      env,
+      new Request(`${BASE_URL}/auth/login`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body,
+        duplex: 'half',
+      } as RequestInit)
+    )
+    await expectError(res, 413, 'payload_too_large')
+    expect(pulled).toBe(chunks)
   })
 })
 

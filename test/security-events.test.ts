@@ -312,7 +312,15 @@ describe('GET /auth/events', () => {
 
   it('refuses a cursor it did not hand out with 400 validation_failed', async () => {
     const account = await registerUser()
-    const cursors = ['', 'not a cursor', 'MA', btoa('12a'), 'A'.repeat(10_000), btoa('-1'), '%00']
+    // Numbers a cursor never holds, in unpadded base64url as a cursor is written (btoa's `=`
+    // padding alone is refused before the number is looked at): a sign, a leading zero or a
+    // space around the digits, each of which Number() would still read as an id.
+    const unhanded = ['-1', '+5', ' 5', '5 ', '0123', '12a'].map((text) =>
+      btoa(text).replace(/=+$/, '')
+    )
+    // And the padded (standard base64) spelling of a number a cursor could hold: atob reads it,
+    // base64url as this service writes it has no `=`.
+    const cursors = ['', 'not a cursor', 'MA', 'A'.repeat(10_000), '%00', btoa('12'), ...unhanded]
     for (const cursor of cursors) {
       const res = await send(`/auth/events?cursor=${encodeURIComponent(cursor)}`, {
         token: account.accessToken,

@@ -90,6 +90,25 @@ describe('RFC 6238', () => {
     }
   })
 
+  it("counts steps past 2^32 with the counter's high word (RFC 4226: an 8-byte counter)", async () => {
+    // No appendix vector reaches the high word; HOTP's definition does, written out here.
+    const secret = new TextEncoder().encode('12345678901234567890')
+    const key = await importTotpKey(secret)
+    const hotp = async (counter: bigint) => {
+      const message = new DataView(new ArrayBuffer(8))
+      message.setBigUint64(0, counter)
+      const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, message.buffer))
+      const offset = mac[19] & 0x0f
+      const binary = new DataView(mac.buffer).getUint32(offset) & 0x7fffffff
+      return String(binary % 1_000_000).padStart(6, '0')
+    }
+    for (const step of [2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12_345]) {
+      expect(await totpCode(key, step)).toBe(await hotp(BigInt(step)))
+      // Without the high word these steps would be 0, 1 and 12 345 again.
+      expect(await totpCode(key, step)).not.toBe(await hotp(BigInt(step % 2 ** 32)))
+    }
+  })
+
   it('writes RFC 4648 Base32 without padding, as the test generator reads it', () => {
     const vectors = {
       f: 'MY',
@@ -137,20 +156,27 @@ describe('the secret at rest', () => {
     }
   })
 
-  it('answers 500 server_misconfigured without a usable MFA_SECRET, and stores nothing', async () => {
-    const account = await registerUser()
-    const res = await apiWithEnv({ MFA_SECRET: 'short' }, '/auth/mfa/totp', {
-      method: 'POST',
-      token: account.accessToken,
-    })
-    await expectError(res, 500, 'server_misconfigured')
-    expect(
-      await countRows(
-        'SELECT count(*) AS n FROM totp_credentials WHERE user_id = ?1',
-        account.userId
-      )
-    ).toBe(0)
-  })
+  it.each([
+    ['a short one', 'short'],
+    // A JSON [vars] value is no secret, even one whose text would be long enough.
+    ['a list holding a long one', ['a-secret-long-enough-but-inside-a-json-list-0123']],
+  ])(
+    'answers 500 server_misconfigured with %s as MFA_SECRET, and stores nothing',
+    async (_, secret) => {
+      const account = await registerUser()
+      const res = await apiWithEnv({ MFA_SECRET: secret as unknown as string }, '/auth/mfa/totp', {
+        method: 'POST',
+        token: account.accessToken,
+      })
+      await expectError(res, 500, 'server_misconfigured')
+      expect(
+        await countRows(
+          'SELECT count(*) AS n FROM totp_credentials WHERE user_id = ?1',
+          account.userId
+        )
+      ).toBe(0)
+    }
+  )
 })
 
 describe('setting TOTP up', () => {
