@@ -22,8 +22,9 @@ await build({
   stdin: {
     contents: `export { openApiDocumentOf } from './src/openapi/document'
 export { app } from './src/index'
-export { DEFAULT_FEATURES } from './src/features'
-export { oidcFeature } from './src/sign-in/oidc'
+export { coreDocs } from './src/create-auth'
+export { DEFAULT_FEATURES, DEFAULT_FEATURE_DOCS } from './src/features'
+export { oidcDocs, oidcFeature } from './src/sign-in/oidc'
 export { createWorker } from './src/worker'`,
     resolveDir: root,
     loader: 'ts',
@@ -47,13 +48,21 @@ export { createWorker } from './src/worker'`,
   ],
   logLevel: 'error',
 })
-const { app, DEFAULT_FEATURES, createWorker, oidcFeature, openApiDocumentOf } = await import(
-  pathToFileURL(bundlePath).href
-).finally(() => rm(workDir, { recursive: true }))
-const allFeatures = [...DEFAULT_FEATURES, oidcFeature]
+const {
+  app,
+  coreDocs,
+  DEFAULT_FEATURES,
+  DEFAULT_FEATURE_DOCS,
+  createWorker,
+  oidcDocs,
+  oidcFeature,
+  openApiDocumentOf,
+} = await import(pathToFileURL(bundlePath).href).finally(() => rm(workDir, { recursive: true }))
+const deployed = [coreDocs, ...DEFAULT_FEATURE_DOCS]
+const allFeaturesApp = createWorker([...DEFAULT_FEATURES, oidcFeature]).app
 for (const [path, document] of [
-  [target, openApiDocumentOf(app, DEFAULT_FEATURES)],
-  [allFeaturesTarget, openApiDocumentOf(createWorker(allFeatures).app, allFeatures)],
+  [target, openApiDocumentOf(app, deployed)],
+  [allFeaturesTarget, openApiDocumentOf(allFeaturesApp, [...deployed, oidcDocs])],
 ]) {
   await writeFile(path, await prettier.format(JSON.stringify(document), { filepath: path }))
   console.log(`wrote ${path}`)

@@ -14,6 +14,7 @@ import { limitBody } from './http/body-limit'
 import { clientRateLimit } from './http/client-rate-limit'
 import { requestGate } from './http/csrf'
 import { declareMiddleware, endpoint } from './http/endpoint'
+import type { PartDocs, RouteDocs } from './http/endpoint'
 import { ApiError, registerErrors, renderApiError } from './http/errors'
 import { responseFrame } from './http/frame'
 import { handleError, registerErrorMapper } from './http/handle-error'
@@ -24,15 +25,15 @@ import { staticPage } from './http/static-page'
 import { DEFAULT_LIMITS } from './options'
 import type { AuthOptions } from './options'
 import type { AuthPorts } from './ports'
-import { authRoutes } from './routes/auth'
-import { devRoutes, devRoutesEnabled } from './routes/dev'
-import { eventRoutes } from './routes/events'
-import { meRoutes } from './routes/me'
-import { oauthRoutes } from './routes/oauth'
-import { recoveryRoutes } from './routes/recovery'
-import { sessionRoutes } from './routes/sessions'
-import { stepUpRoutes } from './routes/step-up'
-import { wellKnownRoutes } from './routes/well-known'
+import { authDocs, authRoutes } from './routes/auth'
+import { devDocs, devRoutes, devRoutesEnabled } from './routes/dev'
+import { eventDocs, eventRoutes } from './routes/events'
+import { meDocs, meRoutes } from './routes/me'
+import { oauthDocs, oauthRoutes } from './routes/oauth'
+import { recoveryDocs, recoveryRoutes } from './routes/recovery'
+import { sessionDocs, sessionRoutes } from './routes/sessions'
+import { stepUpDocs, stepUpRoutes } from './routes/step-up'
+import { wellKnownDocs, wellKnownRoutes } from './routes/well-known'
 import { createServices } from './services'
 import type { AuthServices } from './services'
 
@@ -109,43 +110,20 @@ export const assembleApp = (
     .use(requestGate(() => registeredRoutes))
     // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
     .use('/docs', staticPage())
-    .get(
-      '/health',
-      endpoint({
-        summary: 'Liveness probe',
-        tag: 'meta',
-        success: { status: 200, description: 'The worker is up', body: HealthResponse },
-      }),
-      (c) => c.json({ status: 'ok' as const }, 200)
-    )
-    .get(
-      '/openapi.json',
-      endpoint({
-        summary: 'This document',
-        description: 'Generated from the routes by `npm run openapi` (public/openapi.json).',
-        tag: 'meta',
-        success: {
-          status: 200,
-          description: 'The OpenAPI 3.1 document',
-          body: OpenApiDocument,
-          headers: ['Cache-Control'],
-        },
-        errors: ['server_misconfigured'],
-      }),
-      async (c) => {
-        // A static asset (public/openapi.json), so the document costs the worker's bundle nothing.
-        const assets = c.get('services').options.assets
-        const asset = await assets?.fetch(new URL('/openapi.json', c.req.url))
-        if (!asset?.ok) {
-          throw new ApiError('server_misconfigured', {
-            cause: new Error(`openapi.json asset answered ${asset?.status ?? 'nothing'}`),
-          })
-        }
-        c.header('Cache-Control', 'public, max-age=300')
-        c.header('Content-Type', 'application/json')
-        return c.body(await asset.arrayBuffer(), 200)
+    .get('/health', endpoint(), (c) => c.json({ status: 'ok' as const }, 200))
+    .get('/openapi.json', endpoint(), async (c) => {
+      // A static asset (public/openapi.json), so the document costs the worker's bundle nothing.
+      const assets = c.get('services').options.assets
+      const asset = await assets?.fetch(new URL('/openapi.json', c.req.url))
+      if (!asset?.ok) {
+        throw new ApiError('server_misconfigured', {
+          cause: new Error(`openapi.json asset answered ${asset?.status ?? 'nothing'}`),
+        })
       }
-    )
+      c.header('Cache-Control', 'public, max-age=300')
+      c.header('Content-Type', 'application/json')
+      return c.body(await asset.arrayBuffer(), 200)
+    })
     .route('/auth/sessions', sessionRoutes)
     .route('/auth/events', eventRoutes)
     .route('/auth', authRoutes)
@@ -182,4 +160,41 @@ export const createAuth = (options: CreateAuthOptions, ports: AuthPorts): Auth =
     requireAuth: () => requireAuthWith(services),
     services,
   }
+}
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+const metaDocs = {
+  'GET /health': {
+    summary: 'Liveness probe',
+    tag: 'meta',
+    success: { status: 200, description: 'The worker is up', body: HealthResponse },
+  },
+  'GET /openapi.json': {
+    summary: 'This document',
+    description: 'Generated from the routes by `npm run openapi` (public/openapi.json).',
+    tag: 'meta',
+    success: {
+      status: 200,
+      description: 'The OpenAPI 3.1 document',
+      body: OpenApiDocument,
+      headers: ['Cache-Control'],
+    },
+    errors: ['server_misconfigured'],
+  },
+} satisfies RouteDocs
+
+/** The core's docs (the features bring theirs): what `openApiDocumentOf` is given first. */
+export const coreDocs: PartDocs = {
+  routes: [
+    metaDocs,
+    sessionDocs,
+    eventDocs,
+    authDocs,
+    recoveryDocs,
+    stepUpDocs,
+    meDocs,
+    wellKnownDocs,
+    oauthDocs,
+    devDocs,
+  ],
 }

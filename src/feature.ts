@@ -6,7 +6,6 @@
 import type { Hono } from 'hono'
 import type { HonoBase } from 'hono/hono-base'
 import type { MergeSchemaPath, Schema } from 'hono/types'
-import type { GenericSchema } from 'valibot'
 import type { AccountReclaimed, Core, UserDeletion } from './auth/core'
 import type { SecondFactorGate, SecondFactorMethod } from './auth/sign-in'
 import type { AppEnv } from './env'
@@ -50,13 +49,11 @@ export const mount = <const P extends string, R extends SubApp>(
 export interface AuthFeature<Options = unknown> {
   /** Unique among the registered features: 'totp', 'passkeys', 'oidc', 'events'. */
   id: string
-  /** Sub-apps mounted under `path` (e.g. '/auth/mfa'); their endpoint() declarations document them. */
+  /**
+   * Sub-apps mounted under `path` (e.g. '/auth/mfa'). The OpenAPI document reads their endpoint()
+   * declarations and the feature's docs (a `PartDocs` exported beside it, src/http/endpoint.ts).
+   */
   routes?: readonly Mount[]
-  /** For the OpenAPI document: the tags its routes use, and response shapes worth a name. */
-  openapi?: {
-    tags?: readonly { name: string; description: string }[]
-    schemas?: Readonly<Record<string, GenericSchema>>
-  }
   /** The feature's error codes: code -> [status, message]. */
   errors?: FeatureErrors
   /** The feature's domain errors -> the contract's errors; null for one that is not its own. */

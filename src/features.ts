@@ -4,9 +4,10 @@
  * resource (src/resources/<name>/, docs/extending.md).
  */
 import type { AuthFeature } from './feature'
-import { notesResource } from './resources/notes'
-import { passkeysFeature } from './sign-in/passkeys'
-import { totpFeature } from './sign-in/totp'
+import type { PartDocs } from './http/endpoint'
+import { noteDocs, notesResource } from './resources/notes'
+import { passkeyDocs, passkeysFeature } from './sign-in/passkeys'
+import { totpDocs, totpFeature } from './sign-in/totp'
 
 // Optional, left out of the deployed bundle for its size (45 KiB gzip budget; docs/extending.md):
 // `oidcFeature` from './sign-in/oidc' (sign-in with an identity provider, +7.8 KiB gzip). Add it to
@@ -17,3 +18,6 @@ export const DEFAULT_FEATURES = [
   totpFeature,
   passkeysFeature,
 ] as const satisfies readonly AuthFeature[]
+
+/** The docs of the features above, in the same order: for the OpenAPI generator only. */
+export const DEFAULT_FEATURE_DOCS: readonly PartDocs[] = [noteDocs, totpDocs, passkeyDocs]

@@ -1,6 +1,9 @@
 /** GET /openapi.json: an OpenAPI 3.1 document of every route the app serves, with the body constraints. */
+import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_FEATURES } from '../src/features'
+import { coreDocs } from '../src/create-auth'
+import { DEFAULT_FEATURE_DOCS } from '../src/features'
+import { endpoint } from '../src/http/endpoint'
 import { app } from '../src/index'
 import { openApiDocumentOf } from '../src/openapi/document'
 import { resolve } from './helpers/openapi'
@@ -141,7 +144,32 @@ describe('GET /openapi.json', () => {
   })
 
   it('is the document the routes generate: run `npm run openapi` after changing a route', async () => {
-    expect(await fetchDocument()).toEqual(openApiDocumentOf(app, DEFAULT_FEATURES))
+    expect(await fetchDocument()).toEqual(
+      openApiDocumentOf(app, [coreDocs, ...DEFAULT_FEATURE_DOCS])
+    )
+  })
+
+  it('refuses a route without docs, and docs without a route', () => {
+    const docs = {
+      summary: 'A probe',
+      tag: 'meta',
+      success: { status: 200, description: 'Up' },
+    } as const
+    const probe = new Hono().get('/probe', endpoint(), (c) => c.text('up'))
+    expect(() => openApiDocumentOf(probe, [])).toThrow(
+      'Routes without an endpoint() declaration and docs: GET /probe'
+    )
+    expect(() => openApiDocumentOf(probe, [{ routes: [{ 'GET /probe': docs }] }])).not.toThrow()
+    expect(() =>
+      openApiDocumentOf(probe, [{ routes: [{ 'GET /probe': docs, 'POST /probe': docs }] }])
+    ).toThrow('Docs for routes the app does not serve: POST /probe')
+    expect(() =>
+      openApiDocumentOf(probe, [{ routes: [{ 'GET /probe': docs }, { 'GET /probe': docs }] }])
+    ).toThrow('Documented twice: GET /probe')
+    const undeclared = new Hono().get('/probe', (c) => c.text('up'))
+    expect(() => openApiDocumentOf(undeclared, [{ routes: [{ 'GET /probe': docs }] }])).toThrow(
+      'Routes without an endpoint() declaration and docs: GET /probe'
+    )
   })
 
   it("gives register's body the contract's field constraints", async () => {

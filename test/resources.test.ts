@@ -9,10 +9,12 @@ import { Hono } from 'hono'
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { coreDocs } from '../src/create-auth'
 import type { AppEnv } from '../src/env'
 import type { AuthFeature } from '../src/feature'
 import { mount } from '../src/feature'
 import { endpoint } from '../src/http/endpoint'
+import type { RouteDocs } from '../src/http/endpoint'
 import { boundedText } from '../src/http/schemas'
 import { openApiDocumentOf } from '../src/openapi/document'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
@@ -50,30 +52,15 @@ const bookmarkRoutes = new Hono<AppEnv>()
   .get(
     '/',
     endpoint({
-      summary: "The user's bookmarks",
-      tag: 'bookmarks',
       auth: true,
-      success: {
-        status: 200,
-        description: 'The bookmarks',
-        body: v.object({ bookmarks: v.array(Bookmark) }),
-      },
     }),
     async (c) => c.json({ bookmarks: await bookmarksOf(c).list(c.get('auth').userId) }, 200)
   )
   .post(
     '/',
     endpoint({
-      summary: 'Add a bookmark',
-      tag: 'bookmarks',
       auth: true,
       body: v.object({ url: boundedText('url', 1, 2000) }),
-      success: {
-        status: 201,
-        description: 'The new bookmark',
-        body: v.object({ bookmark: Bookmark }),
-      },
-      errors: ['service_unavailable'],
     }),
     async (c) => {
       const bookmark = await bookmarksOf(c).add(c.get('auth').userId, c.req.valid('json').url)
@@ -81,10 +68,32 @@ const bookmarkRoutes = new Hono<AppEnv>()
     }
   )
 
+/** The routes' docs, for the OpenAPI document (src/http/endpoint.ts). */
+export const bookmarkRouteDocs = {
+  'GET /bookmarks': {
+    summary: "The user's bookmarks",
+    tag: 'bookmarks',
+    success: {
+      status: 200,
+      description: 'The bookmarks',
+      body: v.object({ bookmarks: v.array(Bookmark) }),
+    },
+  },
+  'POST /bookmarks': {
+    summary: 'Add a bookmark',
+    tag: 'bookmarks',
+    success: {
+      status: 201,
+      description: 'The new bookmark',
+      body: v.object({ bookmark: Bookmark }),
+    },
+    errors: ['service_unavailable'],
+  },
+} satisfies RouteDocs
+
 const bookmarksResource = {
   id: 'bookmarks',
   routes: [mount('/bookmarks', bookmarkRoutes)],
-  openapi: { tags: [{ name: 'bookmarks', description: 'Saved links.' }], schemas: { Bookmark } },
   setup: (core) => ({
     services: bookmarkStore(core.ports.d1),
     onUserDeleted: (userId) => ({
@@ -180,7 +189,14 @@ describe('a protected resource registered as a feature', () => {
   })
 
   it('is in the OpenAPI document: its paths, security, tag and named schema', () => {
-    const document = openApiDocumentOf(auth.app, [bookmarksResource]) as {
+    const document = openApiDocumentOf(auth.app, [
+      coreDocs,
+      {
+        routes: [bookmarkRouteDocs],
+        tags: [{ name: 'bookmarks', description: 'Saved links.' }],
+        schemas: { Bookmark },
+      },
+    ]) as {
       paths: Record<string, Record<string, { security: unknown[]; tags: string[] }>>
       tags: { name: string }[]
       components: { schemas: Record<string, unknown> }

@@ -1,7 +1,9 @@
 /**
- * One declaration per route, next to its handler: what the route accepts and every answer it can
- * give. The route runs it (authentication and body validation come from it), and the OpenAPI
- * document is generated from it at build time (src/openapi/), so the two cannot drift apart.
+ * One declaration per route, next to its handler: what the route accepts (endpoint(), which runs
+ * authentication and body validation) and, in the same module's docs table, every answer it can
+ * give. The OpenAPI document is generated from both at build time (src/openapi/), and it refuses a
+ * route without docs or docs without a route, so they cannot drift apart. The docs tables are read
+ * by nothing the Worker runs, so the bundler leaves them out of the deployed bundle.
  */
 import type { MiddlewareHandler } from 'hono'
 import { COMPOSED_HANDLER } from 'hono/utils/constants'
@@ -61,10 +63,8 @@ export interface SuccessResponse {
   headers?: readonly HeaderName[]
 }
 
+/** What a route runs before its handler. */
 export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined> {
-  summary: string
-  description?: string
-  tag: string
   /** A live session's access token, as a bearer token or the access cookie. */
   auth?: boolean
   /**
@@ -75,14 +75,21 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
   fresh?: boolean
   /** The client may ask for cookie mode with `X-Auth-Mode: cookie`. */
   cookieMode?: boolean
-  /** The client may present a device token (X-Device-Token, or the device cookie). */
-  deviceToken?: boolean
   /** The JSON body, validated before the handler runs. */
   body?: B
   /** Whether a client may leave the body out (defaults to true when a body is declared). */
   bodyRequired?: boolean
   /** Stands in for the plain JSON validation where the route needs more (a cookie fallback). */
   validate?: MiddlewareHandler<AppEnv>
+}
+
+/** What the OpenAPI document says of a route beyond what endpoint() runs: its answers. */
+export interface EndpointDocs {
+  summary: string
+  description?: string
+  tag: string
+  /** The client may present a device token (X-Device-Token, or the device cookie). */
+  deviceToken?: boolean
   /** Optional query parameters the handler reads: name -> what it is. */
   query?: Readonly<Record<string, string>>
   /** A form body (the OAuth routes parse it themselves: RFC 6749 picks the error by the rule). */
@@ -97,6 +104,20 @@ export interface EndpointSpec<B extends v.GenericSchema | undefined = undefined>
 }
 
 /**
+ * A module's docs table: `'<METHOD> <path>'` -> the route's docs, the path as the app serves it
+ * (its mount point included, e.g. 'GET /me').
+ */
+export type RouteDocs = Readonly<Record<`${Uppercase<string>} /${string}`, EndpointDocs>>
+
+/** Docs of a part of the app (the core, a feature): its routes' tables, tags and named shapes. */
+export interface PartDocs {
+  routes: readonly RouteDocs[]
+  tags?: readonly { name: string; description: string }[]
+  /** Response shapes worth a name in the document, so that generated clients name their types. */
+  schemas?: Readonly<Record<string, v.GenericSchema>>
+}
+
+/**
  * What a global middleware adds to the routes it covers (its path in `app.use`), limited to some
  * methods where it only acts on those.
  */
@@ -107,10 +128,15 @@ export interface MiddlewareSpec {
   headers?: readonly HeaderName[]
 }
 
-const SPEC = Symbol('openapi')
+// Read by the OpenAPI generator only: an endpoint's declaration, and a global middleware's.
+const ENDPOINT = Symbol('endpoint')
+const MIDDLEWARE = Symbol('middleware')
 
-interface Declared<T> {
-  [SPEC]?: T
+interface Declared {
+  [ENDPOINT]?: EndpointSpec<v.GenericSchema | undefined>
+  [MIDDLEWARE]?: MiddlewareSpec
+  /** A sub-app with its own onError has its handlers wrapped by `app.route()`: the original. */
+  [COMPOSED_HANDLER]?: Declared
 }
 
 type BodyInput<B> = B extends v.GenericSchema
@@ -133,7 +159,7 @@ const compose = (steps: MiddlewareHandler<AppEnv>[]): MiddlewareHandler<AppEnv> 
 
 /** The route's first middleware: authentication, then the body, both as declared. */
 export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
-  spec: EndpointSpec<B>
+  spec: EndpointSpec<B> = {}
 ): MiddlewareHandler<AppEnv, string, BodyInput<B>> => {
   const steps: MiddlewareHandler<AppEnv>[] = []
   if (spec.auth) steps.push(requireAuth())
@@ -143,9 +169,8 @@ export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
   else if (spec.body) {
     steps.push(jsonBody(spec.body, { optional: spec.bodyRequired === false }))
   }
-  const declared: MiddlewareHandler<AppEnv> & Declared<EndpointSpec<v.GenericSchema | undefined>> =
-    compose(steps)
-  declared[SPEC] = spec
+  const declared: MiddlewareHandler<AppEnv> & Declared = compose(steps)
+  declared[ENDPOINT] = spec
   return declared
 }
 
@@ -154,29 +179,19 @@ export const declareMiddleware = <M extends MiddlewareHandler<AppEnv>>(
   middleware: M,
   spec: MiddlewareSpec
 ): M => {
-  ;(middleware as Declared<MiddlewareSpec>)[SPEC] = spec
+  ;(middleware as Declared)[MIDDLEWARE] = spec
   return middleware
 }
 
-/** A sub-app with its own onError has its handlers wrapped by `app.route()`; look inside. */
-const declarationOf = (
-  handler: unknown
-): EndpointSpec<v.GenericSchema | undefined> | MiddlewareSpec | undefined => {
-  let inner = handler as Declared<EndpointSpec<v.GenericSchema | undefined> | MiddlewareSpec> & {
-    [COMPOSED_HANDLER]?: unknown
-  }
+const unwrapped = (handler: unknown): Declared => {
+  let inner = handler as Declared
   while (inner[COMPOSED_HANDLER]) inner = inner[COMPOSED_HANDLER]
-  return inner[SPEC]
+  return inner
 }
 
 export const endpointSpecOf = (
   handler: unknown
-): EndpointSpec<v.GenericSchema | undefined> | undefined => {
-  const spec = declarationOf(handler)
-  return spec && 'success' in spec ? spec : undefined
-}
+): EndpointSpec<v.GenericSchema | undefined> | undefined => unwrapped(handler)[ENDPOINT]
 
-export const middlewareSpecOf = (handler: unknown): MiddlewareSpec | undefined => {
-  const spec = declarationOf(handler)
-  return spec && !('success' in spec) ? spec : undefined
-}
+export const middlewareSpecOf = (handler: unknown): MiddlewareSpec | undefined =>
+  unwrapped(handler)[MIDDLEWARE]

@@ -69,7 +69,7 @@ export const oauthErrorBody = (codes: readonly OAuthErrorCode[]) => ({
   additionalProperties: false,
 })
 
-/** The core's tags; each feature adds its own (AuthFeature.openapi). */
+/** The core's tags; each feature's docs add its own (PartDocs, src/http/endpoint.ts). */
 export const TAGS = [
   { name: 'auth', description: 'Accounts, sign-in, refresh and sign-out.' },
   { name: 'sessions', description: "The user's live sessions." },

@@ -1,7 +1,8 @@
 /**
- * Builds the OpenAPI 3.1 document from the routes' own declarations (src/http/endpoint.ts) and
- * the global middleware's, walking the app's router. Build-time only: `npm run openapi` writes
- * public/openapi.json, which the worker serves, so none of this reaches the deploy bundle.
+ * Builds the OpenAPI 3.1 document from the routes' own declarations (src/http/endpoint.ts: what
+ * endpoint() runs, and the docs tables beside the handlers) and the global middleware's, walking
+ * the app's router. Build-time only: `npm run openapi` writes public/openapi.json, which the
+ * worker serves, so none of this, nor the docs tables, reaches the deploy bundle.
  */
 import { toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema'
 import type { ConversionConfig } from '@valibot/to-json-schema'
@@ -9,10 +10,16 @@ import type { Hono } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { GenericSchema } from 'valibot'
 import packageJson from '../../package.json'
-import type { AuthFeature } from '../feature'
 import { ACCESS_COOKIE, AUTH_MODE_HEADER, COOKIE_MODE, DEVICE_COOKIE } from '../http/cookies'
 import { endpointSpecOf, middlewareSpecOf } from '../http/endpoint'
-import type { DeclaredError, EndpointSpec, HeaderName, MiddlewareSpec } from '../http/endpoint'
+import type {
+  DeclaredError,
+  EndpointDocs,
+  EndpointSpec,
+  HeaderName,
+  MiddlewareSpec,
+  PartDocs,
+} from '../http/endpoint'
 import { errorStatus } from '../http/errors'
 import type { ErrorCode } from '../http/errors'
 import { oauthErrorStatus } from '../http/oauth-errors'
@@ -190,7 +197,7 @@ const operationId = (method: string, path: string) =>
 const describeOperation = (
   method: string,
   path: string,
-  spec: EndpointSpec<GenericSchema | undefined>,
+  spec: EndpointSpec<GenericSchema | undefined> & EndpointDocs,
   covering: MiddlewareSpec[]
 ): Json => {
   const declared: DeclaredError[] = [
@@ -308,18 +315,31 @@ export interface DocumentOptions {
   license: { name: string; identifier?: string; url?: string }
 }
 
-/** What the document takes from the registered features (src/feature.ts). */
-type DocumentedFeature = Pick<AuthFeature, 'openapi'>
+/** Every route's docs by `'<METHOD> <path>'`; a route documented twice is a mistake. */
+const docsByRoute = (parts: readonly PartDocs[]): Map<string, EndpointDocs> => {
+  const docs = new Map<string, EndpointDocs>()
+  for (const table of parts.flatMap((part) => part.routes)) {
+    for (const [route, entry] of Object.entries(table)) {
+      if (docs.has(route)) throw new Error(`Documented twice: ${route}`)
+      docs.set(route, entry)
+    }
+  }
+  return docs
+}
 
-/** The document for an app's routes: every route must carry a declaration. */
+/**
+ * The document for an app's routes, from the docs of its parts (the core's, each feature's):
+ * every route must carry an endpoint() declaration and docs, and every docs entry a route.
+ */
 const buildOpenApiDocument = (
   routes: RouterRoute[],
-  features: readonly DocumentedFeature[],
+  parts: readonly PartDocs[],
   options: DocumentOptions
 ): Json => {
   const named = { ...NAMED_SCHEMAS }
-  for (const feature of features) Object.assign(named, feature.openapi?.schemas)
+  for (const part of parts) Object.assign(named, part.schemas)
   CONVERSION = { ...CONVERSION, definitions: named }
+  const docs = docsByRoute(parts)
   const middlewares: Covering[] = []
   const paths: Record<string, Json> = {}
   for (const { method, path, handler } of routes) {
@@ -328,13 +348,18 @@ const buildOpenApiDocument = (
       middlewares.push({ path: coveringPattern(path), spec: middlewareSpec })
     }
     const spec = endpointSpecOf(handler)
-    if (!spec) continue
+    const entry = docs.get(`${method} ${path}`)
+    if (!spec || !entry) continue
+    docs.delete(`${method} ${path}`)
     const covering = middlewares
       .filter((middleware) => middleware.path.test(path) && appliesTo(middleware.spec, method))
       .map((middleware) => middleware.spec)
     const route = openApiPath(path)
     const verb = method.toLowerCase()
-    paths[route] = { ...paths[route], [verb]: describeOperation(verb, route, spec, covering) }
+    paths[route] = {
+      ...paths[route],
+      [verb]: describeOperation(verb, route, { ...spec, ...entry }, covering),
+    }
   }
   const undeclared = routes.filter(
     ({ method, path }) =>
@@ -342,7 +367,10 @@ const buildOpenApiDocument = (
   )
   if (undeclared.length > 0) {
     const list = undeclared.map(({ method, path }) => `${method} ${path}`).join(', ')
-    throw new Error(`Routes without an endpoint() declaration: ${list}`)
+    throw new Error(`Routes without an endpoint() declaration and docs: ${list}`)
+  }
+  if (docs.size > 0) {
+    throw new Error(`Docs for routes the app does not serve: ${[...docs.keys()].join(', ')}`)
   }
 
   const responses = shareRepeatedResponses(paths)
@@ -371,7 +399,7 @@ const buildOpenApiDocument = (
       license: options.license,
     },
     servers: [{ url: '/', description: 'The origin that serves this document' }],
-    tags: [...TAGS, ...features.flatMap((feature) => feature.openapi?.tags ?? [])],
+    tags: [...TAGS, ...parts.flatMap((part) => part.tags ?? [])],
     paths,
     components: {
       securitySchemes: {
@@ -408,14 +436,12 @@ const buildOpenApiDocument = (
 }
 
 /**
- * The project's document. package.json names no license, so the document says so in npm's own
- * word for it rather than inventing one.
+ * The project's document, for an app and the docs of its parts (`coreDocs` from
+ * src/create-auth.ts, then each registered feature's). package.json names no license, so the
+ * document says so in npm's own word for it rather than inventing one.
  */
-export const openApiDocumentOf = (
-  app: Pick<Hono, 'routes'>,
-  features: readonly DocumentedFeature[] = []
-): Json =>
-  buildOpenApiDocument(app.routes, features, {
+export const openApiDocumentOf = (app: Pick<Hono, 'routes'>, parts: readonly PartDocs[]): Json =>
+  buildOpenApiDocument(app.routes, parts, {
     version: packageJson.version,
     license: { name: 'UNLICENSED' },
   })

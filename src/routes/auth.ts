@@ -1,9 +1,10 @@
 /** /auth: registration, login, refresh, logout and password change. */
 import { Hono } from 'hono/tiny'
+import type * as v from 'valibot'
 import { InvalidCredentials } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
-import type { SuccessResponse } from '../http/endpoint'
+import type { SuccessResponse, RouteDocs } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentUser } from '../http/present'
 import { refreshTokenBody } from '../http/refresh-body'
@@ -27,10 +28,15 @@ import {
 import { userAgentOf } from '../http/user-agent'
 
 /** The token response, or in cookie mode its variant without the raw tokens. */
-const issuedTokens = (status: 200 | 201, description: string): SuccessResponse => ({
+// Pure, so that the docs table that calls it stays out of the bundle (src/http/endpoint.ts).
+const issuedTokens = /* @__NO_SIDE_EFFECTS__ */ (
+  status: 200 | 201,
+  description: string,
+  body: v.GenericSchema = IssuedTokensResponse
+): SuccessResponse => ({
   status,
   description,
-  body: IssuedTokensResponse,
+  body,
   headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
 })
 
@@ -48,20 +54,8 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/register',
     endpoint({
-      summary: 'Create an account and start a session',
-      description:
-        'With REQUIRE_EMAIL_VERIFICATION=true no session begins: the body is the user and `email_verification_required`.',
-      tag: 'auth',
       cookieMode: true,
       body: RegisterBody,
-      success: {
-        ...issuedTokens(
-          201,
-          'The account exists (and, unless verification is required, its first session)'
-        ),
-        body: RegisteredResponse,
-      },
-      errors: ['email_taken', 'server_misconfigured', 'service_unavailable'],
     }),
     async (c) => {
       // A new address gets its verification link at once when mail is on.
@@ -80,20 +74,8 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/login',
     endpoint({
-      summary: 'Start a session with email and password',
-      tag: 'auth',
       cookieMode: true,
-      deviceToken: true,
       body: LoginBody,
-      success: issuedTokens(200, 'A new session has begun'),
-      alsoSuccess: [mfaRequired],
-      errors: [
-        'invalid_credentials',
-        'email_not_verified',
-        'too_many_requests',
-        'server_misconfigured',
-        'service_unavailable',
-      ],
     }),
     async (c) => {
       // The password is the first factor: a registered feature may ask for a second (202).
@@ -120,19 +102,10 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/refresh',
     endpoint({
-      summary: 'Rotate a refresh token for a new token pair',
-      description:
-        'The body may be left out in cookie mode (`X-Auth-Mode: cookie`): the refresh cookie stands in for it.',
-      tag: 'auth',
       cookieMode: true,
       body: RefreshBody,
       bodyRequired: false,
       validate: refreshTokenBody(),
-      success: issuedTokens(
-        200,
-        'The session goes on with a new token pair; the old refresh token is dead'
-      ),
-      errors: ['invalid_refresh_token', 'server_misconfigured', 'service_unavailable'],
     }),
     async (c) => {
       // The session's owner comes with the session row: no second read of the user.
@@ -150,14 +123,9 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/logout',
     endpoint({
-      summary: 'End the current session',
-      description:
-        'A `refresh_token`, when sent, must belong to the current session. In cookie mode the cookies are cleared.',
-      tag: 'auth',
       auth: true,
       body: LogoutBody,
       bodyRequired: false,
-      success: sessionEnded,
     }),
     async (c) => {
       const { userId, sessionId } = c.get('auth')
@@ -178,10 +146,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/logout-all',
     endpoint({
-      summary: 'End every session of the user',
-      tag: 'auth',
       auth: true,
-      success: sessionEnded,
     }),
     async (c) => {
       const { userId } = c.get('auth')
@@ -194,12 +159,8 @@ export const authRoutes = new Hono<AppEnv>()
   .post(
     '/password',
     endpoint({
-      summary: 'Change the password; ends every other session',
-      tag: 'auth',
       auth: true,
       body: ChangePasswordBody,
-      success: { status: 204, description: 'Changed', headers: ['Set-Cookie'] },
-      errors: [['invalid_credentials', 403], 'too_many_requests'],
     }),
     async (c) => {
       const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
@@ -209,3 +170,62 @@ export const authRoutes = new Hono<AppEnv>()
       return c.body(null, 204)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const authDocs = {
+  'POST /auth/register': {
+    summary: 'Create an account and start a session',
+    description:
+      'With REQUIRE_EMAIL_VERIFICATION=true no session begins: the body is the user and `email_verification_required`.',
+    tag: 'auth',
+    success: issuedTokens(
+      201,
+      'The account exists (and, unless verification is required, its first session)',
+      RegisteredResponse
+    ),
+    errors: ['email_taken', 'server_misconfigured', 'service_unavailable'],
+  },
+  'POST /auth/login': {
+    summary: 'Start a session with email and password',
+    tag: 'auth',
+    deviceToken: true,
+    success: issuedTokens(200, 'A new session has begun'),
+    alsoSuccess: [mfaRequired],
+    errors: [
+      'invalid_credentials',
+      'email_not_verified',
+      'too_many_requests',
+      'server_misconfigured',
+      'service_unavailable',
+    ],
+  },
+  'POST /auth/refresh': {
+    summary: 'Rotate a refresh token for a new token pair',
+    description:
+      'The body may be left out in cookie mode (`X-Auth-Mode: cookie`): the refresh cookie stands in for it.',
+    tag: 'auth',
+    success: issuedTokens(
+      200,
+      'The session goes on with a new token pair; the old refresh token is dead'
+    ),
+    errors: ['invalid_refresh_token', 'server_misconfigured', 'service_unavailable'],
+  },
+  'POST /auth/logout': {
+    summary: 'End the current session',
+    description:
+      'A `refresh_token`, when sent, must belong to the current session. In cookie mode the cookies are cleared.',
+    tag: 'auth',
+    success: sessionEnded,
+  },
+  'POST /auth/logout-all': {
+    summary: 'End every session of the user',
+    tag: 'auth',
+    success: sessionEnded,
+  },
+  'POST /auth/password': {
+    summary: 'Change the password; ends every other session',
+    tag: 'auth',
+    success: { status: 204, description: 'Changed', headers: ['Set-Cookie'] },
+    errors: [['invalid_credentials', 403], 'too_many_requests'],
+  },
+} satisfies RouteDocs

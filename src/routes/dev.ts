@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { OutboxResponse } from '../http/schemas'
 import { isLoopbackHost } from '../options'
@@ -35,26 +36,27 @@ export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
     await next()
   }
 
-export const devRoutes = new Hono<AppEnv>().get(
-  '/outbox',
-  endpoint({
+export const devRoutes = new Hono<AppEnv>().get('/outbox', endpoint(), async (c) => {
+  const messages = await c.get('services').readOutbox()
+  return c.json(
+    {
+      messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({
+        to,
+        subject,
+        text,
+        created_at: createdAt,
+      })),
+    },
+    200
+  )
+})
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const devDocs = {
+  'GET /dev/outbox': {
     summary: 'Local development only (DEV_OUTBOX=on): the messages of MAIL_TRANSPORT=outbox',
     tag: 'meta',
     success: { status: 200, description: 'The messages, newest first', body: OutboxResponse },
     errors: ['not_found'],
-  }),
-  async (c) => {
-    const messages = await c.get('services').readOutbox()
-    return c.json(
-      {
-        messages: messages.map(({ to, subject, text, created_at: createdAt }) => ({
-          to,
-          subject,
-          text,
-          created_at: createdAt,
-        })),
-      },
-      200
-    )
-  }
-)
+  },
+} satisfies RouteDocs

@@ -2,18 +2,14 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { presentSecurityEvent } from '../http/present'
 import { SecurityEventListResponse } from '../http/schemas'
 
 export const eventRoutes = new Hono<AppEnv>().get(
   '/',
   endpoint({
-    summary: "The user's security events, newest first, 50 a page",
-    tag: 'account',
     auth: true,
-    query: { cursor: 'next_cursor of the previous page' },
-    success: { status: 200, description: 'One page of events', body: SecurityEventListResponse },
-    errors: ['validation_failed'],
   }),
   async (c) => {
     const page = await c.var.services.events.list(c.get('auth').userId, c.req.query('cursor'))
@@ -23,3 +19,14 @@ export const eventRoutes = new Hono<AppEnv>().get(
     )
   }
 )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const eventDocs = {
+  'GET /auth/events': {
+    summary: "The user's security events, newest first, 50 a page",
+    tag: 'account',
+    query: { cursor: 'next_cursor of the previous page' },
+    success: { status: 200, description: 'One page of events', body: SecurityEventListResponse },
+    errors: ['validation_failed'],
+  },
+} satisfies RouteDocs

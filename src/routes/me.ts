@@ -3,6 +3,7 @@ import { Hono } from 'hono/tiny'
 import { SessionEnded } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { presentUser } from '../http/present'
 import { DeleteMeBody, UpdateMeBody, UserResponse } from '../http/schemas'
 import { recordEvent } from '../http/security-events'
@@ -12,21 +13,15 @@ export const meRoutes = new Hono<AppEnv>()
   .get(
     '/',
     endpoint({
-      summary: 'The signed-in user',
-      tag: 'account',
       auth: true,
-      success: { status: 200, description: 'The user', body: UserResponse },
     }),
     (c) => c.json({ user: presentUser(c.get('user')) }, 200)
   )
   .patch(
     '/',
     endpoint({
-      summary: 'Change the nickname',
-      tag: 'account',
       auth: true,
       body: UpdateMeBody,
-      success: { status: 200, description: 'The changed user', body: UserResponse },
     }),
     async (c) => {
       const user = await c
@@ -40,16 +35,8 @@ export const meRoutes = new Hono<AppEnv>()
   .delete(
     '/',
     endpoint({
-      summary: 'Delete the account and everything in it',
-      tag: 'account',
       auth: true,
       body: DeleteMeBody,
-      success: {
-        status: 204,
-        description: 'Deleted; every session has ended',
-        headers: ['Set-Cookie'],
-      },
-      errors: [['invalid_credentials', 403], 'too_many_requests'],
     }),
     async (c) => {
       const { userId } = c.get('auth')
@@ -59,3 +46,27 @@ export const meRoutes = new Hono<AppEnv>()
       return c.body(null, 204)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const meDocs = {
+  'GET /me': {
+    summary: 'The signed-in user',
+    tag: 'account',
+    success: { status: 200, description: 'The user', body: UserResponse },
+  },
+  'PATCH /me': {
+    summary: 'Change the nickname',
+    tag: 'account',
+    success: { status: 200, description: 'The changed user', body: UserResponse },
+  },
+  'DELETE /me': {
+    summary: 'Delete the account and everything in it',
+    tag: 'account',
+    success: {
+      status: 204,
+      description: 'Deleted; every session has ended',
+      headers: ['Set-Cookie'],
+    },
+    errors: [['invalid_credentials', 403], 'too_many_requests'],
+  },
+} satisfies RouteDocs

@@ -8,6 +8,7 @@ import { Hono } from 'hono/tiny'
 import { InvalidRefreshToken } from '../auth/errors'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { apiErrorOf, handleError } from '../http/handle-error'
 import { hasMediaType } from '../http/json-body'
 import { OAuthError, renderOAuthError } from '../http/oauth-errors'
@@ -61,61 +62,59 @@ const requireParameter = (form: Map<string, string>, name: string): string => {
 }
 
 export const oauthRoutes = new Hono<AppEnv>()
-  .post(
-    '/token',
-    endpoint({
-      summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh',
-      tag: 'oauth',
-      form: TokenGrantForm,
-      success: {
-        status: 200,
-        description: 'A new token pair',
-        body: OAuthTokenResponse,
-        headers: ['Cache-Control', 'Pragma'],
-      },
-      oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'],
-      errors: ['server_misconfigured', 'service_unavailable'],
-    }),
-    async (c) => {
-      const form = await readForm(c)
-      refuseClientCredentials(c, form)
-      const grantType = requireParameter(form, 'grant_type')
-      if (grantType !== 'refresh_token') {
-        throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
-      }
-      const refreshToken = requireParameter(form, 'refresh_token')
-      try {
-        // The refresh reads the session together with its owner, so a deleted user fails there.
-        return oauthTokenResponse(c, await c.var.services.sessions.refresh(refreshToken))
-      } catch (error) {
-        recordRefreshReuse(c, error)
-        if (error instanceof InvalidRefreshToken) {
-          // The same words as /auth/refresh would use, in OAuth's shape.
-          throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
-        }
-        throw error
-      }
+  .post('/token', endpoint(), async (c) => {
+    const form = await readForm(c)
+    refuseClientCredentials(c, form)
+    const grantType = requireParameter(form, 'grant_type')
+    if (grantType !== 'refresh_token') {
+      throw new OAuthError('unsupported_grant_type', 'Only the refresh_token grant is supported')
     }
-  )
-  .post(
-    '/revoke',
-    endpoint({
-      summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token',
-      tag: 'oauth',
-      form: RevokeForm,
-      success: { status: 200, description: 'Revoked, or the token was not valid (RFC 7009 §2.2)' },
-      oauthErrors: ['invalid_request', 'invalid_client'],
-      errors: ['server_misconfigured', 'service_unavailable'],
-    }),
-    async (c) => {
-      const form = await readForm(c)
-      refuseClientCredentials(c, form)
-      // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
-      const ended = await c.var.services.sessions.revokeToken(requireParameter(form, 'token'))
-      if (ended) recordEvent(c, { type: 'session_revoked', ...ended })
-      return c.body(null, 200)
+    const refreshToken = requireParameter(form, 'refresh_token')
+    try {
+      // The refresh reads the session together with its owner, so a deleted user fails there.
+      return oauthTokenResponse(c, await c.var.services.sessions.refresh(refreshToken))
+    } catch (error) {
+      recordRefreshReuse(c, error)
+      if (error instanceof InvalidRefreshToken) {
+        // The same words as /auth/refresh would use, in OAuth's shape.
+        throw new OAuthError('invalid_grant', apiErrorOf(error)?.message ?? error.message)
+      }
+      throw error
     }
-  )
+  })
+  .post('/revoke', endpoint(), async (c) => {
+    const form = await readForm(c)
+    refuseClientCredentials(c, form)
+    // token_type_hint is accepted and needs no reading: the token's shape tells its kind.
+    const ended = await c.var.services.sessions.revokeToken(requireParameter(form, 'token'))
+    if (ended) recordEvent(c, { type: 'session_revoked', ...ended })
+    return c.body(null, 200)
+  })
   .onError((error, c) =>
     error instanceof OAuthError ? renderOAuthError(c, error) : handleError(error, c)
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const oauthDocs = {
+  'POST /oauth/token': {
+    summary: 'OAuth 2.0 refresh_token grant (RFC 6749 §6); rotates like /auth/refresh',
+    tag: 'oauth',
+    form: TokenGrantForm,
+    success: {
+      status: 200,
+      description: 'A new token pair',
+      body: OAuthTokenResponse,
+      headers: ['Cache-Control', 'Pragma'],
+    },
+    oauthErrors: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'],
+    errors: ['server_misconfigured', 'service_unavailable'],
+  },
+  'POST /oauth/revoke': {
+    summary: 'OAuth 2.0 token revocation (RFC 7009); ends the session of the token',
+    tag: 'oauth',
+    form: RevokeForm,
+    success: { status: 200, description: 'Revoked, or the token was not valid (RFC 7009 §2.2)' },
+    oauthErrors: ['invalid_request', 'invalid_client'],
+    errors: ['server_misconfigured', 'service_unavailable'],
+  },
+} satisfies RouteDocs

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { presentUser } from '../http/present'
 import {
   AcceptedResponse,
@@ -27,21 +28,14 @@ export const recoveryRoutes = new Hono<AppEnv>()
   .post(
     '/password/forgot',
     endpoint({
-      summary: 'Mail a password reset link (the same 202 whether or not the account exists)',
-      tag: 'auth',
       body: EmailOnlyBody,
-      success: { status: 202, description: 'Accepted', body: AcceptedResponse },
     }),
     (c) => acceptAndSend(c, 'password_reset', c.req.valid('json').email)
   )
   .post(
     '/password/reset',
     endpoint({
-      summary: 'Set a new password with a reset token; ends every session',
-      tag: 'auth',
       body: ResetPasswordBody,
-      success: { status: 204, description: 'The password is set' },
-      errors: ['invalid_one_time_token', 'service_unavailable'],
     }),
     async (c) => {
       const { token, new_password: newPassword } = c.req.valid('json')
@@ -53,21 +47,14 @@ export const recoveryRoutes = new Hono<AppEnv>()
   .post(
     '/email/verification',
     endpoint({
-      summary: 'Mail an email verification link (the same 202 for every address)',
-      tag: 'auth',
       body: EmailOnlyBody,
-      success: { status: 202, description: 'Accepted', body: AcceptedResponse },
     }),
     (c) => acceptAndSend(c, 'email_verification', c.req.valid('json').email)
   )
   .post(
     '/email/verify',
     endpoint({
-      summary: 'Mark the address verified with a verification token',
-      tag: 'auth',
       body: VerifyEmailBody,
-      success: { status: 200, description: 'The verified user', body: UserResponse },
-      errors: ['invalid_one_time_token', 'service_unavailable'],
     }),
     async (c) => {
       const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)
@@ -75,3 +62,29 @@ export const recoveryRoutes = new Hono<AppEnv>()
       return c.json({ user: presentUser(user) }, 200)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const recoveryDocs = {
+  'POST /auth/password/forgot': {
+    summary: 'Mail a password reset link (the same 202 whether or not the account exists)',
+    tag: 'auth',
+    success: { status: 202, description: 'Accepted', body: AcceptedResponse },
+  },
+  'POST /auth/password/reset': {
+    summary: 'Set a new password with a reset token; ends every session',
+    tag: 'auth',
+    success: { status: 204, description: 'The password is set' },
+    errors: ['invalid_one_time_token', 'service_unavailable'],
+  },
+  'POST /auth/email/verification': {
+    summary: 'Mail an email verification link (the same 202 for every address)',
+    tag: 'auth',
+    success: { status: 202, description: 'Accepted', body: AcceptedResponse },
+  },
+  'POST /auth/email/verify': {
+    summary: 'Mark the address verified with a verification token',
+    tag: 'auth',
+    success: { status: 200, description: 'The verified user', body: UserResponse },
+    errors: ['invalid_one_time_token', 'service_unavailable'],
+  },
+} satisfies RouteDocs

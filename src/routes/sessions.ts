@@ -2,6 +2,7 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { presentSession } from '../http/present'
 import { SessionListResponse } from '../http/schemas'
@@ -11,10 +12,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .get(
     '/',
     endpoint({
-      summary: "List the user's live sessions",
-      tag: 'sessions',
       auth: true,
-      success: { status: 200, description: 'The live sessions', body: SessionListResponse },
     }),
     async (c) => {
       const { userId, sessionId } = c.get('auth')
@@ -28,11 +26,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   .delete(
     '/:id',
     endpoint({
-      summary: 'End one session',
-      tag: 'sessions',
       auth: true,
-      success: { status: 204, description: 'Ended', headers: ['Set-Cookie'] },
-      errors: ['not_found'],
     }),
     async (c) => {
       // Another user's session is as absent as one that never existed.
@@ -44,3 +38,18 @@ export const sessionRoutes = new Hono<AppEnv>()
       return c.body(null, 204)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const sessionDocs = {
+  'GET /auth/sessions': {
+    summary: "List the user's live sessions",
+    tag: 'sessions',
+    success: { status: 200, description: 'The live sessions', body: SessionListResponse },
+  },
+  'DELETE /auth/sessions/:id': {
+    summary: 'End one session',
+    tag: 'sessions',
+    success: { status: 204, description: 'Ended', headers: ['Set-Cookie'] },
+    errors: ['not_found'],
+  },
+} satisfies RouteDocs

@@ -2,6 +2,7 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
+import type { RouteDocs } from '../http/endpoint'
 import { ApiError } from '../http/errors'
 import { AuthorizationServerMetadata, JwksResponse } from '../http/oauth-schemas'
 import { isLoopbackHost } from '../options'
@@ -41,42 +42,40 @@ const authorizationServerMetadata = (issuer: string) => ({
 })
 
 export const wellKnownRoutes = new Hono<AppEnv>()
-  .get(
-    '/jwks.json',
-    endpoint({
-      summary: 'Public keys that verify access tokens (empty for HS256)',
-      tag: 'oauth',
-      success: {
-        status: 200,
-        description: 'The JWK set',
-        body: JwksResponse,
-        headers: ['Cache-Control'],
-      },
-      errors: ['server_misconfigured'],
-    }),
-    (c) => {
-      const keys = c.var.services.publicSigningKeys()
-      c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-      return c.json({ keys }, 200)
-    }
-  )
-  .get(
-    '/oauth-authorization-server',
-    endpoint({
-      summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
-      tag: 'oauth',
-      success: {
-        status: 200,
-        description: 'The metadata',
-        body: AuthorizationServerMetadata,
-        headers: ['Cache-Control'],
-      },
-      errors: ['not_found'],
-    }),
-    (c) => {
-      const issuer = publishableIssuer(c.var.services.options.issuer)
-      if (!issuer) throw new ApiError('not_found', { message: 'JWT_ISSUER is not an https URL.' })
-      c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
-      return c.json(authorizationServerMetadata(issuer), 200)
-    }
-  )
+  .get('/jwks.json', endpoint(), (c) => {
+    const keys = c.var.services.publicSigningKeys()
+    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+    return c.json({ keys }, 200)
+  })
+  .get('/oauth-authorization-server', endpoint(), (c) => {
+    const issuer = publishableIssuer(c.var.services.options.issuer)
+    if (!issuer) throw new ApiError('not_found', { message: 'JWT_ISSUER is not an https URL.' })
+    c.header('Cache-Control', `public, max-age=${PUBLIC_MAX_AGE}`)
+    return c.json(authorizationServerMetadata(issuer), 200)
+  })
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const wellKnownDocs = {
+  'GET /.well-known/jwks.json': {
+    summary: 'Public keys that verify access tokens (empty for HS256)',
+    tag: 'oauth',
+    success: {
+      status: 200,
+      description: 'The JWK set',
+      body: JwksResponse,
+      headers: ['Cache-Control'],
+    },
+    errors: ['server_misconfigured'],
+  },
+  'GET /.well-known/oauth-authorization-server': {
+    summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+    tag: 'oauth',
+    success: {
+      status: 200,
+      description: 'The metadata',
+      body: AuthorizationServerMetadata,
+      headers: ['Cache-Control'],
+    },
+    errors: ['not_found'],
+  },
+} satisfies RouteDocs

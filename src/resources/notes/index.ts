@@ -5,19 +5,23 @@
  */
 import type { AuthFeature } from '../../feature'
 import { mount } from '../../feature'
+import type { PartDocs } from '../../http/endpoint'
 import { d1NoteStore, deleteNotesOf } from './adapters/d1'
-import { noteRoutes } from './routes'
+import { noteRouteDocs, noteRoutes } from './routes'
 import { NoteSchema } from './schemas'
 
 export const notesResource = {
   id: 'notes',
   routes: [mount('/notes', noteRoutes)],
-  openapi: {
-    tags: [{ name: 'notes', description: "The user's notes." }],
-    schemas: { Note: NoteSchema },
-  },
   setup: (core) => ({
     services: d1NoteStore(core.ports.d1),
     onUserDeleted: (userId) => ({ steps: [deleteNotesOf(core.ports.d1, userId)] }),
   }),
 } satisfies AuthFeature
+
+/** For the OpenAPI generator only (src/openapi/), so the deployed bundle leaves it out. */
+export const noteDocs: PartDocs = {
+  routes: [noteRouteDocs],
+  tags: [{ name: 'notes', description: "The user's notes." }],
+  schemas: { Note: NoteSchema },
+}

@@ -4,6 +4,7 @@ import { Hono } from 'hono/tiny'
 import { isoNow } from '../../clock'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
+import type { RouteDocs } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
 import {
   CreateNoteBody,
@@ -24,10 +25,7 @@ export const noteRoutes = new Hono<AppEnv>()
   .get(
     '/',
     endpoint({
-      summary: "The user's notes, newest first",
-      tag: 'notes',
       auth: true,
-      success: { status: 200, description: 'The notes', body: NoteListResponse },
     }),
     async (c) => {
       const notes = await notesOf(c).list(c.get('auth').userId)
@@ -37,11 +35,8 @@ export const noteRoutes = new Hono<AppEnv>()
   .post(
     '/',
     endpoint({
-      summary: 'Create a note',
-      tag: 'notes',
       auth: true,
       body: CreateNoteBody,
-      success: { status: 201, description: 'The new note', body: NoteResponse },
     }),
     async (c) => {
       const { title, body } = c.req.valid('json')
@@ -59,11 +54,7 @@ export const noteRoutes = new Hono<AppEnv>()
   .get(
     '/:id',
     endpoint({
-      summary: 'One note',
-      tag: 'notes',
       auth: true,
-      success: { status: 200, description: 'The note', body: NoteResponse },
-      errors: ['not_found'],
     }),
     async (c) => {
       const note = await notesOf(c).find(c.get('auth').userId, c.req.param('id'))
@@ -74,12 +65,8 @@ export const noteRoutes = new Hono<AppEnv>()
   .patch(
     '/:id',
     endpoint({
-      summary: 'Change a note',
-      tag: 'notes',
       auth: true,
       body: UpdateNoteBody,
-      success: { status: 200, description: 'The changed note', body: NoteResponse },
-      errors: ['not_found'],
     }),
     async (c) => {
       const note = await notesOf(c).update(
@@ -95,11 +82,7 @@ export const noteRoutes = new Hono<AppEnv>()
   .delete(
     '/:id',
     endpoint({
-      summary: 'Delete a note',
-      tag: 'notes',
       auth: true,
-      success: { status: 204, description: 'Deleted' },
-      errors: ['not_found'],
     }),
     async (c) => {
       if (!(await notesOf(c).delete(c.get('auth').userId, c.req.param('id')))) {
@@ -108,3 +91,35 @@ export const noteRoutes = new Hono<AppEnv>()
       return c.body(null, 204)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const noteRouteDocs = {
+  'GET /notes': {
+    summary: "The user's notes, newest first",
+    tag: 'notes',
+    success: { status: 200, description: 'The notes', body: NoteListResponse },
+  },
+  'POST /notes': {
+    summary: 'Create a note',
+    tag: 'notes',
+    success: { status: 201, description: 'The new note', body: NoteResponse },
+  },
+  'GET /notes/:id': {
+    summary: 'One note',
+    tag: 'notes',
+    success: { status: 200, description: 'The note', body: NoteResponse },
+    errors: ['not_found'],
+  },
+  'PATCH /notes/:id': {
+    summary: 'Change a note',
+    tag: 'notes',
+    success: { status: 200, description: 'The changed note', body: NoteResponse },
+    errors: ['not_found'],
+  },
+  'DELETE /notes/:id': {
+    summary: 'Delete a note',
+    tag: 'notes',
+    success: { status: 204, description: 'Deleted' },
+    errors: ['not_found'],
+  },
+} satisfies RouteDocs

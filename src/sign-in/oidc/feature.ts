@@ -4,20 +4,20 @@
  */
 import type { AuthFeature } from '../../feature'
 import { mount } from '../../feature'
+import type { PartDocs } from '../../http/endpoint'
 import { d1OidcStore } from './adapters/d1'
 import { oidcOptionsFromEnv } from './config'
 import type { OidcOptions } from './config'
 import { githubClient } from './github'
 import { providerClient } from './provider'
 import type { ProviderClient } from './provider-http'
-import { LAST_SIGN_IN_METHOD, oidcRoutes } from './routes'
+import { LAST_SIGN_IN_METHOD, oidcRouteDocs, oidcRoutes } from './routes'
 import type { OidcServices } from './routes'
 import { IdentitySchema } from './schemas'
 
 export const oidcFeature = {
   id: 'oidc',
   routes: [mount('/auth', oidcRoutes)],
-  openapi: { schemas: { Identity: IdentitySchema } },
   errors: {
     [LAST_SIGN_IN_METHOD]: [409, 'This is the last way to sign in to the account.'],
   },
@@ -55,3 +55,9 @@ export const oidcFeature = {
     }
   },
 } satisfies AuthFeature
+
+/** For the OpenAPI generator only (src/openapi/), so no bundle leaves it in. */
+export const oidcDocs: PartDocs = {
+  routes: [oidcRouteDocs],
+  schemas: { Identity: IdentitySchema },
+}

@@ -1,3 +1,3 @@
-export { oidcFeature } from './feature'
+export { oidcDocs, oidcFeature } from './feature'
 export type { OidcOptions, ProviderConfig } from './config'
 export { readProviders } from './config'

@@ -4,11 +4,12 @@
  */
 import * as v from 'valibot'
 import type { AuthFeature } from '../../feature'
+import type { PartDocs } from '../../http/endpoint'
 import { refuse } from './errors'
 import { passkeyOptionsFromEnv } from './options'
 import type { PasskeyOptions } from './options'
 import { passkeyService } from './passkeys'
-import { mfaPasskeyRoutes, passkeyRoutes } from './routes'
+import { mfaPasskeyRoutes, passkeyRouteDocs, passkeyRoutes } from './routes'
 import { CredentialSchema } from './schemas'
 
 /** users.mfa as TOTP and this feature keep it: `totp: true` once confirmed, `passkeys`: a count. */
@@ -54,3 +55,6 @@ export const passkeysFeature: AuthFeature = {
     }
   },
 }
+
+/** For the OpenAPI generator only (src/openapi/), so the deployed bundle leaves it out. */
+export const passkeyDocs: PartDocs = { routes: [passkeyRouteDocs] }

@@ -1,2 +1,2 @@
-export { passkeysFeature } from './feature'
+export { passkeyDocs, passkeysFeature } from './feature'
 export type { PasskeyOptions } from './options'

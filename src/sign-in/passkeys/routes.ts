@@ -2,6 +2,7 @@
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
+import type { RouteDocs } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { recordEvent } from '../../http/security-events'
@@ -35,28 +36,17 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .post(
     '/register/options',
     endpoint({
-      summary: 'Options to create a passkey',
-      tag: 'passkeys',
       auth: true,
       fresh: true,
-      success: {
-        status: 200,
-        description: 'PublicKeyCredentialCreationOptionsJSON',
-        body: WebAuthnOptions,
-      },
     }),
     async (c) => c.json(await passkeysOf(c).registrationOptions(c.var.user), 200)
   )
   .post(
     '/register',
     endpoint({
-      summary: 'Add a passkey',
-      tag: 'passkeys',
       auth: true,
       fresh: true,
       body: RegisterPasskeyBody,
-      success: { status: 201, description: 'The passkey', body: PasskeyResponse },
-      errors: [['invalid_passkey', 400]],
     }),
     async (c) => {
       const { credential, name } = c.req.valid('json')
@@ -75,10 +65,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .get(
     '/',
     endpoint({
-      summary: "List the user's passkeys",
-      tag: 'passkeys',
       auth: true,
-      success: { status: 200, description: 'The passkeys', body: PasskeyListResponse },
     }),
     async (c) => {
       const passkeys = await passkeysOf(c).store.listByUser(c.get('auth').userId)
@@ -88,12 +75,8 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .delete(
     '/:id',
     endpoint({
-      summary: 'Remove a passkey',
-      tag: 'passkeys',
       auth: true,
       fresh: true,
-      success: { status: 204, description: 'Removed' },
-      errors: ['not_found'],
     }),
     async (c) => {
       // Another user's passkey is as absent as one that never existed.
@@ -108,15 +91,8 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .post(
     '/login/options',
     endpoint({
-      summary: 'Options to sign in with a passkey',
-      tag: 'passkeys',
       body: EmptyBody,
       bodyRequired: false,
-      success: {
-        status: 200,
-        description: 'PublicKeyCredentialRequestOptionsJSON',
-        body: WebAuthnOptions,
-      },
     }),
     async (c) => {
       const service = passkeysOf(c)
@@ -126,18 +102,8 @@ export const passkeyRoutes = new Hono<AppEnv>()
   .post(
     '/login',
     endpoint({
-      summary: 'Sign in with a passkey',
-      tag: 'passkeys',
       cookieMode: true,
       body: PasskeyLoginBody,
-      success: {
-        status: 200,
-        description: 'A new session has begun',
-        body: IssuedTokensResponse,
-        headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
-      },
-      alsoSuccess: [mfaRequired],
-      errors: ['invalid_passkey', 'too_many_requests'],
     }),
     async (c) => {
       const { credential } = c.req.valid('json')
@@ -156,15 +122,7 @@ export const passkeyRoutes = new Hono<AppEnv>()
 export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
   '/options',
   endpoint({
-    summary: 'Options to answer a second factor with a passkey',
-    tag: 'mfa',
     body: MfaTokenBody,
-    success: {
-      status: 200,
-      description: 'PublicKeyCredentialRequestOptionsJSON',
-      body: WebAuthnOptions,
-    },
-    errors: ['invalid_mfa_token'],
   }),
   async (c) => {
     // The challenge is bound to the mfa_token's id, the one /auth/mfa/verify hands to verify.
@@ -179,3 +137,64 @@ export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
     return c.json(service.requestOptions(challenge, passkeys), 200)
   }
 )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const passkeyRouteDocs = {
+  'POST /auth/passkeys/register/options': {
+    summary: 'Options to create a passkey',
+    tag: 'passkeys',
+    success: {
+      status: 200,
+      description: 'PublicKeyCredentialCreationOptionsJSON',
+      body: WebAuthnOptions,
+    },
+  },
+  'POST /auth/passkeys/register': {
+    summary: 'Add a passkey',
+    tag: 'passkeys',
+    success: { status: 201, description: 'The passkey', body: PasskeyResponse },
+    errors: [['invalid_passkey', 400]],
+  },
+  'GET /auth/passkeys': {
+    summary: "List the user's passkeys",
+    tag: 'passkeys',
+    success: { status: 200, description: 'The passkeys', body: PasskeyListResponse },
+  },
+  'DELETE /auth/passkeys/:id': {
+    summary: 'Remove a passkey',
+    tag: 'passkeys',
+    success: { status: 204, description: 'Removed' },
+    errors: ['not_found'],
+  },
+  'POST /auth/passkeys/login/options': {
+    summary: 'Options to sign in with a passkey',
+    tag: 'passkeys',
+    success: {
+      status: 200,
+      description: 'PublicKeyCredentialRequestOptionsJSON',
+      body: WebAuthnOptions,
+    },
+  },
+  'POST /auth/passkeys/login': {
+    summary: 'Sign in with a passkey',
+    tag: 'passkeys',
+    success: {
+      status: 200,
+      description: 'A new session has begun',
+      body: IssuedTokensResponse,
+      headers: ['Cache-Control', 'Pragma', 'Set-Cookie'],
+    },
+    alsoSuccess: [mfaRequired],
+    errors: ['invalid_passkey', 'too_many_requests'],
+  },
+  'POST /auth/mfa/passkey/options': {
+    summary: 'Options to answer a second factor with a passkey',
+    tag: 'mfa',
+    success: {
+      status: 200,
+      description: 'PublicKeyCredentialRequestOptionsJSON',
+      body: WebAuthnOptions,
+    },
+    errors: ['invalid_mfa_token'],
+  },
+} satisfies RouteDocs

@@ -1,13 +1,13 @@
 /** TOTP with recovery codes, registered in one line (src/features.ts). */
 import type { AuthFeature } from '../../feature'
 import { mount } from '../../feature'
-import { totpRoutes } from './routes'
+import type { PartDocs } from '../../http/endpoint'
+import { totpRouteDocs, totpRoutes } from './routes'
 import { createTotp } from './totp'
 
 export const totpFeature = {
   id: 'totp',
   routes: [mount('/auth/mfa', totpRoutes)],
-  openapi: { tags: [{ name: 'mfa', description: 'A second factor: TOTP and recovery codes.' }] },
   optionsFromEnv: (vars) => ({
     secret: typeof vars.MFA_SECRET === 'string' ? vars.MFA_SECRET : undefined,
   }),
@@ -28,3 +28,9 @@ export const totpFeature = {
     }
   },
 } satisfies AuthFeature
+
+/** For the OpenAPI generator only (src/openapi/), so the deployed bundle leaves it out. */
+export const totpDocs: PartDocs = {
+  routes: [totpRouteDocs],
+  tags: [{ name: 'mfa', description: 'A second factor: TOTP and recovery codes.' }],
+}

@@ -1,1 +1,1 @@
-export { totpFeature } from './feature'
+export { totpDocs, totpFeature } from './feature'

@@ -3,6 +3,7 @@ import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import type { AppEnv } from '../../env'
 import { endpoint } from '../../http/endpoint'
+import type { RouteDocs } from '../../http/endpoint'
 import { MfaCodeBody } from '../../http/schemas'
 import { recordEvent, recordMfaFailure } from '../../http/security-events'
 import type { Totp } from './totp'
@@ -16,29 +17,17 @@ export const totpRoutes = new Hono<AppEnv>()
   .post(
     '/totp',
     endpoint({
-      summary: 'Set TOTP up: a new secret',
-      tag: 'mfa',
       auth: true,
       fresh: true,
-      success: { status: 200, description: 'Pending until confirmed', body: TotpSetupResponse },
-      errors: ['mfa_already_enabled'],
     }),
     async (c) => c.json(await totpOf(c).begin(c.get('user')), 200)
   )
   .post(
     '/totp/confirm',
     endpoint({
-      summary: 'Turn TOTP on with a first code',
-      tag: 'mfa',
       auth: true,
       fresh: true,
       body: MfaCodeBody,
-      success: {
-        status: 200,
-        description: 'On; the recovery codes, shown once',
-        body: RecoveryCodesResponse,
-      },
-      errors: ['invalid_mfa_code', 'mfa_already_enabled'],
     }),
     async (c) => {
       const { userId, sessionId } = c.get('auth')
@@ -50,13 +39,9 @@ export const totpRoutes = new Hono<AppEnv>()
   .delete(
     '/totp',
     endpoint({
-      summary: 'Turn TOTP off with a code or a recovery code',
-      tag: 'mfa',
       auth: true,
       fresh: true,
       body: MfaCodeBody,
-      success: { status: 204, description: 'Off; the recovery codes too' },
-      errors: ['invalid_mfa_code', 'not_found', 'too_many_requests'],
     }),
     async (c) => {
       await totpOf(c)
@@ -70,15 +55,43 @@ export const totpRoutes = new Hono<AppEnv>()
   .post(
     '/recovery-codes',
     endpoint({
-      summary: 'New recovery codes; the old ones die',
-      tag: 'mfa',
       auth: true,
       fresh: true,
-      success: { status: 200, description: 'Shown once', body: RecoveryCodesResponse },
-      errors: ['not_found'],
     }),
     async (c) => {
       const codes = await totpOf(c).renewRecoveryCodes(c.get('auth').userId)
       return c.json({ recovery_codes: codes }, 200)
     }
   )
+
+/** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
+export const totpRouteDocs = {
+  'POST /auth/mfa/totp': {
+    summary: 'Set TOTP up: a new secret',
+    tag: 'mfa',
+    success: { status: 200, description: 'Pending until confirmed', body: TotpSetupResponse },
+    errors: ['mfa_already_enabled'],
+  },
+  'POST /auth/mfa/totp/confirm': {
+    summary: 'Turn TOTP on with a first code',
+    tag: 'mfa',
+    success: {
+      status: 200,
+      description: 'On; the recovery codes, shown once',
+      body: RecoveryCodesResponse,
+    },
+    errors: ['invalid_mfa_code', 'mfa_already_enabled'],
+  },
+  'DELETE /auth/mfa/totp': {
+    summary: 'Turn TOTP off with a code or a recovery code',
+    tag: 'mfa',
+    success: { status: 204, description: 'Off; the recovery codes too' },
+    errors: ['invalid_mfa_code', 'not_found', 'too_many_requests'],
+  },
+  'POST /auth/mfa/recovery-codes': {
+    summary: 'New recovery codes; the old ones die',
+    tag: 'mfa',
+    success: { status: 200, description: 'Shown once', body: RecoveryCodesResponse },
+    errors: ['not_found'],
+  },
+} satisfies RouteDocs
