@@ -35,6 +35,35 @@ const APP_ISOLATES = {
 }
 const FLOOR_ISOLATES = { worker: (id) => id === `core:user:${FLOOR_NAME}` }
 const RESOURCE_ISOLATES = { worker: (id) => id === `core:user:${RESOURCE_NAME}` }
+/** The same bundle over three D1 databases (DB_SHARDS=3), under a name of its own to profile it. */
+const SHARDED_NAME = 'bench-sharded'
+const SHARDED_ISOLATES = { ...APP_ISOLATES, worker: (id) => id === `core:user:${SHARDED_NAME}` }
+const SHARDED_CONFIG = '.bench-sharded.wrangler.toml'
+const SHARDS = 3
+
+/**
+ * wrangler.toml with its own name and the shards' D1 bindings beside DB, written next to it so
+ * that its relative paths (assets, migrations) hold; removed when the run ends.
+ */
+const writeShardedConfig = () => {
+  const config = readFileSync('wrangler.toml', 'utf8').replace(
+    /^name = "edge-jwt-auth"$/m,
+    `name = "${SHARDED_NAME}"`
+  )
+  const shards = Array.from({ length: SHARDS - 1 }, (_, index) => {
+    const k = index + 1
+    return [
+      '[[d1_databases]]',
+      `binding = "DB_${k}"`,
+      `database_name = "bench-shard-${k}"`,
+      `database_id = "00000000-0000-0000-0000-00000000000${k}"`,
+      'migrations_dir = "migrations"',
+    ].join('\n')
+  })
+  writeFileSync(SHARDED_CONFIG, `${config}\n${shards.join('\n\n')}\n`)
+  process.on('exit', () => rmSync(SHARDED_CONFIG, { force: true }))
+  return Array.from({ length: SHARDS }, (_, k) => (k ? `DB_${k}` : 'DB'))
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -290,6 +319,7 @@ const main = async () => {
   let measured
   let floor
   let resource
+  let sharded
   try {
     floor = await startProfiledWorker(
       { config: 'bench/floor-worker/wrangler.toml', floor: true, log },
@@ -313,13 +343,27 @@ const main = async () => {
           RESOURCE_ISOLATES
         )
     if (resource) log(`resource worker up at ${resource.baseUrl}`)
+    sharded = args.url
+      ? undefined
+      : await startProfiledWorker(
+          {
+            entry: build.entry,
+            config: SHARDED_CONFIG,
+            d1Bindings: writeShardedConfig(),
+            vars: { DB_SHARDS: String(SHARDS) },
+            log,
+          },
+          SHARDED_NAME,
+          SHARDED_ISOLATES
+        )
+    if (sharded) log(`worker with ${SHARDS} D1 shards up at ${sharded.baseUrl}`)
     log('registering users')
     const users = await registerUsers(worker.baseUrl, connections, 'chain')
     if (resource) await waitForBinding(resource.baseUrl, users[0].accessToken)
     const [loginUser] = await registerUsers(worker.baseUrl, 1, 'login')
     const noteUsers = await registerUsers(worker.baseUrl, connections, 'notes')
     await seedNotes(worker.baseUrl, noteUsers)
-    const plan = scenarios({
+    let plan = scenarios({
       baseUrl: worker.baseUrl,
       users,
       loginUser,
@@ -327,8 +371,31 @@ const main = async () => {
       connections,
       jwksToken: jwks.token,
       jwtSecret: worker.jwtSecret,
-    })
-      .filter((scenario) => scenario.worker !== 'resource' || resource)
+    }).filter((scenario) => scenario.worker !== 'resource' || resource)
+    if (sharded) {
+      // The hot paths again on the sharded worker, with users of its own (spread over the shards).
+      const shardedUsers = await registerUsers(sharded.baseUrl, connections, 'sharded')
+      const again = scenarios({
+        baseUrl: sharded.baseUrl,
+        users: shardedUsers,
+        loginUser,
+        noteUsers,
+        connections,
+        jwtSecret: sharded.jwtSecret,
+      })
+      for (const name of ['me', 'refresh']) {
+        const scenario = again.find((candidate) => candidate.name === name)
+        // Right after its one-database twin, so that both meet the same load on the machine.
+        const twin = plan.findIndex((candidate) => candidate.name === name)
+        plan.splice(twin + 1, 0, {
+          ...scenario,
+          name: `sharded-${name}`,
+          title: `${scenario.title}, ${SHARDS} D1 shards`,
+          worker: 'sharded',
+        })
+      }
+    }
+    plan = plan
       .filter((scenario) => !scenario.skip)
       .filter((scenario) => !only || only.includes(scenario.name))
     const samples = plan.map(() => [])
@@ -337,7 +404,7 @@ const main = async () => {
         `round ${round} of ${rounds}: each scenario ${warmupSeconds} s warm-up, ${durationSeconds} s measured`
       )
       for (const [index, scenario] of plan.entries()) {
-        const target = { floor, resource }[scenario.worker] ?? worker
+        const target = { floor, resource, sharded }[scenario.worker] ?? worker
         const behind = scenario.worker === 'resource' ? worker : undefined
         const sample = await sampleScenario(target, scenario, round, behind)
         samples[index].push(sample)
@@ -361,6 +428,7 @@ const main = async () => {
     await worker.stop()
     await floor?.stop()
     await resource?.stop()
+    await sharded?.stop()
   }
 
   const results = {

@@ -184,6 +184,19 @@ export const evaluateBudget = ({ scenarios, bundle }) => {
       'login',
       1.1
     ),
+    // Sharding adds a routing step (the shard from the id's tag), never a storage call.
+    ratioLine(
+      'GET /me with 3 D1 shards isolate CPU ≤ 1.1× GET /me with one database',
+      'sharded-me',
+      'me',
+      1.1
+    ),
+    ratioLine(
+      'POST /auth/refresh with 3 D1 shards isolate CPU ≤ 1.1× POST /auth/refresh with one database',
+      'sharded-refresh',
+      'refresh',
+      1.1
+    ),
   ]
   lines.push(
     bothWorkersLine(

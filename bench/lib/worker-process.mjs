@@ -124,6 +124,7 @@ export const startWorker = async ({
   config = 'wrangler.toml',
   floor = false,
   vars = {},
+  d1Bindings = ['DB'],
   registryPath,
   log = () => {},
 }) => {
@@ -138,8 +139,21 @@ export const startWorker = async ({
   writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 })
 
   if (!floor) {
-    log(`applying migrations to ${stateDir}`)
-    run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir])
+    for (const binding of d1Bindings) {
+      log(`applying migrations to ${binding} in ${stateDir}`)
+      run('npx', [
+        'wrangler',
+        'd1',
+        'migrations',
+        'apply',
+        binding,
+        '--local',
+        '--persist-to',
+        stateDir,
+        '--config',
+        resolve(config),
+      ])
+    }
   }
 
   const [port, inspectorPort] = [await freePort(), await freePort()]
