@@ -129,10 +129,12 @@ export const isCrossSiteRequest = (c: AnyContext): boolean =>
 const MAX_COOKIE_AGE_SECONDS = 34_560_000
 
 /**
- * Every cookie here is `__Host-`, HttpOnly, Secure and Path=/, so the Set-Cookie line is written
- * out rather than built by hono/cookie's generic serializer (the same text, in the same order).
+ * Every cookie of the service (these and a feature's, such as the identity providers'
+ * `__Host-oidc`) is `__Host-`, HttpOnly, Secure and Path=/, so the Set-Cookie line is written out
+ * rather than built by hono/cookie's generic serializer (the same text, in the same order).
+ * A max-age of 0 expires the cookie.
  */
-const setCookie = (
+export const setHostCookie = (
   c: AnyContext,
   name: string,
   value: string,
@@ -158,14 +160,14 @@ const setCookie = (
  */
 export const setTokenCookies = (c: AnyContext, tokens: IssuedTokens): void => {
   if (isCrossSiteRequest(c)) return
-  setCookie(c, ACCESS_COOKIE, tokens.accessToken, tokens.refreshExpiresIn, 'Lax')
-  setCookie(c, REFRESH_COOKIE, tokens.refreshToken, tokens.refreshExpiresIn, 'Strict')
+  setHostCookie(c, ACCESS_COOKIE, tokens.accessToken, tokens.refreshExpiresIn, 'Lax')
+  setHostCookie(c, REFRESH_COOKIE, tokens.refreshToken, tokens.refreshExpiresIn, 'Strict')
 }
 
 /** The device cookie lives as long as its token. */
 export const setDeviceCookie = (c: AnyContext, token: string): void => {
   if (isCrossSiteRequest(c)) return
-  setCookie(c, DEVICE_COOKIE, token, DEVICE_TOKEN_LIFETIME, 'Strict')
+  setHostCookie(c, DEVICE_COOKIE, token, DEVICE_TOKEN_LIFETIME, 'Strict')
 }
 
 /**
@@ -174,6 +176,6 @@ export const setDeviceCookie = (c: AnyContext, token: string): void => {
  */
 export const clearTokenCookies = (c: AnyContext): void => {
   if (isCrossSiteRequest(c)) return
-  setCookie(c, ACCESS_COOKIE, '', 0, 'Lax')
-  setCookie(c, REFRESH_COOKIE, '', 0, 'Strict')
+  setHostCookie(c, ACCESS_COOKIE, '', 0, 'Lax')
+  setHostCookie(c, REFRESH_COOKIE, '', 0, 'Strict')
 }

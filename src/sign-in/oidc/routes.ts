@@ -3,12 +3,10 @@
  * the login code's exchange for tokens, and the signed-in account's identities.
  */
 import type { Context } from 'hono'
-import { deleteCookie, setCookie } from 'hono/cookie'
 import { Hono } from 'hono/tiny'
 import { EmailNotVerified, Misconfigured } from '../../auth/errors'
-import { sanitizeUserAgent } from '../../auth/sessions'
 import type { AppEnv } from '../../env'
-import { isCrossSiteRequest } from '../../http/cookies'
+import { isCrossSiteRequest, setHostCookie } from '../../http/cookies'
 import { endpoint } from '../../http/endpoint'
 import type { RouteDocs } from '../../http/endpoint'
 import { ApiError } from '../../http/errors'
@@ -16,6 +14,7 @@ import type { ErrorCode } from '../../http/errors'
 import { IssuedTokensResponse } from '../../http/schemas'
 import { recordEvent } from '../../http/security-events'
 import { signInResponse } from '../../http/token-response'
+import { userAgentOf } from '../../http/user-agent'
 import { mfaRequired } from '../../routes/auth'
 import type { ProviderConfig } from './config'
 import { SignInFailed } from './errors'
@@ -82,18 +81,12 @@ const callbackUri = (c: Context<AppEnv>): string => {
 const setBrowserSecret = (c: Context<AppEnv>, secret: string) => {
   // The contract's rule for every cookie: none is set on a cross-site request's answer.
   if (isCrossSiteRequest(c)) return
-  setCookie(c, OIDC_COOKIE, secret, {
-    path: '/',
-    secure: true,
-    httpOnly: true,
-    sameSite: 'Lax',
-    maxAge: STATE_SECONDS,
-  })
+  setHostCookie(c, OIDC_COOKIE, secret, STATE_SECONDS, 'Lax')
 }
 
 const clearBrowserSecret = (c: Context<AppEnv>) => {
   if (c.req.header('Cookie')?.includes(OIDC_COOKIE)) {
-    deleteCookie(c, OIDC_COOKIE, { path: '/', secure: true })
+    setHostCookie(c, OIDC_COOKIE, '', 0, 'Lax')
   }
 }
 
@@ -112,10 +105,6 @@ const redirect = /* @__NO_SIDE_EFFECTS__ */ (status: 302, description: string) =
   status,
   description,
   headers: ['Location', 'Set-Cookie'] as const,
-})
-
-const userAgentOf = (c: Context<AppEnv>) => ({
-  userAgent: sanitizeUserAgent(c.req.header('User-Agent')),
 })
 
 export const oidcRoutes = new Hono<AppEnv>()
@@ -190,7 +179,7 @@ export const oidcRoutes = new Hono<AppEnv>()
       // The code was this browser's: it goes, as at the callback's state.
       clearBrowserSecret(c)
       // A provider is a first factor like a password: an account's second factor is still asked.
-      const outcome = await services.signIn.complete(signIn, user, userAgentOf(c))
+      const outcome = await services.signIn.complete(signIn, user, { userAgent: userAgentOf(c) })
       if (outcome.kind === 'session') {
         const { sessionId } = outcome.tokens
         recordEvent(c, { type: 'login', userId: user.id, sessionId, method: 'fed' })
