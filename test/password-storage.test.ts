@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:test'
 import { describe, expect, it, vi } from 'vitest'
 import {
+  PBKDF2_MIN_ITERATIONS,
   PBKDF2_POLICY,
   SCRYPT_POLICY,
   hashPasswordWith,
@@ -148,6 +149,23 @@ describe('password storage', () => {
     expect((await storedHash(email)).startsWith(SCRYPT_PREFIX)).toBe(true)
   })
 
+  it('POST /auth/login accepts a PBKDF2 row at exactly the minimum iteration count and upgrades it; one fewer is refused', async () => {
+    const password = 'an account hashed at the lowest count still trusted'
+    const at = (iterations: number) =>
+      hashPasswordWith({ hasher: pbkdf2Sha256, params: { iterations } }, password)
+    const [lowest, below] = [uniqueEmail(), uniqueEmail()]
+    const lowestRow = await at(PBKDF2_MIN_ITERATIONS)
+    const belowRow = await at(PBKDF2_MIN_ITERATIONS - 1)
+    expect(lowestRow.startsWith(`$pbkdf2-sha256$i=${PBKDF2_MIN_ITERATIONS}$`)).toBe(true)
+    await insertUser(lowest, lowestRow)
+    await insertUser(below, belowRow)
+
+    expect((await login(lowest, password)).status).toBe(200)
+    expect((await storedHash(lowest)).startsWith(DEFAULT_PREFIX)).toBe(true)
+    await expectError(await login(below, password), 401, 'invalid_credentials')
+    expect(await storedHash(below)).toBe(belowRow)
+  })
+
   it('POST /auth/login does not upgrade a PBKDF2 hash when the password is wrong', async () => {
     const email = uniqueEmail()
     const old = await hashPasswordWith(PBKDF2_POLICY, 'the real password')
@@ -205,6 +223,9 @@ describe('password storage', () => {
       'bad base64 in the salt': `${DEFAULT_PREFIX}${salt.slice(0, -2)}.*$${hash}`,
       'absurd PBKDF2 iterations': `$pbkdf2-sha256$i=999999999$${salt}$${hash}`,
       'PBKDF2 above the Workers cap': `$pbkdf2-sha256$i=100001$${salt}$${hash}`,
+      // The row's own hash and iteration count, after junk an unanchored pattern would skip.
+      'junk before the parameter name': `$pbkdf2-sha256$#i=${PBKDF2_POLICY.params.iterations}$${salt}$${hash}`,
+      'a second value before the real one': `$pbkdf2-sha256$i=1;i=${PBKDF2_POLICY.params.iterations}$${salt}$${hash}`,
       'scrypt N=2^30': `$scrypt$ln=30,r=8,p=1$${salt}$${hash}`,
       'scrypt over the memory budget': `$scrypt$ln=15,r=32,p=1$${salt}$${hash}`,
       'scrypt over the work budget': `$scrypt$ln=15,r=8,p=16$${salt}$${hash}`,

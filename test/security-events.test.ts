@@ -195,6 +195,22 @@ describe('each route records its event', () => {
     ])
   })
 
+  // The refresh token of an ended session is forgotten, so it finds no session at all; an access
+  // token still verifies after its session ended, and names a session there is nothing left to end.
+  it('no second session_revoked when /oauth/revoke gets the access token of a session already ended', async () => {
+    const account = await registerUser()
+    const sessionId = sessionIdOf(account.accessToken)
+    expect(
+      (await send('/auth/logout', { method: 'POST', token: account.accessToken })).status
+    ).toBe(204)
+    expect((await send('/oauth/revoke', form({ token: account.accessToken }))).status).toBe(200)
+
+    const revoked = (await storedEvents(account.userId)).filter((e) => e.type !== 'login')
+    expect(revoked.map((event) => [event.type, event.session_id])).toEqual([
+      ['session_revoked', sessionId],
+    ])
+  })
+
   it('refresh_reuse_detected, once, when a rotated-away token comes back at /auth/refresh or /oauth/token', async () => {
     const start = pinClock()
     const viaAuth = await registerUser()

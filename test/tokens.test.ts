@@ -239,6 +239,23 @@ describe('time claims', () => {
     await expectRejectedToken(await callMe(token))
   })
 
+  // JSON has no Infinity, but JSON.parse reads a number too large for a double as one: a signed
+  // token with `exp: 1e999` would never expire, one with `iat` or `nbf` at -1e999 would pass the
+  // time checks whatever the clock says. A time claim must be a finite number.
+  it.each([
+    ['exp', '1e999'],
+    ['iat', '-1e999'],
+    ['nbf', '-1e999'],
+  ])('a token whose %s is %s (infinite once parsed) is invalid_token', async (claim, literal) => {
+    const account = await registerUser()
+    const text = JSON.stringify(accessClaims(account, { [claim]: 0 })).replace(
+      `"${claim}":0`,
+      `"${claim}":${literal}`
+    )
+    expect(Math.abs((JSON.parse(text) as Record<string, number>)[claim])).toBe(Infinity)
+    await expectRejectedToken(await callMe(await forgeToken(HS256, text)))
+  })
+
   it('iat more than 30 s in the future is invalid_token; 30 s is tolerated as clock skew', async () => {
     const account = await registerUser()
     const now = pinClock() / 1000
