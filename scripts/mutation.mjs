@@ -20,8 +20,9 @@
  * and --only unless given; written after every mutant), --max-load L (wait while the 1-minute
  * load average is above L), --resume (keep the out file's kills and type errors of mutants whose
  * module is unchanged; survivors run again, against the tests as they are now; mutants not chosen
- * this time stay in the out file as they were, so `--only <ids> --resume` updates a few in
- * place), --report (runs nothing: prints the out file again with
+ * this time stay in the out file as they were if their module is unchanged, so `--only <ids>
+ * --resume` updates a few in place; those of a changed module are dropped, having been judged on
+ * other code), --report (runs nothing: prints the out file again with
  * scripts/mutation-equivalents.json applied, and saves it).
  *
  * Not StrykerJS: its vitest runner forces vitest's threads pool, which the Workers pool does not
