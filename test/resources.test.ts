@@ -49,12 +49,8 @@ const Bookmark = v.object({ id: v.string(), url: v.string() })
 const bookmarksOf = (c: Context<AppEnv>) => c.var.services.features.bookmarks as BookmarkStore
 
 const bookmarkRoutes = new Hono<AppEnv>()
-  .get(
-    '/',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => c.json({ bookmarks: await bookmarksOf(c).list(c.get('auth').userId) }, 200)
+  .get('/', endpoint({ auth: true }), async (c) =>
+    c.json({ bookmarks: await bookmarksOf(c).list(c.get('auth').userId) }, 200)
   )
   .post(
     '/',

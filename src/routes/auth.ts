@@ -51,54 +51,40 @@ export const mfaRequired: SuccessResponse = {
 const sessionEnded = { status: 204, description: 'Ended', headers: ['Set-Cookie'] } as const
 
 export const authRoutes = new Hono<AppEnv>()
-  .post(
-    '/register',
-    endpoint({
-      cookieMode: true,
-      body: RegisterBody,
-    }),
-    async (c) => {
-      // A new address gets its verification link at once when mail is on.
-      const { user, tokens, sendVerification } = await c
-        .get('services')
-        .accounts.register(c.req.valid('json'), {
-          userAgent: userAgentOf(c),
-        })
-      if (sendVerification) c.executionCtx.waitUntil(sendVerification())
-      if (!tokens) {
-        return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
-      }
-      return tokenResponse(c, 201, user, tokens)
+  .post('/register', endpoint({ cookieMode: true, body: RegisterBody }), async (c) => {
+    // A new address gets its verification link at once when mail is on.
+    const { user, tokens, sendVerification } = await c
+      .get('services')
+      .accounts.register(c.req.valid('json'), {
+        userAgent: userAgentOf(c),
+      })
+    if (sendVerification) c.executionCtx.waitUntil(sendVerification())
+    if (!tokens) {
+      return c.json({ user: presentUser(user), email_verification_required: true as const }, 201)
     }
-  )
-  .post(
-    '/login',
-    endpoint({
-      cookieMode: true,
-      body: LoginBody,
-    }),
-    async (c) => {
-      // The password is the first factor: a registered feature may ask for a second (202).
-      const outcome = await c
-        .get('services')
-        .signIn.password(c.req.valid('json'), {
-          userAgent: userAgentOf(c),
-          deviceToken: presentedDeviceToken(c),
-        })
-        .catch((error: unknown) => {
-          // Only an account's own failures: an unknown email has no one to tell.
-          if (error instanceof InvalidCredentials && error.userId) {
-            recordEvent(c, { type: 'login_failed', userId: error.userId })
-          }
-          throw error
-        })
-      if (outcome.kind === 'session') {
-        const { userId, sessionId } = outcome.tokens
-        recordEvent(c, { type: 'login', userId, sessionId, method: 'pwd' })
-      }
-      return signInResponse(c, outcome, 200)
+    return tokenResponse(c, 201, user, tokens)
+  })
+  .post('/login', endpoint({ cookieMode: true, body: LoginBody }), async (c) => {
+    // The password is the first factor: a registered feature may ask for a second (202).
+    const outcome = await c
+      .get('services')
+      .signIn.password(c.req.valid('json'), {
+        userAgent: userAgentOf(c),
+        deviceToken: presentedDeviceToken(c),
+      })
+      .catch((error: unknown) => {
+        // Only an account's own failures: an unknown email has no one to tell.
+        if (error instanceof InvalidCredentials && error.userId) {
+          recordEvent(c, { type: 'login_failed', userId: error.userId })
+        }
+        throw error
+      })
+    if (outcome.kind === 'session') {
+      const { userId, sessionId } = outcome.tokens
+      recordEvent(c, { type: 'login', userId, sessionId, method: 'pwd' })
     }
-  )
+    return signInResponse(c, outcome, 200)
+  })
   .post(
     '/refresh',
     endpoint({
@@ -120,56 +106,35 @@ export const authRoutes = new Hono<AppEnv>()
       return tokenResponse(c, 200, tokens.user, tokens)
     }
   )
-  .post(
-    '/logout',
-    endpoint({
-      auth: true,
-      body: LogoutBody,
-      bodyRequired: false,
-    }),
-    async (c) => {
-      const { userId, sessionId } = c.get('auth')
-      const { refresh_token: refreshToken } = c.req.valid('json')
-      if (
-        refreshToken !== undefined &&
-        (await c.get('services').sessions.ofRefreshToken(refreshToken))?.sessionId !== sessionId
-      ) {
-        throw new ApiError('validation_failed', {
-          details: { refresh_token: 'refresh_token does not belong to the current session' },
-        })
-      }
-      await c.get('services').sessions.end(userId, { only: sessionId })
-      recordEvent(c, { type: 'session_revoked', userId, sessionId })
-      return loggedOutResponse(c)
+  .post('/logout', endpoint({ auth: true, body: LogoutBody, bodyRequired: false }), async (c) => {
+    const { userId, sessionId } = c.get('auth')
+    const { refresh_token: refreshToken } = c.req.valid('json')
+    if (
+      refreshToken !== undefined &&
+      (await c.get('services').sessions.ofRefreshToken(refreshToken))?.sessionId !== sessionId
+    ) {
+      throw new ApiError('validation_failed', {
+        details: { refresh_token: 'refresh_token does not belong to the current session' },
+      })
     }
-  )
-  .post(
-    '/logout-all',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const { userId } = c.get('auth')
-      await c.get('services').sessions.end(userId, 'all')
-      // Every session ended: no one session to name.
-      recordEvent(c, { type: 'session_revoked', userId })
-      return loggedOutResponse(c)
-    }
-  )
-  .post(
-    '/password',
-    endpoint({
-      auth: true,
-      body: ChangePasswordBody,
-    }),
-    async (c) => {
-      const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
-      const auth = c.get('auth')
-      await c.get('services').accounts.changePassword(auth, currentPassword, newPassword)
-      recordEvent(c, { type: 'password_changed', userId: auth.userId, sessionId: auth.sessionId })
-      return c.body(null, 204)
-    }
-  )
+    await c.get('services').sessions.end(userId, { only: sessionId })
+    recordEvent(c, { type: 'session_revoked', userId, sessionId })
+    return loggedOutResponse(c)
+  })
+  .post('/logout-all', endpoint({ auth: true }), async (c) => {
+    const { userId } = c.get('auth')
+    await c.get('services').sessions.end(userId, 'all')
+    // Every session ended: no one session to name.
+    recordEvent(c, { type: 'session_revoked', userId })
+    return loggedOutResponse(c)
+  })
+  .post('/password', endpoint({ auth: true, body: ChangePasswordBody }), async (c) => {
+    const { current_password: currentPassword, new_password: newPassword } = c.req.valid('json')
+    const auth = c.get('auth')
+    await c.get('services').accounts.changePassword(auth, currentPassword, newPassword)
+    recordEvent(c, { type: 'password_changed', userId: auth.userId, sessionId: auth.sessionId })
+    return c.body(null, 204)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const authDocs = {

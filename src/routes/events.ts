@@ -6,19 +6,13 @@ import type { RouteDocs } from '../http/endpoint'
 import { presentSecurityEvent } from '../http/present'
 import { SecurityEventListResponse } from '../http/schemas'
 
-export const eventRoutes = new Hono<AppEnv>().get(
-  '/',
-  endpoint({
-    auth: true,
-  }),
-  async (c) => {
-    const page = await c.var.services.events.list(c.get('auth').userId, c.req.query('cursor'))
-    return c.json(
-      { events: page.events.map(presentSecurityEvent), next_cursor: page.nextCursor },
-      200
-    )
-  }
-)
+export const eventRoutes = new Hono<AppEnv>().get('/', endpoint({ auth: true }), async (c) => {
+  const page = await c.var.services.events.list(c.get('auth').userId, c.req.query('cursor'))
+  return c.json(
+    { events: page.events.map(presentSecurityEvent), next_cursor: page.nextCursor },
+    200
+  )
+})
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const eventDocs = {

@@ -10,42 +10,22 @@ import { recordEvent } from '../http/security-events'
 
 export const meRoutes = new Hono<AppEnv>()
   // requireAuth has read the profile along with the session: no second query on this hot path.
-  .get(
-    '/',
-    endpoint({
-      auth: true,
-    }),
-    (c) => c.json({ user: presentUser(c.get('user')) }, 200)
-  )
-  .patch(
-    '/',
-    endpoint({
-      auth: true,
-      body: UpdateMeBody,
-    }),
-    async (c) => {
-      const user = await c
-        .get('services')
-        .accounts.rename(c.get('auth').userId, c.req.valid('json').nickname)
-      // The account went away after requireAuth read it: the same answer, challenge included.
-      if (!user) throw new SessionEnded()
-      return c.json({ user: presentUser(user) }, 200)
-    }
-  )
-  .delete(
-    '/',
-    endpoint({
-      auth: true,
-      body: DeleteMeBody,
-    }),
-    async (c) => {
-      const { userId } = c.get('auth')
-      await c.get('services').accounts.delete(userId, c.req.valid('json').password)
-      // Written after the deletion, anonymised: the account's other events went with it.
-      recordEvent(c, { type: 'account_deleted', userId })
-      return c.body(null, 204)
-    }
-  )
+  .get('/', endpoint({ auth: true }), (c) => c.json({ user: presentUser(c.get('user')) }, 200))
+  .patch('/', endpoint({ auth: true, body: UpdateMeBody }), async (c) => {
+    const user = await c
+      .get('services')
+      .accounts.rename(c.get('auth').userId, c.req.valid('json').nickname)
+    // The account went away after requireAuth read it: the same answer, challenge included.
+    if (!user) throw new SessionEnded()
+    return c.json({ user: presentUser(user) }, 200)
+  })
+  .delete('/', endpoint({ auth: true, body: DeleteMeBody }), async (c) => {
+    const { userId } = c.get('auth')
+    await c.get('services').accounts.delete(userId, c.req.valid('json').password)
+    // Written after the deletion, anonymised: the account's other events went with it.
+    recordEvent(c, { type: 'account_deleted', userId })
+    return c.body(null, 204)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const meDocs = {

@@ -25,43 +25,23 @@ const acceptAndSend = (c: Context<AppEnv>, purpose: AccountLinkPurpose, email: s
 }
 
 export const recoveryRoutes = new Hono<AppEnv>()
-  .post(
-    '/password/forgot',
-    endpoint({
-      body: EmailOnlyBody,
-    }),
-    (c) => acceptAndSend(c, 'password_reset', c.req.valid('json').email)
+  .post('/password/forgot', endpoint({ body: EmailOnlyBody }), (c) =>
+    acceptAndSend(c, 'password_reset', c.req.valid('json').email)
   )
-  .post(
-    '/password/reset',
-    endpoint({
-      body: ResetPasswordBody,
-    }),
-    async (c) => {
-      const { token, new_password: newPassword } = c.req.valid('json')
-      const userId = await c.var.services.recovery.resetPassword(token, newPassword)
-      recordEvent(c, { type: 'password_reset', userId })
-      return c.body(null, 204)
-    }
+  .post('/password/reset', endpoint({ body: ResetPasswordBody }), async (c) => {
+    const { token, new_password: newPassword } = c.req.valid('json')
+    const userId = await c.var.services.recovery.resetPassword(token, newPassword)
+    recordEvent(c, { type: 'password_reset', userId })
+    return c.body(null, 204)
+  })
+  .post('/email/verification', endpoint({ body: EmailOnlyBody }), (c) =>
+    acceptAndSend(c, 'email_verification', c.req.valid('json').email)
   )
-  .post(
-    '/email/verification',
-    endpoint({
-      body: EmailOnlyBody,
-    }),
-    (c) => acceptAndSend(c, 'email_verification', c.req.valid('json').email)
-  )
-  .post(
-    '/email/verify',
-    endpoint({
-      body: VerifyEmailBody,
-    }),
-    async (c) => {
-      const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)
-      recordEvent(c, { type: 'email_verified', userId: user.id })
-      return c.json({ user: presentUser(user) }, 200)
-    }
-  )
+  .post('/email/verify', endpoint({ body: VerifyEmailBody }), async (c) => {
+    const user = await c.var.services.recovery.verifyEmail(c.req.valid('json').token)
+    recordEvent(c, { type: 'email_verified', userId: user.id })
+    return c.json({ user: presentUser(user) }, 200)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const recoveryDocs = {

@@ -9,35 +9,20 @@ import { SessionListResponse } from '../http/schemas'
 import { recordEvent } from '../http/security-events'
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .get(
-    '/',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const { userId, sessionId } = c.get('auth')
-      const sessions = await c.var.services.sessions.list(userId)
-      return c.json(
-        { sessions: sessions.map((session) => presentSession(session, sessionId)) },
-        200
-      )
-    }
-  )
-  .delete(
-    '/:id',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      // Another user's session is as absent as one that never existed.
-      const { userId } = c.get('auth')
-      const sessionId = c.req.param('id')
-      const ended = await c.var.services.sessions.end(userId, { only: sessionId })
-      if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
-      recordEvent(c, { type: 'session_revoked', userId, sessionId })
-      return c.body(null, 204)
-    }
-  )
+  .get('/', endpoint({ auth: true }), async (c) => {
+    const { userId, sessionId } = c.get('auth')
+    const sessions = await c.var.services.sessions.list(userId)
+    return c.json({ sessions: sessions.map((session) => presentSession(session, sessionId)) }, 200)
+  })
+  .delete('/:id', endpoint({ auth: true }), async (c) => {
+    // Another user's session is as absent as one that never existed.
+    const { userId } = c.get('auth')
+    const sessionId = c.req.param('id')
+    const ended = await c.var.services.sessions.end(userId, { only: sessionId })
+    if (ended === 0) throw new ApiError('not_found', { message: 'No such session.' })
+    recordEvent(c, { type: 'session_revoked', userId, sessionId })
+    return c.body(null, 204)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const sessionDocs = {

@@ -17,29 +17,18 @@ const tokens = /* @__NO_SIDE_EFFECTS__ */ (description: string): SuccessResponse
 })
 
 export const stepUpRoutes = new Hono<AppEnv>()
-  .post(
-    '/mfa/verify',
-    endpoint({
-      cookieMode: true,
-      body: MfaVerifyBody,
-    }),
-    async (c) => {
-      const { mfa_token: mfaToken, ...answer } = c.req.valid('json')
-      const { user, tokens: issued } = await c.var.services.secondFactor
-        .verify(mfaToken, answer, { userAgent: userAgentOf(c) })
-        .catch((error: unknown) => recordMfaFailure(c, error, answer.method))
-      const { userId, sessionId } = issued
-      recordEvent(c, { type: 'login', userId, sessionId, method: answer.method })
-      return tokenResponse(c, 200, user, issued)
-    }
-  )
+  .post('/mfa/verify', endpoint({ cookieMode: true, body: MfaVerifyBody }), async (c) => {
+    const { mfa_token: mfaToken, ...answer } = c.req.valid('json')
+    const { user, tokens: issued } = await c.var.services.secondFactor
+      .verify(mfaToken, answer, { userAgent: userAgentOf(c) })
+      .catch((error: unknown) => recordMfaFailure(c, error, answer.method))
+    const { userId, sessionId } = issued
+    recordEvent(c, { type: 'login', userId, sessionId, method: answer.method })
+    return tokenResponse(c, 200, user, issued)
+  })
   .post(
     '/reauthenticate',
-    endpoint({
-      auth: true,
-      cookieMode: true,
-      body: ReauthenticateBody,
-    }),
+    endpoint({ auth: true, cookieMode: true, body: ReauthenticateBody }),
     async (c) => {
       const subject = { user: c.get('user'), sessionId: c.get('auth').sessionId }
       const proof = c.req.valid('json')

@@ -22,75 +22,43 @@ const notesOf = (c: Context<AppEnv>) => c.var.services.features.notes as NoteSto
 const noteNotFound = () => new ApiError('not_found', { message: 'No such note.' })
 
 export const noteRoutes = new Hono<AppEnv>()
-  .get(
-    '/',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const notes = await notesOf(c).list(c.get('auth').userId)
-      return c.json({ notes: notes.map(presentNote) }, 200)
+  .get('/', endpoint({ auth: true }), async (c) => {
+    const notes = await notesOf(c).list(c.get('auth').userId)
+    return c.json({ notes: notes.map(presentNote) }, 200)
+  })
+  .post('/', endpoint({ auth: true, body: CreateNoteBody }), async (c) => {
+    const { title, body } = c.req.valid('json')
+    const note = await notesOf(c).insert({
+      id: crypto.randomUUID(),
+      user_id: c.get('auth').userId,
+      title,
+      body,
+      created_at: isoNow(),
+    })
+    if (!note) throw new ApiError('service_unavailable')
+    return c.json({ note: presentNote(note) }, 201)
+  })
+  .get('/:id', endpoint({ auth: true }), async (c) => {
+    const note = await notesOf(c).find(c.get('auth').userId, c.req.param('id'))
+    if (!note) throw noteNotFound()
+    return c.json({ note: presentNote(note) }, 200)
+  })
+  .patch('/:id', endpoint({ auth: true, body: UpdateNoteBody }), async (c) => {
+    const note = await notesOf(c).update(
+      c.get('auth').userId,
+      c.req.param('id'),
+      c.req.valid('json'),
+      isoNow()
+    )
+    if (!note) throw noteNotFound()
+    return c.json({ note: presentNote(note) }, 200)
+  })
+  .delete('/:id', endpoint({ auth: true }), async (c) => {
+    if (!(await notesOf(c).delete(c.get('auth').userId, c.req.param('id')))) {
+      throw noteNotFound()
     }
-  )
-  .post(
-    '/',
-    endpoint({
-      auth: true,
-      body: CreateNoteBody,
-    }),
-    async (c) => {
-      const { title, body } = c.req.valid('json')
-      const note = await notesOf(c).insert({
-        id: crypto.randomUUID(),
-        user_id: c.get('auth').userId,
-        title,
-        body,
-        created_at: isoNow(),
-      })
-      if (!note) throw new ApiError('service_unavailable')
-      return c.json({ note: presentNote(note) }, 201)
-    }
-  )
-  .get(
-    '/:id',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const note = await notesOf(c).find(c.get('auth').userId, c.req.param('id'))
-      if (!note) throw noteNotFound()
-      return c.json({ note: presentNote(note) }, 200)
-    }
-  )
-  .patch(
-    '/:id',
-    endpoint({
-      auth: true,
-      body: UpdateNoteBody,
-    }),
-    async (c) => {
-      const note = await notesOf(c).update(
-        c.get('auth').userId,
-        c.req.param('id'),
-        c.req.valid('json'),
-        isoNow()
-      )
-      if (!note) throw noteNotFound()
-      return c.json({ note: presentNote(note) }, 200)
-    }
-  )
-  .delete(
-    '/:id',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      if (!(await notesOf(c).delete(c.get('auth').userId, c.req.param('id')))) {
-        throw noteNotFound()
-      }
-      return c.body(null, 204)
-    }
-  )
+    return c.body(null, 204)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const noteRouteDocs = {

@@ -156,89 +156,62 @@ export const oidcRoutes = new Hono<AppEnv>()
       return c.redirect(`${appUrl}/#login_error=${error.code}`, 302)
     }
   })
-  .post(
-    '/oidc/exchange',
-    endpoint({
-      cookieMode: true,
-      body: ExchangeBody,
-    }),
-    async (c) => {
-      const { services } = c.var
-      services.options.signer.check()
-      const signIn = await redeemLoginCode(
-        oidcOf(c).context,
-        c.req.valid('json').code,
-        browserSecretOf(c.req.header('Cookie'))
-      )
-      const user = await services.ports.users.findById(signIn.userId)
-      if (!user) throw new ApiError('invalid_one_time_token')
-      // As at login: with REQUIRE_EMAIL_VERIFICATION, an unverified address gets no session.
-      if (services.options.requireEmailVerification && user.email_verified_at === null) {
-        throw new EmailNotVerified()
-      }
-      // The code was this browser's: it goes, as at the callback's state.
-      clearBrowserSecret(c)
-      // A provider is a first factor like a password: an account's second factor is still asked.
-      const outcome = await services.signIn.complete(signIn, user, { userAgent: userAgentOf(c) })
-      if (outcome.kind === 'session') {
-        const { sessionId } = outcome.tokens
-        recordEvent(c, { type: 'login', userId: user.id, sessionId, method: 'fed' })
-      }
-      return signInResponse(c, outcome, 200)
+  .post('/oidc/exchange', endpoint({ cookieMode: true, body: ExchangeBody }), async (c) => {
+    const { services } = c.var
+    services.options.signer.check()
+    const signIn = await redeemLoginCode(
+      oidcOf(c).context,
+      c.req.valid('json').code,
+      browserSecretOf(c.req.header('Cookie'))
+    )
+    const user = await services.ports.users.findById(signIn.userId)
+    if (!user) throw new ApiError('invalid_one_time_token')
+    // As at login: with REQUIRE_EMAIL_VERIFICATION, an unverified address gets no session.
+    if (services.options.requireEmailVerification && user.email_verified_at === null) {
+      throw new EmailNotVerified()
     }
-  )
-  .post(
-    '/oidc/:provider/link',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => {
-      const client = clientFor(c)
-      appUrlOf(c)
-      const user = await c.var.services.ports.users.findById(c.get('auth').userId)
-      if (!user) throw new ApiError('not_found')
-      try {
-        const { url, browserSecret } = await beginFlow(oidcOf(c).context, client, {
-          returnTo: '/',
-          redirectUri: callbackUri(c),
-          link: user,
-        })
-        setBrowserSecret(c, browserSecret)
-        return c.json({ url }, 200)
-      } catch (error) {
-        if (error instanceof SignInFailed) throw new ApiError('service_unavailable')
-        throw error
-      }
+    // The code was this browser's: it goes, as at the callback's state.
+    clearBrowserSecret(c)
+    // A provider is a first factor like a password: an account's second factor is still asked.
+    const outcome = await services.signIn.complete(signIn, user, { userAgent: userAgentOf(c) })
+    if (outcome.kind === 'session') {
+      const { sessionId } = outcome.tokens
+      recordEvent(c, { type: 'login', userId: user.id, sessionId, method: 'fed' })
     }
-  )
-  .get(
-    '/identities',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const identities = await oidcOf(c).context.store.listIdentities(c.get('auth').userId)
-      return c.json({ identities }, 200)
+    return signInResponse(c, outcome, 200)
+  })
+  .post('/oidc/:provider/link', endpoint({ auth: true, fresh: true }), async (c) => {
+    const client = clientFor(c)
+    appUrlOf(c)
+    const user = await c.var.services.ports.users.findById(c.get('auth').userId)
+    if (!user) throw new ApiError('not_found')
+    try {
+      const { url, browserSecret } = await beginFlow(oidcOf(c).context, client, {
+        returnTo: '/',
+        redirectUri: callbackUri(c),
+        link: user,
+      })
+      setBrowserSecret(c, browserSecret)
+      return c.json({ url }, 200)
+    } catch (error) {
+      if (error instanceof SignInFailed) throw new ApiError('service_unavailable')
+      throw error
     }
-  )
-  .delete(
-    '/identities/:id',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => {
-      const outcome = await oidcOf(c).context.store.unlinkIdentity(
-        c.get('auth').userId,
-        c.req.param('id')
-      )
-      if (outcome === 'gone') throw new ApiError('not_found')
-      if (outcome === 'last') throw new ApiError(LAST_SIGN_IN_METHOD)
-      recordEvent(c, { type: 'identity_unlinked', userId: c.get('auth').userId })
-      return c.body(null, 204)
-    }
-  )
+  })
+  .get('/identities', endpoint({ auth: true }), async (c) => {
+    const identities = await oidcOf(c).context.store.listIdentities(c.get('auth').userId)
+    return c.json({ identities }, 200)
+  })
+  .delete('/identities/:id', endpoint({ auth: true, fresh: true }), async (c) => {
+    const outcome = await oidcOf(c).context.store.unlinkIdentity(
+      c.get('auth').userId,
+      c.req.param('id')
+    )
+    if (outcome === 'gone') throw new ApiError('not_found')
+    if (outcome === 'last') throw new ApiError(LAST_SIGN_IN_METHOD)
+    recordEvent(c, { type: 'identity_unlinked', userId: c.get('auth').userId })
+    return c.body(null, 204)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const oidcRouteDocs = {

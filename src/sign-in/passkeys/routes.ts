@@ -33,21 +33,12 @@ const presentPasskey = (passkey: PasskeyRow) => ({
 })
 
 export const passkeyRoutes = new Hono<AppEnv>()
-  .post(
-    '/register/options',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => c.json(await passkeysOf(c).registrationOptions(c.var.user), 200)
+  .post('/register/options', endpoint({ auth: true, fresh: true }), async (c) =>
+    c.json(await passkeysOf(c).registrationOptions(c.var.user), 200)
   )
   .post(
     '/register',
-    endpoint({
-      auth: true,
-      fresh: true,
-      body: RegisterPasskeyBody,
-    }),
+    endpoint({ auth: true, fresh: true, body: RegisterPasskeyBody }),
     async (c) => {
       const { credential, name } = c.req.valid('json')
       const { userId, sessionId } = c.get('auth')
@@ -62,68 +53,39 @@ export const passkeyRoutes = new Hono<AppEnv>()
       }
     }
   )
-  .get(
-    '/',
-    endpoint({
-      auth: true,
-    }),
-    async (c) => {
-      const passkeys = await passkeysOf(c).store.listByUser(c.get('auth').userId)
-      return c.json({ passkeys: passkeys.map(presentPasskey) }, 200)
+  .get('/', endpoint({ auth: true }), async (c) => {
+    const passkeys = await passkeysOf(c).store.listByUser(c.get('auth').userId)
+    return c.json({ passkeys: passkeys.map(presentPasskey) }, 200)
+  })
+  .delete('/:id', endpoint({ auth: true, fresh: true }), async (c) => {
+    // Another user's passkey is as absent as one that never existed.
+    const { userId, sessionId } = c.get('auth')
+    if (!(await passkeysOf(c).store.delete(userId, c.req.param('id')))) {
+      throw new ApiError('not_found', { message: 'No such passkey.' })
     }
-  )
-  .delete(
-    '/:id',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => {
-      // Another user's passkey is as absent as one that never existed.
-      const { userId, sessionId } = c.get('auth')
-      if (!(await passkeysOf(c).store.delete(userId, c.req.param('id')))) {
-        throw new ApiError('not_found', { message: 'No such passkey.' })
-      }
-      recordEvent(c, { type: 'passkey_removed', userId, sessionId })
-      return c.body(null, 204)
+    recordEvent(c, { type: 'passkey_removed', userId, sessionId })
+    return c.body(null, 204)
+  })
+  .post('/login/options', endpoint({ body: EmptyBody, bodyRequired: false }), async (c) => {
+    const service = passkeysOf(c)
+    return c.json(service.requestOptions(await service.issueChallenge('login', '')), 200)
+  })
+  .post('/login', endpoint({ cookieMode: true, body: PasskeyLoginBody }), async (c) => {
+    const { credential } = c.req.valid('json')
+    const outcome = await passkeysOf(c).login(credential, {
+      userAgent: userAgentOf(c),
+    })
+    if (outcome.kind === 'session') {
+      const { userId, sessionId } = outcome.tokens
+      recordEvent(c, { type: 'login', userId, sessionId, method: 'passkey' })
     }
-  )
-  .post(
-    '/login/options',
-    endpoint({
-      body: EmptyBody,
-      bodyRequired: false,
-    }),
-    async (c) => {
-      const service = passkeysOf(c)
-      return c.json(service.requestOptions(await service.issueChallenge('login', '')), 200)
-    }
-  )
-  .post(
-    '/login',
-    endpoint({
-      cookieMode: true,
-      body: PasskeyLoginBody,
-    }),
-    async (c) => {
-      const { credential } = c.req.valid('json')
-      const outcome = await passkeysOf(c).login(credential, {
-        userAgent: userAgentOf(c),
-      })
-      if (outcome.kind === 'session') {
-        const { userId, sessionId } = outcome.tokens
-        recordEvent(c, { type: 'login', userId, sessionId, method: 'passkey' })
-      }
-      return signInResponse(c, outcome, 200)
-    }
-  )
+    return signInResponse(c, outcome, 200)
+  })
 
 /** /auth/mfa/passkey: a passkey as the second factor of a sign-in (then POST /auth/mfa/verify). */
 export const mfaPasskeyRoutes = new Hono<AppEnv>().post(
   '/options',
-  endpoint({
-    body: MfaTokenBody,
-  }),
+  endpoint({ body: MfaTokenBody }),
   async (c) => {
     // The challenge is bound to the mfa_token's id, the one /auth/mfa/verify hands to verify.
     const { id, user_id: userId } = await c.var.services.secondFactor.peek(

@@ -14,55 +14,27 @@ const TotpSetupResponse = v.object({ secret: v.string(), otpauth_uri: v.string()
 const totpOf = (c: { var: AppEnv['Variables'] }) => c.var.services.features.totp as Totp
 
 export const totpRoutes = new Hono<AppEnv>()
-  .post(
-    '/totp',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => c.json(await totpOf(c).begin(c.get('user')), 200)
+  .post('/totp', endpoint({ auth: true, fresh: true }), async (c) =>
+    c.json(await totpOf(c).begin(c.get('user')), 200)
   )
-  .post(
-    '/totp/confirm',
-    endpoint({
-      auth: true,
-      fresh: true,
-      body: MfaCodeBody,
-    }),
-    async (c) => {
-      const { userId, sessionId } = c.get('auth')
-      const codes = await totpOf(c).confirm(userId, c.req.valid('json').code)
-      recordEvent(c, { type: 'mfa_enabled', userId, sessionId, method: 'totp' })
-      return c.json({ recovery_codes: codes }, 200)
-    }
-  )
-  .delete(
-    '/totp',
-    endpoint({
-      auth: true,
-      fresh: true,
-      body: MfaCodeBody,
-    }),
-    async (c) => {
-      await totpOf(c)
-        .disable(c.get('user'), c.req.valid('json').code)
-        .catch((error: unknown) => recordMfaFailure(c, error))
-      const { userId, sessionId } = c.get('auth')
-      recordEvent(c, { type: 'mfa_disabled', userId, sessionId, method: 'totp' })
-      return c.body(null, 204)
-    }
-  )
-  .post(
-    '/recovery-codes',
-    endpoint({
-      auth: true,
-      fresh: true,
-    }),
-    async (c) => {
-      const codes = await totpOf(c).renewRecoveryCodes(c.get('auth').userId)
-      return c.json({ recovery_codes: codes }, 200)
-    }
-  )
+  .post('/totp/confirm', endpoint({ auth: true, fresh: true, body: MfaCodeBody }), async (c) => {
+    const { userId, sessionId } = c.get('auth')
+    const codes = await totpOf(c).confirm(userId, c.req.valid('json').code)
+    recordEvent(c, { type: 'mfa_enabled', userId, sessionId, method: 'totp' })
+    return c.json({ recovery_codes: codes }, 200)
+  })
+  .delete('/totp', endpoint({ auth: true, fresh: true, body: MfaCodeBody }), async (c) => {
+    await totpOf(c)
+      .disable(c.get('user'), c.req.valid('json').code)
+      .catch((error: unknown) => recordMfaFailure(c, error))
+    const { userId, sessionId } = c.get('auth')
+    recordEvent(c, { type: 'mfa_disabled', userId, sessionId, method: 'totp' })
+    return c.body(null, 204)
+  })
+  .post('/recovery-codes', endpoint({ auth: true, fresh: true }), async (c) => {
+    const codes = await totpOf(c).renewRecoveryCodes(c.get('auth').userId)
+    return c.json({ recovery_codes: codes }, 200)
+  })
 
 /** The routes' documentation, read only by the OpenAPI generator (src/openapi/). */
 export const totpRouteDocs = {
