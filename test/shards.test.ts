@@ -64,6 +64,20 @@ it('runs with three shards', () => {
   expect(SHARDS()).toHaveLength(3)
 })
 
+describe('placement by address', () => {
+  // The hash must never change between versions: an account lives where it was placed, so a new
+  // function would look every existing address up on the wrong shard. Pinned to FNV-1a's own
+  // published 32-bit vectors (a shard count of 2^32 leaves the hash itself).
+  it.each([
+    ['', 0x811c9dc5],
+    ['a', 0xe40c292c],
+    ['foobar', 0xbf9cf968],
+  ])('places %j by 32-bit FNV-1a (%i)', (address, hash) => {
+    expect(emailShard(address, 2 ** 32)).toBe(hash)
+    expect(emailShard(address, SHARDS)).toBe(hash % SHARDS)
+  })
+})
+
 describe('the router', () => {
   it.each([0, 1, 2])(
     "keeps an account's note on its shard (%i) though the note's text is an address, or starts like a tag, of another",
