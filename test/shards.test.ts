@@ -5,7 +5,7 @@
  */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
-import { emailShard } from '../src/adapters/d1/shards'
+import { emailShard, shardOf } from '../src/adapters/d1/shards'
 import { servicesFromEnv } from '../src/worker-services'
 import { PASSWORD, loginUser, registerUser, uniqueEmail } from './helpers/accounts'
 import type { Account, TokenResponseBody } from './helpers/accounts'
@@ -74,7 +74,19 @@ describe('placement by address', () => {
     ['foobar', 0xbf9cf968],
   ])('places %j by 32-bit FNV-1a (%i)', (address, hash) => {
     expect(emailShard(address, 2 ** 32)).toBe(hash)
-    expect(emailShard(address, SHARDS)).toBe(hash % SHARDS)
+    expect(emailShard(address, 3)).toBe(hash % 3)
+  })
+
+  it("routes a statement by the first address it binds, whatever else follows it (an adapter's free text, a second address)", () => {
+    const [ada, bob] = [emailOn(0), emailOn(1)]
+    // Texts whose own hash names another shard, so that taking one for the address would show.
+    expect([emailShard('a note', 3), emailShard('more text', 3)]).toEqual([1, 2])
+    expect(shardOf([ada, 'a note', 42], 3)).toBe(0)
+    expect(shardOf([ada, bob], 3)).toBe(0)
+    expect(shardOf([bob, ada], 3)).toBe(1)
+    expect(shardOf(['free text', bob, 'more text'], 3)).toBe(1)
+    // Nothing that names a shard: shard 0.
+    expect(shardOf(['free text', 7], 3)).toBe(0)
   })
 })
 
