@@ -114,8 +114,9 @@ const guardReader = (database: (args: unknown[]) => D1Reader, timeoutMs: number)
 /**
  * The D1 binding with every call bounded and every failure an outage (503), a UNIQUE collision
  * excepted (UniqueViolation, a domain outcome). Statements keep their D1 types, so adapters read
- * as plain D1 code; what no adapter calls (exec, raw, bookmarks) is left out. Given several databases (DB_SHARDS), each statement runs on the one its bound
- * values name; one database is today's binding exactly.
+ * as plain D1 code; what no adapter calls (exec, raw, bookmarks) is left out. Given several
+ * databases (DB_SHARDS), each statement runs on the one its bound values name; one database is
+ * today's binding exactly.
  */
 export const guardD1Binding = (
   databases: D1Database | D1Database[],
