@@ -127,7 +127,7 @@ const workersPool = async (name: string, extraBindings: Record<string, string> =
 
 /** Where the routes run with accounts over three databases as well (docs/scaling.md). */
 const SHARDED_PROJECT = `${PROJECT_NAME}-3-shards`
-const SHARDED_FILES = ['test/conformance.test.ts', 'test/shards.test.ts']
+const SHARDED_FILES = ['test/conformance.test.ts', 'test/shards.test.ts', 'test/shards-oidc.test.ts']
 
 const common = {
   setupFiles: [
@@ -152,7 +152,7 @@ export default defineConfig(async () => ({
           name: PROJECT_NAME,
           include: ['test/**/*.test.ts'],
           // Written for three shards: it runs in the sharded project only.
-          exclude: ['test/shards.test.ts'],
+          exclude: ['test/shards.test.ts', 'test/shards-oidc.test.ts'],
         },
       },
       {
