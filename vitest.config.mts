@@ -127,7 +127,11 @@ const workersPool = async (name: string, extraBindings: Record<string, string> =
 
 /** Where the routes run with accounts over three databases as well (docs/scaling.md). */
 const SHARDED_PROJECT = `${PROJECT_NAME}-3-shards`
-const SHARDED_FILES = ['test/conformance.test.ts', 'test/shards.test.ts', 'test/shards-oidc.test.ts']
+const SHARDED_FILES = [
+  'test/conformance.test.ts',
+  'test/shards.test.ts',
+  'test/shards-oidc.test.ts',
+]
 
 const common = {
   setupFiles: [
