@@ -468,4 +468,9 @@ export interface AuthPorts {
   maintenance: Maintenance
   /** The guarded D1 binding, for the adapters of features' own stores. */
   d1: D1Database
+  /**
+   * Each shard's database on its own (guarded; `[d1]` when absent): for the one read that knows no
+   * shard, an identity provider's subject, which is looked for on every shard.
+   */
+  d1Shards?: D1Database[]
 }

@@ -69,5 +69,6 @@ export const cloudflarePorts = (options: CloudflarePortsOptions): AuthPorts => {
       },
     },
     d1: db,
+    d1Shards: shards.length > 1 ? shards.map((shard) => guard(shard)) : [db],
   }
 }

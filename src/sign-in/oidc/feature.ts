@@ -25,7 +25,7 @@ export const oidcFeature = {
   // A host passes OidcOptions in featureOptions.oidc; none configured: no providers.
   setup: (core, given) => {
     const options = (given as OidcOptions | undefined) ?? { providers: [] }
-    const store = d1OidcStore(core.ports.d1)
+    const store = d1OidcStore(core.ports.d1, core.ports.d1Shards)
     // One client per provider, built once: an OpenID one keeps its discovery document and JWKS cached.
     const clients = new Map<string, ProviderClient>(
       'providers' in options

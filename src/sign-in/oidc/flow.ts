@@ -7,7 +7,15 @@
  */
 import * as v from 'valibot'
 import type { Core } from '../../auth/core'
-import { randomBytes, sha256Base64Url, toBase64Url } from '../../auth/encoding'
+import {
+  isOpaqueToken,
+  newOpaqueToken,
+  randomBytes,
+  sha256Base64Url,
+  shardTag,
+  toBase64Url,
+  tokenHash,
+} from '../../auth/encoding'
 import { InvalidOneTimeToken } from '../../auth/errors'
 import type { VerifiedSignIn } from '../../auth/sign-in'
 import { isoNow, nowSeconds } from '../../clock'
@@ -22,7 +30,10 @@ import type { ProviderClient } from './provider-http'
 /** How long a started sign-in may take (the cookie's Max-Age too). */
 export const STATE_SECONDS = 600
 export const LOGIN_CODE_SECONDS = 60
-/** 256 bits, base64url: the browser secret, the state and the login code alike. */
+/**
+ * 256 bits, base64url: the browser secret. The state and the login code are opaque tokens as well,
+ * after the shard tag of where they are stored (none with one shard), and kept as tokenHash().
+ */
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
 const newSecret = () => toBase64Url(randomBytes(32))
@@ -42,19 +53,28 @@ export interface OidcContext {
   store: OidcStore
 }
 
+/**
+ * The shard tag a key is placed under (none with one shard; docs/scaling.md): a sign-in's state
+ * belongs to nobody yet, so it goes where a random key's hash puts it, and its tag says where.
+ */
+const placedTag = (core: Core, key: string): string => shardTag(core.ports.newUserId?.(key) ?? '')
+
 /** Starts a sign-in (or, with `link`, a link to a signed-in account): the URL and the cookie's secret. */
 export const beginFlow = async (
-  { store }: OidcContext,
+  { core, store }: OidcContext,
   client: ProviderClient,
   request: { returnTo: string; redirectUri: string; link: UserRow | null }
 ): Promise<{ url: string; browserSecret: string }> => {
   const authorization = await client.authorization()
   const browserSecret = newSecret()
-  const state = newSecret()
+  // Tagged with its shard: a link's with the account's, where the callback's UPDATE finds it.
+  const state = newOpaqueToken(
+    request.link ? shardTag(request.link.id) : placedTag(core, browserSecret)
+  )
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
   const now = nowSeconds()
   await store.insertState({
-    stateHash: await sha256Base64Url(state),
+    stateHash: await tokenHash(state),
     provider: client.config.id,
     browserHash,
     returnTo: request.returnTo,
@@ -98,6 +118,7 @@ const accountFor = async (
   claims: IdTokenClaims
 ): Promise<{ id: string; credentialVersion: number; linked: boolean }> => {
   const known = await store.accountOfIdentity(provider, claims.sub)
+  if (known === 'ambiguous') throw new SignInFailed('account_exists')
   if (known) return { id: known.id, credentialVersion: known.credential_version, linked: false }
   const email = usableEmail(claims.email)
   if (email === null) throw new SignInFailed('provider_error')
@@ -121,7 +142,8 @@ const accountFor = async (
     return { id: local.id, credentialVersion: local.credential_version, linked: true }
   }
   const user = {
-    id: crypto.randomUUID(),
+    // Placed as a registration's: on the address's shard, under an id that names it.
+    id: core.ports.newUserId?.(email) ?? crypto.randomUUID(),
     email,
     nickname: null,
     // No password: nothing verifies against an empty hash; a reset can set one.
@@ -162,13 +184,13 @@ export const completeFlow = async (
   }
 ): Promise<CallbackOutcome> => {
   const { state, browserSecret } = request
-  if (!isWellFormedSecret(state) || !isWellFormedSecret(browserSecret)) {
+  if (state === undefined || !isOpaqueToken(state) || !isWellFormedSecret(browserSecret)) {
     throw new SignInFailed('invalid_state')
   }
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
   const now = nowSeconds()
   const taken = await context.store.takeState(
-    await sha256Base64Url(state),
+    await tokenHash(state),
     browserHash,
     client.config.id,
     now
@@ -184,7 +206,9 @@ export const completeFlow = async (
   if (taken.link_user_id !== null) {
     const known = await context.store.accountOfIdentity(provider, claims.sub)
     if (known) {
-      if (known.id !== taken.link_user_id) throw new SignInFailed('account_exists')
+      if (known === 'ambiguous' || known.id !== taken.link_user_id) {
+        throw new SignInFailed('account_exists')
+      }
       return { kind: 'linked', returnTo, userId: known.id, linked: false }
     }
     const linked = await context.store.linkIdentity(
@@ -204,9 +228,10 @@ export const completeFlow = async (
   }
 
   const account = await accountFor(context, provider, claims)
-  const code = newSecret()
+  // On the account's shard, as its tag says: the exchange's UPDATE finds it there.
+  const code = newOpaqueToken(shardTag(account.id))
   await context.store.insertLoginCode(
-    await sha256Base64Url(code),
+    await tokenHash(code),
     { user_id: account.id, auth_time: now, credential_version: account.credentialVersion },
     browserHash,
     now + LOGIN_CODE_SECONDS
@@ -224,11 +249,11 @@ export const redeemLoginCode = async (
   code: string,
   browserSecret: string | undefined
 ): Promise<VerifiedSignIn> => {
-  if (!isWellFormedSecret(code) || !isWellFormedSecret(browserSecret)) {
+  if (!isOpaqueToken(code) || !isWellFormedSecret(browserSecret)) {
     throw new InvalidOneTimeToken()
   }
   const { browserHash } = await fromBrowserSecret(browserSecret)
-  const grant = await store.takeLoginCode(await sha256Base64Url(code), browserHash, nowSeconds())
+  const grant = await store.takeLoginCode(await tokenHash(code), browserHash, nowSeconds())
   if (!grant) throw new InvalidOneTimeToken()
   return {
     userId: grant.user_id,

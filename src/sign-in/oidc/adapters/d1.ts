@@ -65,7 +65,11 @@ const insertIdentityStatement = (
       ...guardValues
     )
 
-export const d1OidcStore = (db: D1Database) => ({
+/**
+ * `shards`: every shard's database on its own (docs/scaling.md). An identity lives on its
+ * account's shard, and nothing in (provider, subject) names it: the one read by it asks each.
+ */
+export const d1OidcStore = (db: D1Database, shards: D1Database[] = [db]) => ({
   async insertState(state: NewState): Promise<void> {
     await db
       .prepare(
@@ -93,14 +97,30 @@ export const d1OidcStore = (db: D1Database) => ({
       .bind(stateHash, browserHash, provider, now)
       .first<TakenState>(),
 
-  /** The account an identity belongs to, as it is now; null for an unknown identity. */
-  accountOfIdentity: (provider: string, subject: string) =>
-    db
-      .prepare(
-        'SELECT u.* FROM oidc_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ?1 AND i.subject = ?2'
+  /**
+   * The account an identity belongs to, as it is now; null for an unknown identity. Each shard's
+   * UNIQUE index holds one; should two shards each hold one (two links that raced), the identity
+   * is ambiguous and signs in neither: 'ambiguous'.
+   */
+  async accountOfIdentity(
+    provider: string,
+    subject: string
+  ): Promise<UserRow | 'ambiguous' | null> {
+    const found = (
+      await Promise.all(
+        shards.map((shard) =>
+          shard
+            .prepare(
+              'SELECT u.* FROM oidc_identities i JOIN users u ON u.id = i.user_id WHERE i.provider = ?1 AND i.subject = ?2'
+            )
+            .bind(provider, subject)
+            .first<UserRow>()
+        )
       )
-      .bind(provider, subject)
-      .first<UserRow>(),
+    ).filter((row) => row !== null)
+    if (found.length > 1) return 'ambiguous'
+    return found[0] ?? null
+  },
 
   /** Links to an existing account; only while its credentials are as they were checked. */
   async linkIdentity(identity: NewIdentity, credentialVersion: number): Promise<boolean> {
