@@ -125,6 +125,38 @@ describe('security headers', () => {
     })
   }
 
+  // Headers that only a rendered document or a followed redirect heeds (security-headers.ts).
+  const DOCUMENT_ONLY = [
+    'Cross-Origin-Opener-Policy',
+    'Origin-Agent-Cluster',
+    'X-DNS-Prefetch-Control',
+    'X-Download-Options',
+    'X-Permitted-Cross-Domain-Policies',
+    'X-XSS-Protection',
+  ]
+
+  it('puts the document-only headers on an HTML page', async () => {
+    const res = await fetchWith({}, '/docs')
+
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/)
+    expect(res.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
+    expect(res.headers.get('Origin-Agent-Cluster')).toBe('?1')
+    expect(res.headers.get('X-DNS-Prefetch-Control')).toBe('off')
+    expect(res.headers.get('X-Download-Options')).toBe('noopen')
+    expect(res.headers.get('X-Permitted-Cross-Domain-Policies')).toBe('none')
+    expect(res.headers.get('X-XSS-Protection')).toBe('0')
+    expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN')
+  })
+
+  it('leaves them off a JSON answer, which no browser renders as a document', async () => {
+    for (const res of [await fetchWith({}, '/health'), await fetchWith({}, '/me')]) {
+      expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)
+      for (const name of DOCUMENT_ONLY) expect(res.headers.get(name), name).toBeNull()
+      expect(res.headers.get('Cross-Origin-Resource-Policy')).toBe('same-site')
+    }
+  })
+
   it('answers errors as JSON, never as HTML a browser could render', async () => {
     for (const res of [await fetchWith({}, '/nope'), await fetchWith({}, '/me')]) {
       expect(res.headers.get('Content-Type')).toMatch(/^application\/json/)

@@ -149,6 +149,8 @@ describe('a sign-in through the provider', () => {
     expect(fragment).toEqual({ path: '/notes?x=1', name: 'login', value: expect.any(String) })
     // The code is in the fragment, and the page it lands on leaks no Referer.
     expect(res.headers.get('Referrer-Policy')).toBe('no-referrer')
+    // A redirect the browser follows carries the document headers too.
+    expect(res.headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
     expect(res.headers.get('Cache-Control')).toBe('no-store')
     expect(fragment.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
     // The code is kept only as its hash.

@@ -46,7 +46,7 @@ export const responseFrame = (
       if (!listed) varyOnOrigin(headers, origin, corsOrigins, cacheControl)
       // Responses carry personal data or tokens; only explicitly public ones may be cached.
       if (cacheControl === null) headers.set('Cache-Control', 'no-store')
-      setSecurityHeaders(headers)
+      setSecurityHeaders(headers, c.res.status)
       finishRequest(c, headers, start)
     },
     { headers: ['X-Request-Id', 'Cache-Control'] }

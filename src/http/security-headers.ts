@@ -1,26 +1,42 @@
 /**
- * The response headers every answer carries. A fixed list rather than hono/secure-headers: the
- * API needs no per-request policy (no CSP nonces), and the generic middleware cost 1 KiB gzip of
- * the bundle's 45 for options nothing here uses.
+ * The security headers, in two fixed lists rather than hono/secure-headers: the API needs no
+ * per-request policy (no CSP nonces), and the generic middleware cost 1 KiB gzip of the bundle's
+ * 45 for options nothing here uses.
+ *
+ * Every response carries the first list, which guards an answer wherever a browser meets it
+ * (OWASP's REST Security Cheat Sheet names these for every API response). The second list only
+ * means something to a document a browser renders or a redirect it follows, so it goes on HTML
+ * pages and 3xx answers alone: on a JSON answer it changes nothing, and each header costs the
+ * worker CPU on every request (bench/README.md, "GET /health").
  */
 
-const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+type HeaderList = readonly (readonly [string, string])[]
+
+const EVERY_RESPONSE: HeaderList = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Strict-Transport-Security', 'max-age=15552000; includeSubDomains'],
   // 'same-site': the demo page's origin may read the API's answers; other sites may not embed them.
   ['Cross-Origin-Resource-Policy', 'same-site'],
+  // No framing of an answer by another site (drag-and-drop clickjacking of a JSON body too).
+  ['X-Frame-Options', 'SAMEORIGIN'],
+  // A redirect's target, and any page, learns nothing of the URL that led there.
+  ['Referrer-Policy', 'no-referrer'],
+]
+
+const DOCUMENTS_ONLY: HeaderList = [
   ['Cross-Origin-Opener-Policy', 'same-origin'],
   ['Origin-Agent-Cluster', '?1'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Strict-Transport-Security', 'max-age=15552000; includeSubDomains'],
-  ['X-Content-Type-Options', 'nosniff'],
   ['X-DNS-Prefetch-Control', 'off'],
   ['X-Download-Options', 'noopen'],
-  ['X-Frame-Options', 'SAMEORIGIN'],
   ['X-Permitted-Cross-Domain-Policies', 'none'],
   // '0': the legacy XSS auditor could be abused to leak data; modern guidance turns it off.
   ['X-XSS-Protection', '0'],
 ]
 
 /** On the response's own headers, after next(). */
-export const setSecurityHeaders = (headers: Headers): void => {
-  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value)
+export const setSecurityHeaders = (headers: Headers, status: number): void => {
+  for (const [name, value] of EVERY_RESPONSE) headers.set(name, value)
+  const isDocument =
+    (status >= 300 && status < 400) || headers.get('Content-Type')?.startsWith('text/html')
+  if (isDocument) for (const [name, value] of DOCUMENTS_ONLY) headers.set(name, value)
 }
