@@ -10,10 +10,9 @@ import type { Core, DomainHooks } from './auth/core'
 import { secondFactorGate } from './auth/second-factor'
 import type { AppEnv } from './env'
 import type { AuthFeature } from './feature'
-import { limitBody } from './http/body-limit'
 import { clientRateLimit } from './http/client-rate-limit'
 import { requestGate } from './http/csrf'
-import { declareMiddleware, endpoint } from './http/endpoint'
+import { endpoint } from './http/endpoint'
 import type { PartDocs, RouteDocs } from './http/endpoint'
 import { ApiError, registerErrors, renderApiError } from './http/errors'
 import { responseFrame } from './http/frame'
@@ -98,16 +97,9 @@ export const assembleApp = (
     .use('/oauth/*', clientRateLimit())
     // '/me/*' matches '/me' itself as well.
     .use('/me/*', clientRateLimit())
-    .use(
-      // Only requests that can carry a body: a GET or HEAD with one never reaches the worker.
-      declareMiddleware(limitBody(maxBodyBytes), {
-        methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-        errors: ['payload_too_large'],
-      })
-    )
     .use('/dev/*', devRoutesEnabled())
-    // The 405 check, the cookie mode and its CSRF check, in that order.
-    .use(requestGate(() => registeredRoutes))
+    // The body's size, the 405 check, the cookie mode and its CSRF check, in that order.
+    .use(requestGate(() => registeredRoutes, maxBodyBytes))
     // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
     .use('/docs', staticPage())
     .get('/health', endpoint(), (c) => c.json({ status: 'ok' as const }, 200))

@@ -144,18 +144,27 @@ type BodyInput<B> = B extends v.GenericSchema
   : // Hono's "no input"
     {}
 
+// Its own function, so that the endpoint's declaration is not written on a shared step.
+const onlyStep =
+  (step: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> =>
+  (c, next) =>
+    step(c, next)
+
 const compose = (steps: MiddlewareHandler<AppEnv>[]): MiddlewareHandler<AppEnv> =>
-  // Most public routes declare no step: then no closure per request, only the next handler.
+  // Most public routes declare no step, most protected ones only authentication: then no closure
+  // per request, only the next handler or that one step.
   steps.length === 0
     ? (_c, next) => next()
-    : (c, next) => {
-        const run = async (index: number): Promise<void> => {
-          const step = steps[index]
-          if (!step) return next()
-          await step(c, () => run(index + 1))
+    : steps.length === 1
+      ? onlyStep(steps[0])
+      : (c, next) => {
+          const run = async (index: number): Promise<void> => {
+            const step = steps[index]
+            if (!step) return next()
+            await step(c, () => run(index + 1))
+          }
+          return run(0)
         }
-        return run(0)
-      }
 
 /** The route's first middleware: authentication, then the body, both as declared. */
 export const endpoint = <B extends v.GenericSchema | undefined = undefined>(
