@@ -125,7 +125,12 @@ const isolateFigures = (byGroup, requests) => {
  */
 const sampleScenario = async (worker, scenario, round, behind) => {
   if (warmupSeconds > 0) {
-    await load(worker.baseUrl, scenario, warmupSeconds)
+    // The heap is collected during the warm-up: the measured window holds this scenario's garbage.
+    await Promise.all([
+      load(worker.baseUrl, scenario, warmupSeconds),
+      worker.profilers?.collectGarbage(),
+      behind?.profilers?.collectGarbage(),
+    ])
     await scenario.afterRun?.()
   }
   await Promise.all([worker.profilers?.start(), behind?.profilers?.start()])
