@@ -268,6 +268,7 @@ export interface PruneResult {
   successorBoxes: number
   securityEvents: number
   devices: number
+  mfaChallenges: number
 }
 
 /** What a password change did: whether the swap landed, and the heads of the chains it ended. */

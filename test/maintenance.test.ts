@@ -71,6 +71,27 @@ describe('scheduled pruning', () => {
     expect(await sessionCount(account.userId)).toBe(0)
   })
 
+  it('prunes expired second-factor challenges and keeps a live one', async () => {
+    const now = Math.floor(pinClock() / 1000)
+    const account = await registerUser()
+    const challenge = (id: string, expiresAt: number) =>
+      env.DB.prepare(
+        `INSERT INTO mfa_challenges (id, user_id, amr, credential_version, created_at, expires_at)
+         VALUES (?1, ?2, '["pwd"]', 0, ?3, ?4)`
+      )
+        .bind(id, account.userId, now - 600, expiresAt)
+        .run()
+    await challenge(`gone-${crypto.randomUUID()}`, now)
+    await challenge(`live-${crypto.randomUUID()}`, now + 300)
+
+    await runCron()
+
+    const left = await env.DB.prepare('SELECT id FROM mfa_challenges WHERE user_id = ?1')
+      .bind(account.userId)
+      .all<{ id: string }>()
+    expect(left.results.map((row) => row.id)).toEqual([expect.stringMatching(/^live-/)])
+  })
+
   it('DELETE /me also removes the failed-login counter kept under the email', async () => {
     const account = await registerUser()
     await api('/auth/login', { json: { email: account.email, password: 'a wrong guess!' } })

@@ -495,6 +495,51 @@ describe('POST /auth/oidc/exchange', () => {
   })
 })
 
+describe('expired states and login codes', () => {
+  const expired = (table: string) =>
+    countRows(
+      `SELECT COUNT(*) AS n FROM ${table} WHERE expires_at <= ?1`,
+      Math.floor(Date.now() / 1000)
+    )
+
+  it('go with the next state written, and a state still live stays usable', async () => {
+    const { provider, auth } = await withProvider()
+    pinClock()
+    await start(auth)
+    advanceClock(300)
+    const live = await start(auth)
+    advanceClock(301)
+    expect(await expired('oidc_states')).toBeGreaterThan(0)
+
+    await start(auth)
+
+    expect(await expired('oidc_states')).toBe(0)
+    const back = await provider.authorize(live.location, {
+      claims: { email: uniqueEmail(), email_verified: true },
+    })
+    expect(fragmentOf(await callback(auth, back, live.secret)).name).toBe('login')
+  })
+
+  it('go with the next login code written, and that one trades for a session', async () => {
+    const { provider, auth } = await withProvider()
+    pinClock()
+    await signInAtProvider(auth, provider, {
+      claims: { email: uniqueEmail(), email_verified: true },
+    })
+    advanceClock(61)
+    expect(await expired('oidc_login_codes')).toBeGreaterThan(0)
+
+    const { value } = fragmentOf(
+      await signInAtProvider(auth, provider, {
+        claims: { email: uniqueEmail(), email_verified: true },
+      })
+    )
+
+    expect(await expired('oidc_login_codes')).toBe(0)
+    expect((await exchange(auth, value)).status).toBe(200)
+  })
+})
+
 describe('OIDC_PROVIDERS', () => {
   it.each([
     ['not JSON', '{'],

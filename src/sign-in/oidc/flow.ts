@@ -234,7 +234,8 @@ export const completeFlow = async (
     await tokenHash(code),
     { user_id: account.id, auth_time: now, credential_version: account.credentialVersion },
     browserHash,
-    now + LOGIN_CODE_SECONDS
+    now + LOGIN_CODE_SECONDS,
+    now
   )
   return { kind: 'login', returnTo, code, userId: account.id, linked: account.linked }
 }

@@ -71,21 +71,24 @@ const insertIdentityStatement = (
  */
 export const d1OidcStore = (db: D1Database, shards: D1Database[] = [db]) => ({
   async insertState(state: NewState): Promise<void> {
-    await db
-      .prepare(
-        `INSERT INTO oidc_states (state_hash, provider, browser_hash, return_to, link_user_id, link_credential_version, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
-      )
-      .bind(
-        state.stateHash,
-        state.provider,
-        state.browserHash,
-        state.returnTo,
-        state.link?.userId ?? null,
-        state.link?.credentialVersion ?? null,
-        state.now,
-        state.expiresAt
-      )
-      .run()
+    await db.batch([
+      // Expired states go with each new one (indexed by expiry), on the shard it is written to.
+      db.prepare('DELETE FROM oidc_states WHERE expires_at <= ?1').bind(state.now),
+      db
+        .prepare(
+          `INSERT INTO oidc_states (state_hash, provider, browser_hash, return_to, link_user_id, link_credential_version, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+        )
+        .bind(
+          state.stateHash,
+          state.provider,
+          state.browserHash,
+          state.returnTo,
+          state.link?.userId ?? null,
+          state.link?.credentialVersion ?? null,
+          state.now,
+          state.expiresAt
+        ),
+    ])
   },
 
   /** Uses the state once, and only from the browser it was started in; null otherwise. */
@@ -149,21 +152,25 @@ export const d1OidcStore = (db: D1Database, shards: D1Database[] = [db]) => ({
     codeHash: string,
     grant: LoginGrant,
     browserHash: string,
-    expiresAt: number
+    expiresAt: number,
+    now: number
   ): Promise<void> {
-    await db
-      .prepare(
-        `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, browser_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
-      )
-      .bind(
-        codeHash,
-        grant.user_id,
-        grant.auth_time,
-        grant.credential_version,
-        browserHash,
-        expiresAt
-      )
-      .run()
+    await db.batch([
+      // Expired codes go with each new one (indexed by expiry), on the account's shard.
+      db.prepare('DELETE FROM oidc_login_codes WHERE expires_at <= ?1').bind(now),
+      db
+        .prepare(
+          `INSERT INTO oidc_login_codes (code_hash, user_id, auth_time, credential_version, browser_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
+        )
+        .bind(
+          codeHash,
+          grant.user_id,
+          grant.auth_time,
+          grant.credential_version,
+          browserHash,
+          expiresAt
+        ),
+    ])
   },
 
   /** Uses the code once, in the browser it was issued to; null when unknown, used or expired. */
