@@ -19,6 +19,7 @@ import { decodeJwt } from './helpers/tokens'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
 const MARGIN = Number(env.ACCESS_REFRESH_MARGIN)
+const GRACE_MS = Number(env.REFRESH_REUSE_GRACE) * 1000
 
 describe('cookie mode on register, login and refresh', () => {
   it('POST /auth/register sets HttpOnly __Host- access, refresh and device cookies, the refresh one Strict', async () => {
@@ -259,6 +260,33 @@ describe('implicit refresh', () => {
     expect((await browserApi(jar, '/me')).status).toBe(200)
     const sessions = await browserApi(jar, '/auth/sessions')
     expect((await sessions.json<{ sessions: unknown[] }>()).sessions).toHaveLength(1)
+  })
+
+  it('a copied pair of cookies renewed after its twin did ends the session and tells the owner', async () => {
+    const start = pinClock()
+    const { jar, email } = await registerInCookieMode()
+    const sessionId = decodeJwt(jar.access ?? '').payload.sid
+    const copy = jar.clone()
+    setClock(start + (ACCESS_TTL + 1) * 1000)
+    const renewed = await browserApi(jar, '/me')
+    expect(renewed.status).toBe(200)
+    jar.absorb(renewed)
+    setClock(start + (ACCESS_TTL + 1) * 1000 + GRACE_MS)
+
+    // The copy's refresh cookie was rotated away past the grace window: a theft.
+    const replay = await browserApi(copy, '/me')
+
+    await expectError(replay, 401, 'token_revoked')
+    copy.absorb(replay)
+    expectTokenCookiesCleared(copy)
+    await expectError(await browserApi(jar, '/me'), 401, 'token_revoked')
+    const events = await env.DB.prepare(
+      `SELECT e.type, e.session_id FROM security_events e JOIN users u ON u.id = e.user_id
+        WHERE u.email = ?1 AND e.type = 'refresh_reuse_detected'`
+    )
+      .bind(email)
+      .all<{ type: string; session_id: string }>()
+    expect(events.results).toEqual([{ type: 'refresh_reuse_detected', session_id: sessionId }])
   })
 
   it('an expired access cookie without a refresh cookie is 401 token_expired and is cleared', async () => {

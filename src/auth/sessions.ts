@@ -358,6 +358,16 @@ export const authenticate = async (
         }
       } catch (error) {
         if (!(error instanceof InvalidRefreshToken)) throw error
+        // A replayed refresh cookie has just ended the session: say so (the owner is told, by the
+        // caller, as at /auth/refresh), rather than that the access token expired.
+        if (error instanceof RefreshTokenReused) {
+          throw new SessionEnded(
+            'The refresh cookie was already used; its session has been ended.',
+            {
+              cause: error,
+            }
+          )
+        }
         // The access token may still have a few seconds; otherwise the client learns it expired.
       }
     }

@@ -5,7 +5,7 @@
  * also renders its own failures as the contract's JSON, whatever the host's onError does.
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { Unauthenticated } from '../auth/errors'
+import { SessionEnded, Unauthenticated } from '../auth/errors'
 import type { AppEnv, CookieMode } from '../env'
 import type { AuthServices } from '../services'
 import { bearerChallenge, bearerToken } from './bearer'
@@ -20,6 +20,7 @@ import {
 } from './cookies'
 import { ApiError } from './errors'
 import { handleError } from './handle-error'
+import { recordRefreshReuse } from './security-events'
 
 const missingToken = () =>
   new ApiError('missing_token', { headers: { 'WWW-Authenticate': bearerChallenge() } })
@@ -47,6 +48,7 @@ const authenticateWithCookies = async (c: Context<AppEnv>, services: AuthService
   } catch (error) {
     // The one place cookies that can no longer authenticate are dropped, so the page starts clean.
     if (error instanceof Unauthenticated) clearTokenCookies(c)
+    if (error instanceof SessionEnded) recordRefreshReuse(c, error.cause)
     throw error
   }
 }
