@@ -25,7 +25,7 @@ import { DEFAULT_LIMITS } from './options'
 import type { AuthOptions } from './options'
 import type { AuthPorts } from './ports'
 import { authDocs, authRoutes } from './routes/auth'
-import { devDocs, devRoutes, devRoutesEnabled } from './routes/dev'
+import { devDocs, devRoutes, refuseDisabledDevRoute } from './routes/dev'
 import { eventDocs, eventRoutes } from './routes/events'
 import { meDocs, meRoutes } from './routes/me'
 import { oauthDocs, oauthRoutes } from './routes/oauth'
@@ -97,9 +97,8 @@ export const assembleApp = (
     .use('/oauth/*', clientRateLimit())
     // '/me/*' matches '/me' itself as well.
     .use('/me/*', clientRateLimit())
-    .use('/dev/*', devRoutesEnabled())
-    // The body's size, the 405 check, the cookie mode and its CSRF check, in that order.
-    .use(requestGate(() => registeredRoutes, maxBodyBytes))
+    // The body's size, the dev outbox when off, the 405 check, the cookie mode and its CSRF check.
+    .use(requestGate(() => registeredRoutes, maxBodyBytes, refuseDisabledDevRoute))
     // The API reference (public/docs.html): GET from the assets, a JSON 405 for other methods.
     .use('/docs', staticPage())
     .get('/health', endpoint(), (c) => c.json({ status: 'ok' as const }, 200))

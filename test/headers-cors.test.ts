@@ -1,6 +1,7 @@
 /** Security headers on every kind of response, and CORS only for the origins CORS_ORIGINS lists. */
 import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
+import { setSecurityHeaders } from '../src/http/security-headers'
 import { registerUser } from './helpers/accounts'
 import { BASE_URL, callAppWith } from './helpers/requests'
 import { FaultyStorage } from './helpers/storage-faults'
@@ -148,6 +149,16 @@ describe('security headers', () => {
     expect(res.headers.get('X-XSS-Protection')).toBe('0')
     expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN')
   })
+
+  it.each(['Text/HTML; charset=utf-8', 'TEXT/HTML', 'application/xhtml+xml'])(
+    'reads a %s answer as a page (media types are case-insensitive)',
+    (type) => {
+      const headers = new Headers({ 'Content-Type': type })
+      setSecurityHeaders(headers, 200)
+      expect(headers.get('Cross-Origin-Opener-Policy')).toBe('same-origin')
+      expect(headers.get('X-XSS-Protection')).toBe('0')
+    }
+  )
 
   it('leaves them off a JSON answer, which no browser renders as a document', async () => {
     for (const res of [await fetchWith({}, '/health'), await fetchWith({}, '/me')]) {

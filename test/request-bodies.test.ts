@@ -259,6 +259,21 @@ describe('the same faults without a token', () => {
     await expectErrorBody(res, 413, 'payload_too_large')
   })
 
+  // BASE_URL is no loopback Host, so the dev outbox is off, as when deployed: 404 to any method.
+  it('the dev outbox, off, refuses a 17 KiB body with 413 like any path', async () => {
+    const declared = await api('/dev/outbox', {
+      body: 'x'.repeat(LIMIT + 1),
+      headers: JSON_HEADERS,
+    })
+    await expectErrorBody(declared, 413, 'payload_too_large')
+    const streamed = await api('/dev/outbox', {
+      body: streamOf(`{"p":"${'x'.repeat(LIMIT)}"}`),
+      headers: JSON_HEADERS,
+    })
+    await expectErrorBody(streamed, 413, 'payload_too_large')
+    await expectErrorBody(await api('/dev/outbox', { json: {} }), 404, 'not_found')
+  })
+
   it('a protected route asks for the token before reading a malformed body', async () => {
     const res = await SELF.fetch(`${BASE_URL}/notes`, {
       method: 'POST',

@@ -4,11 +4,11 @@
  * by another site (it cannot attach the header), so they pass untouched.
  *
  * It runs in the request gate, the one middleware before the routes that decides, in order: the
- * body's size (body-limit.ts), the 405 or trailing-slash 404 (method-not-allowed.ts), the
- * request's cookie mode (cookies.ts), and this check. One layer instead of four, for every request
- * (bench/README.md).
+ * body's size (body-limit.ts), the 404 of a route that is off (the dev outbox), the 405 or
+ * trailing-slash 404 (method-not-allowed.ts), the request's cookie mode (cookies.ts), and this
+ * check. One layer instead of five, for every request (bench/README.md).
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { RouterRoute } from 'hono/types'
 import type { AppEnv } from '../env'
 import { limitBody } from './body-limit'
@@ -22,7 +22,8 @@ export { comesFromAllowedOrigin } from './cookie-origin'
 /** `routes` is read on first use, once the app is fully built. */
 export const requestGate = (
   routes: () => RouterRoute[],
-  maxBodyBytes: number
+  maxBodyBytes: number,
+  refuseHiddenRoute: (c: Context<AppEnv>) => void
 ): MiddlewareHandler<AppEnv> => {
   const refuseUnknownMethod = methodChecker(routes)
   return declareMiddleware(
@@ -30,6 +31,8 @@ export const requestGate = (
       // Only requests that can carry a body have one: a GET or HEAD with one never reaches the worker.
       const reading = limitBody(c, maxBodyBytes)
       if (reading) await reading
+      // A route that is off (the dev outbox) is a 404 before its methods could show in a 405.
+      refuseHiddenRoute(c)
       refuseUnknownMethod(c)
       c.set('cookieMode', cookieModeOf(c))
       refuseForeignCookieWrite(c, c.get('services'))

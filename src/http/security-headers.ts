@@ -36,7 +36,11 @@ const DOCUMENTS_ONLY: HeaderList = [
 /** On the response's own headers, after next(). */
 export const setSecurityHeaders = (headers: Headers, status: number): void => {
   for (const [name, value] of EVERY_RESPONSE) headers.set(name, value)
+  // Media types are case-insensitive (RFC 9110 §8.3.1); XHTML renders as a page too.
+  const type = headers.get('Content-Type')?.toLowerCase()
   const isDocument =
-    (status >= 300 && status < 400) || headers.get('Content-Type')?.startsWith('text/html')
+    (status >= 300 && status < 400) ||
+    type?.startsWith('text/html') === true ||
+    type?.startsWith('application/xhtml+xml') === true
   if (isDocument) for (const [name, value] of DOCUMENTS_ONLY) headers.set(name, value)
 }

@@ -2,7 +2,7 @@
  * /dev: the local development outbox. Absent (404) unless DEV_OUTBOX=on with the outbox transport,
  * and then only to a loopback Host.
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import type { AppEnv } from '../env'
 import { endpoint } from '../http/endpoint'
@@ -23,18 +23,19 @@ const hostnameOf = (host: string): string => {
 }
 
 /**
- * Mounted before the 405 check, so that not even the methods of /dev/* are disclosed when off.
- * Only for a loopback Host: a page whose own name was rebound to 127.0.0.1 (DNS rebinding) sends
- * its own name, and must not read the live links of the outbox.
+ * A step of the request gate (src/http/csrf.ts), after the body limit and before the 405 check,
+ * so that not even the methods of /dev/* are disclosed when off. Only for a loopback Host: a page
+ * whose own name was rebound to 127.0.0.1 (DNS rebinding) sends its own name, and must not read
+ * the live links of the outbox.
  */
-export const devRoutesEnabled = (): MiddlewareHandler<AppEnv> =>
-  async function devRoutesEnabled(c, next) {
-    const host = c.req.header('Host') ?? new URL(c.req.url).host
-    if (!c.get('services').options.devOutbox || !isLoopbackHost(hostnameOf(host))) {
-      throw new ApiError('not_found')
-    }
-    await next()
+export const refuseDisabledDevRoute = (c: Context<AppEnv>): void => {
+  const path = c.req.path
+  if (path !== '/dev' && !path.startsWith('/dev/')) return
+  const host = c.req.header('Host') ?? new URL(c.req.url).host
+  if (!c.get('services').options.devOutbox || !isLoopbackHost(hostnameOf(host))) {
+    throw new ApiError('not_found')
   }
+}
 
 export const devRoutes = new Hono<AppEnv>().get('/outbox', endpoint(), async (c) => {
   const messages = await c.get('services').readOutbox()
