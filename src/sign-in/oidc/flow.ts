@@ -54,10 +54,11 @@ export interface OidcContext {
 }
 
 /**
- * The shard tag a key is placed under (none with one shard; docs/scaling.md): a sign-in's state
- * belongs to nobody yet, so it goes where a random key's hash puts it, and its tag says where.
+ * The shard tag of a random key (none with one shard; docs/scaling.md): a sign-in's state belongs
+ * to nobody yet, so it goes wherever a fresh key's hash puts it, and its tag says where. A key of
+ * its own, so that the tag tells nothing of the browser secret.
  */
-const placedTag = (core: Core, key: string): string => shardTag(core.ports.newUserId?.(key) ?? '')
+const randomShardTag = (core: Core): string => shardTag(core.ports.newUserId?.(newSecret()) ?? '')
 
 /** Starts a sign-in (or, with `link`, a link to a signed-in account): the URL and the cookie's secret. */
 export const beginFlow = async (
@@ -68,9 +69,7 @@ export const beginFlow = async (
   const authorization = await client.authorization()
   const browserSecret = newSecret()
   // Tagged with its shard: a link's with the account's, where the callback's UPDATE finds it.
-  const state = newOpaqueToken(
-    request.link ? shardTag(request.link.id) : placedTag(core, browserSecret)
-  )
+  const state = newOpaqueToken(request.link ? shardTag(request.link.id) : randomShardTag(core))
   const { browserHash, verifier, nonce } = await fromBrowserSecret(browserSecret)
   const now = nowSeconds()
   await store.insertState({
