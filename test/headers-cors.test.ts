@@ -147,7 +147,8 @@ describe('security headers', () => {
     expect(res.headers.get('X-Download-Options')).toBe('noopen')
     expect(res.headers.get('X-Permitted-Cross-Domain-Policies')).toBe('none')
     expect(res.headers.get('X-XSS-Protection')).toBe('0')
-    expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN')
+    // The page's own, stricter policy (public/_headers) is kept, not replaced by the API's.
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY')
   })
 
   it.each(['Text/HTML; charset=utf-8', 'TEXT/HTML', 'application/xhtml+xml'])(

@@ -33,14 +33,23 @@ const DOCUMENTS_ONLY: HeaderList = [
   ['X-XSS-Protection', '0'],
 ]
 
-/** On the response's own headers, after next(). */
+/**
+ * On the response's own headers, after next(). A page keeps what its asset already declares
+ * (public/_headers: the demo page's and the reference's stricter X-Frame-Options: DENY); the rest
+ * is filled in.
+ */
 export const setSecurityHeaders = (headers: Headers, status: number): void => {
-  for (const [name, value] of EVERY_RESPONSE) headers.set(name, value)
   // Media types are case-insensitive (RFC 9110 §8.3.1); XHTML renders as a page too.
   const type = headers.get('Content-Type')?.toLowerCase()
   const isDocument =
     (status >= 300 && status < 400) ||
     type?.startsWith('text/html') === true ||
     type?.startsWith('application/xhtml+xml') === true
-  if (isDocument) for (const [name, value] of DOCUMENTS_ONLY) headers.set(name, value)
+  if (!isDocument) {
+    for (const [name, value] of EVERY_RESPONSE) headers.set(name, value)
+    return
+  }
+  for (const [name, value] of [...EVERY_RESPONSE, ...DOCUMENTS_ONLY]) {
+    if (!headers.has(name)) headers.set(name, value)
+  }
 }
