@@ -9,17 +9,15 @@ import { oidcFeature } from '../src/sign-in/oidc'
 import { totpFeature } from '../src/sign-in/totp'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
 import { advanceClock, pinClock } from './helpers/clock'
-import type { TestProvider } from './helpers/identity-provider'
 import { startTestProvider } from './helpers/identity-provider'
 import {
-  OIDC_COOKIE,
   call,
-  callback,
   countRows,
   eventsOf,
   exchange,
   expectLoginError,
   fragmentOf,
+  link,
   oidcAuth,
   signInAtProvider,
   signInThroughProvider,
@@ -51,17 +49,6 @@ const listIdentities = async (auth: OidcAuth, token: string) => {
   const res = await call(auth, '/auth/identities', { token })
   expect(res.status).toBe(200)
   return ((await res.json()) as { identities: { id: string; provider: string }[] }).identities
-}
-
-/** POST …/link, then the provider, then the callback: the callback's answer. */
-const link = async (auth: OidcAuth, provider: TestProvider, token: string, sub: string) => {
-  const res = await call(auth, '/auth/oidc/test/link', { token, method: 'POST' })
-  expect(res.status, await res.clone().text()).toBe(200)
-  const { url } = (await res.json()) as { url: string }
-  const cookie = res.headers.getSetCookie().find((header) => header.startsWith(OIDC_COOKIE))
-  const secret = cookie?.slice(OIDC_COOKIE.length + 1).split(';')[0] ?? ''
-  const back = await provider.authorize(url, { claims: { sub, email: uniqueEmail() } })
-  return { back, secret, answer: () => callback(auth, back, secret) }
 }
 
 /** The reset through the app that registers the feature, so that its reclaim steps run. */

@@ -7,20 +7,15 @@ import { env } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import { cloudflarePorts } from '../src/adapters'
 import { emailShard } from '../src/adapters/d1/shards'
-import { lazySigner } from '../src/auth/signer'
-import { createAuth } from '../src/create-auth'
-import { authOptions } from '../src/options'
-import { oidcFeature } from '../src/sign-in/oidc'
 import { PASSWORD, uniqueEmail } from './helpers/accounts'
-import { fetchApp } from './helpers/create-auth'
 import { startTestProvider } from './helpers/identity-provider'
 import type { TestProvider } from './helpers/identity-provider'
 import {
-  APP_URL,
-  OIDC_COOKIE,
-  callback,
+  call,
   exchange,
   fragmentOf,
+  link,
+  oidcAuth,
   signInAtProvider,
   signInThroughProvider,
   uniqueIssuer,
@@ -38,29 +33,10 @@ const emailOn = (k: number): string => {
 
 /** The oidc feature as a host registers it, over the project's shards. */
 const shardedOidcAuth = (provider: TestProvider) =>
-  createAuth(
-    {
-      ...authOptions({
-        signer: lazySigner('HS256', undefined, { JWT_SECRET: env.TEST_JWT_SECRET }),
-        issuer: env.JWT_ISSUER,
-      }),
-      mail: { apiUrl: 'https://mail.example.test', transport: 'outbox', appUrl: APP_URL },
-      features: [oidcFeature],
-      featureOptions: {
-        oidc: {
-          providers: [
-            {
-              id: 'test',
-              name: 'Test IdP',
-              issuer: provider.issuer,
-              clientId: provider.clientId,
-              clientSecret: provider.clientSecret,
-              scopes: 'openid email profile',
-            },
-          ],
-        },
-      },
-    },
+  oidcAuth(
+    provider,
+    {},
+    {},
     cloudflarePorts({ db: env.DB, shards: SHARDS(), refreshTokens: env.REFRESH_TOKENS })
   )
 
@@ -70,9 +46,6 @@ const setUp = async () => {
   const provider = await startTestProvider({ issuer: uniqueIssuer() })
   return { provider, auth: shardedOidcAuth(provider) }
 }
-
-const call = (auth: Auth, path: string, options: Parameters<typeof fetchApp>[2] = {}) =>
-  fetchApp(auth.app, path, options)
 
 const registerVerified = async (auth: Auth, email: string) => {
   const res = await call(auth, '/auth/register', { json: { email, password: PASSWORD } })
@@ -111,13 +84,8 @@ describe.each([0, 1, 2])('an account on shard %i', (k) => {
     const { provider, auth } = await setUp()
     const { access_token: token, user } = await registerVerified(auth, emailOn(k))
     const sub = `linked-${crypto.randomUUID()}`
-    const res = await call(auth, '/auth/oidc/test/link', { token, method: 'POST' })
-    expect(res.status, await res.clone().text()).toBe(200)
-    const { url } = (await res.json()) as { url: string }
-    const cookie = res.headers.getSetCookie().find((header) => header.startsWith(OIDC_COOKIE))
-    const secret = cookie?.slice(OIDC_COOKIE.length + 1).split(';')[0] ?? ''
-    const back = await provider.authorize(url, { claims: { sub, email: uniqueEmail() } })
-    expect(fragmentOf(await callback(auth, back, secret))).toEqual({
+    const { answer } = await link(auth, provider, token, sub)
+    expect(fragmentOf(await answer())).toEqual({
       path: '/',
       name: 'linked',
       value: 'test',
@@ -191,16 +159,8 @@ it('refuses to link an identity already linked to an account on another shard', 
   })
   // Another account, on shard 2, tries to link it.
   const other = await registerVerified(auth, emailOn(2))
-  const res = await call(auth, '/auth/oidc/test/link', {
-    token: other.access_token,
-    method: 'POST',
-  })
-  expect(res.status).toBe(200)
-  const { url } = (await res.json()) as { url: string }
-  const cookie = res.headers.getSetCookie().find((header) => header.startsWith(OIDC_COOKIE))
-  const secret = cookie?.slice(OIDC_COOKIE.length + 1).split(';')[0] ?? ''
-  const back = await provider.authorize(url, { claims: { sub, email: uniqueEmail() } })
-  expect(fragmentOf(await callback(auth, back, secret)).value).toBe('account_exists')
+  const { answer } = await link(auth, provider, other.access_token, sub)
+  expect(fragmentOf(await answer()).value).toBe('account_exists')
   expect((await identitiesPerShard(sub)).reduce((a, b) => a + b)).toBe(1)
   // And the identity still signs its own account in.
   expect(

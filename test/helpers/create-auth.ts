@@ -5,11 +5,18 @@ import { lazySigner } from '../../src/auth/signer'
 import { createAuth } from '../../src/create-auth'
 import type { CreateAuthOptions } from '../../src/create-auth'
 import { authOptions } from '../../src/options'
+import type { AuthPorts } from '../../src/ports'
 import { buildRequest } from './requests'
 import type { RequestOptions } from './requests'
 
-/** The test pool's signer and issuer, every other option at its default, `given` on top. */
-export const testAuth = (given: Partial<CreateAuthOptions> = {}) =>
+/**
+ * The test pool's signer and issuer, every other option at its default, `given` on top; over the
+ * pool's one D1 database unless `ports` says otherwise (the sharded tests).
+ */
+export const testAuth = (
+  given: Partial<CreateAuthOptions> = {},
+  ports: AuthPorts = cloudflarePorts({ db: env.DB, refreshTokens: env.REFRESH_TOKENS })
+) =>
   createAuth(
     {
       ...authOptions({
@@ -18,7 +25,7 @@ export const testAuth = (given: Partial<CreateAuthOptions> = {}) =>
       }),
       ...given,
     },
-    cloudflarePorts({ db: env.DB, refreshTokens: env.REFRESH_TOKENS })
+    ports
   )
 
 /** A request to an app of the test's own, once its waitUntil work is done too. */

@@ -3,9 +3,11 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { expect } from 'vitest'
 import type { CreateAuthOptions } from '../../src/create-auth'
 import { DEFAULT_FEATURES } from '../../src/features'
+import type { AuthPorts } from '../../src/ports'
 import { oidcFeature } from '../../src/sign-in/oidc'
 import type { ProviderConfig } from '../../src/sign-in/oidc'
 import { createWorker } from '../../src/worker'
+import { uniqueEmail } from './accounts'
 import { fetchApp, testAuth } from './create-auth'
 import { startTestProvider } from './identity-provider'
 import type { Login, TestProvider, TestProviderOptions } from './identity-provider'
@@ -41,29 +43,44 @@ export type OidcAuth = ReturnType<typeof testAuth>
 export const oidcAuth = (
   provider: TestProvider,
   overrides: Partial<ProviderConfig> = {},
-  options: Partial<CreateAuthOptions> = {}
+  options: Partial<CreateAuthOptions> = {},
+  ports?: AuthPorts
 ) =>
-  testAuth({
-    ...options,
-    mail: { apiUrl: 'https://mail.example.test', transport: 'outbox', appUrl: APP_URL },
-    features: options.features ?? [oidcFeature],
-    featureOptions: {
-      ...options.featureOptions,
-      oidc: {
-        providers: [
-          {
-            id: 'test',
-            name: 'Test IdP',
-            issuer: provider.issuer,
-            clientId: provider.clientId,
-            clientSecret: provider.clientSecret,
-            scopes: 'openid email profile',
-            ...overrides,
-          },
-        ],
+  testAuth(
+    {
+      ...options,
+      mail: { apiUrl: 'https://mail.example.test', transport: 'outbox', appUrl: APP_URL },
+      features: options.features ?? [oidcFeature],
+      featureOptions: {
+        ...options.featureOptions,
+        oidc: {
+          providers: [
+            {
+              id: 'test',
+              name: 'Test IdP',
+              issuer: provider.issuer,
+              clientId: provider.clientId,
+              clientSecret: provider.clientSecret,
+              scopes: 'openid email profile',
+              ...overrides,
+            },
+          ],
+        },
       },
     },
-  })
+    ports
+  )
+
+/** POST …/link while signed in, then the provider: its redirect back, the cookie's secret, and the callback. */
+export const link = async (auth: OidcAuth, provider: TestProvider, token: string, sub: string) => {
+  const res = await call(auth, '/auth/oidc/test/link', { token, method: 'POST' })
+  expect(res.status, await res.clone().text()).toBe(200)
+  const { url } = (await res.json()) as { url: string }
+  const cookie = res.headers.getSetCookie().find((header) => header.startsWith(OIDC_COOKIE))
+  const secret = cookie?.slice(OIDC_COOKIE.length + 1).split(';')[0] ?? ''
+  const back = await provider.authorize(url, { claims: { sub, email: uniqueEmail() } })
+  return { back, secret, answer: () => callback(auth, back, secret) }
+}
 
 export const withProvider = async (options: Partial<TestProviderOptions> = {}) => {
   const provider = await startTestProvider({ issuer: uniqueIssuer(), ...options })
