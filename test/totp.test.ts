@@ -455,6 +455,14 @@ describe('signing in with a code', () => {
       401,
       'invalid_mfa_token'
     )
+    // A used token is dead whatever the code: a wrong one is not a counted (and reported) guess.
+    const current = await totpAt(account.secret)
+    const guess = String((Number(current) + 1) % 1_000_000).padStart(6, '0')
+    await expectError(
+      await verifyMfa({ mfa_token: used.mfa_token, method: 'totp', code: guess }),
+      401,
+      'invalid_mfa_token'
+    )
 
     const expired = await loginForChallenge(account.email, PASSWORD)
     advanceClock(301)
