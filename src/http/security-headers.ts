@@ -4,10 +4,10 @@
  * 45 for options nothing here uses.
  *
  * Every response carries the first list, which guards an answer wherever a browser meets it
- * (OWASP's REST Security Cheat Sheet names these for every API response). The second list only
- * means something to a document a browser renders or a redirect it follows, so it goes on HTML
- * pages and 3xx answers alone: on a JSON answer it changes nothing, and each header costs the
- * worker CPU on every request (bench/README.md, "GET /health").
+ * (OWASP's REST Security Cheat Sheet names nosniff, HSTS and X-Frame-Options for every API
+ * response). The second list only means something to a document a browser renders or a redirect
+ * it follows, so it goes on HTML pages and 3xx answers alone: on a JSON answer it changes nothing,
+ * and each header costs the worker CPU on every request (bench/README.md, "GET /health").
  */
 
 type HeaderList = readonly (readonly [string, string])[]
