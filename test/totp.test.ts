@@ -475,6 +475,12 @@ describe('signing in with a code', () => {
       401,
       'invalid_mfa_token'
     )
+    // Nor is a wrong code on an expired token a counted guess.
+    await expectError(
+      await verifyMfa({ mfa_token: expired.mfa_token, method: 'totp', code: guess }),
+      401,
+      'invalid_mfa_token'
+    )
 
     const guessed = await loginForChallenge(account.email, PASSWORD)
     const right = await totpAt(account.secret)
