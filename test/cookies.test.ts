@@ -9,12 +9,14 @@ import {
   DEVICE_COOKIE,
   expectTokenCookiesCleared,
   CookieJar,
+  SAME_ORIGIN,
   REFRESH_COOKIE,
   browserApi,
   registerInCookieMode,
   setCookies,
 } from './helpers/cookies'
-import { api, expectError } from './helpers/requests'
+import { api, apiWithEnv, expectError } from './helpers/requests'
+import { d1FailingOn } from './helpers/storage-faults'
 import { decodeJwt } from './helpers/tokens'
 
 const ACCESS_TTL = Number(env.ACCESS_TOKEN_TTL)
@@ -287,6 +289,20 @@ describe('implicit refresh', () => {
       .bind(email)
       .all<{ type: string; session_id: string }>()
     expect(events.results).toEqual([{ type: 'refresh_reuse_detected', session_id: sessionId }])
+  })
+
+  it('keeps both cookies when the session check fails (503): an outage signs nobody out', async () => {
+    const { jar } = await registerInCookieMode()
+    const res = await apiWithEnv(
+      { DB: d1FailingOn(env.DB, /FROM sessions s JOIN users u/) },
+      '/me',
+      {
+        headers: { Origin: SAME_ORIGIN, Cookie: jar.header },
+      }
+    )
+    await expectError(res, 503, 'service_unavailable')
+    expect(res.headers.getSetCookie()).toEqual([])
+    expect((await browserApi(jar, '/me')).status).toBe(200)
   })
 
   it('an expired access cookie without a refresh cookie is 401 token_expired and is cleared', async () => {
