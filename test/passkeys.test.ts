@@ -419,6 +419,21 @@ describe('passwordless sign-in with a passkey', () => {
     await expectError(await loginWith(credential), 401, 'invalid_passkey')
   })
 
+  it('takes the expired challenges with it when it issues a new one', async () => {
+    pinClock()
+    await loginOptions()
+    advanceClock(301)
+    const expired = () =>
+      env.DB.prepare('SELECT COUNT(*) AS n FROM passkey_challenges WHERE expires_at <= ?1')
+        .bind(Math.floor(Date.now() / 1000))
+        .first<{ n: number }>()
+    expect((await expired())?.n).toBeGreaterThan(0)
+
+    await loginOptions()
+
+    expect((await expired())?.n).toBe(0)
+  })
+
   it('refuses a sign-in challenge after its 5 minutes', async () => {
     pinClock()
     const { authenticator } = await accountWithPasskey()
