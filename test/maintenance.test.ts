@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import worker from '../src/index'
 import { registerUser, uniqueEmail } from './helpers/accounts'
 import { pinClock, setClock } from './helpers/clock'
+import { verificationTokenFor, verifyEmail } from './helpers/recovery'
 import { api } from './helpers/requests'
 import { refresh } from './helpers/sessions'
 
@@ -69,6 +70,18 @@ describe('scheduled pruning', () => {
     setClock(start + (account.tokens.refresh_expires_in + 1) * 1000)
     await runCron()
     expect(await sessionCount(account.userId)).toBe(0)
+  })
+
+  it('keeps a verification link that outlives the mail-counting window until it expires', async () => {
+    const start = pinClock()
+    const account = await registerUser()
+    const token = await verificationTokenFor(account.email)
+
+    // Past the 30-minute window the tokens count toward, well inside the link's 24 hours.
+    setClock(start + 31 * 60_000)
+    await runCron()
+
+    expect((await verifyEmail(token)).status).toBe(200)
   })
 
   it('prunes expired second-factor challenges and keeps a live one', async () => {
