@@ -33,6 +33,8 @@ const DOCUMENTS_ONLY: HeaderList = [
   ['X-XSS-Protection', '0'],
 ]
 
+const FOR_DOCUMENTS: HeaderList = [...EVERY_RESPONSE, ...DOCUMENTS_ONLY]
+
 /**
  * On the response's own headers, after next(). A page keeps what its asset already declares
  * (public/_headers: the demo page's and the reference's stricter X-Frame-Options: DENY); the rest
@@ -49,7 +51,7 @@ export const setSecurityHeaders = (headers: Headers, status: number): void => {
     for (const [name, value] of EVERY_RESPONSE) headers.set(name, value)
     return
   }
-  for (const [name, value] of [...EVERY_RESPONSE, ...DOCUMENTS_ONLY]) {
+  for (const [name, value] of FOR_DOCUMENTS) {
     if (!headers.has(name)) headers.set(name, value)
   }
 }
